@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make report` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: report test lint format lab sample bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the package's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+## make report: execute every notebook on the sample company and write reports/index.html
+report: $(VENV)/.installed
+	$(BIN)/salesmkt report --data data/sample --out reports
+
+## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -n 2 --durations=10
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## make lab: open the guided notebooks in JupyterLab
+lab: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	$(BIN)/jupyter lab notebooks
+
+## make sample: rebuild data/sample from the seeded generator (byte for byte)
+sample: $(VENV)/.installed
+	$(BIN)/python -m salesmkt.sample --out data/sample
+
+## make bench: the side-by-side benchmarks (see benchmarks/README.md)
+bench: $(VENV)/.installed-test
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf reports .pytest_cache build dist

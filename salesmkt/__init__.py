@@ -1,0 +1,60 @@
+"""salesmkt: one shared, data-driven picture for sales and marketing.
+
+The public API is re-exported here and imported on first use, so ``import salesmkt`` stays
+light (no plotting or notebook machinery is loaded until asked for).
+
+Examples
+--------
+>>> import salesmkt
+>>> ds = salesmkt.load_sample()
+>>> sorted(ds.tables)[:3]
+['assignments', 'campaigns', 'deals']
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API: dict[str, str] = {
+    # data contract and loading
+    "TABLES": "salesmkt.schema",
+    "CHANNELS": "salesmkt.schema",
+    "Dataset": "salesmkt.io",
+    "load": "salesmkt.io",
+    "load_sample": "salesmkt.io",
+    "sample_dir": "salesmkt.io",
+    "ValidationError": "salesmkt.validate",
+    "validate_table": "salesmkt.validate",
+    "validate_tables": "salesmkt.validate",
+    "normalize_channels": "salesmkt.channels",
+    # data check
+    "table_overview": "salesmkt.datacheck",
+    "missing_values": "salesmkt.datacheck",
+    "channel_mix": "salesmkt.datacheck",
+    "monthly_volume": "salesmkt.datacheck",
+    "describe_findings": "salesmkt.datacheck",
+    "plot_missing_values": "salesmkt.plotting.datacheck",
+    "plot_channel_mix": "salesmkt.plotting.datacheck",
+    "plot_monthly_volume": "salesmkt.plotting.datacheck",
+    # reports and sharing
+    "run_reports": "salesmkt.report",
+    "find_pii": "salesmkt.pii",
+    "pii_columns": "salesmkt.pii",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'salesmkt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,241 @@
+"""The report pipeline: execute the guided notebooks on a data folder and render them to HTML.
+
+Each notebook runs with papermill, which injects the data location and the period into its
+``parameters`` cell; nbconvert renders the executed notebook without code cells; an
+``index.html`` links the reports. Before a report is written, its HTML is scanned for personal
+data (:mod:`salesmkt.pii`); a report that shows any is not published.
+
+Examples
+--------
+>>> [p.name for p in notebook_paths()][:1]
+['01_data_check.ipynb']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ReportError", "notebook_paths", "run_reports", "render_html"]
+
+
+class ReportError(RuntimeError):
+    """A notebook failed, or its report would have shown personal data."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One rendered report."""
+
+    notebook: str
+    title: str
+    html_path: Path
+    seconds: float
+
+
+def notebooks_dir() -> Path:
+    """The folder of the guided notebooks (the repository's, or the installed copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "notebooks", here / "_notebooks"):
+        if candidate.is_dir() and any(candidate.glob("[0-9]*.ipynb")):
+            return candidate
+    raise FileNotFoundError("The guided notebooks are missing from this installation.")
+
+
+def notebook_paths(only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks in order, optionally only those whose name contains one of ``only``.
+
+    Examples
+    --------
+    >>> len(notebook_paths(["01"]))
+    1
+    """
+    paths = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(o in p.name for o in only)]
+        if not paths:
+            raise ValueError(f"No notebook matches {only}; the notebooks are in {notebooks_dir()}.")
+    return paths
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "Report"
+
+
+def render_html(nb) -> str:
+    """An executed notebook as standalone HTML without code cells or prompts."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _failure(nb_path: Path, exc: Exception) -> ReportError:
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f" in cell {cell}" if cell is not None else ""
+    return ReportError(
+        f"Notebook {nb_path.name} failed{where}: {ename}: {evalue}\n"
+        f"Open it with `make lab` (or jupyter lab {nb_path}) and run it on the same data to see "
+        "the full traceback."
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def run_reports(
+    data: str | Path,
+    out: str | Path = "reports",
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    only: list[str] | None = None,
+    config_dir: str | Path | None = None,
+    progress: bool = True,
+    check_pii: bool = True,
+) -> list[Report]:
+    """Execute every guided notebook on ``data`` and write HTML reports and an index to ``out``.
+
+    Parameters
+    ----------
+    data : str or Path
+        Data location, as accepted by :func:`salesmkt.load`.
+    out : str or Path
+        Folder for the HTML reports; created if missing.
+    start, end : str, optional
+        Reporting period (ISO dates, ``end`` exclusive); notebooks default to the latest full
+        month in the data.
+    only : list of str, optional
+        Run only notebooks whose file name contains one of these strings (e.g. ``["01"]``).
+    config_dir : str or Path, optional
+        Where the team's ``kpis.yml`` and ``personas.yml`` live; defaults to the data folder.
+        Report runs read them and never write them.
+    progress : bool
+        Show a progress bar with one step per notebook.
+    check_pii : bool
+        Refuse to publish a report that shows a personal value found in the data.
+
+    Returns
+    -------
+    list of Report
+
+    Raises
+    ------
+    ReportError
+        Naming the notebook and cell that failed, or the report that would show personal data.
+
+    Examples
+    --------
+    >>> import tempfile, salesmkt
+    >>> out = tempfile.mkdtemp()
+    >>> reports = run_reports(salesmkt.sample_dir(), out, only=["01"], progress=False)
+    >>> (Path(out) / "index.html").exists(), reports[0].html_path.name
+    (True, '01_data_check.html')
+    """
+    import nbformat
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    from salesmkt.io import load
+    from salesmkt.pii import find_pii, pii_values
+
+    data, out = Path(data).resolve(), Path(out).resolve()
+    dataset = load(data)  # fail early, with the validation message, before any notebook runs
+    secrets = pii_values(dataset.tables.values()) if check_pii else set()
+    params = {
+        "data_dir": str(data),
+        "period_start": start,
+        "period_end": end,
+        "config_dir": str(Path(config_dir).resolve() if config_dir else data),
+    }
+    reports: list[Report] = []
+    paths = notebook_paths(only)
+    bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
+    with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
+        for nb_path in bar:
+            bar.set_postfix_str(nb_path.stem)
+            executed = Path(work) / nb_path.name
+            t0 = dt.datetime.now()
+            try:
+                pm.execute_notebook(
+                    str(nb_path),
+                    str(executed),
+                    parameters=params,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=work,
+                    log_output=False,
+                )
+            except Exception as exc:  # papermill wraps the kernel's error
+                raise _failure(nb_path, exc) from None
+            nb = nbformat.read(executed, as_version=4)
+            page = render_html(nb)
+            if check_pii:
+                hits = find_pii(page, secrets)
+                if not hits.empty:
+                    raise ReportError(
+                        f"Report {nb_path.stem} would show personal data ({len(hits)} hits, "
+                        f"e.g. {', '.join(hits['masked'].head(3))} as {hits['kind'].iloc[0]}). "
+                        "Show aggregates instead of rows that carry names, emails or phones."
+                    )
+            html_path = out / f"{nb_path.stem}.html"
+            _write_atomic(html_path, page)
+            seconds = (dt.datetime.now() - t0).total_seconds()
+            reports.append(Report(nb_path.name, _title(nb), html_path, seconds))
+            if progress:
+                bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
+    _write_atomic(out / "index.html", _index(reports, data, start, end))
+    return reports
+
+
+def _index(reports: list[Report], data: Path, start, end) -> str:
+    period = f"{start or 'latest full month'} to {end or 'end of data'}"
+    items = "\n".join(
+        f'<li><a href="{html.escape(r.html_path.name)}">{html.escape(r.title)}</a>'
+        f' <span class="meta">{html.escape(r.notebook)}</span></li>'
+        for r in reports
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = json.dumps({"data": data.name, "period": period})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>salesmkt reports</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 3rem auto; padding: 0 1rem;
+       color: #1f2933; }}
+h1 {{ font-weight: 600; }} li {{ margin: .6rem 0; font-size: 1.15rem; }}
+a {{ color: #1d4ed8; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
+.meta {{ color: #6b7280; font-size: .85rem; margin-left: .5rem; }}
+footer {{ color: #6b7280; font-size: .85rem; margin-top: 2rem; }}
+</style></head>
+<body data-run='{html.escape(meta)}'>
+<h1>Sales &amp; marketing reports</h1>
+<p>Data: <b>{html.escape(data.name)}</b> &middot; period: {html.escape(period)}</p>
+<ol>
+{items}
+</ol>
+<footer>Generated {stamp} by salesmkt. Reports show aggregates only, no customer-level personal
+data.</footer>
+</body></html>
+"""

@@ -1,0 +1,479 @@
+"""Validation of tables against the data contract in :mod:`salesmkt.schema`.
+
+Validation coerces each column to its declared kind, then checks the rules. Problems that make
+a table unusable (a missing required column, values of the wrong type, duplicate ids, negative
+amounts, naive timestamps, an empty table) are collected over every table and raised together as
+one :class:`ValidationError`. Problems that leave the data usable (stages out of order, ids that
+do not resolve, unknown channel names) are returned as findings: the rows are kept, and the
+functions that must leave them out count them in their output.
+
+Row numbers in messages are 0-based positions, as in ``DataFrame.iloc``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from salesmkt.validate import validate_table
+>>> deals = pd.DataFrame({"deal_id": ["D1", "D2"], "created_at": ["2025-01-02T10:00:00Z"] * 2,
+...                       "amount": [100.0, -5.0]})
+>>> validate_table("deals", deals)
+Traceback (most recent call last):
+...
+salesmkt.validate.ValidationError: 1 problem in the data:
+- deals.amount: 1 value below 0, first at row 1 (-5.0). ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from salesmkt.channels import normalize_channels
+from salesmkt.schema import TABLES, Column, Table
+
+__all__ = ["Finding", "ValidationError", "validate_table", "validate_tables", "check_columns"]
+
+_MAX_EXAMPLES = 3
+_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one column of one table.
+
+    ``severity`` is ``"error"`` (the data cannot be used as it is) or ``"warning"`` (rows are
+    kept; ``action`` says what happens to them).
+    """
+
+    table: str
+    column: str
+    problem: str
+    count: int
+    rows: tuple[int, ...] = ()
+    examples: tuple[str, ...] = ()
+    severity: str = "error"
+    action: str = ""
+    hint: str = ""
+
+    def message(self) -> str:
+        """The finding in one line, as shown to users."""
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        text = f"{where}: {self.problem}"
+        if self.rows:
+            label = "row" if len(self.rows) == 1 else "rows"
+            text += f", first at {label} {', '.join(map(str, self.rows))}"
+            if self.examples:
+                text += f" ({', '.join(self.examples)})"
+        text += "."
+        if self.action:
+            text += f" {self.action}."
+        if self.hint:
+            text += f" {self.hint}"
+        return text
+
+
+class ValidationError(ValueError):
+    """Raised when tables break the data contract; lists every problem found."""
+
+    def __init__(self, findings: Iterable[Finding]):
+        self.findings = list(findings)
+        n = len(self.findings)
+        lines = [f"{n} problem{'s' if n != 1 else ''} in the data:"]
+        lines += [f"- {f.message()}" for f in self.findings]
+        super().__init__("\n".join(lines))
+
+
+def _examples(mask: pd.Series, values: pd.Series) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    positions = np.flatnonzero(mask.to_numpy())[:_MAX_EXAMPLES]
+    shown = tuple(repr(v) if isinstance(v, str) else str(v) for v in values.iloc[positions])
+    return tuple(int(p) for p in positions), shown
+
+
+def _finding(table, column, problem, mask, values, **kw) -> Finding:
+    rows, shown = _examples(mask, values)
+    return Finding(table, column, problem, int(mask.sum()), rows, shown, **kw)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# --- coercion, one function per kind -------------------------------------------------------
+
+
+def _to_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_float_dtype(s):
+        # ids read as floats (a numeric column with gaps): 123.0 -> "123"
+        whole = s.dropna().mod(1).eq(0).all()
+        if whole:
+            s = s.astype("Int64")
+    out = s.astype("string").str.strip()
+    out = out.mask(out.eq(""))
+    return out, pd.Series(False, index=s.index)
+
+
+def _to_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    return s.astype("string"), pd.Series(False, index=s.index)
+
+
+def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float), pd.Series(False, index=s.index)
+    out = pd.to_numeric(s, errors="coerce")
+    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
+    return out.astype("float64"), bad
+
+
+def _to_count(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    num, bad = _to_number(s)
+    frac = num.notna() & num.mod(1).ne(0)
+    num = num.where(~frac)
+    return num.round().astype("Int64"), bad | frac
+
+
+def _to_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean"), pd.Series(False, index=s.index)
+    text = s.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False)] = True
+    out[text.isin(_FALSE).fillna(False)] = False
+    bad = out.isna() & text.notna() & text.ne("")
+    return out, bad
+
+
+def _parse_timestamps(s: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    retry = parsed.isna() & s.notna()
+    if retry.any():
+        parsed[retry] = pd.to_datetime(s[retry], errors="coerce", utc=True, format="mixed")
+    return parsed
+
+
+def _naive_mask(s: pd.Series) -> pd.Series:
+    """True where a value carries no time zone."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return pd.Series(False, index=s.index)
+    if pd.api.types.is_datetime64_dtype(s):
+        return s.notna()
+    text = s.astype("string").str.strip()
+    has_zone = text.str.contains(_TZ_SUFFIX, na=False)
+    is_obj_aware = s.map(lambda v: getattr(v, "tzinfo", None) is not None)
+    return text.notna() & text.ne("") & ~has_zone & ~is_obj_aware
+
+
+def _to_timestamp(s: pd.Series, tz: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    naive = _naive_mask(s)
+    if tz is not None and naive.any():
+        local = pd.to_datetime(s[naive], errors="coerce", format="mixed")
+        s = s.astype(object).copy()
+        s[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        naive = pd.Series(False, index=s.index)
+    out = _parse_timestamps(s).astype("datetime64[ns, UTC]")
+    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
+    return out, bad, naive & ~bad
+
+
+def _to_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    out = _parse_timestamps(s).dt.floor("D").astype("datetime64[ns, UTC]")
+    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
+    return out, bad
+
+
+def _to_category(s: pd.Series, values: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    text = s.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    text = text.mask(text.eq(""))
+    text = text.str.removeprefix("closed_")  # CRM exports say "Closed Won"
+    bad = text.notna() & ~text.isin(values)
+    return text.where(~bad), bad
+
+
+# --- one table -----------------------------------------------------------------------------
+
+
+def _coerce(spec: Table, col: Column, raw: pd.Series, tz: str | None, out: pd.DataFrame, found):
+    name, table = col.name, spec.name
+    naive = None
+    if col.kind == "id":
+        values, bad = _to_id(raw)
+    elif col.kind == "text":
+        values, bad = _to_text(raw)
+    elif col.kind == "number":
+        values, bad = _to_number(raw)
+    elif col.kind == "count":
+        values, bad = _to_count(raw)
+    elif col.kind == "flag":
+        values, bad = _to_flag(raw)
+    elif col.kind == "timestamp":
+        values, bad, naive = _to_timestamp(raw, tz)
+    elif col.kind == "date":
+        values, bad = _to_date(raw)
+    elif col.kind == "category":
+        values, bad = _to_category(raw, col.values or ())
+    elif col.kind == "channel":
+        values, unknown = normalize_channels(raw)
+        bad = pd.Series(False, index=raw.index)
+        if unknown.any():
+            found.append(
+                _finding(
+                    table, name, f"{_plural(int(unknown.sum()), 'value')} not in the channel "
+                    "vocabulary", unknown, raw, severity="warning",
+                    action="Counted as 'other'; the exported value is kept in channel_raw",
+                )
+            )
+        if f"{name}_raw" not in out.columns and name == "channel":
+            out["channel_raw"] = raw.astype("string")
+    else:  # pragma: no cover - the schema only uses the kinds above
+        raise AssertionError(f"unknown column kind {col.kind!r}")
+
+    if bad.any():
+        expected = {
+            "number": "numbers",
+            "count": "whole numbers",
+            "flag": "true/false values",
+            "timestamp": "timestamps",
+            "date": "dates",
+            "category": "one of " + ", ".join(col.values or ()),
+        }.get(col.kind, col.kind)
+        found.append(
+            _finding(
+                table, name, f"{_plural(int(bad.sum()), 'value')} not {expected}", bad, raw,
+                hint="Fix them in the source, or map the column to another one.",
+            )
+        )
+    if naive is not None and naive.any():
+        found.append(
+            _finding(
+                table, name, f"{_plural(int(naive.sum()), 'timestamp')} without a time zone",
+                naive, raw,
+                hint="Give them an offset such as 'Z' or '+01:00', or pass tz='Europe/Paris' "
+                "(the zone they were recorded in) to salesmkt.load().",
+            )
+        )
+    out[name] = values
+
+
+def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: set[str]):
+    table = spec.name
+    for col in spec.columns.values():
+        if col.name not in df.columns:
+            continue
+        s = df[col.name]
+        if col.name in required:
+            missing = s.isna()
+            if missing.any() and not any(
+                f.column == col.name and f.severity == "error" for f in found
+            ):
+                found.append(
+                    _finding(
+                        table, col.name, f"{_plural(int(missing.sum()), 'missing value')} in a "
+                        "required column", missing, pd.Series(["(empty)"] * len(s), index=s.index),
+                    )
+                )
+        if col.min_value is not None:
+            below = s.notna() & (s < col.min_value)
+            if below.any():
+                found.append(
+                    _finding(
+                        table, col.name,
+                        f"{_plural(int(below.sum()), 'value')} below {col.min_value:g}",
+                        below, s,
+                        hint=f"{table}.{col.name} must not be negative; refunds and credits "
+                        "belong in a separate table.",
+                    )
+                )
+    if spec.key and all(k in df.columns for k in spec.key):
+        dup = df.duplicated(list(spec.key), keep=False) & df[list(spec.key)].notna().all(axis=1)
+        if dup.any():
+            key = "+".join(spec.key)
+            n_values = len(df.loc[dup, list(spec.key)].drop_duplicates())
+            shown = df[list(spec.key)].astype("string").agg("+".join, axis=1)
+            found.append(
+                _finding(
+                    table, key, f"{_plural(int(dup.sum()), 'row')} share "
+                    f"{_plural(n_values, 'duplicated id')}", dup, shown,
+                    hint=f"Each {key} must be unique: remove or merge the duplicates.",
+                )
+            )
+    for rule in spec.order_rules:
+        cols = [c for c in rule.columns if c in df.columns]
+        if len(cols) < 2:
+            continue
+        times = df[cols]
+        # running maximum of the earlier stages; a stage earlier than it breaks the order
+        prior = times.ffill(axis=1).shift(axis=1)
+        broken = (times < prior).any(axis=1)
+        if broken.any():
+            first_bad = (times < prior).idxmax(axis=1)
+            found.append(
+                _finding(
+                    table, ",".join(cols), f"{_plural(int(broken.sum()), 'row')} {rule.description}",
+                    broken, first_bad.map(lambda c: f"{c} too early"), severity="warning",
+                    action="Kept; functions that need the order leave these rows out and count "
+                    "them",
+                )
+            )
+
+
+def validate_table(
+    name: str, df: pd.DataFrame, *, tz: str | None = None
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Coerce ``df`` to the contract of table ``name`` and check its rules.
+
+    Parameters
+    ----------
+    name : str
+        A canonical table name, a key of :data:`salesmkt.schema.TABLES`.
+    df : DataFrame
+        The table as read. It is not modified.
+    tz : str, optional
+        Time zone in which naive timestamps were recorded. Without it, naive timestamps are an
+        error.
+
+    Returns
+    -------
+    (DataFrame, list of Finding)
+        A new DataFrame with declared columns coerced (extra columns kept as they are) and the
+        warnings found.
+
+    Raises
+    ------
+    ValidationError
+        Listing every error found in the table.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> raw = salesmkt.load_sample().leads.head(3).astype(str)
+    >>> leads, warnings = validate_table("leads", raw)
+    >>> str(leads["created_at"].dtype)
+    'datetime64[ns, UTC]'
+    """
+    found = _table_findings(name, df, tz=tz)
+    clean, findings = found
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ValidationError(errors)
+    return clean, findings
+
+
+def _table_findings(name: str, df: pd.DataFrame, *, tz: str | None):
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name!r}; the tables are: {', '.join(TABLES)}")
+    spec = TABLES[name]
+    found: list[Finding] = []
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    if df.shape == (0, 0):
+        return df, [Finding(name, "", "the file is empty (no header, no rows)", 0,
+                            hint="Export the table again, or remove the file if there is no data.")]
+    df = df.rename(columns=lambda c: str(c).strip())
+    required = {c.name for c in spec.required}
+    absent = [c for c in required if c not in df.columns]
+    if absent:
+        found.append(
+            Finding(
+                name, ", ".join(sorted(absent)),
+                f"required column{'s' if len(absent) > 1 else ''} missing (the table has: "
+                f"{', '.join(map(str, df.columns[:12])) or 'no columns'})", len(absent),
+                hint="Rename the column in the file, or load with a column mapping.",
+            )
+        )
+    if len(df) == 0:
+        found.append(
+            Finding(name, "", "the table has no rows", 0,
+                    hint="Remove the file if there is no data for this table."),
+        )
+    if found:
+        return df, found
+    out = df.reset_index(drop=True).copy()
+    for col in spec.columns.values():
+        if col.name in out.columns:
+            _coerce(spec, col, out[col.name], tz, out, found)
+    _check_rules(spec, out, found, required)
+    return out, found
+
+
+def validate_tables(
+    tables: Mapping[str, pd.DataFrame], *, tz: str | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """Validate several tables at once, then the foreign keys between them.
+
+    Every error in every table is collected before raising, so one run shows all there is to
+    fix.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> tables, findings = validate_tables({"deals": ds.deals, "leads": ds.leads})
+    >>> sorted(tables)
+    ['deals', 'leads']
+    """
+    clean: dict[str, pd.DataFrame] = {}
+    findings: list[Finding] = []
+    for name, df in tables.items():
+        clean[name], found = _table_findings(name, df, tz=tz)
+        findings += found
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ValidationError(errors)
+    for name, df in clean.items():
+        for fk in TABLES[name].foreign_keys:
+            if fk.column not in df.columns or fk.ref_table not in clean:
+                continue
+            known = clean[fk.ref_table][fk.ref_column]
+            unresolved = df[fk.column].notna() & ~df[fk.column].isin(known)
+            if unresolved.any():
+                findings.append(
+                    _finding(
+                        name, fk.column, f"{_plural(int(unresolved.sum()), 'value')} not found in "
+                        f"{fk.ref_table}.{fk.ref_column}", unresolved, df[fk.column],
+                        severity="warning", action="Kept; breakdowns show them as unmatched",
+                    )
+                )
+    return clean, findings
+
+
+def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, caller: str) -> None:
+    """Check at a public function's door that ``df`` has ``columns`` of table ``table``.
+
+    Raises a :class:`ValidationError` naming the function, the table and the missing columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"lead_id": ["L1"]}), "leads", ["lead_id", "mql_at"],
+    ...               caller="lifecycle_funnel")
+    Traceback (most recent call last):
+    ...
+    salesmkt.validate.ValidationError: 1 problem in the data:
+    - leads.mql_at: lifecycle_funnel needs this column, which is missing. ...
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{caller}: {table} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValidationError(
+            Finding(table, c, f"{caller} needs this column, which is missing", 0,
+                    hint="Load the data with salesmkt.load() or add the column.")
+            for c in missing
+        )
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings as a tidy DataFrame, one row per finding.
+
+    Examples
+    --------
+    >>> findings_frame([]).columns.tolist()[:4]
+    ['table', 'column', 'severity', 'count']
+    """
+    cols = ["table", "column", "severity", "count", "problem", "action", "rows", "message"]
+    rows = [{**asdict(f), "message": f.message()} for f in findings]
+    return pd.DataFrame(rows, columns=cols)
