@@ -108,12 +108,7 @@ def normalize_channels(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> normalize_channels(pd.Series(["Paid Social", None]))[0].tolist()
     ['paid_social', <NA>]
     """
-    key = (
-        values.astype("string")
-        .str.strip()
-        .str.lower()
-        .str.replace(r"[\s\-/]+", "_", regex=True)
-    )
+    key = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
     key = key.mask(key.eq(""))
     mapped = key.where(key.isin(CHANNELS), key.map(SYNONYMS))
     unknown = key.notna() & mapped.isna()

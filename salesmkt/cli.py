@@ -25,16 +25,27 @@ def _parser() -> argparse.ArgumentParser:
         description="Execute every guided notebook on DATA and write HTML reports and an "
         "index.html to OUT.",
     )
-    rep.add_argument("--data", default=None, help="data folder, workbook or DuckDB file "
-                     "(default: the bundled sample company)")
+    rep.add_argument(
+        "--data",
+        default=None,
+        help="data folder, workbook or DuckDB file (default: the bundled sample company)",
+    )
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
-    rep.add_argument("--start", default=None, help="period start, ISO date (default: latest "
-                     "full month)")
+    rep.add_argument(
+        "--start", default=None, help="period start, ISO date (default: latest full month)"
+    )
     rep.add_argument("--end", default=None, help="period end, ISO date, exclusive")
-    rep.add_argument("--only", nargs="*", default=None, help="run only notebooks whose name "
-                     "contains one of these (e.g. 01 05)")
-    rep.add_argument("--config", default=None, help="folder of kpis.yml and personas.yml "
-                     "(default: the data folder)")
+    rep.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="run only notebooks whose name contains one of these (e.g. 01 05)",
+    )
+    rep.add_argument(
+        "--config",
+        default=None,
+        help="folder of kpis.yml and personas.yml (default: the data folder)",
+    )
     return parser
 
 

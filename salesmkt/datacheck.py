@@ -84,11 +84,14 @@ def missing_values(dataset: Dataset) -> pd.DataFrame:
                     "share": n / len(df) if len(df) else float("nan"),
                 }
             )
-    return pd.DataFrame(rows, columns=["table", "column", "declared", "required", "missing",
-                                       "share"])
+    return pd.DataFrame(
+        rows, columns=["table", "column", "declared", "required", "missing", "share"]
+    )
 
 
-def channel_mix(dataset: Dataset, *, tables: tuple[str, ...] = ("leads", "sessions")) -> pd.DataFrame:
+def channel_mix(
+    dataset: Dataset, *, tables: tuple[str, ...] = ("leads", "sessions")
+) -> pd.DataFrame:
     """Rows per channel in ``tables``, with each channel's share of the table.
 
     Missing channels are shown as ``"(missing)"``, never dropped.
@@ -153,9 +156,7 @@ def monthly_volume(dataset: Dataset) -> pd.DataFrame:
         full = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
         counts = counts.reindex(full, fill_value=0)
         parts.append(
-            pd.DataFrame(
-                {"table": name, "month": full.to_timestamp(), "rows": counts.to_numpy()}
-            )
+            pd.DataFrame({"table": name, "month": full.to_timestamp(), "rows": counts.to_numpy()})
         )
     return pd.concat(parts, ignore_index=True)
 

@@ -97,7 +97,9 @@ class Dataset:
 def _read_csv(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise _EmptyFile(path)
-    text_cols = {c for c, col in TABLES[_table_name(path)].columns.items() if col.kind in _TEXT_KINDS}
+    text_cols = {
+        c for c, col in TABLES[_table_name(path)].columns.items() if col.kind in _TEXT_KINDS
+    }
     try:
         return pd.read_csv(
             path,
@@ -158,9 +160,7 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
             if name in tables:
                 raise ValueError(f"{path}: two files for table {name!r}; keep one of them.")
             try:
-                tables[name] = (
-                    pd.read_parquet(file) if suffix == ".parquet" else _read_csv(file)
-                )
+                tables[name] = pd.read_parquet(file) if suffix == ".parquet" else _read_csv(file)
             except _EmptyFile:
                 tables[name] = pd.DataFrame()
     elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
@@ -174,7 +174,9 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
         import duckdb
 
         with duckdb.connect(str(path), read_only=True) as con:
-            for (name,) in con.execute("select table_name from information_schema.tables").fetchall():
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables"
+            ).fetchall():
                 if name.lower() in TABLES:
                     tables[name.lower()] = con.table(name).df()
                 else:
@@ -194,8 +196,12 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
 
 def _skipped(what: str) -> Finding:
     return Finding(
-        "", "", f"{what} is not a canonical table and was not loaded", 0,
-        severity="warning", action="Left alone",
+        "",
+        "",
+        f"{what} is not a canonical table and was not loaded",
+        0,
+        severity="warning",
+        action="Left alone",
     )
 
 

@@ -147,6 +147,7 @@ def pseudonymize(
 
     out = df.copy()
     for col in columns:
+
         def hide(v, col=col):
             digest = hashlib.sha256(f"{salt}\x00{v}".encode()).hexdigest()[:12]
             return f"{prefix or col}_{digest}"

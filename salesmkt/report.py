@@ -110,6 +110,7 @@ def run_reports(
     start: str | None = None,
     end: str | None = None,
     only: list[str] | None = None,
+    notebooks: list[str | Path] | None = None,
     config_dir: str | Path | None = None,
     progress: bool = True,
     check_pii: bool = True,
@@ -127,6 +128,8 @@ def run_reports(
         month in the data.
     only : list of str, optional
         Run only notebooks whose file name contains one of these strings (e.g. ``["01"]``).
+    notebooks : list of path, optional
+        Notebooks to run instead of the guided ones (a team's own, with a ``parameters`` cell).
     config_dir : str or Path, optional
         Where the team's ``kpis.yml`` and ``personas.yml`` live; defaults to the data folder.
         Report runs read them and never write them.
@@ -169,7 +172,7 @@ def run_reports(
         "config_dir": str(Path(config_dir).resolve() if config_dir else data),
     }
     reports: list[Report] = []
-    paths = notebook_paths(only)
+    paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
     bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
         for nb_path in bar:

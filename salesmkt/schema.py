@@ -164,9 +164,7 @@ TABLES: dict[str, Table] = {
                 _ts("expected_close_at"),
                 _ts("closed_at"),
                 Column("status", "category", values=("open", "won", "lost")),
-                Column(
-                    "deal_type", "category", values=("new_business", "expansion", "renewal")
-                ),
+                Column("deal_type", "category", values=("new_business", "expansion", "renewal")),
                 Column("product", "text"),
             ),
             key=("deal_id",),

@@ -221,8 +221,12 @@ def _coerce(spec: Table, col: Column, raw: pd.Series, tz: str | None, out: pd.Da
         if unknown.any():
             found.append(
                 _finding(
-                    table, name, f"{_plural(int(unknown.sum()), 'value')} not in the channel "
-                    "vocabulary", unknown, raw, severity="warning",
+                    table,
+                    name,
+                    f"{_plural(int(unknown.sum()), 'value')} not in the channel vocabulary",
+                    unknown,
+                    raw,
+                    severity="warning",
                     action="Counted as 'other'; the exported value is kept in channel_raw",
                 )
             )
@@ -242,15 +246,22 @@ def _coerce(spec: Table, col: Column, raw: pd.Series, tz: str | None, out: pd.Da
         }.get(col.kind, col.kind)
         found.append(
             _finding(
-                table, name, f"{_plural(int(bad.sum()), 'value')} not {expected}", bad, raw,
+                table,
+                name,
+                f"{_plural(int(bad.sum()), 'value')} not {expected}",
+                bad,
+                raw,
                 hint="Fix them in the source, or map the column to another one.",
             )
         )
     if naive is not None and naive.any():
         found.append(
             _finding(
-                table, name, f"{_plural(int(naive.sum()), 'timestamp')} without a time zone",
-                naive, raw,
+                table,
+                name,
+                f"{_plural(int(naive.sum()), 'timestamp')} without a time zone",
+                naive,
+                raw,
                 hint="Give them an offset such as 'Z' or '+01:00', or pass tz='Europe/Paris' "
                 "(the zone they were recorded in) to salesmkt.load().",
             )
@@ -271,8 +282,11 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
             ):
                 found.append(
                     _finding(
-                        table, col.name, f"{_plural(int(missing.sum()), 'missing value')} in a "
-                        "required column", missing, pd.Series(["(empty)"] * len(s), index=s.index),
+                        table,
+                        col.name,
+                        f"{_plural(int(missing.sum()), 'missing value')} in a required column",
+                        missing,
+                        pd.Series(["(empty)"] * len(s), index=s.index),
                     )
                 )
         if col.min_value is not None:
@@ -280,9 +294,11 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
             if below.any():
                 found.append(
                     _finding(
-                        table, col.name,
+                        table,
+                        col.name,
                         f"{_plural(int(below.sum()), 'value')} below {col.min_value:g}",
-                        below, s,
+                        below,
+                        s,
                         hint=f"{table}.{col.name} must not be negative; refunds and credits "
                         "belong in a separate table.",
                     )
@@ -295,8 +311,11 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
             shown = df[list(spec.key)].astype("string").agg("+".join, axis=1)
             found.append(
                 _finding(
-                    table, key, f"{_plural(int(dup.sum()), 'row')} share "
-                    f"{_plural(n_values, 'duplicated id')}", dup, shown,
+                    table,
+                    key,
+                    f"{_plural(int(dup.sum()), 'row')} share {_plural(n_values, 'duplicated id')}",
+                    dup,
+                    shown,
                     hint=f"Each {key} must be unique: remove or merge the duplicates.",
                 )
             )
@@ -312,8 +331,12 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
             first_bad = (times < prior).idxmax(axis=1)
             found.append(
                 _finding(
-                    table, ",".join(cols), f"{_plural(int(broken.sum()), 'row')} {rule.description}",
-                    broken, first_bad.map(lambda c: f"{c} too early"), severity="warning",
+                    table,
+                    ",".join(cols),
+                    f"{_plural(int(broken.sum()), 'row')} {rule.description}",
+                    broken,
+                    first_bad.map(lambda c: f"{c} too early"),
+                    severity="warning",
                     action="Kept; functions that need the order leave these rows out and count "
                     "them",
                 )
@@ -370,24 +393,38 @@ def _table_findings(name: str, df: pd.DataFrame, *, tz: str | None):
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
     if df.shape == (0, 0):
-        return df, [Finding(name, "", "the file is empty (no header, no rows)", 0,
-                            hint="Export the table again, or remove the file if there is no data.")]
+        return df, [
+            Finding(
+                name,
+                "",
+                "the file is empty (no header, no rows)",
+                0,
+                hint="Export the table again, or remove the file if there is no data.",
+            )
+        ]
     df = df.rename(columns=lambda c: str(c).strip())
     required = {c.name for c in spec.required}
     absent = [c for c in required if c not in df.columns]
     if absent:
         found.append(
             Finding(
-                name, ", ".join(sorted(absent)),
+                name,
+                ", ".join(sorted(absent)),
                 f"required column{'s' if len(absent) > 1 else ''} missing (the table has: "
-                f"{', '.join(map(str, df.columns[:12])) or 'no columns'})", len(absent),
+                f"{', '.join(map(str, df.columns[:12])) or 'no columns'})",
+                len(absent),
                 hint="Rename the column in the file, or load with a column mapping.",
             )
         )
     if len(df) == 0:
         found.append(
-            Finding(name, "", "the table has no rows", 0,
-                    hint="Remove the file if there is no data for this table."),
+            Finding(
+                name,
+                "",
+                "the table has no rows",
+                0,
+                hint="Remove the file if there is no data for this table.",
+            ),
         )
     if found:
         return df, found
@@ -432,9 +469,14 @@ def validate_tables(
             if unresolved.any():
                 findings.append(
                     _finding(
-                        name, fk.column, f"{_plural(int(unresolved.sum()), 'value')} not found in "
-                        f"{fk.ref_table}.{fk.ref_column}", unresolved, df[fk.column],
-                        severity="warning", action="Kept; breakdowns show them as unmatched",
+                        name,
+                        fk.column,
+                        f"{_plural(int(unresolved.sum()), 'value')} not found in "
+                        f"{fk.ref_table}.{fk.ref_column}",
+                        unresolved,
+                        df[fk.column],
+                        severity="warning",
+                        action="Kept; breakdowns show them as unmatched",
                     )
                 )
     return clean, findings
@@ -460,8 +502,13 @@ def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, calle
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValidationError(
-            Finding(table, c, f"{caller} needs this column, which is missing", 0,
-                    hint="Load the data with salesmkt.load() or add the column.")
+            Finding(
+                table,
+                c,
+                f"{caller} needs this column, which is missing",
+                0,
+                hint="Load the data with salesmkt.load() or add the column.",
+            )
             for c in missing
         )
 

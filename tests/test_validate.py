@@ -146,7 +146,9 @@ def test_foreign_keys_are_reported():
     tables, findings = validate_tables({"leads": leads, "deals": deals(lead_id=["L1", "L9", None])})
     assert len(tables["deals"]) == 3
     (f,) = findings
-    assert f.message().startswith("deals.lead_id: 1 value not found in leads.lead_id, first at row 1")
+    assert f.message().startswith(
+        "deals.lead_id: 1 value not found in leads.lead_id, first at row 1"
+    )
 
 
 def test_all_tables_errors_collected_in_one_exception():
@@ -159,4 +161,6 @@ def test_all_tables_errors_collected_in_one_exception():
 
 def test_check_columns_names_caller():
     with pytest.raises(ValidationError, match=r"leads.mql_at: funnel needs this column"):
-        check_columns(pd.DataFrame({"lead_id": []}), "leads", ["lead_id", "mql_at"], caller="funnel")
+        check_columns(
+            pd.DataFrame({"lead_id": []}), "leads", ["lead_id", "mql_at"], caller="funnel"
+        )

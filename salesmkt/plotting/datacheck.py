@@ -65,16 +65,22 @@ def plot_channel_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     order = wide.sum().sort_values(ascending=False).index
     left = pd.Series(0.0, index=wide.index)
     for channel in order:
-        ax.barh(wide.index, wide[channel], left=left, label=channel,
-                color=CHANNEL_COLORS.get(channel, "#cbd5e0"))
+        ax.barh(
+            wide.index,
+            wide[channel],
+            left=left,
+            label=channel,
+            color=CHANNEL_COLORS.get(channel, "#cbd5e0"),
+        )
         left += wide[channel]
     percent_axis(ax.xaxis)
     ax.legend(ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     return finish(ax, "Channel mix", xlabel="share of rows")
 
 
-def plot_monthly_volume(volume: pd.DataFrame, *, tables: list[str] | None = None,
-                        ax: Axes | None = None) -> Axes:
+def plot_monthly_volume(
+    volume: pd.DataFrame, *, tables: list[str] | None = None, ax: Axes | None = None
+) -> Axes:
     """Lines of rows per month for each table, indexed to its own average (100 = average month).
 
     Indexing lets tables of very different sizes share one chart, and shows seasonality and
@@ -92,8 +98,9 @@ def plot_monthly_volume(volume: pd.DataFrame, *, tables: list[str] | None = None
     names = tables or list(volume["table"].unique())
     for name in names:
         part = volume[volume["table"] == name]
-        ax.plot(part["month"], 100 * part["rows"] / part["rows"].mean(), marker="o", ms=3,
-                label=name)
+        ax.plot(
+            part["month"], 100 * part["rows"] / part["rows"].mean(), marker="o", ms=3, label=name
+        )
     ax.axhline(100, color="#cbd5e0", lw=1, zorder=0)
     thousands_axis(ax.yaxis)
     ax.legend(ncols=3, fontsize=8, frameon=False)
