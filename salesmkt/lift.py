@@ -1,0 +1,399 @@
+"""Is a campaign's effect real? Lift tests for holdout groups and A/B splits.
+
+Thin wrappers over statsmodels and scipy (reference ``attribution.md`` section 3):
+
+* conversion lift: two-proportion z-test with the pooled proportion (= Pearson χ² without
+  continuity correction), Wilson intervals per arm, Newcombe's interval for the difference;
+* a Bayesian probability that treatment beats control (Beta posteriors, exact sum for integer
+  posterior parameters, else seeded Monte Carlo) and the expected loss of choosing treatment;
+* the sample size per arm needed to detect an effect (Cohen's h, normal power);
+* revenue per person with a seeded percentile-bootstrap interval and Welch's t-test;
+* a verdict in plain words.
+
+:func:`holdout_test` reads a campaign's groups from the ``assignments`` table and its outcome
+from the CRM; :func:`conversion_lift` works from plain counts.
+
+Examples
+--------
+>>> row = conversion_lift(120, 1000, 150, 1000).iloc[0]
+>>> round(float(row["z"]) ** 2, 4), round(float(row["p_value"]), 5)
+(3.8536, 0.04964)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    proportion_effectsize,
+    proportions_ztest,
+)
+
+from salesmkt.io import Dataset
+from salesmkt.validate import check_columns
+
+__all__ = [
+    "conversion_lift",
+    "prob_treatment_better",
+    "sample_size",
+    "revenue_lift",
+    "holdout_test",
+]
+
+
+def prob_treatment_better(
+    x_control: int,
+    n_control: int,
+    x_treatment: int,
+    n_treatment: int,
+    *,
+    prior: tuple[float, float] = (1.0, 1.0),
+    n_draws: int = 200_000,
+    seed: int = 0,
+) -> float:
+    """P(rate of treatment > rate of control) under independent Beta posteriors.
+
+    Posterior per arm: ``Beta(a + x, b + n - x)``. With integer posterior parameters (the
+    default flat prior) the probability is the exact finite sum of Evan Miller's formula;
+    otherwise a seeded Monte Carlo estimate with ``n_draws`` draws.
+
+    Examples
+    --------
+    >>> round(prob_treatment_better(0, 1, 1, 1), 4)  # Beta(1,2) vs Beta(2,1)
+    0.8333
+    """
+    a, b = prior
+    a_a, b_a = a + x_control, b + n_control - x_control
+    a_b, b_b = a + x_treatment, b + n_treatment - x_treatment
+    if min(a_a, b_a, a_b, b_b) <= 0:
+        raise ValueError("prob_treatment_better: posterior parameters must be > 0")
+    if float(a_b).is_integer() and a_b <= 1_000_000:
+        i = np.arange(int(a_b))
+        log_terms = (
+            special.betaln(a_a + i, b_a + b_b)
+            - np.log(b_b + i)
+            - special.betaln(1 + i, b_b)
+            - special.betaln(a_a, b_a)
+        )
+        return float(min(1.0, max(0.0, np.exp(special.logsumexp(log_terms)))))
+    rng = np.random.default_rng(seed)
+    return float(np.mean(rng.beta(a_b, b_b, n_draws) > rng.beta(a_a, b_a, n_draws)))
+
+
+def _verdict(row: dict, alpha: float) -> str:
+    if not np.isfinite(row["p_value"]):
+        return "Not enough data: one of the groups is empty."
+    level = f"{1 - alpha:.0%}"
+    diff = (
+        f"{row['rate_treatment']:.1%} of the treatment group converted against "
+        f"{row['rate_control']:.1%} of the control group: {row['absolute_lift'] * 100:+.1f} "
+        f"points ({level} interval {row['lift_low'] * 100:+.1f} to {row['lift_high'] * 100:+.1f}, "
+        f"p = {row['p_value']:.3g}; probability that treatment is better "
+        f"{row['prob_treatment_better']:.1%})."
+    )
+    if row["p_value"] < alpha and row["absolute_lift"] > 0:
+        return f"Real lift. {diff} The campaign adds conversions."
+    if row["p_value"] < alpha:
+        return f"Real but negative effect. {diff} The campaign costs conversions."
+    need = row["n_needed_per_arm"]
+    more = (
+        f" About {need:,.0f} people per group would detect a lift of this size."
+        if np.isfinite(need)
+        else ""
+    )
+    return f"No proven effect. {diff} The interval includes zero.{more}"
+
+
+def conversion_lift(
+    x_control: int,
+    n_control: int,
+    x_treatment: int,
+    n_treatment: int,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    prior: tuple[float, float] = (1.0, 1.0),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Conversion lift of treatment over control from counts.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n_control, conversions_control, rate_control, rate_control_low,
+        rate_control_high`` (Wilson), the same for treatment, ``absolute_lift`` (treatment −
+        control rate), ``lift_low, lift_high`` (Newcombe), ``relative_lift``, ``z, p_value``
+        (two-sided pooled z-test), ``prob_treatment_better, expected_loss`` (Bayesian: the
+        expected conversion-rate shortfall when choosing treatment), ``incremental_conversions``
+        (lift × treatment size), ``n_needed_per_arm`` (to detect the observed lift at
+        ``alpha`` and ``power``) and ``verdict``. Empty groups give missing values.
+
+    Examples
+    --------
+    >>> t = conversion_lift(50, 1000, 90, 1000)
+    >>> t[["rate_control", "rate_treatment", "absolute_lift"]].round(3).iloc[0].tolist()
+    [0.05, 0.09, 0.04]
+    >>> bool(t["p_value"].iloc[0] < 0.05)
+    True
+    """
+    counts = [x_control, n_control, x_treatment, n_treatment]
+    if any(c < 0 for c in counts) or x_control > n_control or x_treatment > n_treatment:
+        raise ValueError(
+            "conversion_lift: counts must be >= 0 with conversions <= group size, got "
+            f"control {x_control}/{n_control}, treatment {x_treatment}/{n_treatment}"
+        )
+    nan = float("nan")
+    row: dict = {"n_control": n_control, "conversions_control": x_control}
+    for arm, x, n in (("control", x_control, n_control), ("treatment", x_treatment, n_treatment)):
+        row[f"n_{arm}"], row[f"conversions_{arm}"] = n, x
+        if n > 0:
+            low, high = proportion_confint(x, n, alpha=alpha, method="wilson")
+            row.update({f"rate_{arm}": x / n, f"rate_{arm}_low": low, f"rate_{arm}_high": high})
+        else:
+            row.update({f"rate_{arm}": nan, f"rate_{arm}_low": nan, f"rate_{arm}_high": nan})
+    both = n_control > 0 and n_treatment > 0
+    diff = row["rate_treatment"] - row["rate_control"]
+    row["absolute_lift"] = diff
+    row["lift_low"] = row["lift_high"] = nan
+    row["z"] = row["p_value"] = nan
+    row["prob_treatment_better"] = row["expected_loss"] = nan
+    if both:
+        low, high = confint_proportions_2indep(
+            x_treatment, n_treatment, x_control, n_control, method="newcomb", alpha=alpha
+        )
+        row["lift_low"], row["lift_high"] = float(low), float(high)
+        if 0 < x_control + x_treatment < n_control + n_treatment:
+            z, p = proportions_ztest([x_treatment, x_control], [n_treatment, n_control])
+            row["z"], row["p_value"] = float(z), float(p)
+        else:
+            row["z"], row["p_value"] = 0.0, 1.0  # identical all-or-nothing outcomes
+        row["prob_treatment_better"] = prob_treatment_better(
+            x_control, n_control, x_treatment, n_treatment, prior=prior, seed=seed
+        )
+        rng = np.random.default_rng(seed)
+        a, b = prior
+        draws_b = rng.beta(a + x_treatment, b + n_treatment - x_treatment, 100_000)
+        draws_a = rng.beta(a + x_control, b + n_control - x_control, 100_000)
+        row["expected_loss"] = float(np.mean(np.maximum(draws_a - draws_b, 0.0)))
+    row["relative_lift"] = diff / row["rate_control"] if row["rate_control"] > 0 else nan
+    row["incremental_conversions"] = diff * n_treatment if both else nan
+    row["n_needed_per_arm"] = nan
+    if both and diff != 0 and 0 < row["rate_control"] < 1 and 0 < row["rate_treatment"] < 1:
+        row["n_needed_per_arm"] = float(
+            sample_size(row["rate_control"], row["rate_treatment"], alpha=alpha, power=power)[
+                "n_per_arm"
+            ].iloc[0]
+        )
+    row["verdict"] = _verdict(row, alpha)
+    return pd.DataFrame([row])
+
+
+def sample_size(
+    baseline_rate: float,
+    target_rate: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+) -> pd.DataFrame:
+    """People per group needed to detect a change from ``baseline_rate`` to ``target_rate``.
+
+    Two-sided test at ``alpha`` with Cohen's effect size ``h = 2 asin√p₂ − 2 asin√p₁`` and the
+    normal approximation (statsmodels ``NormalIndPower``); ``ratio`` = treatment / control size.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``baseline_rate, target_rate, effect_size, alpha, power, n_control,
+        n_treatment, n_per_arm`` (control size, rounded up).
+
+    Examples
+    --------
+    >>> sample_size(0.05, 0.09)["n_per_arm"].item()
+    626
+    """
+    for name, rate in (("baseline_rate", baseline_rate), ("target_rate", target_rate)):
+        if not 0 < rate < 1:
+            raise ValueError(f"sample_size: {name} must be between 0 and 1, got {rate}")
+    if baseline_rate == target_rate:
+        raise ValueError("sample_size: target_rate must differ from baseline_rate")
+    h = proportion_effectsize(target_rate, baseline_rate)
+    n1 = NormalIndPower().solve_power(
+        effect_size=abs(h), alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
+    )
+    n_control = int(np.ceil(n1))
+    return pd.DataFrame(
+        [
+            {
+                "baseline_rate": baseline_rate,
+                "target_rate": target_rate,
+                "effect_size": h,
+                "alpha": alpha,
+                "power": power,
+                "n_control": n_control,
+                "n_treatment": int(np.ceil(n1 * ratio)),
+                "n_per_arm": n_control,
+            }
+        ]
+    )
+
+
+def revenue_lift(
+    control: np.ndarray | pd.Series,
+    treatment: np.ndarray | pd.Series,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Revenue per person in each group and the difference, with a bootstrap interval.
+
+    Every person counts (zero for those who bought nothing). The interval is the percentile
+    bootstrap of the difference in means, resampling each group independently with a seeded
+    generator; the p-value is Welch's t-test.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``revenue_per_person_control, revenue_per_person_treatment, difference,
+        difference_low, difference_high, p_value, n_control, n_treatment``.
+
+    Examples
+    --------
+    >>> t = revenue_lift([0, 0, 100, 0], [0, 200, 0, 100])
+    >>> t[["revenue_per_person_control", "revenue_per_person_treatment", "difference"]].iloc[0].tolist()
+    [25.0, 75.0, 50.0]
+    """
+    a = np.asarray(control, dtype=float)
+    b = np.asarray(treatment, dtype=float)
+    nan = float("nan")
+    row = {
+        "revenue_per_person_control": a.mean() if a.size else nan,
+        "revenue_per_person_treatment": b.mean() if b.size else nan,
+    }
+    row["difference"] = row["revenue_per_person_treatment"] - row["revenue_per_person_control"]
+    row["difference_low"] = row["difference_high"] = row["p_value"] = nan
+    if a.size > 1 and b.size > 1:
+        rng = np.random.default_rng(seed)
+        boot = np.empty(n_boot)
+        for start in range(0, n_boot, 256):  # chunks keep memory small for large groups
+            k = min(256, n_boot - start)
+            boot[start : start + k] = b[rng.integers(0, b.size, (k, b.size))].mean(axis=1) - a[
+                rng.integers(0, a.size, (k, a.size))
+            ].mean(axis=1)
+        row["difference_low"], row["difference_high"] = np.quantile(
+            boot, [alpha / 2, 1 - alpha / 2]
+        )
+        if a.std() > 0 or b.std() > 0:
+            row["p_value"] = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    row["n_control"], row["n_treatment"] = a.size, b.size
+    return pd.DataFrame([row])
+
+
+_DEAL_OUTCOMES = {"deal_created", "deal_won"}
+
+
+def holdout_test(
+    dataset: Dataset,
+    *,
+    campaign_id: str,
+    outcome: str = "opportunity_at",
+    window: float = 60.0,
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Lift of a campaign with a randomised holdout, from the dataset's ``assignments``.
+
+    A person converts when ``outcome`` happens within ``window`` days after their
+    ``assigned_at`` (strictly after it). ``outcome`` is a lead timestamp column (``mql_at``,
+    ``sql_at``, ``opportunity_at``, ``customer_at``) or ``"deal_created"`` / ``"deal_won"``
+    (a deal of the lead created, or won, in the window). Revenue per person is the amount of
+    the lead's won deals created in the window (zero for everyone else).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``campaign_id, outcome, window_days, n_excluded`` (assigned people not found
+        among the leads), the columns of :func:`conversion_lift` and of :func:`revenue_lift`
+        (prefixed ``revenue_``).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = holdout_test(salesmkt.load_sample(), campaign_id="C12")
+    >>> bool(t["absolute_lift"].iloc[0] > 0)
+    True
+    """
+    if dataset.assignments is None or dataset.leads is None:
+        raise ValueError("holdout_test: the dataset needs the assignments and leads tables")
+    a = dataset.assignments
+    check_columns(
+        a,
+        "assignments",
+        ["person_id", "campaign_id", "group", "assigned_at"],
+        caller="holdout_test",
+    )
+    a = a[a["campaign_id"] == campaign_id]
+    if a.empty:
+        raise ValueError(f"holdout_test: no assignments for campaign_id={campaign_id!r}")
+    leads = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
+    known = a["person_id"].isin(leads.index)
+    n_excluded = int((~known).sum())
+    a = a[known]
+    start = a["assigned_at"]
+    end = start + pd.Timedelta(days=window)
+    deals = dataset.deals
+    if outcome in _DEAL_OUTCOMES or deals is not None:
+        check_columns(deals, "deals", ["lead_id", "created_at", "amount"], caller="holdout_test")
+    if outcome in _DEAL_OUTCOMES:
+        col = "created_at" if outcome == "deal_created" else "closed_at"
+        d = deals if outcome == "deal_created" else deals[deals["status"].eq("won").fillna(False)]
+        d = d[["lead_id", col]].rename(columns={"lead_id": "person_id", col: "at"})
+        m = a[["person_id"]].assign(start=start, end=end).merge(d, on="person_id", how="left")
+        hit = (m["at"] > m["start"]) & (m["at"] <= m["end"])
+        converted = hit.groupby(m["person_id"]).any().reindex(a["person_id"]).to_numpy()
+    else:
+        if outcome not in leads.columns:
+            raise ValueError(
+                f"holdout_test: outcome {outcome!r} is neither a column of leads nor one of "
+                f"{sorted(_DEAL_OUTCOMES)}"
+            )
+        at = a["person_id"].map(leads[outcome])
+        converted = ((at > start) & (at <= end)).to_numpy(dtype=bool, na_value=False)
+    revenue = np.zeros(len(a))
+    if deals is not None and "status" in deals.columns:
+        won = deals[deals["status"].eq("won").fillna(False)]
+        m = a[["person_id"]].assign(start=start, end=end, row=np.arange(len(a)))
+        m = m.merge(
+            won[["lead_id", "created_at", "amount"]], left_on="person_id", right_on="lead_id"
+        )
+        m = m[(m["created_at"] > m["start"]) & (m["created_at"] <= m["end"])]
+        revenue = np.bincount(m["row"], weights=m["amount"].astype(float), minlength=len(a))
+    treat = a["group"].eq("treatment").to_numpy(dtype=bool, na_value=False)
+    ctrl = a["group"].eq("control").to_numpy(dtype=bool, na_value=False)
+    lift = conversion_lift(
+        int(converted[ctrl].sum()),
+        int(ctrl.sum()),
+        int(converted[treat].sum()),
+        int(treat.sum()),
+        alpha=alpha,
+        seed=seed,
+    )
+    rev = revenue_lift(revenue[ctrl], revenue[treat], alpha=alpha, n_boot=n_boot, seed=seed)
+    rev = rev.drop(columns=["n_control", "n_treatment"]).add_prefix("revenue_")
+    head = pd.DataFrame(
+        [
+            {
+                "campaign_id": campaign_id,
+                "outcome": outcome,
+                "window_days": window,
+                "n_excluded": n_excluded,
+            }
+        ]
+    )
+    return pd.concat([head, lift, rev], axis=1)
