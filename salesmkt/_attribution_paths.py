@@ -3,7 +3,7 @@
 Private to :mod:`salesmkt.attribution`. A :class:`Paths` holds the touches of many journeys
 back to back (``codes``, ``offsets`` in CSR style) with per-journey conversions, non-converting
 count and conversion value. Two constructors: from the tidy table of
-:func:`salesmkt.journeys.journeys` and from aggregated path counts in ChannelAttribution's
+:func:`salesmkt.build_journeys` and from aggregated path counts in ChannelAttribution's
 format (one row per unique path ``"a > b > c"`` with ``total_conversions``, ``total_null`` and
 optionally ``total_conversion_value``). Path strings are split and encoded by Arrow compute
 kernels, so a million unique paths parse in well under a second.
@@ -238,7 +238,7 @@ def to_paths(data: pd.DataFrame, *, by: str, caller: str) -> Paths:
         if by != "channel":
             raise ValueError(
                 f"{caller}: aggregated paths name channels only; by={by!r} needs the journeys "
-                "table from salesmkt.journeys()."
+                "table from salesmkt.build_journeys()."
             )
         return from_path_counts(data, caller=caller)
     return from_journeys(data, by=by, caller=caller)

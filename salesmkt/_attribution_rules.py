@@ -98,7 +98,7 @@ def _milestone(paths: Paths, values: np.ndarray | None, name: str, model: str) -
     if values is None:
         raise ValueError(
             f"{model} needs the {name} milestone of each journey, which aggregated paths do "
-            "not have: build journeys with salesmkt.journeys() from touchpoints and "
+            "not have: build journeys with salesmkt.build_journeys() from touchpoints and "
             "conversions that carry lead/deal/closed-won times."
         )
     return np.where(values < 0, paths.lengths - 1, values)

@@ -2,7 +2,7 @@
 
 One entry point, :func:`attribute`, runs any set of models on the same journeys and returns one
 tidy table, so models compare side by side. Input is either the journeys table of
-:func:`salesmkt.journeys` (one row per touch, with timestamps and CRM milestones) or aggregated
+:func:`salesmkt.build_journeys` (one row per touch, with timestamps and CRM milestones) or aggregated
 path counts in ChannelAttribution's format (one row per unique path, channels joined by
 ``" > "``, with ``total_conversions``, ``total_null`` and optionally
 ``total_conversion_value``).
@@ -128,7 +128,7 @@ def attribute(
     Parameters
     ----------
     journeys : DataFrame
-        The journeys table of :func:`salesmkt.journeys`, or aggregated path counts with columns
+        The journeys table of :func:`salesmkt.build_journeys`, or aggregated path counts with columns
         ``path`` (channels joined by ``" > "``), ``total_conversions``, ``total_null`` and
         optionally ``total_conversion_value`` (ChannelAttribution's input format).
     models : list of str, optional

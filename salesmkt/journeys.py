@@ -1,16 +1,16 @@
 """Customer journeys: the marketing touches of each person before they converted (or not).
 
-:func:`conversions` turns the CRM into one conversion per person (a lead becoming a customer,
+:func:`customer_conversions` turns the CRM into one conversion per person (a lead becoming a customer,
 or its first won deal) with the milestones W-shaped and full-path attribution need;
-:func:`journeys` joins conversions to the touchpoints within a lookback window. The result, one
+:func:`build_journeys` joins conversions to the touchpoints within a lookback window. The result, one
 row per touch, is what :func:`salesmkt.attribute` reads.
 
 Examples
 --------
 >>> import salesmkt
 >>> ds = salesmkt.load_sample()
->>> conv = conversions(ds.leads, ds.deals)
->>> j = journeys(ds.touchpoints, conv, person_col="person_id")
+>>> conv = customer_conversions(ds.leads, ds.deals)
+>>> j = build_journeys(ds.touchpoints, conv)
 >>> bool(j.groupby("journey_id")["converted"].nunique().eq(1).all())
 True
 """
@@ -22,7 +22,7 @@ import pandas as pd
 
 from salesmkt.validate import check_columns
 
-__all__ = ["conversions", "journeys", "path_counts"]
+__all__ = ["customer_conversions", "build_journeys", "path_counts"]
 
 _CONV_COLUMNS = [
     "person_id",
@@ -34,7 +34,7 @@ _CONV_COLUMNS = [
 ]
 
 
-def conversions(
+def customer_conversions(
     leads: pd.DataFrame,
     deals: pd.DataFrame | None = None,
     *,
@@ -69,22 +69,24 @@ def conversions(
     --------
     >>> import salesmkt
     >>> ds = salesmkt.load_sample()
-    >>> conversions(ds.leads, ds.deals).columns.tolist()[:3]
+    >>> customer_conversions(ds.leads, ds.deals).columns.tolist()[:3]
     ['person_id', 'converted_at', 'value']
     """
-    check_columns(leads, "leads", [person_col, "created_at"], caller="conversions")
+    check_columns(leads, "leads", [person_col, "created_at"], caller="customer_conversions")
     if source not in ("deals", "leads"):
-        raise ValueError(f"conversions: source must be 'deals' or 'leads', got {source!r}")
+        raise ValueError(f"customer_conversions: source must be 'deals' or 'leads', got {source!r}")
     created = leads.drop_duplicates(person_col).set_index(person_col)["created_at"]
     won = None
     if deals is not None:
-        check_columns(deals, "deals", [person_col, "created_at", "amount"], caller="conversions")
+        check_columns(
+            deals, "deals", [person_col, "created_at", "amount"], caller="customer_conversions"
+        )
         status = deals["status"] if "status" in deals.columns else pd.Series("won", deals.index)
         won = deals[status.eq("won").fillna(False)]
     if source == "deals":
         if won is None:
-            raise ValueError("conversions: source='deals' needs the deals table")
-        check_columns(deals, "deals", ["closed_at", "status"], caller="conversions")
+            raise ValueError("customer_conversions: source='deals' needs the deals table")
+        check_columns(deals, "deals", ["closed_at", "status"], caller="customer_conversions")
         usable = won[person_col].notna() & won["closed_at"].notna()
         first = won[usable].sort_values(["closed_at", "deal_id"]).drop_duplicates(person_col)
         out = pd.DataFrame(
@@ -99,7 +101,7 @@ def conversions(
         )
         n_excluded = int((~usable).sum())
     else:
-        check_columns(leads, "leads", ["customer_at"], caller="conversions")
+        check_columns(leads, "leads", ["customer_at"], caller="customer_conversions")
         cust = leads[leads["customer_at"].notna()].drop_duplicates(person_col)
         if won is not None:
             value = won.groupby(person_col)["amount"].sum()
@@ -123,7 +125,7 @@ def conversions(
     return out
 
 
-def journeys(
+def build_journeys(
     touchpoints: pd.DataFrame,
     conversions: pd.DataFrame,
     *,
@@ -145,7 +147,7 @@ def journeys(
     touchpoints : DataFrame
         ``person_col``, ``ts``, ``channel`` and optionally ``campaign_id``.
     conversions : DataFrame
-        From :func:`conversions`, or any frame with ``person_id`` and ``converted_at`` (and
+        From :func:`customer_conversions`, or any frame with ``person_id`` and ``converted_at`` (and
         optionally ``value``, ``lead_created_at``, ``deal_created_at``, ``closed_won_at``).
         One conversion per person: later rows of the same person are ignored.
     person_col : str
@@ -174,16 +176,20 @@ def journeys(
     ...     "channel": ["paid_search", "email", "direct"]})
     >>> conv = pd.DataFrame({"person_id": ["P1"],
     ...     "converted_at": pd.to_datetime(["2025-01-15"], utc=True), "value": [1000.0]})
-    >>> journeys(tp, conv)[["person_id", "touch_index", "channel", "days_before_conversion"]]
+    >>> build_journeys(tp, conv)[["person_id", "touch_index", "channel", "days_before_conversion"]]
       person_id  touch_index      channel  days_before_conversion
     0        P1            0  paid_search                    14.0
     1        P1            1        email                     7.0
     2        P2            0       direct                     0.0
     """
-    check_columns(touchpoints, "touchpoints", [person_col, "ts", "channel"], caller="journeys")
-    check_columns(conversions, "conversions", ["person_id", "converted_at"], caller="journeys")
+    check_columns(
+        touchpoints, "touchpoints", [person_col, "ts", "channel"], caller="build_journeys"
+    )
+    check_columns(
+        conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
+    )
     if lookback_days <= 0:
-        raise ValueError(f"journeys: lookback_days must be > 0, got {lookback_days}")
+        raise ValueError(f"build_journeys: lookback_days must be > 0, got {lookback_days}")
     conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
     conv = conv.set_index(conv["person_id"].astype("string"))
     tp = pd.DataFrame(
@@ -300,7 +306,7 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     ...     "channel": ["paid_search", "email", "direct"]})
     >>> conv = pd.DataFrame({"person_id": ["P1"],
     ...     "converted_at": pd.to_datetime(["2025-01-15"], utc=True), "value": [1000.0]})
-    >>> path_counts(journeys(tp, conv))
+    >>> path_counts(build_journeys(tp, conv))
                      path  total_conversions  total_null  total_conversion_value
     0               direct                  0           1                     0.0
     1  paid_search > email                  1           0                  1000.0

@@ -1,0 +1,463 @@
+"""Attribution: hand-worked journeys for every model, Markov and Shapley against independent
+computations, invariants by property tests."""
+
+from __future__ import annotations
+
+import itertools
+from math import factorial
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import salesmkt
+from salesmkt._attribution_paths import Paths, from_path_counts
+from salesmkt._attribution_rules import RULES
+from salesmkt.attribution import MODELS, attribute, markov_removal_effects
+from salesmkt.journeys import build_journeys
+
+T0 = pd.Timestamp("2025-03-01", tz="UTC")
+
+
+def one_journey(channels, days_before=None, *, lead=None, deal=None, value=100.0):
+    """A converting journey with touches ``days_before`` the conversion at T0 + 60 days.
+
+    ``lead``/``deal`` are touch positions: the milestone is put just after that touch.
+    """
+    n = len(channels)
+    days = np.asarray(days_before if days_before is not None else range(n - 1, -1, -1), float)
+    conv_at = T0 + pd.Timedelta(days=60)
+    ts = [conv_at - pd.Timedelta(days=d) for d in days]
+    tp = pd.DataFrame({"person_id": "P1", "ts": ts, "channel": channels})
+    conv = {"person_id": ["P1"], "converted_at": [conv_at], "value": [value]}
+    for name, pos in (("lead_created_at", lead), ("deal_created_at", deal)):
+        at = ts[pos] + pd.Timedelta(minutes=1) if pos is not None else pd.NaT
+        conv[name] = pd.Series([at], dtype="datetime64[ns, UTC]")
+    conv["closed_won_at"] = [conv_at]
+    return build_journeys(tp, pd.DataFrame(conv), lookback_days=400)
+
+
+def credit(journeys, model, **kw):
+    t = attribute(journeys, models=[model], **kw)
+    return dict(zip(t.iloc[:, 0], t["attributed_conversions"].round(4), strict=True))
+
+
+# ---------------------------------------------------------------- rule-based, hand-worked
+
+
+def test_reference_worked_example_position_and_time_decay():
+    # attribution.md 1.3: 5 touches 38, 33, 26, 8, 0 days before conversion.
+    j = one_journey(["c1", "c2", "c3", "c4", "c5"], [38, 33, 26, 8, 0])
+    pb = credit(j, "position_based")
+    assert [pb[c] for c in ["c1", "c2", "c3", "c4", "c5"]] == [0.4, 0.0667, 0.0667, 0.0667, 0.4]
+    td = credit(j, "time_decay")
+    assert [td[c] for c in ["c1", "c2", "c3", "c4", "c5"]] == pytest.approx(
+        [0.0146, 0.0240, 0.0479, 0.2848, 0.6288], abs=1e-4
+    )
+
+
+def test_time_decay_half_life_parameter():
+    # Touches 14 and 0 days before: h = 14 gives 1/3, 2/3; h = 7 gives 1/5, 4/5.
+    j = one_journey(["a", "b"], [14, 0])
+    assert credit(j, "time_decay", half_life_days=14)["a"] == pytest.approx(1 / 3, abs=1e-4)
+    assert credit(j, "time_decay")["a"] == pytest.approx(0.2, abs=1e-4)
+
+
+def test_first_last_linear_count_each_repeated_touch():
+    j = one_journey(["a", "b", "a"])
+    assert credit(j, "first_touch") == {"a": 1.0, "b": 0.0}
+    assert credit(j, "last_touch") == {"a": 1.0, "b": 0.0}
+    assert credit(j, "linear") == {"a": 0.6667, "b": 0.3333}
+    assert credit(j, "shapley") == {"a": 0.5, "b": 0.5}  # distinct channels
+
+
+def test_last_non_direct():
+    assert credit(one_journey(["email", "direct", "direct"]), "last_non_direct") == {
+        "direct": 0.0,
+        "email": 1.0,
+    }
+    # Only direct touches: direct keeps the credit.
+    assert credit(one_journey(["direct", "direct"]), "last_non_direct") == {"direct": 1.0}
+
+
+def test_single_touch_gets_everything_in_every_model():
+    j = one_journey(["a"], lead=0, deal=0)
+    for model in MODELS:
+        assert credit(j, model) == {"a": 1.0}, model
+
+
+def test_two_touch_position_based_is_half_half():
+    assert credit(one_journey(["a", "b"]), "position_based") == {"a": 0.5, "b": 0.5}
+
+
+def test_w_shaped_coinciding_first_and_lead_sum_their_shares():
+    # first = lead creation at touch 0, deal creation at touch 3 of 5.
+    j = one_journey(["a", "b", "c", "d", "e"], lead=0, deal=3)
+    assert credit(j, "w_shaped") == {"a": 0.6, "b": 0.0333, "c": 0.0333, "d": 0.3, "e": 0.0333}
+
+
+def test_w_shaped_three_distinct_keys_share_equally():
+    j = one_journey(["a", "b", "c"], lead=1, deal=2)
+    assert credit(j, "w_shaped") == {"a": 0.3333, "b": 0.3333, "c": 0.3333}
+
+
+def test_full_path_four_keys_and_six_touches():
+    # keys: first 0, lead 1, deal 3, closed-won = last touch 5; others 2 and 4 get 0.05.
+    j = one_journey(["a", "b", "c", "d", "e", "f"], lead=1, deal=3)
+    assert credit(j, "full_path") == {
+        "a": 0.225,
+        "b": 0.225,
+        "c": 0.05,
+        "d": 0.225,
+        "e": 0.05,
+        "f": 0.225,
+    }
+    # Four touches, all keys: 25 % each.
+    j4 = one_journey(["a", "b", "c", "d"], lead=1, deal=2)
+    assert credit(j4, "full_path") == {"a": 0.25, "b": 0.25, "c": 0.25, "d": 0.25}
+
+
+def test_revenue_follows_conversion_value():
+    j = one_journey(["a", "b"], value=1000.0)
+    t = attribute(j, models=["linear"])
+    assert t["attributed_revenue"].tolist() == [500.0, 500.0]
+
+
+def test_journeys_lookback_excludes_and_counts_old_touches():
+    tp = pd.DataFrame(
+        {
+            "person_id": ["P1", "P1", "P1", "P2"],
+            "ts": [T0, T0 + pd.Timedelta(days=40), T0 + pd.Timedelta(days=80), T0],
+            "channel": ["display", "email", "direct", "email"],
+        }
+    )
+    conv = pd.DataFrame(
+        {"person_id": ["P1", "P3"], "converted_at": [T0 + pd.Timedelta(days=50)] * 2}
+    )
+    j = build_journeys(tp, conv, lookback_days=30)
+    p1 = j[j["person_id"] == "P1"]
+    assert p1["channel"].tolist() == ["email"]  # display too old, direct after conversion
+    assert p1["n_excluded_touches"].iloc[0] == 2
+    # P3 converted without touches: kept, credited to "(no touch)" by every model.
+    assert j.loc[j["person_id"] == "P3", "n_touches"].item() == 0
+    t = attribute(j, models=["linear", "markov"])
+    assert t.groupby("model")["attributed_conversions"].sum().tolist() == [2.0, 2.0]
+    assert credit(j, "markov")["(no touch)"] == 1.0
+
+
+def test_aggregated_paths_match_journey_table():
+    tp = pd.DataFrame(
+        {
+            "person_id": ["P1", "P1", "P2", "P3", "P3"],
+            "ts": [T0, T0 + pd.Timedelta(days=1), T0, T0, T0 + pd.Timedelta(days=2)],
+            "channel": ["a", "b", "b", "a", "b"],
+        }
+    )
+    conv = pd.DataFrame(
+        {"person_id": ["P1", "P2"], "converted_at": [T0 + pd.Timedelta(days=3)] * 2}
+    )
+    j = build_journeys(tp, conv)
+    counts = salesmkt.path_counts(j)
+    assert counts.to_dict("list") == {
+        "path": ["a > b", "b"],
+        "total_conversions": [1, 1],
+        "total_null": [1, 0],
+        "total_conversion_value": [0.0, 0.0],
+    }
+    models = ["first_touch", "last_touch", "linear", "markov", "shapley", "shapley_rate"]
+    a = attribute(j, models=models)
+    b = attribute(counts.drop(columns="total_conversion_value"), models=models)
+    assert np.allclose(a["attributed_conversions"], b["attributed_conversions"])
+
+
+# ---------------------------------------------------------------- Markov
+
+
+def test_markov_hand_solved_two_channel_chain():
+    # start->email 7, start->paid 4; email->paid 3, email->null 4; paid->conv 3, paid->null 4.
+    # P(conv) = 21/77 = 3/11; without email 12/77 (RE 3/7); without paid 0 (RE 1).
+    paths = pd.DataFrame(
+        {
+            "path": ["email > paid_search", "paid_search", "email"],
+            "total_conversions": [2, 1, 0],
+            "total_null": [1, 3, 4],
+        }
+    )
+    re = markov_removal_effects(paths)
+    assert re["removal_effect"].tolist() == pytest.approx([3 / 7, 1.0])
+    assert re["p_conversion"].iloc[0] == pytest.approx(3 / 11)
+    assert re["attributed_conversions"].tolist() == pytest.approx([0.9, 2.1])
+
+
+def test_markov_loop_solved_by_hand():
+    # a->b (1/2), a->null; b->a (1/2), b->conv: x_b = 2/3, x_a = 1/3, P = 1/2.
+    paths = pd.DataFrame(
+        {"path": ["a > b", "b > a"], "total_conversions": [1, 0], "total_null": [0, 1]}
+    )
+    re = markov_removal_effects(paths)
+    assert re["removal_effect"].tolist() == pytest.approx([0.5, 1.0])
+    assert re["share"].tolist() == pytest.approx([1 / 3, 2 / 3])
+    # Order 2: states (a,b) and (b,a); each channel sits in both, so both remove everything.
+    re2 = markov_removal_effects(paths, order=2)
+    assert re2["removal_effect"].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_markov_value_uses_average_value_of_each_last_state():
+    paths = pd.DataFrame(
+        {
+            "path": ["a", "b"],
+            "total_conversions": [1, 1],
+            "total_null": [0, 0],
+            "total_conversion_value": [100.0, 300.0],
+        }
+    )
+    re = markov_removal_effects(paths)
+    assert re["removal_effect"].tolist() == pytest.approx([0.5, 0.5])
+    assert re["removal_effect_value"].tolist() == pytest.approx([0.25, 0.75])
+    assert re["attributed_revenue"].tolist() == pytest.approx([100.0, 300.0])
+
+
+def test_markov_collapses_repeats():
+    a = pd.DataFrame(
+        {"path": ["a > a > b", "b"], "total_conversions": [1, 0], "total_null": [1, 1]}
+    )
+    b = a.assign(path=["a > b", "b"])
+    for order in (1, 2):
+        ra = markov_removal_effects(a, order=order)["removal_effect"]
+        rb = markov_removal_effects(b, order=order)["removal_effect"]
+        assert ra.tolist() == pytest.approx(rb.tolist())
+
+
+def _random_paths(seed, n_paths=60, n_ch=4):
+    rng = np.random.default_rng(seed)
+    names = np.array(list("abcdefgh"[:n_ch]))
+    paths = [" > ".join(rng.choice(names, rng.integers(1, 6))) for _ in range(n_paths)]
+    return (
+        pd.DataFrame(
+            {
+                "path": paths,
+                "total_conversions": rng.integers(0, 5, n_paths),
+                "total_null": rng.integers(0, 8, n_paths),
+            }
+        )
+        .groupby("path", as_index=False)
+        .sum()
+    )
+
+
+def _walk_probabilities(tm, removed=None, max_steps=None, n_walks=50_000, seed=3):
+    """Brute-force random walks on the transition table (independent of the solver)."""
+    rng = np.random.default_rng(seed)
+    states = sorted(set(tm["from_state"]) | set(tm["to_state"]))
+    idx = {s: i for i, s in enumerate(states)}
+    p = np.zeros((len(states), len(states)))
+    p[tm["from_state"].map(idx), tm["to_state"].map(idx)] = tm["probability"]
+    conv, null = idx["(conversion)"], idx["(null)"]
+    p[conv, conv] = p[null, null] = 1.0
+    if removed is not None:
+        p[:, null] += p[:, idx[removed]]
+        p[:, idx[removed]] = 0.0
+    cum = p.cumsum(axis=1)
+    cur = np.full(n_walks, idx["(start)"])
+    visits = np.zeros(n_walks, int)
+    for _ in range(60):  # P(walk longer than 60 visits) is negligible here
+        u = rng.random(n_walks)
+        nxt = (u[:, None] > cum[cur]).sum(axis=1)
+        visits += ~np.isin(nxt, [conv, null])
+        cur = nxt
+    ok = cur == conv
+    if max_steps is not None:
+        ok &= visits <= max_steps
+    return ok.mean()
+
+
+def test_markov_matches_exact_inverse_and_brute_force_walks():
+    paths = _random_paths(1)
+    tm = salesmkt.markov_transition_matrix(paths)
+    # Exact: fundamental matrix by dense inverse, an independent route to P(conversion).
+    states = [s for s in pd.unique(tm["from_state"])]
+    idx = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    r = np.zeros(len(states))
+    for row in tm.itertuples():
+        if row.to_state == "(conversion)":
+            r[idx[row.from_state]] = row.probability
+        elif row.to_state != "(null)":
+            q[idx[row.from_state], idx[row.to_state]] = row.probability
+    p_exact = (np.linalg.inv(np.eye(len(states)) - q) @ r)[idx["(start)"]]
+    re = markov_removal_effects(paths)
+    assert re["p_conversion"].iloc[0] == pytest.approx(p_exact, rel=1e-10)
+    # Simulation agrees within 4 standard errors (seeded, so deterministic).
+    se = np.sqrt(p_exact * (1 - p_exact) / 50_000)
+    assert _walk_probabilities(tm) == pytest.approx(p_exact, abs=4 * se)
+    p_without_a = _walk_probabilities(tm, removed="a")
+    assert 1 - p_without_a / p_exact == pytest.approx(re["removal_effect"].iloc[0], abs=0.02)
+    # Cut-off after 3 channel visits, as ChannelAttribution's max_step.
+    cut = markov_removal_effects(paths, max_steps=3)
+    assert cut["p_conversion"].iloc[0] == pytest.approx(
+        _walk_probabilities(tm, max_steps=3), abs=4 * se
+    )
+    assert cut["p_conversion"].iloc[0] < p_exact
+
+
+def test_markov_transition_matrix_rows_sum_to_one():
+    tm = salesmkt.markov_transition_matrix(_random_paths(2), order=2)
+    assert np.allclose(tm.groupby("from_state")["probability"].sum(), 1.0)
+    assert {"(start)", "(conversion)", "(null)"} <= set(tm["from_state"]) | set(tm["to_state"])
+
+
+def test_markov_without_null_data_is_defined():
+    paths = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [3, 1]})
+    re = markov_removal_effects(paths)
+    assert re["p_conversion"].iloc[0] == pytest.approx(1.0)
+    assert re["removal_effect"].tolist() == pytest.approx([0.75, 1.0])
+
+
+# ---------------------------------------------------------------- Shapley
+
+
+def _brute_shapley(v, players):
+    """Shapley values by averaging marginal contributions over all orderings."""
+    phi = dict.fromkeys(players, 0.0)
+    perms = list(itertools.permutations(players))
+    for perm in perms:
+        s = frozenset()
+        for p in perm:
+            phi[p] += v(s | {p}) - v(s)
+            s = s | {p}
+    return {p: phi[p] / len(perms) for p in players}
+
+
+def test_shapley_rate_two_channels_by_hand():
+    # v({e}) = 0/4, v({p}) = 1/4, v({e,p}) = 3/11 -> phi_e = 1/88, phi_p = 23/88.
+    paths = pd.DataFrame(
+        {
+            "path": ["email > paid_search", "paid_search", "email"],
+            "total_conversions": [2, 1, 0],
+            "total_null": [1, 3, 4],
+        }
+    )
+    t = attribute(paths, models=["shapley_rate"])
+    assert t["share"].tolist() == pytest.approx([1 / 24, 23 / 24])
+
+
+def test_shapley_three_channels_against_permutations():
+    paths = _random_paths(5, n_paths=40, n_ch=3)
+    sets = [frozenset(p.split(" > ")) for p in paths["path"]]
+    conv = paths["total_conversions"].to_numpy(float)
+    total = conv + paths["total_null"].to_numpy(float)
+
+    def v_rate(s):
+        inside = np.array([t <= s for t in sets])
+        return conv[inside].sum() / total[inside].sum() if total[inside].sum() else 0.0
+
+    def v_count(s):
+        return conv[np.array([t <= s for t in sets])].sum()
+
+    for model, v in (("shapley_rate", v_rate), ("shapley", v_count)):
+        phi = _brute_shapley(v, ["a", "b", "c"])
+        got = attribute(paths, models=[model])
+        expect = np.array([phi[c] for c in "abc"])
+        expect = expect / expect.sum() * conv.sum()
+        assert got["attributed_conversions"].to_numpy() == pytest.approx(expect)
+
+
+def test_shapley_rate_refuses_too_many_channels():
+    paths = pd.DataFrame(
+        {"path": [" > ".join(f"c{i}" for i in range(17))], "total_conversions": [1]}
+    )
+    with pytest.raises(ValueError, match="2\\^17 coalitions"):
+        attribute(paths, models=["shapley_rate"])
+    assert factorial(3) == 6
+
+
+# ---------------------------------------------------------------- properties
+
+
+@st.composite
+def random_paths(draw):
+    n_journeys = draw(st.integers(1, 25))
+    lengths = np.array(draw(st.lists(st.integers(1, 50), min_size=n_journeys, max_size=n_journeys)))
+    total = int(lengths.sum())
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n_labels = draw(st.integers(1, 6))
+    labels = np.array(
+        ["direct", "email", "paid_search", "display", "referral", "events"][:n_labels], dtype=object
+    )
+    codes = rng.integers(0, n_labels, total).astype(np.int32)
+    offsets = np.r_[0, np.cumsum(lengths)]
+    days = np.concatenate([np.sort(rng.exponential(20, n))[::-1] for n in lengths])
+    if draw(st.booleans()):
+        days = np.round(days)  # ties
+    conv = rng.integers(0, 3, n_journeys).astype(float)
+    null = rng.integers(0, 3, n_journeys).astype(float)
+    null[(conv + null) == 0] = 1.0
+    milestone = [rng.integers(-1, lengths) for _ in range(3)]
+    return Paths(labels, codes, offsets, conv, null, conv * 10, days, *milestone, has_value=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_paths())
+def test_rule_weights_sum_to_one_per_journey(paths):
+    for name, rule in RULES.items():
+        w = rule(paths)
+        assert np.all(w >= 0), name
+        sums = np.add.reduceat(w, paths.offsets[:-1])
+        assert np.all(np.abs(sums - 1) < 1e-12), name
+
+
+def _as_path_counts(paths: Paths) -> pd.DataFrame:
+    rows = [
+        " > ".join(paths.labels[paths.codes[a:b]])
+        for a, b in zip(paths.offsets[:-1], paths.offsets[1:], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "path": rows,
+            "total_conversions": paths.conv,
+            "total_null": paths.null,
+            "total_conversion_value": paths.value,
+        }
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_paths())
+def test_every_model_conserves_conversions_and_revenue(paths):
+    counts = _as_path_counts(paths)
+    parsed = from_path_counts(counts)
+    assert np.array_equal(parsed.labels[parsed.codes], paths.labels[paths.codes])
+    models = [m for m in MODELS if m not in ("w_shaped", "full_path")] + ["markov_2"]
+    t = attribute(counts, models=models)
+    total = paths.conv.sum()
+    sums = t.groupby("model")[["attributed_conversions", "attributed_revenue"]].sum()
+    if total > 0:
+        assert np.allclose(sums["attributed_conversions"], total, rtol=1e-9)
+        assert np.allclose(sums["attributed_revenue"], total * 10, rtol=1e-9)
+        assert np.allclose(t.groupby("model")["share"].sum(), 1.0)
+
+
+def test_milestone_models_conserve_on_the_sample(sample):
+    conv = salesmkt.customer_conversions(sample.leads, sample.deals)
+    j = build_journeys(sample.touchpoints, conv)
+    t = attribute(j)
+    total = len(conv)
+    assert set(t["model"]) == set(MODELS)
+    assert np.allclose(t.groupby("model")["attributed_conversions"].sum(), total)
+    assert np.allclose(t.groupby("model")["attributed_revenue"].sum(), conv["value"].sum())
+    by_campaign = attribute(j, by="campaign_id", models=["linear", "w_shaped"])
+    assert np.allclose(by_campaign.groupby("model")["attributed_conversions"].sum(), total)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(salesmkt.ValidationError, match="paths.total_conversions"):
+        attribute(pd.DataFrame({"path": ["a"], "total_conversions": [-1]}))
+    with pytest.raises(salesmkt.ValidationError, match="empty channel"):
+        attribute(pd.DataFrame({"path": ["a >  > b"], "total_conversions": [1]}))
+    with pytest.raises(ValueError, match="unknown model"):
+        attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["magic"])
+    with pytest.raises(ValueError, match="milestone"):
+        attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["w_shaped"])
