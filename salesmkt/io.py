@@ -205,17 +205,25 @@ def _skipped(what: str) -> Finding:
     )
 
 
-def load(path: str | Path, *, tz: str | None = None) -> Dataset:
+def load(
+    path: str | Path, *, tz: str | None = None, source: str | Path | None = None, **options
+) -> Dataset:
     """Load and validate a team's data.
 
     Parameters
     ----------
     path : str or Path
         A folder of ``<table>.csv`` or ``<table>.parquet`` files, an ``.xlsx`` workbook with one
-        sheet per table, or a ``.duckdb`` database file. Never modified.
+        sheet per table, or a ``.duckdb`` database file. Never modified. With ``source``: a
+        vendor export file or a folder of them (see :mod:`salesmkt.sources`).
     tz : str, optional
         The time zone naive timestamps were recorded in (e.g. ``"Europe/Paris"``). Without it,
         timestamps must carry an offset.
+    source : str or Path, optional
+        ``"hubspot"``, ``"salesforce"``, ``"ga4"`` or the path of a YAML column mapping: read
+        the vendor's export format instead of canonical files (docs/exports.md).
+    **options
+        Passed to the vendor reader with ``source`` (e.g. ``encoding``, ``dayfirst``).
 
     Returns
     -------
@@ -229,12 +237,20 @@ def load(path: str | Path, *, tz: str | None = None) -> Dataset:
     Examples
     --------
     >>> ds = load(sample_dir())
-    >>> ds.deals["amount"].min() >= 0
+    >>> bool(ds.deals["amount"].min() >= 0)
     True
     """
-    raw, skipped = read_tables(path)
+    if source is not None:
+        from salesmkt.sources import read_source
+
+        raw, skipped = read_source(path, source, tz=tz, **options)
+    elif options:
+        raise TypeError(f"load() got options {sorted(options)} that only apply with source=")
+    else:
+        raw, skipped = read_tables(path)
     tables, findings = validate_tables(raw, tz=tz)
-    return Dataset(**tables, findings=findings_frame([*skipped, *findings]), source=str(path))
+    where = str(path) if source is None else f"{path} ({source})"
+    return Dataset(**tables, findings=findings_frame([*skipped, *findings]), source=where)
 
 
 def sample_dir() -> Path:

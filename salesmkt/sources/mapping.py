@@ -1,0 +1,371 @@
+"""Any CSV or Excel export onto the canonical tables through a small YAML column mapping.
+
+A mapping file names, per canonical table, the file to read and where each canonical column
+comes from: a column of the file, or a constant, with an optional date format or value map::
+
+    # salesmkt column mapping
+    leads:
+      file: crm_leads.csv            # relative to the data folder; wildcards stack several files
+      tz: Europe/Paris               # zone of times written without an offset (optional)
+      columns:
+        lead_id: Lead Number
+        created_at: {column: Signup Date, format: "%d.%m.%Y %H:%M"}
+        channel: Origin
+        status: {value: open}        # the same value on every row
+        deal_type: {column: Kind, values: {New: new_business, Upsell: expansion}}
+
+Columns of the file that the mapping does not name are kept under their own names
+(``keep_other_columns: false`` drops them). ``salesmkt map --init FILE`` writes a template from a
+file's header with the obvious matches filled in.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> folder = Path(tempfile.mkdtemp())
+>>> _ = (folder / "signups.csv").write_text("Lead ID,Created,Origin\\nS1,2024-03-01T10:00Z,cpc\\n")
+>>> print(mapping_template(folder / "signups.csv", table="leads").splitlines()[5])
+    lead_id: "Lead ID"
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from salesmkt.schema import TABLES
+from salesmkt.sources._common import (
+    header_key,
+    header_of,
+    missing_column,
+    parse_amounts,
+    parse_times,
+    read_table_file,
+    snake,
+)
+from salesmkt.validate import Finding, ValidationError
+
+__all__ = ["load_mapping", "mapping_template", "write_mapping_template", "read_mapped"]
+
+_TABLE_KEYS = {"file", "tz", "dayfirst", "encoding", "delimiter", "columns", "keep_other_columns"}
+_COLUMN_KEYS = {"column", "value", "format", "values"}
+
+# header spellings (compared as header_key) that obviously mean a canonical column
+_GUESSES: dict[str, tuple[str, ...]] = {
+    "lead_id": ("lead id", "record id", "contact id", "id", "lead", "customer id", "person id"),
+    "deal_id": ("deal id", "opportunity id", "record id", "id", "deal"),
+    "session_id": ("session id", "session", "visit id"),
+    "visitor_id": ("visitor id", "client id", "user pseudo id", "cookie id", "user id"),
+    "person_id": ("person id", "lead id", "contact id", "user id", "customer id"),
+    "campaign_id": ("campaign id", "campaign", "utm campaign", "campaign name"),
+    "order_id": ("order id", "invoice id", "invoice", "order number"),
+    "customer_id": ("customer id", "account id", "company id", "client id"),
+    "account_id": ("account id", "company id", "organization id"),
+    "owner_id": ("owner id", "owner", "sales rep", "sales owner", "lead owner", "deal owner"),
+    "created_at": (
+        "created at",
+        "create date",
+        "created date",
+        "created",
+        "created on",
+        "signup date",
+        "date created",
+        "first contact date",
+    ),
+    "started_at": ("started at", "session start", "start time", "timestamp", "date"),
+    "ordered_at": ("ordered at", "order date", "invoice date", "purchase date", "date"),
+    "closed_at": ("closed at", "close date", "won date", "closed date", "closed"),
+    "ts": ("ts", "timestamp", "time", "event time", "date"),
+    "date": ("date", "day", "spend date"),
+    "channel": ("channel", "source", "lead source", "origin", "utm source", "original source"),
+    "amount": ("amount", "value", "deal value", "deal amount", "spend", "cost"),
+    "revenue": ("revenue", "amount", "total", "order value", "price"),
+    "event": ("event", "event name", "action"),
+    "status": ("status", "deal status", "outcome"),
+    "stage": ("stage", "deal stage", "pipeline stage"),
+    "deal_type": ("deal type", "type", "opportunity type"),
+    "quota": ("quota", "target"),
+    "period_start": ("period start", "month", "period"),
+    "mql_at": ("mql date", "became mql", "mql at", "marketing qualified date"),
+    "sql_at": ("sql date", "became sql", "sql at", "sales qualified date"),
+    "name": ("name", "campaign name"),
+    "product": ("product", "product name", "sku"),
+}
+
+
+def _mapping_error(path: Path, problem: str) -> ValueError:
+    return ValueError(f"{path.name}: {problem}. See docs/exports.md for the mapping format.")
+
+
+def load_mapping(path: str | Path) -> dict[str, dict]:
+    """Read and check a mapping file; returns ``{table: {file, tz, columns, ...}}``.
+
+    Raises a ``ValueError`` naming the file and the entry that is wrong.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "m.yml"
+    >>> _ = p.write_text("deals:\\n  columns:\\n    deal_id: Id\\n    created_at: Created\\n"
+    ...                  "    amount: {value: 0}\\n")
+    >>> load_mapping(p)["deals"]["columns"]["amount"]
+    {'value': 0}
+    """
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such mapping file.") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise _mapping_error(path, f"not readable YAML ({exc})") from None
+    if not isinstance(spec, dict) or not spec:
+        raise _mapping_error(path, "expected one entry per canonical table (leads:, deals:, ...)")
+    out: dict[str, dict] = {}
+    for table, entry in spec.items():
+        if table not in TABLES:
+            close = difflib.get_close_matches(str(table), list(TABLES), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _mapping_error(path, f"{table!r} is not a canonical table{hint}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("columns"), dict):
+            raise _mapping_error(path, f"{table}: needs a 'columns:' block")
+        unknown = set(entry) - _TABLE_KEYS
+        if unknown:
+            raise _mapping_error(path, f"{table}: unknown key(s) {', '.join(sorted(unknown))}")
+        columns: dict[str, object] = {}
+        for col, src in entry["columns"].items():
+            if src is None:
+                if col in {c.name for c in TABLES[table].required}:
+                    raise _mapping_error(
+                        path, f"{table}.{col} is required but not mapped; name its column"
+                    )
+                continue
+            if isinstance(src, dict):
+                bad = set(src) - _COLUMN_KEYS
+                if bad or ("column" in src) == ("value" in src):
+                    raise _mapping_error(
+                        path,
+                        f"{table}.{col}: give either 'column:' or 'value:' (and optionally "
+                        "'format:' or 'values:')",
+                    )
+            elif not isinstance(src, str | int | float | bool):
+                raise _mapping_error(path, f"{table}.{col}: expected a column name")
+            columns[str(col)] = src
+        missing = [c.name for c in TABLES[table].required if c.name not in columns]
+        if missing:
+            raise _mapping_error(path, f"{table}: required column(s) {', '.join(missing)} missing")
+        out[table] = {**entry, "columns": columns}
+    return out
+
+
+def _files(table: str, entry: dict, data: Path, mapping_path: Path) -> list[Path]:
+    pattern = entry.get("file")
+    if pattern is None:
+        if data.is_file():
+            return [data]
+        raise _mapping_error(mapping_path, f"{table}: name the file to read with 'file:'")
+    base = data if data.is_dir() else data.parent
+    hits = sorted(base.glob(str(pattern)))
+    if not hits:
+        raise FileNotFoundError(
+            f"{mapping_path.name}: {table}: no file matches {pattern!r} in {base}."
+        )
+    return hits
+
+
+def _apply(table: str, entry: dict, df: pd.DataFrame, file: str, notes: list) -> pd.DataFrame:
+    kinds = {c.name: c.kind for c in TABLES[table].columns.values()}
+    by_key = {header_key(c): c for c in df.columns}
+    out: dict[str, object] = {}
+    used: set[str] = set()
+    for col, src in entry["columns"].items():
+        spec = src if isinstance(src, dict) else {"column": src}
+        if "value" in spec:
+            out[col] = pd.Series([spec["value"]] * len(df), dtype="object").astype("string")
+            continue
+        name = by_key.get(header_key(spec["column"]))
+        if name is None:
+            raise missing_column(file, list(df.columns), [str(spec["column"])], table, col)
+        used.add(name)
+        raw = df[name].rename(name)
+        kind = kinds.get(col)
+        if "values" in spec:
+            values = {str(k): v for k, v in dict(spec["values"]).items()}
+            out[col] = raw.map(lambda v, m=values: m.get(v, v), na_action="ignore").astype("string")
+        elif "format" in spec:
+            parsed = pd.to_datetime(raw, format=str(spec["format"]), errors="coerce")
+            bad = parsed.isna() & raw.notna()
+            if bad.any():
+                raise ValidationError(
+                    [
+                        Finding(
+                            table,
+                            col,
+                            f"{file}: {int(bad.sum())} values in {name!r} do not match the "
+                            f"format {spec['format']!r}",
+                            int(bad.sum()),
+                            examples=tuple(repr(v) for v in raw[bad].head(3)),
+                        )
+                    ]
+                )
+            if kind in ("timestamp", "date") and parsed.dt.tz is None:
+                zone = entry.get("tz") if kind == "timestamp" else None
+                parsed = parsed.dt.tz_localize(zone or "UTC").dt.tz_convert("UTC")
+            out[col] = parsed
+        elif kind in ("timestamp", "date"):
+            out[col] = parse_times(
+                raw,
+                tz=entry.get("tz"),
+                file=file,
+                table=table,
+                column=col,
+                dayfirst=entry.get("dayfirst"),
+                notes=notes,
+            )
+        elif kind == "number":
+            out[col] = parse_amounts(raw, file=file, table=table, column=col)
+        else:
+            out[col] = raw
+    frame = pd.DataFrame(out, index=df.index)
+    if entry.get("keep_other_columns", True):
+        for c in df.columns:
+            if c not in used and c not in frame.columns:
+                frame[c] = df[c]
+    return frame.reset_index(drop=True)
+
+
+def read_mapped(
+    data: str | Path, mapping: str | Path | Mapping, *, tz: str | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """Read the files a mapping names (relative to ``data``) into canonical tables.
+
+    ``tz`` is used for tables whose mapping sets no ``tz`` of its own.
+    """
+    data = Path(data)
+    if isinstance(mapping, Mapping):
+        path = Path("mapping")
+        spec = mapping
+    else:
+        path = Path(mapping)
+        spec = load_mapping(path)
+    if data.is_file() and sum("file" not in e for e in spec.values()) > 1:
+        raise _mapping_error(path, "several tables without 'file:' but one input file")
+    tables: dict[str, pd.DataFrame] = {}
+    notes: list[Finding] = []
+    for table, entry in spec.items():
+        entry = {**entry, "tz": entry.get("tz", tz)}
+        frames = []
+        for file in _files(table, entry, data, path):
+            df, found = read_table_file(
+                file, encoding=entry.get("encoding"), delimiter=entry.get("delimiter")
+            )
+            notes += found
+            frames.append(_apply(table, entry, df, file.name, notes))
+        tables[table] = pd.concat(frames, ignore_index=True)
+    return tables, notes
+
+
+def _guess(table: str, header: list[str]) -> dict[str, str | None]:
+    keys = {header_key(h): h for h in header}
+    snakes = {snake(h): h for h in header}
+    taken: set[str] = set()
+    guess: dict[str, str | None] = {}
+    for col in TABLES[table].columns:
+        hit = None
+        for option in (header_key(col.replace("_", " ")), *_GUESSES.get(col, ())):
+            if option in keys and keys[option] not in taken:
+                hit = keys[option]
+                break
+        if hit is None:
+            close = difflib.get_close_matches(col, list(snakes), n=1, cutoff=0.85)
+            if close and snakes[close[0]] not in taken:
+                hit = snakes[close[0]]
+        if hit is not None:
+            taken.add(hit)
+        guess[col] = hit
+    return guess
+
+
+def _guess_table(header: list[str]) -> str:
+    def score(table: str) -> tuple[int, int]:
+        g = _guess(table, header)
+        req = [c.name for c in TABLES[table].required]
+        return (
+            sum(g[c] is not None for c in req) - len(req),
+            sum(v is not None for v in g.values()),
+        )
+
+    return max(TABLES, key=score)
+
+
+def mapping_template(file: str | Path, *, table: str | None = None) -> str:
+    """A YAML mapping for ``file``, with the columns whose name obviously matches filled in.
+
+    Required columns with no match are left empty with a ``TODO``; optional ones are commented
+    out. ``table`` defaults to the canonical table the header fits best.
+    """
+    file = Path(file)
+    header = header_of(file)
+    if not header:
+        raise ValueError(f"{file.name}: no header row to build a mapping from.")
+    if table is None:
+        table = _guess_table(header)
+    elif table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; the tables are: {', '.join(TABLES)}")
+    guess = _guess(table, header)
+    required = {c.name for c in TABLES[table].required}
+    lines = [
+        f"# salesmkt column mapping for {file.name}, written by `salesmkt map --init`.",
+        "# canonical column: column of the file (or {value: ...}, {column: ..., format: ...}).",
+        f"{table}:",
+        f"  file: {json.dumps(file.name)}",
+        "  columns:",
+    ]
+    for col, hit in guess.items():
+        desc = TABLES[table].columns[col].description
+        note = f"  # {desc}" if desc else ""
+        if hit is not None:
+            lines.append(f"    {col}: {json.dumps(hit)}{note}")
+        elif col in required:
+            lines.append(f"    {col}:   # TODO required: name the column that holds it{note}")
+        else:
+            lines.append(f"    # {col}:{note}")
+    unused = [h for h in header if h not in set(guess.values())]
+    if unused:
+        lines.append("  # other columns are kept under their own names: " + ", ".join(unused))
+    return "\n".join(lines) + "\n"
+
+
+def write_mapping_template(
+    file: str | Path,
+    out: str | Path | None = None,
+    *,
+    table: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write :func:`mapping_template` for ``file`` to ``out`` (default ``<file>.mapping.yml``).
+
+    The write is atomic (a temporary file in the same folder, then a rename); an existing
+    mapping is kept unless ``overwrite``.
+    """
+    file = Path(file)
+    out = Path(out) if out is not None else file.with_name(f"{file.stem}.mapping.yml")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (or --force) to replace it.")
+    text = mapping_template(file, table=table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
