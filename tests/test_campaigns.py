@@ -1,0 +1,203 @@
+"""Spend metrics against the worked example of kpis.md section 9 and the sample's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import salesmkt
+import salesmkt.sample
+from salesmkt.campaigns import referral_summary, spend_metrics
+from salesmkt.io import Dataset
+
+
+def ts(values):
+    return pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
+
+
+@pytest.fixture(scope="module")
+def worked():
+    """kpis.md section 9 (February 2025) as a Dataset."""
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3", "L4", "L5", "L6", "L7"],
+            "created_at": ts(
+                [
+                    "2025-01-10 09:00",
+                    "2025-01-25 14:00",
+                    "2025-02-03 08:00",
+                    "2025-02-10 10:00",
+                    "2025-02-15 12:00",
+                    "2025-02-20 09:00",
+                    "2025-02-25 15:00",
+                ]
+            ),
+            "channel": [
+                "paid_search",
+                "organic_search",
+                "organic_search",
+                "display",
+                "paid_search",
+                "email",
+                "organic_social",
+            ],
+            "campaign_id": ["C1", None, None, "C2", "C1", None, None],
+            "account_id": ["A1", "A2", "A3", "A4", "A5", "A6", "A7"],
+            "mql_at": ts(
+                [
+                    "2025-01-12 09:00",
+                    "2025-01-26 14:00",
+                    "2025-02-03 09:00",
+                    "2025-02-11 10:00",
+                    "2025-02-16 12:00",
+                    "2025-02-21 09:00",
+                    None,
+                ]
+            ),
+        }
+    ).astype({"campaign_id": "string"})
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D2", "D3", "D4", "D5"],
+            "created_at": ts(
+                [
+                    "2025-01-15 09:00",
+                    "2025-01-30 14:00",
+                    "2025-02-05 09:00",
+                    "2025-02-03 10:00",
+                    "2025-02-18 12:00",
+                ]
+            ),
+            "amount": [10000.0, 8000.0, 6000.0, 4000.0, 12000.0],
+            "lead_id": ["L1", "L2", "L3", None, "L5"],
+            "account_id": ["A1", "A2", "A3", "A0", "A5"],
+            "closed_at": ts(
+                [
+                    "2025-02-14 12:00",
+                    "2025-02-12 14:00",
+                    "2025-02-20 09:00",
+                    "2025-02-25 10:00",
+                    None,
+                ]
+            ),
+            "status": ["won", "lost", "won", "won", "open"],
+            "deal_type": [
+                "new_business",
+                "new_business",
+                "new_business",
+                "expansion",
+                "new_business",
+            ],
+        }
+    )
+    spend = pd.DataFrame(
+        {
+            "date": ts(
+                ["2025-01-15", "2025-02-10", "2025-02-20", "2025-01-20", "2025-02-05", "2025-02-25"]
+            ),
+            "campaign_id": ["C1", "C1", "C1", "C2", "C2", "C2"],
+            "amount": [1000.0, 600.0, 600.0, 500.0, 300.0, 0.0],
+            "channel": ["paid_search"] * 3 + ["display"] * 3,
+        }
+    )
+    campaigns = pd.DataFrame({"campaign_id": ["C1", "C2"], "channel": ["paid_search", "display"]})
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(7)],
+            "customer_id": ["A0", "A0", "A9", "A0", "A1", "A3", "A0"],
+            "ordered_at": ts(
+                [
+                    "2024-12-05",
+                    "2025-01-05",
+                    "2025-01-18",
+                    "2025-02-05",
+                    "2025-02-14",
+                    "2025-02-20",
+                    "2025-02-25",
+                ]
+            ),
+            "revenue": [3000.0, 3000.0, 2000.0, 3000.0, 10000.0, 6000.0, 4000.0],
+        }
+    )
+    return Dataset(leads=leads, deals=deals, spend=spend, campaigns=campaigns, orders=orders)
+
+
+def feb(ds, **kw):
+    return spend_metrics(ds, period_start="2025-02-01", period_end="2025-03-01", **kw)
+
+
+def test_channel_metrics_match_worked_example(worked):
+    m = feb(worked, by="channel", gross_margin=0.8).set_index("channel")
+    assert m.loc["paid_search", "spend"] == 1200.0
+    assert m.loc["display", "spend"] == 300.0  # the zero-spend row adds 0
+    assert np.isnan(m.loc["organic_search", "spend"])  # no spend rows: cost unknown
+    assert m.loc["paid_search", "cpl"] == 1200.0
+    assert m.loc["display", "cpl"] == 300.0
+    assert np.isnan(m.loc["organic_search", "cpl"])
+    assert m.loc["paid_search", "customers"] == 1 and m.loc["organic_search", "customers"] == 1
+    assert m.loc["paid_search", "cac"] == 1200.0
+    assert np.isnan(m.loc["display", "cac"])  # no customers: missing, not infinite
+    assert m.loc["paid_search", "roas"] == pytest.approx(8.333, abs=1e-3)
+    assert m.loc["display", "roas"] == 0.0  # spend without revenue
+    assert m.loc["paid_search", "roi"] == pytest.approx((10000 * 0.8 - 1200) / 1200)
+    assert m.loc["(unsourced)", "revenue"] == 4000.0  # D4 has no lead
+    assert m.loc["organic_search", "lead_value"] == 6000.0  # D3 from L3, created in Feb
+
+
+def test_totals_recomputed_from_sums_match_worked_example(worked):
+    m = feb(worked, by="channel", gross_margin=0.8)
+    paid = m[m["channel"].isin(["paid_search", "display"])]
+    spend = paid["spend"].sum()
+    assert spend / m["leads"].sum() == 300.0  # blended CPL
+    assert spend / paid["leads"].sum() == 750.0  # paid CPL
+    assert spend / m["customers"].sum() == 750.0  # blended CAC
+    assert spend / paid["customers"].sum() == 1500.0  # paid CAC
+    assert paid["revenue"].sum() / spend == pytest.approx(6.667, abs=1e-3)  # ROAS
+    roi = (paid["revenue"].sum() * 0.8 - spend) / spend
+    assert roi == pytest.approx(4.333, abs=1e-3)
+    assert m["revenue"].sum() - 4000 == 16000.0  # won and sourced
+    assert m.loc[m["leads"] > 0, "leads"].sum() == 5
+
+
+def test_revenue_variant_is_labelled(worked):
+    m = feb(worked, by="channel").set_index("channel")
+    assert m.loc["paid_search", "roi"] == pytest.approx((10000 - 1200) / 1200)  # 7.333
+    assert set(m["variant"]) == {"revenue"}
+
+
+def test_campaign_grouping_and_periods(worked):
+    m = spend_metrics(
+        worked, by="campaign_id", period_start="2025-01-01", period_end="2025-03-01", freq="M"
+    )
+    c1 = m[m["campaign_id"] == "C1"].set_index("period")
+    assert c1["spend"].tolist() == [1000.0, 1200.0]
+    assert c1["leads"].tolist() == [1, 1]
+    assert c1["channel"].tolist() == ["paid_search"] * 2
+
+
+def test_sample_cpl_matches_generator_truth(sample):
+    truth = salesmkt.sample.generate(seed=7).truth["channel_economics"].set_index("channel")
+    m = spend_metrics(sample, by="channel").set_index("channel")
+    for ch, row in truth.iterrows():
+        if row["spend"] > 0:
+            assert m.loc[ch, "spend"] == pytest.approx(row["spend"], abs=0.01)
+            assert m.loc[ch, "cpl"] == pytest.approx(row["cpl"], abs=0.01)
+        else:
+            assert np.isnan(m.loc[ch, "cpl"]) if ch in m.index else True
+
+
+def test_referral_summary_on_sample(sample):
+    r = referral_summary(sample, gross_margin=0.8)
+    assert r["channel"].iloc[0] == "referral" and r["is_referral"].iloc[0]
+    assert r["share_of_new_customers"].sum() == pytest.approx(1.0)
+    # The generator plants half the churn for referred customers: retention ranks high.
+    ret = r.set_index("channel")["monthly_retention"]
+    assert ret["referral"] > ret[["organic_search", "paid_search", "direct"]].max()
+
+
+def test_bad_input(worked):
+    with pytest.raises(ValueError, match="by must be"):
+        spend_metrics(worked, by="owner_id")
+    with pytest.raises(ValueError, match="gross_margin"):
+        spend_metrics(worked, gross_margin=80)
