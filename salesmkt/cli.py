@@ -1,4 +1,4 @@
-"""Command line: ``salesmkt report`` (also ``python -m salesmkt report``).
+"""Command line: ``salesmkt report`` and ``salesmkt map`` (also ``python -m salesmkt ...``).
 
 Examples
 --------
@@ -46,12 +46,51 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="folder of kpis.yml and personas.yml (default: the data folder)",
     )
+    rep.add_argument(
+        "--source",
+        default=None,
+        help="read vendor exports: hubspot, salesforce, ga4, or a YAML column mapping file "
+        "(see docs/exports.md); GA4 events_* files in the same folder are read too",
+    )
+    rep.add_argument(
+        "--tz",
+        default=None,
+        help="time zone of times exported without an offset, e.g. Europe/Paris (HubSpot: the "
+        "portal's zone; Salesforce: the exporting user's)",
+    )
+    mp = sub.add_parser(
+        "map",
+        help="write a YAML column mapping template from a file's header",
+        description="Write a column mapping for FILE (canonical column -> column of the file), "
+        "with the obvious matches filled in; edit it, then load with --source MAPPING.yml.",
+    )
+    mp.add_argument("--init", metavar="FILE", required=True, help="the CSV or Excel file")
+    mp.add_argument("--table", default=None, help="canonical table (default: best guess)")
+    mp.add_argument("--out", default=None, help="mapping file (default: FILE.mapping.yml)")
+    mp.add_argument("--force", action="store_true", help="replace an existing mapping file")
     return parser
+
+
+def _map(args) -> int:
+    from salesmkt.sources.mapping import write_mapping_template
+
+    try:
+        out = write_mapping_template(args.init, args.out, table=args.table, overwrite=args.force)
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        print(f"salesmkt map: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Mapping template written to {out}; edit it, then run "
+        f"salesmkt report --data {args.init} --source {out}"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "map":
+        return _map(args)
     if args.command == "report":
         from salesmkt.io import sample_dir
         from salesmkt.report import ReportError, run_reports
@@ -65,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 end=args.end,
                 only=args.only,
                 config_dir=args.config,
+                source=args.source,
+                tz=args.tz,
             )
         except (ReportError, ValidationError, FileNotFoundError, ValueError) as exc:
             print(f"salesmkt report: {exc}", file=sys.stderr)

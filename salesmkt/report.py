@@ -114,6 +114,8 @@ def run_reports(
     config_dir: str | Path | None = None,
     progress: bool = True,
     check_pii: bool = True,
+    source: str | Path | None = None,
+    tz: str | None = None,
 ) -> list[Report]:
     """Execute every guided notebook on ``data`` and write HTML reports and an index to ``out``.
 
@@ -137,6 +139,12 @@ def run_reports(
         Show a progress bar with one step per notebook.
     check_pii : bool
         Refuse to publish a report that shows a personal value found in the data.
+    source : str or Path, optional
+        Vendor export format of ``data`` (``"hubspot"``, ``"salesforce"``, ``"ga4"`` or a YAML
+        column mapping). The export is converted once into canonical Parquet files in a
+        temporary folder, and the notebooks run on that.
+    tz : str, optional
+        Time zone of times exported without an offset (see :func:`salesmkt.load`).
 
     Returns
     -------
@@ -163,18 +171,27 @@ def run_reports(
     from salesmkt.pii import find_pii, pii_values
 
     data, out = Path(data).resolve(), Path(out).resolve()
-    dataset = load(data)  # fail early, with the validation message, before any notebook runs
+    # fail early, with the validation message, before any notebook runs
+    dataset = load(data, source=source, tz=tz) if source or tz else load(data)
     secrets = pii_values(dataset.tables.values()) if check_pii else set()
     params = {
         "data_dir": str(data),
         "period_start": start,
         "period_end": end,
-        "config_dir": str(Path(config_dir).resolve() if config_dir else data),
+        "config_dir": str(
+            Path(config_dir).resolve() if config_dir else data if data.is_dir() else data.parent
+        ),
     }
     reports: list[Report] = []
     paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
     bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
+        if source or tz:  # notebooks read canonical files: convert the export once
+            folder = Path(work) / "data"
+            folder.mkdir()
+            for name, df in dataset.tables.items():
+                df.to_parquet(folder / f"{name}.parquet", index=False)
+            params["data_dir"] = str(folder)
         for nb_path in bar:
             bar.set_postfix_str(nb_path.stem)
             executed = Path(work) / nb_path.name
