@@ -30,6 +30,13 @@ _API: dict[str, str] = {
     "validate_table": "salesmkt.validate",
     "validate_tables": "salesmkt.validate",
     "normalize_channels": "salesmkt.channels",
+    # vendor exports (HubSpot, Salesforce, GA4) and column mappings
+    "read_source": "salesmkt.sources",
+    "convert_export": "salesmkt.sources",
+    "ga4_tables": "salesmkt.sources.ga4",
+    "load_mapping": "salesmkt.sources.mapping",
+    "mapping_template": "salesmkt.sources.mapping",
+    "write_mapping_template": "salesmkt.sources.mapping",
     # data check
     "table_overview": "salesmkt.datacheck",
     "missing_values": "salesmkt.datacheck",
