@@ -28,7 +28,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d ()./-]{7,}\d(?![\w.])")
 _NAME_HINTS = re.compile(
     r"(^|_)(e_?mail|phone|mobile|tel|telephone|full_?name|first_?name|last_?name|surname|"
-    r"given_?name|contact_?name|person_?name|name_?of_?contact|address|street)($|_)",
+    r"given_?name|contact_?name|person_?name|address|street)(_(address|addr|number|num|no))?$",
     re.IGNORECASE,
 )
 _BASE64 = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
@@ -50,7 +50,7 @@ def pii_columns(df: pd.DataFrame) -> list[str]:
     flagged = []
     for col in df.columns:
         name = str(col)
-        if _NAME_HINTS.search(name):
+        if _NAME_HINTS.search(re.sub(r"[\s\-.]+", "_", name.strip())):
             flagged.append(name)
             continue
         s = df[col]
