@@ -178,7 +178,7 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
                 "select table_name from information_schema.tables"
             ).fetchall():
                 if name.lower() in TABLES:
-                    tables[name.lower()] = con.table(name).df()
+                    tables[name.lower()] = con.table(name).fetch_arrow_table().to_pandas()
                 else:
                     found.append(_skipped(f"table {name!r}"))
     else:
