@@ -73,7 +73,11 @@ class Dataset:
         rows = []
         for name, df in self.tables.items():
             spec = TABLES[name]
-            time_cols = [c.name for c in spec.required if c.kind in ("timestamp", "date")]
+            time_cols = [
+                c.name
+                for c in (*spec.required, *spec.optional)
+                if c.kind in ("timestamp", "date") and c.name in df.columns
+            ]
             first = last = pd.NaT
             if time_cols:
                 first, last = df[time_cols[0]].min(), df[time_cols[0]].max()
