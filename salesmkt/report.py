@@ -95,6 +95,22 @@ def _failure(nb_path: Path, exc: Exception) -> ReportError:
     )
 
 
+def _kernel_manager_class():
+    """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP.
+
+    Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
+    the report run's output to what the user needs.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -205,6 +221,7 @@ def run_reports(
                     progress_bar=False,
                     cwd=work,
                     log_output=False,
+                    kernel_manager_class=_kernel_manager_class(),
                 )
             except Exception as exc:  # papermill wraps the kernel's error
                 raise _failure(nb_path, exc) from None
