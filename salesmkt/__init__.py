@@ -46,6 +46,14 @@ _API: dict[str, str] = {
     "plot_missing_values": "salesmkt.plotting.datacheck",
     "plot_channel_mix": "salesmkt.plotting.datacheck",
     "plot_monthly_volume": "salesmkt.plotting.datacheck",
+    # event funnels
+    "funnel": "salesmkt.funnel",
+    "funnel_trends": "salesmkt.funnel",
+    "time_to_convert": "salesmkt.funnel",
+    "plot_funnel": "salesmkt.plotting.funnel",
+    "plot_funnel_breakdown": "salesmkt.plotting.funnel",
+    "plot_time_to_convert": "salesmkt.plotting.funnel",
+    "plot_funnel_trends": "salesmkt.plotting.funnel",
     # campaign evaluation: spend metrics, journeys, attribution, lift
     "spend_metrics": "salesmkt.campaigns",
     "referral_summary": "salesmkt.campaigns",

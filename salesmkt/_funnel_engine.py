@@ -16,7 +16,9 @@ earliest next event can only leave more room for later steps.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+import warnings
 
 import ibis
 import ibis.expr.types as ir
@@ -25,6 +27,16 @@ import pandas as pd
 from salesmkt._funnel_spec import FunnelSpec, Matcher
 
 _ASOF_BACKENDS = {"duckdb"}
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence two known deprecation notices raised inside Ibis 12 (not by our code): pandas 3's
+    ``future.infer_string`` option and DuckDB's ``fetch_arrow_table``, so reports stay clean."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*")
+        yield
 
 
 def _interval(td: pd.Timedelta):
@@ -56,16 +68,24 @@ class Engine:
         self.ts_type = table[ts].type()
         self.W = _interval(spec.window)
         self._steps: dict[int, ir.Table] = {}
+        #: Materialise intermediate tables (set by the caller from the input's size: on small
+        #: inputs the round trips cost more than they save).
+        self.materialize = True
 
     # --- plumbing ------------------------------------------------------------------------
 
     def cache(self, expr: ir.Table) -> ir.Table:
-        """Materialise ``expr`` (a temp table on DuckDB, ``.cache()`` elsewhere)."""
+        """Materialise ``expr`` (a temp table on DuckDB, ``.cache()`` elsewhere) when the input
+        is large enough for it to pay off (``self.materialize``)."""
+        if not self.materialize:
+            return expr
         if self.con.name == "duckdb":
             name = f"_salesmkt_funnel_{uuid.uuid4().hex[:12]}"
             self._temp.append(name)
-            return self.con.create_table(name, expr, temp=True)
-        cached = expr.cache()
+            with quiet():
+                return self.con.create_table(name, expr, temp=True)
+        with quiet():
+            cached = expr.cache()
         self._cached.append(cached)
         return cached
 
@@ -77,7 +97,8 @@ class Engine:
         self._temp, self._cached = [], []
 
     def scalar(self, expr):
-        return self.con.execute(expr)
+        with quiet():
+            return self.con.execute(expr)
 
     def literal_ts(self, value: pd.Timestamp):
         tz = getattr(self.ts_type, "timezone", None)

@@ -55,12 +55,15 @@ True
 
 from __future__ import annotations
 
+import sys
+import types
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from salesmkt._funnel_engine import Engine
+from salesmkt._funnel_engine import Engine, quiet
 from salesmkt._funnel_spec import FunnelSpec, build_spec
 from salesmkt.validate import Finding, ValidationError, check_columns
 
@@ -68,6 +71,8 @@ __all__ = ["funnel", "funnel_trends", "time_to_convert"]
 
 MISSING = "(missing)"
 _FREQS = {"D": "day", "W": "week", "M": "month"}
+# Above this many input rows, intermediate tables are materialised between steps.
+_MATERIALIZE_ROWS = 200_000
 
 
 def _as_table(events, spec: FunnelSpec, caller: str) -> ir.Table:
@@ -102,10 +107,14 @@ def _as_table(events, spec: FunnelSpec, caller: str) -> ir.Table:
     # Naive timestamps are read as UTC; aware ones are converted to UTC.
     df[spec.ts_col] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
     df = df.reset_index(drop=True)
+    for col in df.columns:  # all-missing object columns have no type DuckDB can store
+        if df[col].dtype == object and df[col].isna().all():
+            df[col] = df[col].astype("string")
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
     con.raw_sql("SET threads = 2")
-    return con.create_table("events", ibis.memtable(df), temp=True)
+    with quiet():
+        return con.create_table("events", ibis.memtable(df), temp=True)
 
 
 def _utc(s: pd.Series) -> pd.Series:
@@ -137,9 +146,12 @@ def _run(events, steps, caller: str, *, window, person_col, ts_col, event_col, o
         valid = engine.valid
         stats = engine.scalar(
             table.aggregate(
-                end=table[ts_col].max(), invalid=(~valid).cast("int64").sum().fill_null(0)
+                end=table[ts_col].max(),
+                invalid=(~valid).cast("int64").sum().fill_null(0),
+                rows=table.count(),
             )
         )
+        engine.materialize = int(stats["rows"].iloc[0]) > _MATERIALIZE_ROWS
         end = stats["end"].iloc[0] if as_of is None else as_of
         invalid = int(stats["invalid"].iloc[0])
         if pd.isna(end):  # no events at all
@@ -147,10 +159,12 @@ def _run(events, steps, caller: str, *, window, person_col, ts_col, event_col, o
         starts = engine.starts(end)
         if freq is None:
             out = engine.scalar(engine.persons(starts))
+            out = out[out["depth"] >= 1].reset_index(drop=True)  # any-order: no step-1 event
             for k in range(spec.n):
                 out[f"t{k}"] = _utc(out[f"t{k}"])
         else:
             out = engine.scalar(engine.cohorts(starts, freq))
+            out = out[(out["depth"] >= 1) | out["void"].astype(bool)].reset_index(drop=True)
             out["period"] = _utc(out["period"])
     finally:
         engine.close()
@@ -476,3 +490,19 @@ def time_to_convert(
     )
     hist.attrs.update(attrs)
     return hist
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`funnel`.
+
+    The module and its main function share the name ``funnel``, and Python's import system sets
+    ``salesmkt.funnel`` to the *module* whenever ``salesmkt.funnel`` is imported (for example
+    by ``salesmkt.funnel_trends``). Making the module callable keeps ``salesmkt.funnel(...)``
+    working whatever was imported first.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return funnel(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
