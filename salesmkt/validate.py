@@ -163,8 +163,10 @@ def _naive_mask(s: pd.Series) -> pd.Series:
         return s.notna()
     text = s.astype("string").str.strip()
     has_zone = text.str.contains(_TZ_SUFFIX, na=False)
-    is_obj_aware = s.map(lambda v: getattr(v, "tzinfo", None) is not None)
-    return text.notna() & text.ne("") & ~has_zone & ~is_obj_aware
+    naive = text.notna() & text.ne("") & ~has_zone
+    if s.dtype == object:  # python datetimes or pandas Timestamps mixed into a column
+        naive &= ~s.map(lambda v: getattr(v, "tzinfo", None) is not None).astype(bool)
+    return naive
 
 
 def _to_timestamp(s: pd.Series, tz: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -323,12 +325,18 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
         cols = [c for c in rule.columns if c in df.columns]
         if len(cols) < 2:
             continue
-        times = df[cols]
-        # running maximum of the earlier stages; a stage earlier than it breaks the order
-        prior = times.ffill(axis=1).shift(axis=1)
-        broken = (times < prior).any(axis=1)
+        # nanoseconds as floats (NaT -> NaN); a stage earlier than the running maximum of the
+        # stages before it breaks the order
+        ns = np.column_stack(
+            [df[c].to_numpy("datetime64[ns]").astype("int64").astype(float) for c in cols]
+        )
+        ns[np.column_stack([df[c].isna().to_numpy() for c in cols])] = np.nan
+        prior = np.full_like(ns, np.nan)
+        prior[:, 1:] = np.fmax.accumulate(ns, axis=1)[:, :-1]
+        early = pd.DataFrame(ns < prior, columns=cols, index=df.index)
+        broken = early.any(axis=1)
         if broken.any():
-            first_bad = (times < prior).idxmax(axis=1)
+            first_bad = early.idxmax(axis=1)
             found.append(
                 _finding(
                     table,
