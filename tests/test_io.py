@@ -167,3 +167,18 @@ def test_broken_copy_gives_clear_error(table, how, tmp_path):
         pytest.skip(f"{table} has no column for '{how}'")
     with pytest.raises(salesmkt.ValidationError, match=EXPECTED[how].format(t=table)):
         salesmkt.load(folder)
+
+
+def test_sample_findings_match_planted_problems(sample):
+    """The validator reports exactly the order problems the generator planted (independent truth)."""
+    from salesmkt.sample import generate
+
+    truth = generate().truth["data_quality"]
+    planted = {
+        table: set(" ".join(truth.loc[truth["table"] == table, "ids"]).split())
+        for table in ("leads", "deals")
+    }
+    order = sample.findings[sample.findings["problem"].str.contains("out of order|before it was")]
+    counts = dict(zip(order["table"], order["count"], strict=True))
+    assert counts == {"leads": len(planted["leads"]), "deals": len(planted["deals"])}
+    assert counts["deals"] == 5

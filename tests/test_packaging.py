@@ -33,8 +33,17 @@ def test_wheel_contents(wheel):
 def test_load_sample_outside_repository(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         check=True,
     )
     code = (
@@ -43,7 +52,11 @@ def test_load_sample_outside_repository(wheel, tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     )
     where, n_tables = run.stdout.split()
