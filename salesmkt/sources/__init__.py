@@ -36,7 +36,8 @@ from salesmkt.validate import Finding
 
 __all__ = ["SOURCES", "read_source", "convert_export"]
 
-#: Vendor name -> module with ``classify(path, header)`` and ``read(parts, **options)``.
+#: Vendor name -> module with ``classify(path, header)``, ``default_kind(header)`` and
+#: ``read(parts, **options)``.
 SOURCES: dict[str, str] = {
     "hubspot": "salesmkt.sources.hubspot",
     "salesforce": "salesmkt.sources.salesforce",
@@ -144,7 +145,10 @@ def read_source(
         kind = None
         if source != "ga4" and file.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xls"):
             try:
-                kind = vendor.classify(file, header_of(file))
+                header = header_of(file)
+                kind = vendor.classify(file, header)
+                if kind is None and path.is_file():  # named explicitly: read it as the vendor's
+                    kind = vendor.default_kind(header)
             except (OSError, ValueError):
                 kind = None
         if kind is not None:

@@ -320,6 +320,13 @@ def parse_times(
 
     def parse(mask, **kw):
         values = text[mask].str.replace(r"\s(?:UTC|GMT)$", "Z", regex=True)
+        parts = values.str.extract(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})(.*)$")
+        slashed = parts[0].notna()
+        if slashed.any():  # locale dates: put them in ISO order so the parser cannot swap them
+            day, month = (parts[0], parts[1]) if dayfirst else (parts[1], parts[0])
+            year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+            iso = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[3]
+            values = values.where(~slashed, iso)
         try:
             return pd.to_datetime(values, format="ISO8601", errors="raise", **kw)
         except (ValueError, TypeError):

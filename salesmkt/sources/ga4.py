@@ -51,7 +51,14 @@ import pandas as pd
 
 from salesmkt.validate import Finding
 
-__all__ = ["CHANNEL_GROUPS", "ga4_tables", "read", "classify", "default_channel_group"]
+__all__ = [
+    "CHANNEL_GROUPS",
+    "ga4_tables",
+    "read",
+    "classify",
+    "default_channel_group",
+    "default_kind",
+]
 
 #: GA4 default channel group -> channel (exports.md 4.1).
 CHANNEL_GROUPS: dict[str, str] = {
@@ -493,6 +500,11 @@ def _finish(events, sess, *, strip_query):
         }
     )
     return {"sessions": sessions, "events": ev, "touchpoints": touchpoints}, notes
+
+
+def default_kind(header: list[str]) -> str:
+    """Every file given explicitly as a GA4 export is read as events."""
+    return "events"
 
 
 def read(parts: dict[str, list[Path]], **options) -> tuple[dict[str, pd.DataFrame], list[Finding]]:

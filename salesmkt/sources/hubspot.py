@@ -55,7 +55,7 @@ from salesmkt.sources._common import (
 )
 from salesmkt.validate import Finding
 
-__all__ = ["CHANNEL_MAP", "read", "classify"]
+__all__ = ["CHANNEL_MAP", "read", "classify", "default_kind"]
 
 #: HubSpot Original Source values (labels, old labels, internal values) -> channel.
 CHANNEL_MAP: dict[str, str] = {
@@ -124,6 +124,13 @@ def classify(path: Path, header: list[str]) -> str | None:
     if keys & contact_marks or "contact" in path.name.lower():
         return "contacts"
     return None
+
+
+def default_kind(header: list[str]) -> str:
+    """The kind of a file given explicitly as a HubSpot export that :func:`classify` missed."""
+    keys = {header_key(h) for h in header}
+    deal_marks = {header_key(c) for c in _STAGE} | {"deal name", "dealname", "amount"}
+    return "deals" if keys & deal_marks else "contacts"
 
 
 def _zone(header: Header, tz: str | None) -> str | None:
@@ -355,7 +362,8 @@ def _deals(df, file, tz, notes, *, won_stages, lost_stages, existing_business) -
 def _touchpoints(leads: pd.DataFrame) -> pd.DataFrame | None:
     if "channel" not in leads:
         return None
-    first_ts = leads.get("first_seen_at", pd.Series(pd.NaT, index=leads.index))
+    no_ts = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
+    first_ts = leads.get("first_seen_at", no_ts)
     parts = [
         pd.DataFrame(
             {

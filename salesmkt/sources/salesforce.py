@@ -57,7 +57,7 @@ from salesmkt.sources._common import (
 )
 from salesmkt.validate import Finding
 
-__all__ = ["CHANNEL_MAP", "DEAL_TYPES", "read", "classify"]
+__all__ = ["CHANNEL_MAP", "DEAL_TYPES", "read", "classify", "default_kind"]
 
 #: Lead Source picklist values (lower case, spaces as underscores) -> channel. Org-specific:
 #: extend it with ``channels={...}``.
@@ -117,6 +117,13 @@ def classify(path: Path, header: list[str]) -> str | None:
     if keys & {"lead id", "leadid"} or (keys & lead_marks and "id" in keys):
         return "leads"
     return None
+
+
+def default_kind(header: list[str]) -> str:
+    """The kind of a file given explicitly as a Salesforce export that :func:`classify` missed."""
+    keys = {header_key(h) for h in header}
+    opp_marks = {"stage", "stagename", "close date", "closedate", "amount", "opportunity name"}
+    return "opportunities" if keys & opp_marks else "leads"
 
 
 def _sf_key(ids: pd.Series) -> pd.Series:
