@@ -110,56 +110,43 @@ def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
             [Finding("paths", "path", f"{rows.size} missing paths", rows.size, tuple(rows[:3]))]
         )
     parts = pc.split_pattern(_arrow(df["path"]), SEPARATOR)
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
-    lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
-    tokens = pc.list_flatten(parts)
-    encoded = pc.dictionary_encode(tokens)
-    labels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    if isinstance(parts, pa.Array):
+        parts = pa.chunked_array([parts])
+    lengths = pc.list_value_length(parts).to_numpy().astype(np.int64)
+    tokens = pa.chunked_array([pc.list_flatten(chunk) for chunk in parts.chunks])
+    del parts
+    encoded = pc.dictionary_encode(tokens).unify_dictionaries()
+    dictionary = encoded.chunks[0].dictionary if encoded.num_chunks else pa.array([], pa.string())
+    labels = np.asarray(dictionary.to_pylist(), dtype=object)
     if "" in set(labels):
-        empty = np.flatnonzero(pc.equal(tokens, "").to_numpy(zero_copy_only=False))
-        owner = np.searchsorted(np.cumsum(lengths), empty, side="right")
+        empty = np.flatnonzero(pc.equal(tokens, "").to_numpy())
+        owner = np.unique(np.searchsorted(np.cumsum(lengths), empty, side="right"))
         raise ValidationError(
             [
                 Finding(
                     "paths",
                     "path",
-                    f"{np.unique(owner).size} paths with an empty channel name",
-                    int(np.unique(owner).size),
-                    rows=tuple(int(i) for i in np.unique(owner)[:3]),
-                    examples=tuple(repr(df["path"].iloc[i]) for i in np.unique(owner)[:3]),
+                    f"{owner.size} paths with an empty channel name",
+                    int(owner.size),
+                    rows=tuple(int(i) for i in owner[:3]),
+                    examples=tuple(repr(df["path"].iloc[i]) for i in owner[:3]),
                     hint=f"Paths are channel names joined by {SEPARATOR!r}.",
                 )
             ]
         )
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    del tokens
+    codes = np.empty(int(lengths.sum()), dtype=np.int32)
+    at = 0
+    for chunk in encoded.chunks:
+        idx = chunk.indices.to_numpy(zero_copy_only=False)
+        codes[at : at + len(idx)] = idx
+        at += len(idx)
+    del encoded
     offsets = np.zeros(len(df) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return _sorted_labels(Paths(labels, codes, offsets, conv, null, value, has_value=has_value))
-
-
-def _sorted_labels(paths: Paths) -> Paths:
-    """Re-code so that labels are in alphabetical order (stable, readable output)."""
-    order = np.argsort(paths.labels.astype(str), kind="stable")
-    if np.array_equal(order, np.arange(len(order))):
-        return paths
-    remap = np.empty(len(order), dtype=np.int32)
-    remap[order] = np.arange(len(order), dtype=np.int32)
-    return Paths(
-        paths.labels[order],
-        remap[paths.codes],
-        paths.offsets,
-        paths.conv,
-        paths.null,
-        paths.value,
-        paths.days_before,
-        paths.lead_pos,
-        paths.deal_pos,
-        paths.won_pos,
-        paths.untouched_conv,
-        paths.untouched_value,
-        paths.has_value,
-    )
+    # Labels stay in order of first appearance (re-coding 10^7 touches costs more than it
+    # is worth); the public functions sort their output.
+    return Paths(labels, codes, offsets, conv, null, value, has_value=has_value)
 
 
 JOURNEY_COLUMNS = ["journey_id", "touch_index", "n_touches", "converted"]

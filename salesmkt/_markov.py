@@ -77,41 +77,55 @@ def _state_keys(codes, offsets, order, n_labels):
     return key, valid
 
 
+def _count_matrix(frm, to, weights, size) -> sp.csr_matrix:
+    """Summed weights of (from, to) pairs as a ``size`` x ``size`` sparse matrix."""
+    key = frm.astype(np.int64) * size + to
+    if size * size <= 4_000_000:
+        dense = np.bincount(key, weights=weights, minlength=size * size)
+        return sp.csr_matrix(dense.reshape(size, size))
+    uniq, inv = np.unique(key, return_inverse=True)
+    sums = np.bincount(inv, weights=weights)
+    return sp.csr_matrix((sums, (uniq // size, uniq % size)), shape=(size, size))
+
+
 def build_chain(paths: Paths, *, order: int = 1, collapse: bool = True) -> Chain:
-    """Transition counts from the paths (each path weighted by conversions + nulls)."""
+    """Transition counts from the paths (each path weighted by conversions + nulls).
+
+    Built with weighted ``bincount`` over the flat state array: transitions that would cross
+    from one journey into the next get weight 0 instead of being filtered out, which keeps
+    memory to a few arrays of the touch count.
+    """
     if order < 1:
         raise ValueError(f"markov: order must be >= 1, got {order}")
     codes, offsets = collapse_repeats(paths) if collapse else (paths.codes, paths.offsets)
-    weight = paths.conv + paths.null
-    lengths = np.diff(offsets)
     n_labels = len(paths.labels)
-    key, valid = _state_keys(codes, offsets, order, n_labels)
-    journey = np.repeat(np.arange(len(lengths)), lengths)
-    key, journey = key[valid], journey[valid]
     if order == 1:
-        state = key
+        state = codes.astype(np.int64) + 1
         uniq = np.arange(1, n_labels + 1, dtype=np.int64)
     else:
-        uniq, inverse = np.unique(key, return_inverse=True)
+        key, valid = _state_keys(codes, offsets, order, n_labels)
+        kept = np.concatenate(([0], np.cumsum(valid)))
+        offsets = kept[offsets]
+        uniq, inverse = np.unique(key[valid], return_inverse=True)
         state = inverse.astype(np.int64) + 1
+    lengths = np.diff(offsets)
     n_tr = len(uniq) + 1
-    conv_s, null_s = n_tr, n_tr + 1
-    # Sequence of states per journey: start, states..., absorbing.
-    has = np.bincount(journey, minlength=len(lengths)) > 0
-    first = np.r_[True, journey[1:] != journey[:-1]] if len(journey) else np.zeros(0, bool)
-    last = np.r_[journey[1:] != journey[:-1], True] if len(journey) else np.zeros(0, bool)
-    w = weight[journey]
-    frm = np.concatenate([np.zeros(first.sum(), np.int64), state[:-1][~last[:-1]], state[last]])
-    to = np.concatenate([state[first], state[1:][~last[:-1]], np.full(last.sum(), conv_s)])
-    cnt = np.concatenate([w[first], w[:-1][~last[:-1]], paths.conv[journey[last]]])
-    frm = np.concatenate([frm, state[last]])
-    to = np.concatenate([to, np.full(last.sum(), null_s)])
-    cnt = np.concatenate([cnt, paths.null[journey[last]]])
     size = n_tr + 2
-    counts = sp.coo_matrix((cnt, (frm, to)), shape=(size, size)).tocsr()
-    counts.sum_duplicates()
-    value_out = np.bincount(state[last], weights=paths.value[journey[last]], minlength=n_tr)
-    del has
+    has = lengths > 0
+    first = offsets[:-1][has]
+    last = offsets[1:][has] - 1
+    weight = paths.conv + paths.null
+    w_touch = np.repeat(weight, lengths)
+    w_touch[last] = 0.0  # the last touch of a journey has no successor in the journey
+    counts = _count_matrix(state[:-1], state[1:], w_touch[:-1], size)
+    del w_touch
+    conv, null = paths.conv[has], paths.null[has]
+    counts = counts + _count_matrix(np.zeros(len(first), np.int64), state[first], weight[has], size)
+    ends = state[last]
+    counts = counts + _count_matrix(ends, np.full(len(ends), n_tr), conv, size)
+    counts = counts + _count_matrix(ends, np.full(len(ends), n_tr + 1), null, size)
+    counts.eliminate_zeros()
+    value_out = np.bincount(ends, weights=paths.value[has], minlength=n_tr)
     names, chans = [START], [frozenset()]
     for k in uniq:
         digits, rest = [], int(k)
@@ -123,7 +137,7 @@ def build_chain(paths: Paths, *, order: int = 1, collapse: bool = True) -> Chain
         chans.append(frozenset(seq))
     names += [CONVERSION, NULL]
     chans += [frozenset(), frozenset()]
-    return Chain(counts, names, chans, value_out, paths.labels)
+    return Chain(counts.tocsr(), names, chans, value_out, paths.labels)
 
 
 def _system(chain: Chain):

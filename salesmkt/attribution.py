@@ -175,13 +175,15 @@ def attribute(
         "shapley_max_channels": shapley_max_channels,
     }
     total = paths.total_conversions
-    labels = list(paths.labels)
+    order = np.argsort(paths.labels.astype(str), kind="stable")
+    labels = list(paths.labels[order])
     extra = paths.untouched_conv > 0
     if extra:
         labels.append(NO_TOUCH)
     frames = []
     for model in models:
         conv, value = _model_credit(paths, model, options)
+        conv, value = conv[order], value[order]
         if extra:
             conv = np.r_[conv, paths.untouched_conv]
             value = np.r_[value, paths.untouched_value]
@@ -250,7 +252,7 @@ def markov_removal_effects(
     conv = _normalise(re_conv, paths.conv.sum())
     value = _normalise(re_value, paths.value.sum())
     total = paths.conv.sum()
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             by: paths.labels,
             "removal_effect": re_conv,
@@ -261,6 +263,7 @@ def markov_removal_effects(
             "p_conversion": p0,
         }
     )
+    return out.sort_values(by, kind="stable", ignore_index=True)
 
 
 def markov_transition_matrix(
