@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from salesmkt.validate import Finding, findings_frame, validate_tables
 __all__ = ["Dataset", "load", "load_sample", "sample_dir", "read_tables"]
 
 _TEXT_KINDS = {"id", "text", "category", "channel"}
+#: Findings of the loader that converted a vendor export into this folder (see
+#: :func:`salesmkt.sources.convert_export`), reported again whenever the folder is loaded.
+FINDINGS_FILE = ".salesmkt-findings.json"
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,12 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
     found: list[Finding] = []
     tables: dict[str, pd.DataFrame] = {}
     if path.is_dir():
+        notes = path / FINDINGS_FILE  # what a vendor-export loader noted when it wrote the folder
+        if notes.is_file():
+            found += [
+                Finding(**{**d, "rows": tuple(d["rows"]), "examples": tuple(d["examples"])})
+                for d in json.loads(notes.read_text(encoding="utf-8"))
+            ]
         for file in sorted(path.iterdir()):
             name, suffix = _table_name(file), "".join(file.suffixes).lower()
             if file.is_dir() or file.name.startswith(".") or suffix in (".md", ".yml", ".yaml"):

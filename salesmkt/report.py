@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,14 +73,35 @@ def _title(nb) -> str:
     return "Report"
 
 
+# JupyterLab's HTML template without the scripts it fetches from a CDN: require.js (no output
+# of ours needs it) and MathJax unless the notebook holds TeX math, so that a report reads
+# offline and a browser shows no failed loads.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{%- if resources.salesmkt_math -%}{{ super() }}{%- endif -%}
+{%- endblock html_head_js_mathjax -%}
+"""
+_MATH = re.compile(r"\$\$|\\\(|\\\[|(?<![\w$])\$[^$\s\d][^$\n]*\$")
+
+
 def render_html(nb) -> str:
-    """An executed notebook as standalone HTML without code cells or prompts."""
+    """An executed notebook as standalone HTML without code cells or prompts.
+
+    The page loads nothing from the network unless the notebook holds TeX math (MathJax).
+    """
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        extra_loaders=[DictLoader({"salesmkt_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="salesmkt_offline.html.j2",
     )
-    body, _ = exporter.from_notebook_node(nb)
+    math = any(c.cell_type == "markdown" and _MATH.search(c.source) for c in nb.cells)
+    body, _ = exporter.from_notebook_node(nb, resources={"salesmkt_math": math})
     return body
 
 
@@ -116,6 +138,7 @@ def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for others to read
     os.replace(tmp, path)
 
 
@@ -185,29 +208,27 @@ def run_reports(
 
     from salesmkt.io import load
     from salesmkt.pii import find_pii, pii_values
+    from salesmkt.sources import convert_export
 
     data, out = Path(data).resolve(), Path(out).resolve()
-    # fail early, with the validation message, before any notebook runs
-    dataset = load(data, source=source, tz=tz) if source or tz else load(data)
-    secrets = pii_values(dataset.tables.values()) if check_pii else set()
-    params = {
-        "data_dir": str(data),
-        "period_start": start,
-        "period_end": end,
-        "config_dir": str(
-            Path(config_dir).resolve() if config_dir else data if data.is_dir() else data.parent
-        ),
-    }
-    reports: list[Report] = []
     paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
-    bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
+    reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
+        data_dir = data
         if source or tz:  # notebooks read canonical files: convert the export once
-            folder = Path(work) / "data"
-            folder.mkdir()
-            for name, df in dataset.tables.items():
-                df.to_parquet(folder / f"{name}.parquet", index=False)
-            params["data_dir"] = str(folder)
+            data_dir = convert_export(data, Path(work) / "data", source=source, tz=tz)
+        # fail early, with the validation message, before any notebook runs
+        dataset = load(data_dir)
+        secrets = pii_values(dataset.tables.values()) if check_pii else set()
+        params = {
+            "data_dir": str(data_dir),
+            "period_start": start,
+            "period_end": end,
+            "config_dir": str(
+                Path(config_dir).resolve() if config_dir else data if data.is_dir() else data.parent
+            ),
+        }
+        bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
         for nb_path in bar:
             bar.set_postfix_str(nb_path.stem)
             executed = Path(work) / nb_path.name

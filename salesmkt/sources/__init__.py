@@ -197,14 +197,17 @@ def convert_export(
     path: str | Path,
     out: str | Path | None = None,
     *,
-    source: str | Path,
+    source: str | Path | None,
     tz: str | None = None,
     **options,
 ) -> Path:
-    """Load a vendor export, validate it, and write the canonical tables as Parquet files.
+    """Load an export, validate it, and write the canonical tables as Parquet files.
 
-    The report pipeline does this once, so the notebooks read canonical files. Returns the
-    folder written (a new temporary folder when ``out`` is not given).
+    The report pipeline does this once, so the notebooks read canonical files. What the loader
+    noted (deals without an amount, unknown stages, ...) is written beside them as
+    ``.salesmkt-findings.json`` and reported again by :func:`salesmkt.load` on that folder.
+    ``source=None`` reads canonical files (useful with ``tz`` for naive timestamps). Returns
+    the folder written (a new temporary folder when ``out`` is not given).
 
     Examples
     --------
@@ -213,13 +216,27 @@ def convert_export(
     >>> root = Path(salesmkt.__file__).parent.parent / "tests" / "fixtures" / "exports"
     >>> folder = convert_export(root / "ga4", source="ga4")
     >>> sorted(p.name for p in folder.iterdir())
-    ['events.parquet', 'sessions.parquet', 'touchpoints.parquet']
+    ['.salesmkt-findings.json', 'events.parquet', 'sessions.parquet', 'touchpoints.parquet']
+    >>> len(salesmkt.load(folder).findings)
+    1
     """
-    from salesmkt.io import load
+    import json
+    from dataclasses import asdict
 
-    ds = load(path, source=source, tz=tz, **options)
+    from salesmkt.io import FINDINGS_FILE, read_tables
+    from salesmkt.validate import validate_tables
+
+    if source is not None:
+        raw, notes = read_source(path, source, tz=tz, **options)
+    elif options:
+        raise TypeError(f"convert_export() got options {sorted(options)} that need source=")
+    else:
+        raw, notes = read_tables(path)
+    tables, _ = validate_tables(raw, tz=tz)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="salesmkt-export-"))
     folder.mkdir(parents=True, exist_ok=True)
-    for name, df in ds.tables.items():
+    for name, df in tables.items():
         df.to_parquet(folder / f"{name}.parquet", index=False)
+    text = json.dumps([asdict(n) for n in notes], ensure_ascii=False, default=str)
+    (folder / FINDINGS_FILE).write_text(text, encoding="utf-8")
     return folder
