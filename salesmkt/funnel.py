@@ -119,9 +119,8 @@ def _as_table(events, spec: FunnelSpec, caller: str) -> ir.Table:
 
 def _utc(s: pd.Series) -> pd.Series:
     s = pd.to_datetime(s)
-    if s.dt.tz is None:
-        return s.dt.tz_localize("UTC")
-    return s.dt.tz_convert("UTC")
+    s = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+    return s.astype("datetime64[ns, UTC]")  # one resolution whatever the backend returns
 
 
 def _run(events, steps, caller: str, *, window, person_col, ts_col, event_col, order, entry,
