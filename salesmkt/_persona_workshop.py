@@ -101,7 +101,7 @@ class PersonaWorkshop:
             )
         row = self.table.index[self.table["persona"] == persona]
         self.table.loc[row, field] = value
-        self._cards()
+        self.cards.loc[self.cards["persona"] == persona, field] = value  # data part unchanged
 
     def save(self):
         """Write the persona table to ``personas.yml`` in ``config_dir`` (atomically)."""

@@ -220,8 +220,8 @@ def rfm(
                            split.items() for n in [v])  # fmt: skip
         warnings.warn(
             f"rfm: quintiles split tied values into different scores ({detail}); those scores "
-            "depend on customer id order. Pass cut points, e.g. bins={'frequency': "
-            "[2, 3, 4, 6]}.",
+            "depend on customer id order. Pass cut points for that measure, e.g. "
+            "bins={'frequency': [2, 3, 4, 6]}.",
             RFMTieWarning,
             stacklevel=2,
         )
