@@ -124,9 +124,10 @@ def _to_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(s):
         return s.astype(float), pd.Series(False, index=s.index)
-    out = pd.to_numeric(s, errors="coerce")
+    out = pd.to_numeric(s, errors="coerce").astype("float64")
+    out = out.where(~np.isinf(out))  # "inf", 1e400: not a usable number
     bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
-    return out.astype("float64"), bad
+    return out, bad
 
 
 def _to_count(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -176,13 +177,19 @@ def _to_timestamp(s: pd.Series, tz: str | None) -> tuple[pd.Series, pd.Series, p
         s = s.astype(object).copy()
         s[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         naive = pd.Series(False, index=s.index)
-    out = _parse_timestamps(s).astype("datetime64[ns, UTC]")
+    out = _in_ns_range(_parse_timestamps(s))
     bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
     return out, bad, naive & ~bad
 
 
+def _in_ns_range(parsed: pd.Series) -> pd.Series:
+    """As ``datetime64[ns, UTC]``; times outside 1677-2262 do not fit and become unreadable."""
+    lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    return parsed.where(parsed.isna() | parsed.between(lo, hi)).astype("datetime64[ns, UTC]")
+
+
 def _to_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out = _parse_timestamps(s).dt.floor("D").astype("datetime64[ns, UTC]")
+    out = _in_ns_range(_parse_timestamps(s).dt.floor("D"))
     bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
     return out, bad
 
