@@ -25,12 +25,23 @@ FIELD_TITLES = {
 }
 
 
+def _short(v: float) -> str:
+    """12 / 4,050 / 36k / 1.3M: numbers as people write them on a card."""
+    if not np.isfinite(v):
+        return "–"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.3g}M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.3g}k"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def _facts(profiles: pd.DataFrame, p: int, top: int) -> tuple[str, str]:
     part = profiles[profiles["persona"] == p]
     num = part[part["kind"] == "numeric"].assign(a=lambda d: d["z"].abs())
     num = num.sort_values("a", ascending=False).head(top)
     numeric = "; ".join(
-        f"{_pretty(r.feature)}: median {r.median:,.3g} (z {r.z:+.1f})" for r in num.itertuples()
+        f"{_pretty(r.feature)}: median {_short(r.median)} (z {r.z:+.1f})" for r in num.itertuples()
     )
     cat = part[(part["kind"] == "categorical") & (part["lift"] >= 1.2) & (part["value"] >= 0.15)]
     cat = cat.sort_values("z", ascending=False).drop_duplicates("feature").head(top)
@@ -55,7 +66,8 @@ def persona_cards(
     ``avg_deal_size``, ``revenue_share``, ``cac``, with a ``dataset``), ``suggested_label``,
     the ``rule`` and its ``precision``, the strongest numeric features (``key_numbers``: median
     and z) and over-represented categories (``key_categories``: share and lift), the channels
-    the persona over-indexes on (``top_channels``, when leads have a channel) and ``stability``
+    the persona over-indexes on (``top_channels``: lift ≥ 1.2 and at least 8 % of its leads,
+    largest first, when leads have a channel) and ``stability``
     (mean bootstrap Jaccard, from ``KSelection.stability`` for this k, when given).
     Workshop fields (``name``, ``description``, ``goals``, ``challenges``,
     ``preferred_channels``, ``objections``, ``how_to_sell``, ``notes``) and the ``id`` come
@@ -100,8 +112,10 @@ def persona_cards(
             card[col] = r.get(col, np.nan)
         card["revenue_share"] = r.get("revenue", np.nan) / total_rev if total_rev else np.nan
         if channels is not None:
-            ch = channels[(channels["persona"] == p) & (channels["lift"] >= 1.2)]
-            ch = ch.sort_values("lift", ascending=False).head(top)
+            ch = channels[
+                (channels["persona"] == p) & (channels["lift"] >= 1.2) & (channels["share"] >= 0.08)
+            ]
+            ch = ch.sort_values("share", ascending=False).head(top)
             card["top_channels"] = ", ".join(
                 f"{c} ({s:.0%})" for c, s in zip(ch.channel, ch.share, strict=False)
             )
@@ -119,8 +133,9 @@ def persona_cards(
         for f in ("id", *WORKSHOP_FIELDS):
             cards[f] = cards["persona"].map(current[f]).fillna("").astype(str)
         cards["status"] = cards["persona"].map(current["status"]).fillna("new")
+        cards["match_jaccard"] = cards["persona"].map(current["match_jaccard"]).astype(float)
     else:
-        cards["status"] = "new"
+        cards["status"], cards["match_jaccard"] = "new", np.nan
     return cards
 
 
@@ -141,8 +156,8 @@ _CSS = """
 .sm-card .flag{background:#fefcbf;color:#744210;border-radius:4px;padding:1px 5px;
  font-size:.75rem}
 .sm-kpis{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0;font-size:.85rem}
-.sm-kpis b{display:block;font-size:1rem}.sm-card dl{margin:6px 0;font-size:.85rem}
-.sm-card dt{font-weight:600;margin-top:5px}.sm-card dd{margin:0}
+.sm-kpis b{display:block;font-size:1rem}.sm-fields{margin:6px 0;font-size:.85rem}
+.sm-fields .t{font-weight:600;margin-top:6px}.sm-fields .v{margin:0}
 .sm-card .todo{color:#9aa5b1;font-style:italic}
 </style>
 """
@@ -165,7 +180,7 @@ def render_persona_cards(cards: pd.DataFrame) -> str:
     for r in cards.to_dict("records"):
         name = r.get("name") or f"Persona {r['persona']}"
         flag = ""
-        if r.get("status") == "new" and r.get("id"):
+        if r.get("status") == "new" and pd.notna(r.get("match_jaccard", np.nan)):
             flag = ' <span class="flag">new: not matched to a saved persona</span>'
         kpis = [
             ("Leads", f"{r['leads']:,} ({r['share']:.0%})"),
@@ -192,14 +207,16 @@ def render_persona_cards(cards: pd.DataFrame) -> str:
         )
         parts.append('<div class="sm-kpis">')
         parts += [f"<span>{escape(k)}<b>{escape(v)}</b></span>" for k, v in kpis]
-        parts.append("</div><dl>")
+        parts.append('</div><div class="sm-fields">')
         for k, v in facts:
             if v:
-                parts.append(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>")
+                parts.append(
+                    f'<div class="t">{escape(k)}</div><div class="v">{escape(str(v))}</div>'
+                )
         for f, title in FIELD_TITLES.items():
             v = str(r.get(f) or "")
             body = escape(v) if v else '<span class="todo">to be written in the workshop</span>'
-            parts.append(f"<dt>{escape(title)}</dt><dd>{body}</dd>")
-        parts.append("</dl></div>")
+            parts.append(f'<div class="t">{escape(title)}</div><div class="v">{body}</div>')
+        parts.append("</div></div>")
     parts.append("</div>")
     return "\n".join(parts)

@@ -145,7 +145,8 @@ def _condition(name: str, le: bool, thr: float) -> str:
     if "=" in name:
         feat, lvl = name.split("=", 1)
         return f"{_pretty(feat)} is {'not ' if le else ''}{lvl}"
-    return f"{_pretty(name)} {'≤' if le else '>'} {thr:,.4g}"
+    shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
+    return f"{_pretty(name)} {'≤' if le else '>'} {shown}"
 
 
 def persona_rules(
@@ -158,12 +159,13 @@ def persona_rules(
 ) -> pd.DataFrame:
     """Plain rules describing each persona, from a surrogate decision tree.
 
-    A ``DecisionTreeClassifier(max_depth=max_depth)`` is fitted to predict the persona from
-    the features in their original units (categories as "is / is not" tests). Each persona's
-    rule is the path to the leaf holding most of its leads. ``precision`` is the share of the
-    leads matching the rule that belong to the persona, ``recall`` the share of the persona's
-    leads the rule catches, and ``fidelity`` (same on every row) the accuracy of the whole
-    tree against the personas: how far the rules as a set reproduce the segmentation.
+    Each persona gets its own rule from a one-vs-rest ``DecisionTreeClassifier(max_depth=
+    max_depth)`` on the features in their original units (categories as "is / is not" tests):
+    the path to the leaf that best singles the persona out (highest F1). ``precision`` is the
+    share of the leads matching the rule that belong to the persona, ``recall`` the share of
+    the persona's leads the rule catches. ``fidelity`` (same on every row) is the accuracy of
+    one multi-class tree of the same depth against the personas: how far short rules as a set
+    reproduce the segmentation.
 
     Returns
     -------
@@ -185,34 +187,36 @@ def persona_rules(
     X, names = _readable_matrix(plan, leads)
     tree = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state).fit(X, lab)
     fidelity = float((tree.predict(X) == lab).mean())
-    t = tree.tree_
-    leaf_of = tree.apply(X)
-    paths: dict[int, list[str]] = {}
-
-    def walk(node: int, conds: list[str]) -> None:
-        if t.children_left[node] == -1:
-            paths[node] = conds
-            return
-        name, thr = names[t.feature[node]], t.threshold[node]
-        walk(t.children_left[node], [*conds, _condition(name, True, thr)])
-        walk(t.children_right[node], [*conds, _condition(name, False, thr)])
-
-    walk(0, [])
     rows = []
     for p in np.unique(lab):
-        best, best_n = None, 0
+        target = lab == p
+        one = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state)
+        one.fit(X, target)
+        t, leaf_of = one.tree_, one.apply(X)
+        paths: dict[int, list[str]] = {}
+
+        def walk(node: int, conds: list[str], t=t, paths=paths) -> None:
+            if t.children_left[node] == -1:
+                paths[node] = conds
+                return
+            name, thr = names[t.feature[node]], t.threshold[node]
+            walk(t.children_left[node], [*conds, _condition(name, True, thr)])
+            walk(t.children_right[node], [*conds, _condition(name, False, thr)])
+
+        walk(0, [])
+        n_p = int(target.sum())
+        best, best_f1, best_tp, best_n = None, 0.0, 0, 0
         for leaf in paths:
             in_leaf = leaf_of == leaf
-            n_p = int((lab[in_leaf] == p).sum())
-            if tree.classes_[np.argmax(t.value[leaf][0])] == p and n_p > best_n:
-                best, best_n = leaf, n_p
+            tp, n_leaf = int(target[in_leaf].sum()), int(in_leaf.sum())
+            f1 = 2 * tp / (n_leaf + n_p)
+            if tp * 2 > n_leaf and f1 > best_f1:
+                best, best_f1, best_tp, best_n = leaf, f1, tp, n_leaf
         if best is None:
             rows.append((p, "(no short rule singles this persona out)", 0, np.nan, 0.0, fidelity))
             continue
-        matching = int((leaf_of == best).sum())
         rule = " and ".join(paths[best]) or "(all leads)"
-        rows.append((p, rule, matching, best_n / matching, best_n / int((lab == p).sum()),
-                     fidelity))  # fmt: skip
+        rows.append((p, rule, best_n, best_tp / best_n, best_tp / n_p, fidelity))
     cols = ["persona", "rule", "leads_matching", "precision", "recall", "fidelity"]
     return pd.DataFrame(rows, columns=cols)
 

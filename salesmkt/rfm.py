@@ -38,7 +38,7 @@ import pandas as pd
 
 from salesmkt.validate import check_columns
 
-__all__ = ["rfm", "rfm_coverage", "RFM_SEGMENTS", "RFMTieWarning"]
+__all__ = ["rfm", "rfm_coverage", "rfm_summary", "RFM_SEGMENTS", "RFMTieWarning"]
 
 _GRID = {  # R score -> segment for F = 1..5 (reference table 2.2 a)
     5: ["New Customers", "Potential Loyalists", "Potential Loyalists", "Champions", "Champions"],
@@ -300,6 +300,33 @@ def rfm_coverage(rules: pd.DataFrame) -> pd.DataFrame:
         "cells": " ".join(codes[~taken]),
     })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def rfm_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment of an :func:`rfm` table: customers, their share, median recency and
+    frequency, total monetary value and its share, largest segment first.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = salesmkt.rfm(salesmkt.load_sample().orders, bins={"frequency": [2, 3, 4, 6]})
+    >>> s = rfm_summary(t)
+    >>> int(s["customers"].sum()) == len(t), round(float(s["monetary_share"].sum()), 6)
+    (True, 1.0)
+    """
+    check_columns(table, "rfm", ["segment", "recency_days", "frequency", "monetary"],
+                  caller="rfm_summary")  # fmt: skip
+    g = table.groupby("segment")
+    out = pd.DataFrame({
+        "customers": g.size(),
+        "median_recency_days": g["recency_days"].median(),
+        "median_frequency": g["frequency"].median(),
+        "monetary": g["monetary"].sum(),
+    })  # fmt: skip
+    out.insert(1, "share", out["customers"] / out["customers"].sum())
+    total = out["monetary"].sum()
+    out["monetary_share"] = out["monetary"] / total if total else np.nan
+    return out.sort_values("customers", ascending=False).reset_index()
 
 
 class _CallableModule(types.ModuleType):

@@ -21,6 +21,7 @@ __all__ = [
     "plot_persona_map",
     "plot_persona_outcomes",
     "plot_persona_funnel",
+    "plot_persona_channels",
     "plot_persona_card",
 ]
 
@@ -93,8 +94,9 @@ def plot_k_selection(selection, *, ax: Axes | None = None) -> Axes:
             ax.axvspan(kk - 0.5, kk + 0.5, color="#fed7d7", alpha=0.35, lw=0, zorder=-1)
     if suggested is not None:
         ax.axvline(suggested, color="#1a202c", lw=1.5)
-        ax.annotate(f"suggested: {suggested}", (suggested, 1.04), xycoords=("data", "axes fraction"),
-                    ha="center", fontsize=9)  # fmt: skip
+        ax.annotate(f"suggested: {suggested}", (suggested, 0.98), xycoords=("data", "axes fraction"),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="top", fontsize=9,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
     ax.set_xticks(k)
     ax.set_ylim(0, 1.08)
     ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
@@ -357,4 +359,41 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
         ax.text(0.02, y - 0.028, body, fontsize=8, transform=ax.transAxes, va="top",
                 color="#9aa5b1" if text.startswith("(to be") else "#1f2933")  # fmt: skip
         y -= 0.045 + 0.026 * body.count("\n") + 0.02
+    return ax
+
+
+def plot_persona_channels(channels: pd.DataFrame, *, names=None, ax: Axes | None = None) -> Axes:
+    """Heatmap of where each persona's leads come from: share of the persona's leads per
+    channel, with the lift against all leads written in each cell.
+
+    Parameters
+    ----------
+    channels : DataFrame
+        Output of :func:`salesmkt.persona_channels`.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> leads = salesmkt.load_sample().leads
+    >>> model = salesmkt.PersonaModel(5, random_state=0).fit(leads)
+    >>> ax = plot_persona_channels(salesmkt.persona_channels(leads, model.labels_))
+    >>> len(ax.get_yticklabels())
+    5
+    """
+    share = channels.pivot_table(index="persona", columns="channel", values="share", fill_value=0)
+    lift = channels.pivot_table(index="persona", columns="channel", values="lift", fill_value=0)
+    order = share.mean().sort_values(ascending=False).index
+    share, lift = share[order], lift[order]
+    ax = get_ax(ax, (1.0 * share.shape[1] + 3, 0.6 * share.shape[0] + 1.5))
+    im = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
+    for (i, j), v in np.ndenumerate(share.to_numpy()):
+        lv = lift.to_numpy()[i, j]
+        ax.text(j, i, f"{v:.0%}\n{lv:.1f}x", ha="center", va="center", fontsize=7,
+                color="white" if v > share.to_numpy().max() * 0.6 else "#1a202c")  # fmt: skip
+    ax.set_xticks(range(share.shape[1]), [c.replace("_", " ") for c in share.columns],
+                  rotation=30, ha="right", fontsize=8)  # fmt: skip
+    ax.set_yticks(range(share.shape[0]), [_name(p, names) for p in share.index], fontsize=8)
+    ax.figure.colorbar(im, ax=ax, shrink=0.7, label="share of the persona's leads")
+    ax.set_title("Where each persona comes from (share, and lift vs all leads)", loc="left",
+                 fontsize=12, fontweight="bold")  # fmt: skip
     return ax

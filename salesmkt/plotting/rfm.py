@@ -63,9 +63,11 @@ def plot_rfm_grid(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             labelled.add(name)
             label = textwrap.fill(name, 12)
             text = f"{label}\n{seg_total[name]:,} ({seg_total[name] / n:.0%})"
-            ax.text(f, r, text, ha="center", va="center", fontsize=7.5, fontweight="bold")
+            ax.text(f, r, text, ha="center", va="center", fontsize=7.5, fontweight="bold",
+                    color="white" if name == "Champions" else "#1a202c")  # fmt: skip
         else:
-            ax.text(f, r, text, ha="center", va="center", fontsize=8, color="#4a5568")
+            ax.text(f, r, text, ha="center", va="center", fontsize=8,
+                    color="white" if name == "Champions" else "#4a5568")  # fmt: skip
     for r in range(1, 6):
         for f in range(1, 6):
             if (r, f) not in counts.index:
