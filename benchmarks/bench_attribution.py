@@ -157,7 +157,7 @@ def worker(task: str, size: int, repeats: int) -> dict:
         def fn():
             return salesmkt.attribute(data, models=["markov"])
     elif task == "ca_markov":
-        import ChannelAttribution as ca
+        ca = _quiet(lambda: __import__("ChannelAttribution"))
 
         def fn():
             return _quiet(
@@ -172,7 +172,7 @@ def worker(task: str, size: int, repeats: int) -> dict:
                 )
             )
     elif task == "ca_heuristic":
-        import ChannelAttribution as ca
+        ca = _quiet(lambda: __import__("ChannelAttribution"))
 
         def fn():
             return _quiet(
@@ -204,7 +204,7 @@ def worker(task: str, size: int, repeats: int) -> dict:
 
 def correctness(size: int, nsim: float) -> dict:
     """salesmkt vs ChannelAttribution at the same cut-off, and the heuristic models."""
-    import ChannelAttribution as ca
+    ca = _quiet(lambda: __import__("ChannelAttribution"))
 
     import salesmkt
     from salesmkt._attribution_paths import from_path_counts
@@ -265,15 +265,24 @@ def main() -> None:
     parser.add_argument("--check-size", type=int, default=10_000)
     parser.add_argument("--check-nsim", type=float, default=1e7)
     parser.add_argument("--worker", nargs=3, metavar=("TASK", "SIZE", "REPEATS"))
+    parser.add_argument("--prepare", nargs=2, metavar=("SIZES", "JOURNEYS"))
     args = parser.parse_args()
+    if args.prepare:
+        for size in args.prepare[0].split():
+            make_paths(int(size))
+        make_journeys(int(args.prepare[1]))
+        return
     if args.worker:
         task, size, repeats = args.worker
         print(json.dumps(worker(task, int(size), int(repeats))))
         return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    for size in sorted(set(args.sizes) | {args.rule_journeys}):
-        make_paths(size) if size in args.sizes else None
-    make_journeys(args.rule_journeys)
+    # Inputs are generated in a child process: Linux keeps a process's peak RSS across exec,
+    # so a parent holding the data would inflate every worker's reading.
+    sizes = " ".join(str(s) for s in args.sizes)
+    subprocess.run(
+        [sys.executable, __file__, "--prepare", sizes, str(args.rule_journeys)], check=True
+    )
 
     print("\n## Markov order 1 (median seconds, peak RSS of the process in MB)")
     print(

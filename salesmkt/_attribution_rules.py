@@ -68,21 +68,26 @@ def _key_roles(paths: Paths, roles: list[np.ndarray], key_share: float) -> np.nd
     ``roles`` holds one local position per journey for each role. A touch holding several
     roles gets the sum of their shares; when no other touch exists the rest is shared by the
     key touches in proportion to their shares; else each other touch gets
-    ``rest / (n - distinct key positions)`` (reference 1.3).
+    ``rest / (n - distinct key positions)`` (reference 1.3). Work is per journey and per
+    role; only one array of the touch count is written.
     """
-    pos = paths.position
     n = paths.lengths
-    count = np.zeros(len(pos))
-    for role in roles:
-        count += pos == np.repeat(role, n)
-    rest = 1.0 - len(roles) * key_share
-    is_key = count > 0
-    distinct = _segment_sum(is_key.astype(np.int64), paths)
-    others = np.repeat(n - distinct, n)
+    starts = paths.offsets[:-1]
+    r = len(roles)
+    pos = np.sort(np.column_stack(roles), axis=1)  # (journeys, roles)
+    distinct = 1 + (np.diff(pos, axis=1) != 0).sum(axis=1) if r > 1 else np.ones(len(n), int)
+    others = n - distinct
+    rest = 1.0 - r * key_share
     with np.errstate(divide="ignore", invalid="ignore"):
         w_other = np.where(others > 0, rest / np.maximum(others, 1), 0.0)
-    w_key = np.where(others > 0, key_share * count, count / len(roles))
-    return np.where(is_key, w_key, w_other)
+    weights = np.repeat(w_other, n)
+    global_pos = [starts + role for role in roles]
+    count = np.bincount(np.concatenate(global_pos), minlength=len(weights))
+    has_others = others > 0
+    for g in global_pos:
+        c = count[g]
+        weights[g] = np.where(has_others, key_share * c, c / r)
+    return weights
 
 
 def position_based(paths: Paths, *, key_share: float = 0.4) -> np.ndarray:

@@ -40,6 +40,8 @@ def customer_conversions(
     *,
     source: str = "deals",
     person_col: str = "lead_id",
+    period_start=None,
+    period_end=None,
 ) -> pd.DataFrame:
     """One conversion per person, with its value and CRM milestones.
 
@@ -57,6 +59,8 @@ def customer_conversions(
         deal creation = ``opportunity_at``).
     person_col : str
         Column of ``leads`` (and ``deals``) that identifies the person.
+    period_start, period_end : date-like, optional
+        Keep conversions in ``[period_start, period_end)`` (UTC).
 
     Returns
     -------
@@ -120,6 +124,11 @@ def customer_conversions(
             }
         )
         n_excluded = 0
+    for bound, keep in ((period_start, lambda t, b: t >= b), (period_end, lambda t, b: t < b)):
+        if bound is not None:
+            b = pd.Timestamp(bound)
+            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+            out = out[keep(out["converted_at"], b)]
     out = out.sort_values(["converted_at", "person_id"], ignore_index=True)
     out.attrs["n_excluded"] = n_excluded
     return out

@@ -300,7 +300,7 @@ _DEAL_OUTCOMES = {"deal_created", "deal_won"}
 def holdout_test(
     dataset: Dataset,
     *,
-    campaign_id: str,
+    campaign_id: str | None = None,
     outcome: str = "opportunity_at",
     window: float = 60.0,
     alpha: float = 0.05,
@@ -313,7 +313,8 @@ def holdout_test(
     ``assigned_at`` (strictly after it). ``outcome`` is a lead timestamp column (``mql_at``,
     ``sql_at``, ``opportunity_at``, ``customer_at``) or ``"deal_created"`` / ``"deal_won"``
     (a deal of the lead created, or won, in the window). Revenue per person is the amount of
-    the lead's won deals created in the window (zero for everyone else).
+    the lead's won deals created in the window (zero for everyone else). ``campaign_id=None``
+    takes the campaign with the most assigned people.
 
     Returns
     -------
@@ -338,6 +339,10 @@ def holdout_test(
         ["person_id", "campaign_id", "group", "assigned_at"],
         caller="holdout_test",
     )
+    if campaign_id is None:
+        if a.empty:
+            raise ValueError("holdout_test: the assignments table is empty")
+        campaign_id = str(a["campaign_id"].value_counts().index[0])
     a = a[a["campaign_id"] == campaign_id]
     if a.empty:
         raise ValueError(f"holdout_test: no assignments for campaign_id={campaign_id!r}")
