@@ -286,7 +286,7 @@ def referral_summary(
     DataFrame
         One row per channel: ``channel, is_referral, customers, share_of_new_customers,
         revenue, spend, cac, monthly_retention, ltv, ltv_cac``, referral first, then by
-        customers. ``monthly_retention`` is
+        customers; deals without a lead are left out. ``monthly_retention`` is
         (1 − monthly churn hazard from orders, see ``spend_metrics``); referral programmes usually pay in offers
         (credits, free months) rather than media, so their cost is missing unless spend rows
         record it.
@@ -307,6 +307,7 @@ def referral_summary(
     )
     start, end = _bounds(dataset, period_start, period_end)
     econ = _unit_economics(dataset, _sourced_deals(dataset, "channel"), start, end)
+    m = m[m["channel"] != UNSOURCED]  # deals without a lead have no channel to compare
     total = m["customers"].sum()
     out = pd.DataFrame(
         {

@@ -84,6 +84,14 @@ def prob_treatment_better(
     return float(np.mean(rng.beta(a_b, b_b, n_draws) > rng.beta(a_a, b_a, n_draws)))
 
 
+def _prob(p: float) -> str:
+    if p > 0.999:
+        return "above 99.9%"
+    if p < 0.001:
+        return "below 0.1%"
+    return f"{p:.1%}"
+
+
 def _verdict(row: dict, alpha: float) -> str:
     if not np.isfinite(row["p_value"]):
         return "Not enough data: one of the groups is empty."
@@ -92,8 +100,8 @@ def _verdict(row: dict, alpha: float) -> str:
         f"{row['rate_treatment']:.1%} of the treatment group converted against "
         f"{row['rate_control']:.1%} of the control group: {row['absolute_lift'] * 100:+.1f} "
         f"points ({level} interval {row['lift_low'] * 100:+.1f} to {row['lift_high'] * 100:+.1f}, "
-        f"p = {row['p_value']:.3g}; probability that treatment is better "
-        f"{row['prob_treatment_better']:.1%})."
+        f"p = {row['p_value']:.2g}; probability that treatment is better "
+        f"{_prob(row['prob_treatment_better'])})."
     )
     if row["p_value"] < alpha and row["absolute_lift"] > 0:
         return f"Real lift. {diff} The campaign adds conversions."
@@ -319,7 +327,8 @@ def holdout_test(
     Returns
     -------
     DataFrame
-        One row: ``campaign_id, outcome, window_days, n_excluded`` (assigned people not found
+        One row: ``campaign_id, campaign_name, outcome, window_days, n_excluded`` (assigned
+        people not found
         among the leads), the columns of :func:`conversion_lift` and of :func:`revenue_lift`
         (prefixed ``revenue_``).
 
@@ -391,10 +400,16 @@ def holdout_test(
     )
     rev = revenue_lift(revenue[ctrl], revenue[treat], alpha=alpha, n_boot=n_boot, seed=seed)
     rev = rev.drop(columns=["n_control", "n_treatment"]).add_prefix("revenue_")
+    name = campaign_id
+    if dataset.campaigns is not None and "name" in dataset.campaigns.columns:
+        names = dataset.campaigns.set_index("campaign_id")["name"]
+        if campaign_id in names.index and pd.notna(names[campaign_id]):
+            name = str(names[campaign_id])
     head = pd.DataFrame(
         [
             {
                 "campaign_id": campaign_id,
+                "campaign_name": name,
                 "outcome": outcome,
                 "window_days": window,
                 "n_excluded": n_excluded,

@@ -58,26 +58,18 @@ def plot_spend_vs_return(
     ax = get_ax(ax, (9, 5.5))
     data = metrics[metrics["spend"].notna() & (metrics["spend"] > 0)]
     skipped = len(metrics) - len(data)
-    colors = [
-        CHANNEL_COLORS.get(c, MUTED) for c in data.get("channel", ["other"] * len(data))
-    ]
-    ax.scatter(
-        data["spend"], data["revenue"], s=60, c=colors, zorder=3, edgecolor="white"
-    )
+    colors = [CHANNEL_COLORS.get(c, MUTED) for c in data.get("channel", ["other"] * len(data))]
+    ax.scatter(data["spend"], data["revenue"], s=60, c=colors, zorder=3, edgecolor="white")
     xmax = float(max(data["spend"].max(), 1.0)) * 1.2
     ymax = float(max(data["revenue"].max(), 1.0)) * 1.1
     edge = min(xmax, ymax)
     ax.plot([0, edge], [0, edge], color=BAD, lw=1, ls="--", zorder=1)
-    ax.text(
-        edge, edge, " break-even\n (ROAS 1)", color=BAD, ha="left", va="top", fontsize=8
-    )
+    ax.text(edge, edge, " break-even\n (ROAS 1)", color=BAD, ha="left", va="top", fontsize=8)
     names = data[label] if label in data.columns else data.iloc[:, 0]
-    for x, y, name in zip(
-        data["spend"], data["revenue"], names.astype(str), strict=True
-    ):
-        ax.annotate(
-            name[:28], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7.5
-        )
+    for x, y, name in zip(data["spend"], data["revenue"], names.astype(str), strict=True):
+        if y <= 0:
+            continue  # listed in the caption instead of piling up at the origin
+        ax.annotate(name[:28], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, ymax)
     thousands_axis(ax.xaxis)
@@ -86,11 +78,18 @@ def plot_spend_vs_return(
         for ch in dict.fromkeys(data["channel"].astype(str)):
             ax.scatter([], [], color=CHANNEL_COLORS.get(ch, MUTED), label=ch)
         ax.legend(fontsize=8, frameon=False, loc="lower right")
+    zero = names[data["revenue"].to_numpy() <= 0].astype(str).tolist()
+    notes = []
+    if zero:
+        notes.append("no sourced revenue: " + ", ".join(zero))
     if skipped:
+        notes.append(f"{skipped} groups without spend rows not shown (cost unknown)")
+    if notes:
         ax.text(
             1,
-            -0.14,
-            f"{skipped} groups without spend rows not shown (cost unknown)",
+            -0.12,
+            "\n".join(notes),
+            va="top",
             transform=ax.transAxes,
             ha="right",
             fontsize=8,
@@ -124,9 +123,7 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     data = data.sort_values(["cac", "cpl"], na_position="first")
     ax = get_ax(ax, (9, 0.45 * len(data) + 1.5))
     y = np.arange(len(data))
-    ax.barh(
-        y + 0.2, data["cpl"], height=0.4, color=PRIMARY, label="cost per lead (CPL)"
-    )
+    ax.barh(y + 0.2, data["cpl"], height=0.4, color=PRIMARY, label="cost per lead (CPL)")
     ax.barh(
         y - 0.2,
         data["cac"],
@@ -190,9 +187,7 @@ def plot_attribution(
     ax = get_ax(ax, (1.1 * wide.shape[1] + 3, 0.42 * wide.shape[0] + 1.5))
     values = wide.to_numpy(dtype=float)
     vmax = np.nanmax(np.abs(values)) if values.size else 1.0
-    ax.imshow(
-        values, cmap="Blues", vmin=min(0.0, np.nanmin(values)), vmax=vmax, aspect="auto"
-    )
+    ax.imshow(values, cmap="Blues", vmin=min(0.0, np.nanmin(values)), vmax=vmax, aspect="auto")
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
             ax.text(
@@ -253,9 +248,7 @@ def plot_transitions(
     wide = wide.reindex(index=rows, columns=cols, fill_value=0.0)
     ax = get_ax(ax, (0.6 * len(cols) + 3, 0.45 * len(rows) + 1.5))
     values = wide.to_numpy(dtype=float)
-    ax.imshow(
-        values, cmap="Purples", vmin=0, vmax=max(values.max(), 1e-9), aspect="auto"
-    )
+    ax.imshow(values, cmap="Purples", vmin=0, vmax=max(values.max(), 1e-9), aspect="auto")
     for (i, j), v in np.ndenumerate(values):
         if v > 0 and v >= min_probability:
             ax.text(
@@ -308,9 +301,7 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         capsize=6,
         lw=1,
     )
-    for x, (r, n) in enumerate(
-        zip(rates, [row["n_control"], row["n_treatment"]], strict=True)
-    ):
+    for x, (r, n) in enumerate(zip(rates, [row["n_control"], row["n_treatment"]], strict=True)):
         ax.text(
             x,
             r / 2,
@@ -333,6 +324,4 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     percent_axis(ax.yaxis)
     ax.set_ylim(0, max(np.nanmax(high) * 1.25, 0.01))
-    return finish(
-        ax, "Conversion with and without the campaign", ylabel="conversion rate"
-    )
+    return finish(ax, "Conversion with and without the campaign", ylabel="conversion rate")
