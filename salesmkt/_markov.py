@@ -52,9 +52,13 @@ def collapse_repeats(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
         return codes, paths.offsets
     keep = np.ones(len(codes), dtype=bool)
     keep[1:] = codes[1:] != codes[:-1]
-    keep[paths.offsets[:-1][paths.lengths > 0]] = True
-    kept = np.concatenate(([0], np.cumsum(keep)))
-    return codes[keep], kept[paths.offsets]
+    has = paths.lengths > 0
+    keep[paths.offsets[:-1][has]] = True
+    per_journey = np.zeros(len(paths.lengths), dtype=np.int64)
+    per_journey[has] = np.add.reduceat(keep, paths.offsets[:-1][has])
+    offsets = np.zeros(len(per_journey) + 1, dtype=np.int64)
+    np.cumsum(per_journey, out=offsets[1:])
+    return codes[keep], offsets
 
 
 def _state_keys(codes, offsets, order, n_labels):
