@@ -148,11 +148,22 @@ def _to_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
+def _numbers(s: pd.Series) -> pd.Series:
+    """True where a value is a number or a boolean (not a timestamp, whatever pandas thinks)."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.notna()
+    if s.dtype == object:
+        return s.map(lambda v: isinstance(v, int | float | np.number | bool) and not pd.isna(v))
+    return pd.Series(False, index=s.index)
+
+
 def _parse_timestamps(s: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    s = s.mask(_numbers(s))  # unreadable (reported), not nanoseconds after 1970
+    parsed = _in_ns_range(pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601"))
     retry = parsed.isna() & s.notna()
     if retry.any():
-        parsed[retry] = pd.to_datetime(s[retry], errors="coerce", utc=True, format="mixed")
+        again = pd.to_datetime(s[retry], errors="coerce", utc=True, format="mixed")
+        parsed[retry] = _in_ns_range(again)
     return parsed
 
 
@@ -171,13 +182,15 @@ def _naive_mask(s: pd.Series) -> pd.Series:
 
 
 def _to_timestamp(s: pd.Series, tz: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    naive = _naive_mask(s)
+    naive = _naive_mask(s) & ~_numbers(s)
+    work = s
     if tz is not None and naive.any():
         local = pd.to_datetime(s[naive], errors="coerce", format="mixed")
-        s = s.astype(object).copy()
-        s[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        work = s.astype(object).copy()
+        work[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         naive = pd.Series(False, index=s.index)
-    out = _in_ns_range(_parse_timestamps(s))
+    out = _in_ns_range(_parse_timestamps(work))
+    # judged against the values as given, so that a value the zone could not place is reported
     bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
     return out, bad, naive & ~bad
 
@@ -317,7 +330,7 @@ def _check_rules(spec: Table, df: pd.DataFrame, found: list[Finding], required: 
         if dup.any():
             key = "+".join(spec.key)
             n_values = len(df.loc[dup, list(spec.key)].drop_duplicates())
-            shown = df[list(spec.key)].astype("string").agg("+".join, axis=1)
+            shown = df[list(spec.key)].astype("string").fillna("").agg("+".join, axis=1)
             found.append(
                 _finding(
                     table,
