@@ -11,6 +11,8 @@ kernels, so a million unique paths parse in well under a second.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -89,12 +91,36 @@ def _number(df: pd.DataFrame, col: str, table: str) -> np.ndarray:
                     f"{bad.size} values missing, negative or not numbers",
                     int(bad.size),
                     rows=tuple(int(i) for i in bad[:3]),
-                    examples=tuple(repr(df[col].iloc[i]) for i in bad[:3]),
+                    examples=tuple(str(df[col].iloc[i]) for i in bad[:3]),
                     hint="Counts and values of aggregated paths must be numbers >= 0.",
                 )
             ]
         )
     return values
+
+
+_PARALLEL_ROWS = 200_000
+
+
+def _tokenize(piece) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Tokens per path, the dictionary and each token's index in it, for one slice."""
+    parts = pc.split_pattern(piece, SEPARATOR)
+    if isinstance(parts, pa.Array):
+        parts = pa.chunked_array([parts], type=parts.type)
+    lengths = pc.list_value_length(parts).to_numpy().astype(np.int64)
+    tokens = pa.chunked_array(
+        [pc.list_flatten(c) for c in parts.chunks], type=parts.type.value_type
+    )
+    del parts
+    encoded = pc.dictionary_encode(tokens).unify_dictionaries()
+    del tokens
+    if encoded.num_chunks == 0:
+        return lengths, [], np.zeros(0, np.int32)
+    dictionary = encoded.chunks[0].dictionary.to_pylist()
+    indices = np.concatenate(
+        [c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]
+    ).astype(np.int32)
+    return lengths, dictionary, indices
 
 
 def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
@@ -109,18 +135,36 @@ def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
         raise ValidationError(
             [Finding("paths", "path", f"{rows.size} missing paths", rows.size, tuple(rows[:3]))]
         )
-    parts = pc.split_pattern(_arrow(df["path"]), SEPARATOR)
-    if isinstance(parts, pa.Array):
-        parts = pa.chunked_array([parts])
-    lengths = pc.list_value_length(parts).to_numpy().astype(np.int64)
-    tokens = pa.chunked_array([pc.list_flatten(chunk) for chunk in parts.chunks])
-    del parts
-    encoded = pc.dictionary_encode(tokens).unify_dictionaries()
-    dictionary = encoded.chunks[0].dictionary if encoded.num_chunks else pa.array([], pa.string())
-    labels = np.asarray(dictionary.to_pylist(), dtype=object)
-    if "" in set(labels):
-        empty = np.flatnonzero(pc.equal(tokens, "").to_numpy())
-        owner = np.unique(np.searchsorted(np.cumsum(lengths), empty, side="right"))
+    arr = _arrow(df["path"])
+    n = len(arr)
+    k = max(1, min(os.cpu_count() or 1, 4)) if n >= _PARALLEL_ROWS else 1
+    pieces = [arr.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)]
+    if k > 1:  # Arrow kernels release the GIL: split the pieces in threads
+        with ThreadPoolExecutor(k) as pool:
+            results = list(pool.map(_tokenize, pieces))
+    else:
+        results = [_tokenize(pieces[0])]
+    lengths = np.concatenate([r[0] for r in results])
+    labels_list: list[str] = []
+    index: dict[str, int] = {}
+    remaps = []
+    for _, dictionary, _ in results:
+        local = []
+        for name in dictionary:
+            if name not in index:
+                index[name] = len(labels_list)
+                labels_list.append(name)
+            local.append(index[name])
+        remaps.append(np.asarray(local, dtype=np.int32))
+    if "" in index:
+        owner = []
+        at = 0
+        for (lens, dictionary, indices), _ in zip(results, remaps, strict=True):
+            if "" in dictionary:
+                empty = np.flatnonzero(indices == dictionary.index(""))
+                owner.extend(at + np.searchsorted(np.cumsum(lens), empty, side="right"))
+            at += len(lens)
+        owner = np.unique(np.asarray(owner, dtype=np.int64))
         raise ValidationError(
             [
                 Finding(
@@ -134,14 +178,15 @@ def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
                 )
             ]
         )
-    del tokens
-    codes = np.empty(int(lengths.sum()), dtype=np.int32)
-    at = 0
-    for chunk in encoded.chunks:
-        idx = chunk.indices.to_numpy(zero_copy_only=False)
-        codes[at : at + len(idx)] = idx
-        at += len(idx)
-    del encoded
+    labels = np.asarray(labels_list, dtype=object)
+    codes = (
+        np.concatenate(
+            [remap[indices] for (_, _, indices), remap in zip(results, remaps, strict=True)]
+        )
+        if results
+        else np.zeros(0, np.int32)
+    )
+    del results
     offsets = np.zeros(len(df) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     # Labels stay in order of first appearance (re-coding 10^7 touches costs more than it

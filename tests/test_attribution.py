@@ -452,6 +452,25 @@ def test_milestone_models_conserve_on_the_sample(sample):
     assert np.allclose(by_campaign.groupby("model")["attributed_conversions"].sum(), total)
 
 
+def test_parallel_parsing_matches_serial(monkeypatch):
+    import salesmkt._attribution_paths as ap
+
+    paths = _random_paths(9, n_paths=300, n_ch=6)
+    serial = attribute(paths, models=["linear", "markov"])
+    monkeypatch.setattr(ap, "_PARALLEL_ROWS", 10)
+    parallel = attribute(paths, models=["linear", "markov"])
+    pd.testing.assert_frame_equal(serial, parallel)
+    with pytest.raises(salesmkt.ValidationError, match="1 paths with an empty channel"):
+        attribute(
+            pd.concat(
+                [
+                    paths,
+                    pd.DataFrame({"path": ["a > "], "total_conversions": [1], "total_null": [0]}),
+                ]
+            )
+        )
+
+
 def test_bad_input_is_named():
     with pytest.raises(salesmkt.ValidationError, match="paths.total_conversions"):
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [-1]}))
