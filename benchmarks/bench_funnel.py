@@ -213,6 +213,18 @@ RUNNERS = {
 }
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Read from /proc (VmHWM), which starts afresh at
+    exec; ``ru_maxrss`` would carry over the parent's peak into a forked child."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(peer: str, path: Path, runs: int) -> None:
     """Run one peer ``runs`` times in this process; print times, counts and peak RSS."""
     times, counts = [], None
@@ -220,8 +232,7 @@ def child(peer: str, path: Path, runs: int) -> None:
         t = time.perf_counter()
         counts = RUNNERS[peer](path)
         times.append(time.perf_counter() - t)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"times": times, "counts": counts, "peak_mb": peak_kb / 1024}))
+    print(json.dumps({"times": times, "counts": counts, "peak_mb": peak_rss_mb()}))
 
 
 def measure(peer: str, path: Path, runs: int) -> dict:
@@ -236,12 +247,11 @@ def measure(peer: str, path: Path, runs: int) -> dict:
 
 def baseline_mb() -> float:
     """Peak RSS of a child that only imports the libraries (subtract it to compare engines)."""
-    code = (
-        "import resource, ibis, pandas, duckdb, salesmkt.funnel;"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});" + (
+        "import ibis, pandas, duckdb, salesmkt.funnel, bench_funnel as b; print(b.peak_rss_mb())"
     )
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                check=True).stdout)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout)
 
 
 def report(n: int, results: dict) -> None:

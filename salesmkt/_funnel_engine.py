@@ -68,6 +68,8 @@ class Engine:
         self.ts_type = table[ts].type()
         self.W = _interval(spec.window)
         self._steps: dict[int, ir.Table] = {}
+        self._step_events: ir.Table | None = None
+        self._levels: set[str] = set()
         #: Materialise intermediate tables (set by the caller from the input's size: on small
         #: inputs the round trips cost more than they save).
         self.materialize = True
@@ -89,6 +91,13 @@ class Engine:
         self._cached.append(cached)
         return cached
 
+    def release_previous(self) -> None:
+        """Drop the temp table made before the last one (a chain level no longer needed)."""
+        if self.con.name == "duckdb" and len(self._temp) >= 2 and self._temp[-2] in self._levels:
+            self.con.drop_table(self._temp.pop(-2), force=True)
+        if self._temp:
+            self._levels.add(self._temp[-1])
+
     def close(self) -> None:
         for name in self._temp:
             self.con.drop_table(name, force=True)
@@ -97,8 +106,10 @@ class Engine:
         self._temp, self._cached = [], []
 
     def scalar(self, expr):
+        """Run ``expr`` and return a pandas DataFrame (through Arrow: Ibis 12's own pandas
+        conversion took 5x longer than the query on half a million rows)."""
         with quiet():
-            return self.con.execute(expr)
+            return self.con.to_pyarrow(expr).to_pandas()
 
     def literal_ts(self, value: pd.Timestamp):
         tz = getattr(self.ts_type, "timezone", None)
@@ -132,9 +143,24 @@ class Engine:
         """Valid rows matching ``matcher``: columns ``p, ts`` (and ``b`` with a breakdown)."""
         return self.source.filter(self.valid & self.match(matcher)).select(**self._columns())
 
+    def step_events(self) -> ir.Table:
+        """All rows matching some step, with one boolean column ``m{k}`` per step: one scan of
+        the source instead of one per step."""
+        if self._step_events is None:
+            flags = {f"m{k}": self.match(st.matcher) for k, st in enumerate(self.spec.steps)}
+            anymatch = ibis.literal(False)
+            for flag in flags.values():
+                anymatch = anymatch | flag.fill_null(False)
+            t = self.source.filter(self.valid & anymatch)
+            cols = {**self._columns(), **{k: v.fill_null(False) for k, v in flags.items()}}
+            self._step_events = self.cache(t.select(**cols))
+        return self._step_events
+
     def step(self, k: int) -> ir.Table:
         if k not in self._steps:
-            self._steps[k] = self.cache(self.events_of(self.spec.steps[k].matcher))
+            t = self.step_events()
+            keep = ["p", "ts", "b"] if self.spec.by is not None else ["p", "ts"]
+            self._steps[k] = t.filter(t[f"m{k}"]).select(*keep)
         return self._steps[k]
 
     def _first_per_person(self, t: ir.Table) -> ir.Table:
@@ -170,29 +196,41 @@ class Engine:
 
     # --- chains per start --------------------------------------------------------------------
 
-    def starts(self, as_of) -> ir.Table:
-        """One row per chain start: ``p, s, t0..t{n-1}, depth, void, open`` (+ ``b``)."""
+    def starts(self, as_of, *, prune: bool = False) -> ir.Table:
+        """One row per chain start: ``p, s, t0..t{n-1}, depth, void, open`` (+ ``b``).
+
+        With ``prune`` (ordered funnels without exclusions), starts that lead to the same
+        step-2 event are reduced to the latest one: they follow the same chain, and the latest
+        start leaves the most room in the window, so it is at least as deep and is the one
+        :meth:`persons` would pick. Only per-person results may use it (not :meth:`cohorts`).
+        """
         order = self.spec.order
-        chains = {"ordered": self._ordered, "strict": self._strict, "any": self._any}[order]()
+        if order == "ordered":
+            chains = self._ordered(prune=prune and not self.spec.exclude)
+        else:
+            chains = {"strict": self._strict, "any": self._any}[order]()
         return self._finish(chains, as_of)
 
     def _gap_ok(self, k: int, prev, cur):
         gap = self.spec.gaps[k]
         return ibis.literal(True) if gap is None else cur <= prev + _interval(gap)
 
-    def _ordered(self) -> ir.Table:
+    def _ordered(self, *, prune: bool = False) -> ir.Table:
         s, n = self.spec, self.spec.n
         first = self.step(0)
         if s.entry == "first":
             first = self._first_per_person(first)
         keep = ["p", "b"] if s.by is not None else ["p"]
-        chain = self.cache(first.select(*keep, s=first.ts, t0=first.ts))
+        chain = first.select(*keep, s=first.ts, t0=first.ts)
         for k in range(1, n):
             prev = f"t{k - 1}"
             j = self._next(chain, prev, self.step(k), strict=s.strict_increase)
+            if prune and k == 1 and s.entry == "any":
+                j = j.group_by(*keep, "nx").agg(s=j.s.max()).mutate(t0=ibis._.s)
             ok = j.nx.notnull() & (j.nx <= j.s + self.W) & self._gap_ok(k, j[prev], j.nx)
             chain = j.mutate(**{f"t{k}": ibis.ifelse(ok, j.nx, ibis.null(j.nx.type()))})
-            chain = self.cache(chain.drop("nx"))
+            chain = self.cache(chain.select(*keep, "s", *[f"t{i}" for i in range(k + 1)]))
+            self.release_previous()
         for r, rule in enumerate(s.exclude):
             x = self.cache(self.events_of(rule.matcher).select("p", "ts"))
             a, b = f"t{rule.start}", f"t{rule.end}"
@@ -286,12 +324,12 @@ class Engine:
     # --- one chain per person, or per person and period --------------------------------------
 
     def persons(self, starts: ir.Table) -> ir.Table:
-        """The counted chain per person: deepest non-void chain, earliest start among equals.
+        """The counted chain per person: deepest non-void chain, latest start among equals.
 
         ``open`` is true when any of the person's non-void chains is still open; ``void`` when
         every chain of the person is void (the person is excluded).
         """
-        order = [starts.void, starts.depth.desc(), starts.s]
+        order = [starts.void, starts.depth.desc(), starts.s.desc()]
         if "b" in starts.columns:
             order.append(starts.b)
         w = ibis.window(group_by="p", order_by=order)

@@ -32,7 +32,7 @@ unless stated):
   counts with their deepest non-void chain; persons whose every chain is void are left out of
   every step and counted in ``n_excluded`` (PostHog drops them from the funnel).
 * **the counted chain** of a person (times, breakdown value) is the deepest one; among equals
-  the earliest start.
+  the latest start (the most recent attempt; windowFunnel also keeps the latest start).
 * **in_window**: persons who stopped at the previous step but still have an open chain (its
   window had not closed at ``as_of``, by default the last timestamp in ``events``), so they may
   still convert: they are included in ``drop_off``, and shown apart so nobody reads them as lost.
@@ -155,7 +155,7 @@ def _run(events, steps, caller: str, *, window, person_col, ts_col, event_col, o
         invalid = int(stats["invalid"].iloc[0])
         if pd.isna(end):  # no events at all
             end = pd.Timestamp("1970-01-01", tz="UTC")
-        starts = engine.starts(end)
+        starts = engine.starts(end, prune=freq is None)
         if freq is None:
             out = engine.scalar(engine.persons(starts))
             out = out[out["depth"] >= 1].reset_index(drop=True)  # any-order: no step-1 event

@@ -71,16 +71,18 @@ def test_any_start_may_begin_the_chain_but_entry_first_only_the_first():
     assert "first step-1 event starts" in first.attrs["semantics"]
 
 
-def test_counted_chain_is_the_deepest_then_earliest():
-    # Two chains reach B: from A@0 (B@5, 5 days) and from A@10 (B@12, 2 days);
-    # the earliest deepest start (day 0) is the counted one.
+def test_counted_chain_is_the_deepest_then_latest():
+    # Two chains reach C: from A@0 (B@5, C@13) and from A@10 (B@12, C@13); the latest of the
+    # deepest starts (day 10, the most recent attempt) is the counted one.
     e = ev([("p", 0, "A"), ("p", 5, "B"), ("p", 10, "A"), ("p", 12, "B"), ("p", 13, "C")])
     t = funnel(e, ["A", "B", "C"], window="30D")
     assert persons(t) == [1, 1, 1]
-    assert t["median_time_from_first"].tolist()[1:] == [5 * DAY, 13 * DAY]
-    # Without C, chain A@0 -> B@5 counts: times 5 days.
-    t2 = funnel(e, ["A", "B"], window="30D")
-    assert t2["median_time_from_first"].iloc[1] == 5 * DAY
+    assert t["median_time_from_first"].tolist()[1:] == [2 * DAY, 3 * DAY]
+    # With a 10-day window only the chain from day 10 reaches C; with [A, B] both reach B.
+    assert funnel(e, ["A", "B", "C"], window="10D")["median_time_from_first"].iloc[2] == 3 * DAY
+    e2 = ev([("p", 0, "A"), ("p", 5, "B"), ("p", 10, "A"), ("p", 40, "B")])
+    t2 = funnel(e2, ["A", "B"], window="7D")
+    assert persons(t2) == [1, 1] and t2["median_time_from_first"].iloc[1] == 5 * DAY
 
 
 def test_ties_count_in_step_order_and_strict_increase_forbids_them():
@@ -468,7 +470,7 @@ def oracle_ordered(evs, steps, W, *, entry, strict_inc=False, gaps=None, exclude
     if not live:
         return (0, [], False, True)
     d = max(c[0] for c in live)
-    best = min((c for c in live if c[0] == d), key=lambda c: c[1])
+    best = max((c for c in live if c[0] == d), key=lambda c: c[1])
     return (d, best[2], any(c[4] for c in live), False)
 
 
@@ -494,7 +496,7 @@ def oracle_strict(evs, steps, W, *, entry, as_of):
                 break
         chains.append((len(times), t1, times, len(times) < n and t1 + W > as_of))
     d = max(c[0] for c in chains)
-    best = min((c for c in chains if c[0] == d), key=lambda c: c[1])
+    best = max((c for c in chains if c[0] == d), key=lambda c: c[1])
     return (d, best[2], any(c[3] for c in chains), False)
 
 
@@ -516,7 +518,7 @@ def oracle_any(evs, steps, W, *, entry, as_of):
     if not chains or max(c[0] for c in chains) == 0:
         return None
     d = max(c[0] for c in chains)
-    best = min((c for c in chains if c[0] == d), key=lambda c: c[1])
+    best = max((c for c in chains if c[0] == d), key=lambda c: c[1])
     return (d, best[2], any(c[3] for c in chains), False)
 
 
