@@ -29,7 +29,7 @@ import pandas as pd
 from salesmkt.io import Dataset
 from salesmkt.validate import check_columns
 
-__all__ = ["spend_metrics", "referral_summary"]
+__all__ = ["spend_metrics", "referral_summary", "attributed_returns"]
 
 UNSOURCED = "(unsourced)"
 _DAYS_PER_MONTH = 365.25 / 12
@@ -324,4 +324,54 @@ def referral_summary(
         }
     )
     out = out.sort_values(["is_referral", "customers"], ascending=[False, False])
+    return out.reset_index(drop=True)
+
+
+def attributed_returns(attribution: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """CAC and ROAS of each channel (or campaign) under each attribution model.
+
+    Spend comes from :func:`spend_metrics`; customers and revenue from
+    :func:`salesmkt.attribute` (reference ``attribution.md`` 4: channel CAC under model m =
+    channel spend / customers credited to it by m). Use the same period for both.
+
+    Parameters
+    ----------
+    attribution : DataFrame
+        Output of :func:`salesmkt.attribute` (``by`` = ``"channel"`` or ``"campaign_id"``).
+    metrics : DataFrame
+        Output of :func:`spend_metrics` with the same ``by``.
+
+    Returns
+    -------
+    DataFrame
+        ``<by>, model, spend, attributed_conversions, attributed_revenue, cac, roas``;
+        missing where the spend is unknown or nothing was credited.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> j = salesmkt.build_journeys(ds.touchpoints, salesmkt.customer_conversions(ds.leads, ds.deals))
+    >>> t = attributed_returns(salesmkt.attribute(j, models=["first_touch", "markov"]),
+    ...                        spend_metrics(ds, by="channel"))
+    >>> t.columns.tolist()
+    ['channel', 'model', 'spend', 'attributed_conversions', 'attributed_revenue', 'cac', 'roas']
+    """
+    by = attribution.columns[0]
+    check_columns(metrics, "metrics", [by, "spend"], caller="attributed_returns")
+    check_columns(
+        attribution,
+        "attribution",
+        [by, "model", "attributed_conversions", "attributed_revenue"],
+        caller="attributed_returns",
+    )
+    spend = metrics.groupby(by)["spend"].sum(min_count=1)
+    out = attribution[[by, "model", "attributed_conversions", "attributed_revenue"]].copy()
+    out.insert(2, "spend", out[by].map(spend).astype(float))
+    conv = out["attributed_conversions"].to_numpy(dtype=float)
+    rev = out["attributed_revenue"].to_numpy(dtype=float)
+    cost = out["spend"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cac"] = np.where(conv > 0, cost / conv, np.nan)
+        out["roas"] = np.where(cost > 0, rev / cost, np.nan)
     return out.reset_index(drop=True)

@@ -8,7 +8,7 @@ import pytest
 
 import salesmkt
 import salesmkt.sample
-from salesmkt.campaigns import referral_summary, spend_metrics
+from salesmkt.campaigns import attributed_returns, referral_summary, spend_metrics
 from salesmkt.io import Dataset
 
 
@@ -201,3 +201,21 @@ def test_bad_input(worked):
         spend_metrics(worked, by="owner_id")
     with pytest.raises(ValueError, match="gross_margin"):
         spend_metrics(worked, gross_margin=80)
+
+
+def test_attributed_returns_divides_spend_by_credit(worked):
+    metrics = feb(worked, by="channel")
+    attribution = pd.DataFrame(
+        {
+            "channel": ["paid_search", "display", "organic_search", "paid_search"],
+            "model": ["linear", "linear", "linear", "markov"],
+            "attributed_conversions": [0.5, 0.0, 1.5, 0.8],
+            "attributed_revenue": [5000.0, 0.0, 11000.0, 8000.0],
+        }
+    )
+    t = attributed_returns(attribution, metrics)
+    assert t["spend"].iloc[:2].tolist() == [1200.0, 300.0]
+    assert t["cac"].iloc[0] == 2400.0 and t["cac"].iloc[3] == 1500.0
+    assert t["roas"].iloc[0] == pytest.approx(5000 / 1200)
+    assert np.isnan(t["cac"].iloc[1])  # nothing credited
+    assert np.isnan(t["spend"].iloc[2]) and np.isnan(t["roas"].iloc[2])  # cost unknown
