@@ -100,6 +100,9 @@ def _number(df: pd.DataFrame, col: str, table: str) -> np.ndarray:
 
 
 _PARALLEL_ROWS = 200_000
+# Threads for splitting path strings: half the cores (at most 4), so a shared 2-core machine
+# stays serial; measured there, a second thread only added contention.
+_THREADS = max(1, min((os.cpu_count() or 1) // 2, 4))
 
 
 def _tokenize(piece) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -137,7 +140,7 @@ def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
         )
     arr = _arrow(df["path"])
     n = len(arr)
-    k = max(1, min(os.cpu_count() or 1, 4)) if n >= _PARALLEL_ROWS else 1
+    k = _THREADS if n >= _PARALLEL_ROWS else 1
     pieces = [arr.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)]
     if k > 1:  # Arrow kernels release the GIL: split the pieces in threads
         with ThreadPoolExecutor(k) as pool:

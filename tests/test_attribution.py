@@ -458,6 +458,7 @@ def test_parallel_parsing_matches_serial(monkeypatch):
     paths = _random_paths(9, n_paths=300, n_ch=6)
     serial = attribute(paths, models=["linear", "markov"])
     monkeypatch.setattr(ap, "_PARALLEL_ROWS", 10)
+    monkeypatch.setattr(ap, "_THREADS", 3)
     parallel = attribute(paths, models=["linear", "markov"])
     pd.testing.assert_frame_equal(serial, parallel)
     with pytest.raises(salesmkt.ValidationError, match="1 paths with an empty channel"):
