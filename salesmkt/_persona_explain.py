@@ -66,22 +66,28 @@ def persona_profiles(
         plan = pf.plan_features(leads, features or pf.default_features(leads))
     num = pf.numeric_values(plan, leads)
     codes = pf.category_codes(plan, leads)
-    raw = {s.name: pd.to_numeric(leads[s.name], errors="coerce") for s in plan.numeric}
+    names = [s.name for s in plan.numeric]
+    raw = pd.DataFrame({n: pd.to_numeric(leads[n], errors="coerce").to_numpy() for n in names})
+    personas, idx = np.unique(lab, return_inverse=True)
+    g = raw.groupby(idx)
+    means, medians, overall = g.mean(), g.median(), raw.mean()
+    tmeans = pd.DataFrame(num).groupby(idx).mean().to_numpy()
+    sizes = np.bincount(idx)
     n = len(leads)
     rows = []
-    for p in np.unique(lab):
-        m = lab == p
-        size = int(m.sum())
+    for i, p in enumerate(personas):
+        size = int(sizes[i])
         for j, s in enumerate(plan.numeric):
-            x = raw[s.name][m]
             rows.append(
-                (p, size, size / n, s.name, "numeric", None, float(x.mean()), float(x.median()),
-                 float(raw[s.name].mean()), (num[m, j].mean() - s.mean) / s.std, np.nan)
+                (p, size, size / n, s.name, "numeric", None, float(means.iloc[i, j]),
+                 float(medians.iloc[i, j]), float(overall.iloc[j]),
+                 (tmeans[i, j] - s.mean) / s.std, np.nan)
             )  # fmt: skip
         for j, s in enumerate(plan.categorical):
-            counts = np.bincount(codes[m, j][codes[m, j] >= 0], minlength=len(s.levels))
-            for i, lvl in enumerate(s.levels):
-                q, p0 = counts[i] / size, s.shares[i]
+            ok = codes[:, j] >= 0
+            counts = np.bincount(codes[ok & (idx == i), j], minlength=len(s.levels))
+            for li, lvl in enumerate(s.levels):
+                q, p0 = counts[li] / size, s.shares[li]
                 z = (q - p0) / np.sqrt(p0 * (1 - p0)) if 0 < p0 < 1 else np.nan
                 lift = q / p0 if p0 > 0 else np.nan
                 rows.append((p, size, size / n, s.name, "categorical", lvl, q, np.nan, p0, z, lift))

@@ -110,10 +110,6 @@ def default_features(df: pd.DataFrame, *, max_levels: int = 30) -> list[str]:
     return out
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    return s.astype("string").fillna(MISSING).astype(object)
-
-
 def plan_features(
     df: pd.DataFrame,
     features: list[str],
@@ -144,13 +140,16 @@ def plan_features(
                 NumericSpec(col, log, median, float(x.mean()), std if std > 0 else 1.0, skew)
             )
         else:
-            text = _as_text(s)
-            counts = text.value_counts()
+            codes, uniques = _factorize(s)
+            counts = pd.Series(np.bincount(codes + 1, minlength=len(uniques) + 1),
+                               index=[MISSING, *uniques]).groupby(level=0).sum()  # fmt: skip
+            counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
             keep = list(counts.index[:max_levels])
+            shares = counts / counts.sum()
             if len(counts) > max_levels:
                 keep.append(OTHER)
-            text = text.where(text.isin(keep), OTHER)
-            shares = text.value_counts(normalize=True).reindex(keep, fill_value=0.0)
+                shares[OTHER] = shares.drop(keep[:-1]).sum()
+            shares = shares.reindex(keep, fill_value=0.0)
             var = float((shares * (1 - shares)).sum())
             weight = float(np.sqrt(categorical_weight / var)) if var > 0 else 0.0
             cats.append(
@@ -173,15 +172,22 @@ def numeric_values(plan: FeaturePlan, df: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def _factorize(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the distinct values as text; hash-based, no Python loop."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes, [str(u) for u in uniques]
+
+
 def category_codes(plan: FeaturePlan, df: pd.DataFrame) -> np.ndarray:
     """Level index of every categorical feature (n x n_categorical); unseen levels pool into
     ``(other)`` when the plan has it, else get code -1 (all indicators zero)."""
     out = np.empty((len(df), len(plan.categorical)), dtype=np.int64)
     for j, s in enumerate(plan.categorical):
-        text = _as_text(df[s.name])
+        codes, uniques = _factorize(df[s.name])
         lookup = {lvl: i for i, lvl in enumerate(s.levels)}
         fallback = lookup.get(OTHER, -1)
-        out[:, j] = text.map(lambda v, lk=lookup, fb=fallback: lk.get(v, fb)).to_numpy()
+        lut = np.array([lookup.get(u, fallback) for u in uniques] + [lookup.get(MISSING, fallback)])
+        out[:, j] = lut[codes]  # code -1 picks the last entry: the missing level
     return out
 
 

@@ -45,7 +45,8 @@ def ch_db(Z: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
     n = len(Z)
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     present = counts > 0
-    sums = np.asarray(_onehot(labels, k).T @ Z.astype(np.float64))
+    sums = np.column_stack([np.bincount(labels, weights=Z[:, j], minlength=k)
+                            for j in range(Z.shape[1])])  # fmt: skip
     cent = sums[present] / counts[present, None]
     lab = np.cumsum(present)[labels] - 1  # re-index to present clusters
     kk = int(present.sum())
@@ -53,8 +54,8 @@ def ch_db(Z: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
     within = np.zeros(kk)
     dist_sum = np.zeros(kk)
     for s in range(0, n, CHUNK):
-        diff = Z[s : s + CHUNK].astype(np.float64) - cent[lab[s : s + CHUNK]]
-        sq = np.einsum("ij,ij->i", diff, diff)
+        diff = Z[s : s + CHUNK] - cent[lab[s : s + CHUNK]].astype(Z.dtype)
+        sq = np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
         within += np.bincount(lab[s : s + CHUNK], weights=sq, minlength=kk)
         dist_sum += np.bincount(lab[s : s + CHUNK], weights=np.sqrt(sq), minlength=kk)
     mean = Z.mean(axis=0, dtype=np.float64)

@@ -5,11 +5,11 @@ Private to :mod:`salesmkt.personas`, which re-exports :func:`choose_n_personas`.
 How it stays fast on a million leads, and why the numbers still hold
 -------------------------------------------------------------------
 * **Fit on a representative sample.** For each k the clusterer is fitted on a uniform random
-  sample of ``fit_rows`` leads (all of them when there are fewer) and every lead is then
-  assigned to its nearest centre. k-means centres are means; with 20,000 leads a persona of
-  2 % still has 400 members, so a centre's sampling error (σ/√400 = 0.05 σ per feature) is a
-  small fraction of the distance between personas (the k-means solution is consistent, Pollard
-  1981). Inertia, Calinski-Harabasz, Davies-Bouldin and the smallest share are then computed
+  sample of ``fit_rows`` leads (10,000 by default; all of them when there are fewer) and
+  every lead is then assigned to its nearest centre. k-means centres are means; a persona
+  large enough to be admissible (5 % of leads) has 500 members in the sample, so a centre's
+  sampling error (σ/√500 ≈ 0.045 σ per feature) is a small fraction of the distance between
+  personas (the k-means solution is consistent, Pollard 1981). Inertia, Calinski-Harabasz, Davies-Bouldin and the smallest share are then computed
   **exactly on all leads** from that assignment, in chunks (:mod:`salesmkt._persona_metrics`).
 * **Silhouette on a sample** of ``silhouette_rows`` leads (it needs all pairwise distances);
   its standard error at 5,000 leads is about 0.003. The distances are computed once and reused
@@ -24,7 +24,10 @@ How it stays fast on a million leads, and why the numbers still hold
   uniform reference sets in the box of the sample's principal components. W_k of the data and
   of each reference set are measured at the same size, as the statistic requires; the same
   reference sets serve every k.
-* Everything runs in float32 with one k-means start per resample and reference set.
+* The full lead matrix is float32 (half the memory); fits run on float64 samples. Bootstrap
+  resamples are re-clustered with the same ``n_init`` as the main fit (Hennig re-applies the
+  same method); reference sets get one start and at most 50 iterations (W_k of uniform data
+  only needs to be near its minimum).
 """
 
 from __future__ import annotations
@@ -126,12 +129,13 @@ def choose_n_personas(
     n_init: int = 3,
     n_bootstrap: int = 20,
     n_references: int = 10,
-    fit_rows: int = 20_000,
+    fit_rows: int = 10_000,
     silhouette_rows: int = 5_000,
     gap_rows: int = 5_000,
     min_share: float = 0.05,
     min_stability: float = 0.75,
     random_state: int | None = None,
+    n_jobs: int = 2,
     progress: bool = False,
 ) -> KSelection:
     """Compare numbers of personas k in one table and suggest one, with the reason in words.
@@ -165,6 +169,10 @@ def choose_n_personas(
         Sample sizes, see the module notes.
     min_share, min_stability : float
     random_state : int, optional
+        Seeds every sample, fit, resample and reference set (results do not depend on
+        ``n_jobs``).
+    n_jobs : int
+        Threads for the bootstrap and reference fits.
     progress : bool
         Show a progress bar over k.
 
@@ -191,13 +199,13 @@ def choose_n_personas(
             categorical_weight=categorical_weight, n_init=n_init, n_bootstrap=n_bootstrap,
             n_references=n_references, fit_rows=fit_rows, silhouette_rows=silhouette_rows,
             gap_rows=gap_rows, min_share=min_share, min_stability=min_stability,
-            random_state=random_state, progress=progress,
+            random_state=random_state, n_jobs=n_jobs, progress=progress,
         )  # fmt: skip
 
 
 def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_bootstrap,
             n_references, fit_rows, silhouette_rows, gap_rows, min_share, min_stability,
-            random_state, progress) -> KSelection:  # fmt: skip
+            random_state, n_jobs, progress) -> KSelection:  # fmt: skip
     from tqdm.auto import tqdm
 
     if method not in ("kmeans", "gmm"):
@@ -217,12 +225,17 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
     rng = np.random.default_rng(random_state)
     seed = lambda: int(rng.integers(2**31 - 1))  # noqa: E731
     S = np.sort(rng.choice(n, fit_rows, replace=False)) if n > fit_rows else np.arange(n)
-    Zs = Z[S]
+    Zs = Z[S].astype(np.float64)  # small: float64 spares scikit-learn's float32 up-casting
     sil_rows = rng.choice(n, min(silhouette_rows, n), replace=False)
     G = Zs[rng.choice(len(Zs), min(gap_rows, len(Zs)), replace=False)]
     refs = pm.reference_sets(G, n_references, rng)
     boots = [rng.integers(0, len(Zs), len(Zs)) for _ in range(n_bootstrap)]
     rows, stab_rows, sil_labels = [], [], []
+    # resamples and reference sets are independent fits: run them on n_jobs threads (the
+    # k-means loops release the GIL; each thread's OpenMP is single-threaded)
+    from joblib import Parallel, delayed
+
+    pool = Parallel(n_jobs=n_jobs, backend="threading")
     for k in tqdm(ks, desc="k", disable=not progress):
         t0 = time.perf_counter()
         est = _fit(method, Zs, k, seed(), n_init)
@@ -241,12 +254,17 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
         sil_labels.append(labels[sil_rows])
         # stability: re-cluster bootstrap resamples of the fitting sample
         orig = labels[S]
-        jac = np.full((n_bootstrap, k), np.nan)
-        for b, idx in enumerate(boots):
-            fit_b = _fit(method, Zs[idx], k, seed(), n_init)
+        seeds = [seed() for _ in boots]
+
+        def one_boot(idx, sd, k=k, orig=orig):
+            fit_b = _fit(method, Zs[idx], k, sd, n_init)
             uniq = np.unique(idx)
-            boot_lab = fit_b.predict(Zs[uniq].astype(np.float64 if method == "gmm" else Zs.dtype))
-            jac[b] = pm.jaccard_best(orig[uniq], boot_lab, k)
+            return pm.jaccard_best(orig[uniq], fit_b.predict(Zs[uniq]), k)
+
+        jac = np.array(
+            pool(delayed(one_boot)(idx, sd) for idx, sd in zip(boots, seeds, strict=True))
+        )
+        jac = jac.reshape(n_bootstrap, k)
         per = np.nanmean(jac, axis=0) if n_bootstrap else np.full(k, np.nan)
         for p in range(k):
             dissolved = float(np.mean(jac[:, p] <= 0.5)) if n_bootstrap else np.nan
@@ -254,11 +272,13 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
         # gap statistic: W_k of the gap sample (started from the main fit) and of references
         from sklearn.cluster import KMeans
 
-        w = KMeans(k, init=centers, n_init=1, max_iter=50, tol=1e-3).fit(G).inertia_
-        w_ref = [
-            KMeans(k, n_init=1, max_iter=50, tol=1e-3, random_state=seed()).fit(r).inertia_
-            for r in refs
-        ]
+        w = KMeans(k, init=centers.astype(G.dtype), n_init=1, max_iter=50, tol=1e-3).fit(G).inertia_
+        ref_seeds = [seed() for _ in refs]
+        w_ref = pool(
+            delayed(lambda r, sd, k=k: KMeans(k, n_init=1, max_iter=50, tol=1e-3,
+                                              random_state=sd).fit(r).inertia_)(r, sd)
+            for r, sd in zip(refs, ref_seeds, strict=True)
+        )  # fmt: skip
         rows.append({
             "k": int(k), "inertia": inertia, "silhouette": np.nan, "calinski_harabasz": ch,
             "davies_bouldin": db, "bic": bic, "log_w": np.log(w), "log_w_ref": np.log(w_ref),
