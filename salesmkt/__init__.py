@@ -96,6 +96,7 @@ _API: dict[str, str] = {
     "rfm": "salesmkt.rfm",
     "rfm_coverage": "salesmkt.rfm",
     "RFM_SEGMENTS": "salesmkt.rfm",
+    "rfm_summary": "salesmkt.rfm",
     "plot_k_selection": "salesmkt.plotting.personas",
     "plot_silhouette": "salesmkt.plotting.personas",
     "plot_persona_profiles": "salesmkt.plotting.personas",
@@ -103,6 +104,7 @@ _API: dict[str, str] = {
     "plot_persona_outcomes": "salesmkt.plotting.personas",
     "plot_persona_funnel": "salesmkt.plotting.personas",
     "plot_persona_card": "salesmkt.plotting.personas",
+    "plot_persona_channels": "salesmkt.plotting.personas",
     "plot_rfm_grid": "salesmkt.plotting.rfm",
     # reports and sharing
     "run_reports": "salesmkt.report",
