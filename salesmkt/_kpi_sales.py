@@ -284,9 +284,9 @@ def _open_at_start(ctx: Context) -> tuple[pd.DataFrame, str]:
     use_expected = "expected_close_at" in d.columns and d["expected_close_at"].notna().any()
     for start, end in zip(ctx.periods["period_start"], ctx.periods["period_end"], strict=True):
         open_ = (d["created_at"] <= start) & (d["closed_at"].isna() | (d["closed_at"] > start))
-        if use_expected:
+        if use_expected:  # deals with a planned close outside P do not cover P's quota
             exp = d["expected_close_at"]
-            open_ &= (exp >= start) & (exp < end)
+            open_ &= exp.isna() | ((exp >= start) & (exp < end))
         part = d[open_.fillna(False).to_numpy()]
         rows.append(part.assign(_start=start))
     out = pd.concat(rows, ignore_index=True) if rows else d.iloc[:0].assign(_start=pd.NaT)

@@ -84,10 +84,18 @@ def kpi_catalog() -> pd.DataFrame:
     return pd.DataFrame([{c: getattr(k, c) for c in cols} for k in KPI_CATALOG.values()])
 
 
+# Planned dates (not events that happened) never set the default as_of.
+_PLANNED = {("deals", "expected_close_at"), ("campaigns", "start_date"), ("campaigns", "end_date"),
+            ("quotas", "period_start")}
+
+
 def _latest(ds: Dataset) -> pd.Timestamp:
+    """The latest timestamp of something that happened (§1.2's default ``as_of``)."""
     stamps = []
-    for df in ds.tables.values():
+    for name, df in ds.tables.items():
         for c in df.columns:
+            if (name, c) in _PLANNED:
+                continue
             if isinstance(df[c].dtype, pd.DatetimeTZDtype) and df[c].notna().any():
                 stamps.append(df[c].max())
     return max(stamps) if stamps else pd.Timestamp.now(tz="UTC")

@@ -1,0 +1,188 @@
+"""kpis.yml round trip and errors, atomic writes, scorecard status logic, SLA with pending leads."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+import yaml
+from test_kpis import AS_OF, kt, worked_example
+
+import salesmkt
+from salesmkt.io import Dataset
+from salesmkt.targets import KPIConfigError, status_for
+
+
+@pytest.fixture(scope="module")
+def ex() -> Dataset:
+    return worked_example()
+
+
+def test_template_round_trip(tmp_path):
+    config = salesmkt.kpi_config_template()
+    config["targets"]["cost_per_lead"] = {"target": 250.0, "tolerance": 0.2,
+                                          "periods": {"2025-12": 300.0}}
+    path = salesmkt.save_kpi_config(config, tmp_path)
+    assert path == tmp_path / "kpis.yml"
+    again = salesmkt.load_kpi_config(tmp_path)
+    assert again["targets"]["cost_per_lead"] == {"target": 250.0, "tolerance": 0.2,
+                                                 "periods": {"2025-12": 300.0}}
+    assert again == salesmkt.load_kpi_config(path)
+    assert "cost_per_lead" in again["kpis"]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_folder_without_file_gives_template(tmp_path):
+    assert salesmkt.load_kpi_config(tmp_path) == salesmkt.kpi_config_template()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"targets": {"win_rate": "high"}}, r"targets\.win_rate\.target: must be a number, got 'high'"),
+        ({"targets": {"winrate": 0.2}}, r"targets\.winrate: unknown KPI id"),
+        ({"sla": {"response_hours": 0}}, r"sla\.response_hours: must be"),
+        ({"sla": {"acceptance_rate": 1.5}}, r"sla\.acceptance_rate: must be between 0 and 1"),
+        ({"sla": {"reply_hours": 4}}, r"sla\.reply_hours: unknown SLA term"),
+        ({"freq": "D"}, r"freq: must be M, Q or W"),
+        ({"settings": {"margin": 0.7}}, r"settings\.margin: unknown setting"),
+        ({"kpis": ["win_rate", "nope"]}, r"kpis: nope: unknown KPI id"),
+        ({"colour": "red"}, r"colour: unknown key"),
+    ],
+)
+def test_bad_config_names_key_and_problem(tmp_path, change, message):
+    config = yaml.safe_load((tmp_path / "x").write_text("") or "{}")
+    config.update(change)
+    (tmp_path / "kpis.yml").write_text(yaml.safe_dump(config))
+    with pytest.raises(KPIConfigError, match=message) as err:
+        salesmkt.load_kpi_config(tmp_path)
+    assert str(err.value).startswith("kpis.yml: ")
+
+
+def test_invalid_yaml(tmp_path):
+    (tmp_path / "kpis.yml").write_text("targets: [unclosed\n")
+    with pytest.raises(KPIConfigError, match="not valid YAML"):
+        salesmkt.load_kpi_config(tmp_path)
+
+
+def test_interrupted_write_keeps_old_file(tmp_path, monkeypatch):
+    path = salesmkt.save_kpi_config(salesmkt.kpi_config_template(), tmp_path)
+    before = path.read_bytes()
+    config = salesmkt.kpi_config_template()
+    config["targets"]["win_rate"] = 0.5
+
+    real_fdopen = os.fdopen
+
+    class Boom:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.fh.close()
+
+        def write(self, text):
+            self.fh.write(text[: len(text) // 2])  # half the file reaches the disk ...
+            raise OSError("disk full")  # ... then the write fails
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Boom(real_fdopen(fd, *a, **k)))
+    with pytest.raises(OSError, match="disk full"):
+        salesmkt.save_kpi_config(config, tmp_path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert salesmkt.load_kpi_config(path)["targets"]["win_rate"]["target"] == 0.25
+    assert os.listdir(tmp_path) == ["kpis.yml"]  # the temporary file was removed
+
+
+def test_save_rejects_bad_config_before_writing(tmp_path):
+    config = salesmkt.kpi_config_template()
+    config["targets"]["win_rate"] = "x"
+    with pytest.raises(KPIConfigError):
+        salesmkt.save_kpi_config(config, tmp_path)
+    assert not (tmp_path / "kpis.yml").exists()
+
+
+@pytest.mark.parametrize(
+    "value, target, direction, expected",
+    [
+        (0.25, 0.25, "higher", "on track"),
+        (0.30, 0.25, "higher", "on track"),
+        (0.23, 0.25, "higher", "at risk"),  # 0.02 below, band 0.025
+        (0.20, 0.25, "higher", "off track"),
+        (4.0, 4.0, "lower", "on track"),
+        (3.0, 4.0, "lower", "on track"),
+        (4.3, 4.0, "lower", "at risk"),  # 0.3 above, band 0.4
+        (5.0, 4.0, "lower", "off track"),
+        (-0.5, -1.0, "higher", "on track"),
+        (-1.05, -1.0, "higher", "at risk"),  # band uses |target|
+        (float("nan"), 0.2, "higher", "no data"),
+        (0.3, None, "higher", "no target"),
+        (0.3, 0.2, "context", "context"),
+    ],
+)
+def test_status_both_directions(value, target, direction, expected):
+    assert status_for(value, target, direction, 0.1) == expected
+
+
+def test_scorecard_on_worked_example(ex):
+    config = salesmkt.kpi_config_template()
+    config["kpis"] = ["win_rate", "cost_per_lead", "sla_compliance", "lead_response_time"]
+    config["targets"] = {
+        "win_rate": {"target": 0.7},
+        "cost_per_lead": {"target": 280.0, "tolerance": 0.1},
+        "sla_compliance": {"target": 0.9, "periods": {"2025-02": 0.5}},
+    }
+    t = kt(ex, config["kpis"], start="2025-01-01")
+    sc = salesmkt.scorecard(t, config, period="2025-02").set_index("kpi")
+    assert sc.loc["win_rate", "status"] == "on track"
+    assert sc.loc["win_rate", "gap"] == pytest.approx(0.05)
+    assert sc.loc["cost_per_lead", "status"] == "at risk"  # 300 vs 280, band 28
+    assert sc.loc["cost_per_lead", "previous"] == pytest.approx(1500 / 2)  # January: 1500 / L1, L2
+    assert sc.loc["sla_compliance", "target"] == 0.5 and sc.loc["sla_compliance", "status"] == "on track"
+    assert sc.loc["lead_response_time", "status"] == "no target"
+    assert sc.loc["win_rate", "period"] == "2025-02"
+    with pytest.raises(ValueError, match="not in the KPI table"):
+        salesmkt.scorecard(t, config, period="2024-06")
+
+
+def test_sla_report_and_breaches_with_pending(ex):
+    # as_of 02-21 11:00: L6's MQL (02-21 09:00) is still inside its 4 h deadline -> pending
+    config = salesmkt.kpi_config_template()
+    config["sla"].update(mql_per_period=5, response_compliance=0.6, acceptance_rate=0.4)
+    r = salesmkt.sla_report(ex, config, start="2025-02-01", end="2025-03-01",
+                            as_of="2025-02-21T11:00Z")
+    team = r[r["owner_id"] == "(team)"].set_index("term")
+    resp = team.loc["response_time"]
+    assert (resp["numerator"], resp["denominator"], resp["n_pending"]) == (2, 3, 1)
+    assert resp["actual"] == pytest.approx(2 / 3) and bool(resp["met"]) is True
+    assert resp["breaches"] == 1  # L4 answered after 6 h
+    assert team.loc["mql_delivery", "actual"] == 4 and bool(team.loc["mql_delivery", "met"]) is False
+    owners = r[(r["term"] == "response_time") & (r["owner_id"] != "(team)")].set_index("owner_id")
+    assert owners.loc["O2", "numerator"] == 1 and owners.loc["O2", "denominator"] == 2  # L3 ok, L4 late
+    assert owners.loc["O1", "denominator"] == 1 and owners.loc["O1", "n_pending"] == 1  # L5; L6 pending
+    b = salesmkt.sla_breaches(ex, config, as_of="2025-02-21T11:00Z")
+    assert b["lead_id"].tolist() == ["L2", "L4"] and b["breach"].tolist() == ["late", "late"]
+    later = salesmkt.sla_breaches(ex, config, start="2025-02-01", as_of=AS_OF)
+    assert later.set_index("lead_id")["breach"].to_dict() == {"L4": "late", "L6": "no_response"}
+    assert later.set_index("lead_id").loc["L4", "hours_to_response"] == 6
+
+
+def test_suggest_targets_recomputes_from_sums(ex):
+    t = kt(ex, ["win_rate", "sales_cycle_length"], start="2025-01-01")
+    s = salesmkt.suggest_targets(t, last=2).set_index("kpi")
+    assert s.loc["win_rate", "recent_value"] == 0.75  # January has no decided deal: 3 / 4
+    assert s.loc["sales_cycle_length", "recent_value"] == 22
+    assert isinstance(s.loc["win_rate", "periods"], str)
+
+
+def test_scorecard_from_dataset_uses_config(ex):
+    config = salesmkt.kpi_config_template()
+    config["kpis"] = ["sla_compliance"]
+    config["targets"] = {}
+    config["sla"]["response_hours"] = 8.0  # L4's 6 h now complies
+    sc = salesmkt.scorecard(ex, config, period="2025-02", as_of=AS_OF)
+    assert sc["value"].iloc[0] == 0.75
+    assert pd.isna(sc["target"].iloc[0])
