@@ -328,11 +328,18 @@ def parse_times(
             iso = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[3]
             values = values.where(~slashed, iso)
         try:
-            return pd.to_datetime(values, format="ISO8601", errors="raise", **kw)
-        except (ValueError, TypeError):
-            return pd.to_datetime(
+            res = pd.to_datetime(values, format="ISO8601", errors="raise", **kw)
+        except (ValueError, TypeError, OverflowError):
+            res = pd.to_datetime(
                 values, format="mixed", errors="coerce", dayfirst=bool(dayfirst), **kw
             )
+        # years outside 1677-2262 do not fit nanoseconds: unreadable, reported below
+        lo, hi = pd.Timestamp.min, pd.Timestamp.max
+        if res.dt.tz is not None:
+            lo, hi = lo.tz_localize("UTC"), hi.tz_localize("UTC")
+        return res.where(res.isna() | res.between(lo, hi)).astype(
+            "datetime64[ns, UTC]" if res.dt.tz is not None else "datetime64[ns]"
+        )
 
     if aware.any():
         out[aware] = parse(aware, utc=True)

@@ -475,7 +475,7 @@ def read(
     if frames["deals"]:
         deals = pd.concat(frames["deals"], ignore_index=True)
         leads = tables.get("leads")
-        if leads is not None and "associated_deal_ids" in leads:
+        if leads is not None and "associated_deal_ids" in leads and len(leads) and len(deals):
             # contacts list their deals: fill deals.lead_id where the deals file did not say
             pairs = leads[["lead_id", "associated_deal_ids"]].dropna()
             pairs = pairs.assign(deal_id=pairs["associated_deal_ids"].str.split(r"[;,]"))

@@ -305,7 +305,7 @@ def _opportunities(df, file, tz, dayfirst, deal_types, notes) -> pd.DataFrame:
 
 def _link(leads: pd.DataFrame, deals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Converted leads -> their opportunities: deals.lead_id, opportunity_at, customer_at."""
-    if "converted_opportunity_id" not in leads:
+    if "converted_opportunity_id" not in leads or leads.empty or deals.empty:
         return leads, deals
     leads, deals = leads.copy(), deals.copy()
     conv = leads.dropna(subset=["converted_opportunity_id"])
@@ -315,17 +315,18 @@ def _link(leads: pd.DataFrame, deals: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     current = deals.get("lead_id", pd.Series(pd.NA, index=deals.index, dtype="string"))
     deals["lead_id"] = current.astype("string").fillna(lead_of_deal.astype("string"))
     dkey = _sf_key(deals["deal_id"])
-    created = pd.Series(deals["created_at"].to_numpy(), index=dkey)
+    created = pd.Series(deals["created_at"].array, index=dkey)
     created = created[~created.index.duplicated()]
     won_close = (
         deals["closed_at"].where(deals["status"].eq("won")) if "closed_at" in deals else None
     )
     okey = _sf_key(leads["converted_opportunity_id"])
     opp_created = okey.map(created).astype("datetime64[ns, UTC]")
-    fallback = leads.get("opportunity_at", pd.Series(pd.NaT, index=leads.index))
+    no_ts = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
+    fallback = leads.get("opportunity_at", no_ts)
     leads["opportunity_at"] = opp_created.fillna(fallback).astype("datetime64[ns, UTC]")
     if won_close is not None:
-        closes = pd.Series(won_close.to_numpy(), index=dkey)
+        closes = pd.Series(won_close.array, index=dkey)
         closes = closes[~closes.index.duplicated()]
         leads["customer_at"] = okey.map(closes).astype("datetime64[ns, UTC]")
     return leads, deals
