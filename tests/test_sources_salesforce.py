@@ -150,3 +150,19 @@ def test_inputs_untouched():
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SF.iterdir()}
     salesmkt.load(SF, source="salesforce", tz=LONDON)
     assert before == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SF.iterdir()}
+
+
+def test_same_day_close_date_is_not_before_creation(tmp_path):
+    path = tmp_path / "opps.csv"
+    path.write_text(
+        '"Opportunity ID","Created Date","Close Date","Amount","Won","Closed"\n'
+        '"006A","14/03/2024 15:30","14/03/2024","100","1","1"\n'
+        '"006B","14/03/2024 15:30","16/03/2024","100","1","1"\n'
+        '"006C","14/03/2024 15:30","13/03/2024","100","1","1"\n'
+    )
+    ds = salesmkt.load(path, source="salesforce", tz=LONDON)
+    closed = ds.deals.set_index("deal_id")["closed_at"]
+    assert closed["006A"] == utc("2024-03-14 15:30")  # the creation day: not midnight before it
+    assert closed["006B"] == utc("2024-03-16")
+    assert closed["006C"] == utc("2024-03-13")  # a real inversion stays, and is reported
+    assert any("closed before it was created" in m for m in ds.findings["message"])

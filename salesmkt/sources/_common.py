@@ -478,3 +478,13 @@ def extra_columns(df: pd.DataFrame, used: set[str], taken: set[str]) -> dict[str
             s = num.astype("float64")
         out[name] = s
     return out
+
+
+def not_before_same_day(days: pd.Series, start: pd.Series, tz: str | None) -> pd.Series:
+    """Date-only values (UTC midnight) on the same local day as ``start`` but before it, moved to
+    ``start``: a close date on the creation day says only "that day", and midnight would put the
+    close before the creation. Earlier days are kept as they are (and reported by validation).
+    """
+    local_day = start.dt.tz_convert(tz or "UTC").dt.tz_localize(None).dt.normalize()
+    same_day = days.notna() & start.notna() & days.dt.tz_localize(None).eq(local_day)
+    return days.mask(same_day & (days < start), start).astype("datetime64[ns, UTC]")

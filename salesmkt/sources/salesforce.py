@@ -11,7 +11,8 @@ Semantic choices (see ``docs/exports.md``):
 - Time zones and locale. Report datetimes are in the exporting user's zone without an offset,
   so ``tz`` is required for them; ISO values with ``Z`` (API, Data Loader) are UTC. Date-only
   fields (``Close Date``, ``Converted Date``) are calendar days, kept as UTC midnight of that
-  day. ``3/15/2024`` vs ``15/03/2024`` is inferred from the values, or set with ``dayfirst``.
+  day, except on the day the record was created, where they become its creation time (midnight
+  would put a same-day close before the creation). ``3/15/2024`` vs ``15/03/2024`` is inferred from the values, or set with ``dayfirst``.
 - Status comes from the ``Won`` and ``Closed`` columns (``IsWon``/``IsClosed``), because orgs
   rename stages; without them, from stage names containing "Closed Won"/"Closed Lost"
   (reported). ``closed_at`` is the close date of closed deals; open deals keep it as
@@ -50,6 +51,7 @@ from salesmkt.sources._common import (
     extra_columns,
     header_key,
     map_channels,
+    not_before_same_day,
     parse_amounts,
     parse_flags,
     parse_times,
@@ -177,7 +179,9 @@ def _leads(df, file, tz, dayfirst, channels, notes) -> pd.DataFrame:
     out.update(extra_columns(h.df, used, set(out)))
     leads = pd.DataFrame(out).reset_index(drop=True)
     if "converted_at" in leads:
-        leads["opportunity_at"] = leads["converted_at"]
+        leads["opportunity_at"] = not_before_same_day(
+            leads["converted_at"], leads["created_at"], tz
+        )
     return leads
 
 
@@ -249,6 +253,8 @@ def _opportunities(df, file, tz, dayfirst, deal_types, notes) -> pd.DataFrame:
     status = _status(h, stage, file, notes)
     close_raw = h.get(["Close Date", "CloseDate"])
     close = None if close_raw is None else parse_times(close_raw, column="closed_at", **t)
+    if close is not None and close_raw.str.contains(":").fillna(False).sum() == 0:
+        close = not_before_same_day(close, created, tz)  # a date: not before the creation
     is_closed = status.isin(["won", "lost"]).to_numpy()
     names = {
         "account_id": ["Account ID", "AccountId", "Account Id"],
