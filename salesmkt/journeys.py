@@ -141,6 +141,8 @@ def build_journeys(
     person_col: str = "person_id",
     lookback_days: float = 90.0,
     include_non_converting: bool = True,
+    period_start=None,
+    period_end=None,
 ) -> pd.DataFrame:
     """Each person's touches before conversion, within a lookback window.
 
@@ -165,6 +167,9 @@ def build_journeys(
         Length of the window before the conversion.
     include_non_converting : bool
         Keep journeys that did not convert (Markov and rate-based Shapley learn from them).
+    period_start, period_end : date-like, optional
+        Keep journeys that end in ``[period_start, period_end)``: at the conversion, or at the
+        last touch for journeys that did not convert.
 
     Returns
     -------
@@ -238,6 +243,11 @@ def build_journeys(
             }
         ).astype({"channel": "string", "campaign_id": "string"})
         tp = pd.concat([tp, blank], ignore_index=True)
+    for bound, inside in ((period_start, lambda e, b: e >= b), (period_end, lambda e, b: e < b)):
+        if bound is not None:
+            b = pd.Timestamp(bound)
+            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+            tp = tp[inside(tp["end"], b)]
     tp = tp.sort_values(["person_id", "ts"], kind="stable")
     tp = tp.reset_index(drop=True)
     has_touch = tp["ts"].notna()

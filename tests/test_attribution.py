@@ -147,6 +147,21 @@ def test_journeys_lookback_excludes_and_counts_old_touches():
     assert credit(j, "markov")["(no touch)"] == 1.0
 
 
+def test_journeys_period_keeps_journeys_ending_inside():
+    tp = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3"],
+            "ts": [T0, T0 + pd.Timedelta(days=20), T0 + pd.Timedelta(days=40)],
+            "channel": ["email", "direct", "display"],
+        }
+    )
+    conv = pd.DataFrame({"person_id": ["P1"], "converted_at": [T0 + pd.Timedelta(days=35)]})
+    j = build_journeys(
+        tp, conv, period_start=T0 + pd.Timedelta(days=10), period_end=T0 + pd.Timedelta(days=36)
+    )
+    assert sorted(j["person_id"]) == ["P1", "P2"]  # P1 converts inside, P2 ends inside
+
+
 def test_aggregated_paths_match_journey_table():
     tp = pd.DataFrame(
         {
