@@ -95,3 +95,13 @@ def parse_period(value, freq: str) -> pd.Timestamp:
     else:
         ts = pd.Timestamp(text)
     return floor_one(to_utc(ts), freq)
+
+
+#: Data that stops less than this before a period's end still counts the period as complete
+#: (exports taken in the evening of the last day).
+FULL_SLACK = pd.Timedelta(days=1)
+
+
+def is_full(period_end, as_of):
+    """Whether a period ending at ``period_end`` is complete by ``as_of`` (scalar or Series)."""
+    return period_end <= as_of + FULL_SLACK

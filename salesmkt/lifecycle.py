@@ -36,6 +36,7 @@ __all__ = [
     "stage_durations",
     "time_in_stage",
     "stalled_leads",
+    "lead_segments",
 ]
 
 _NAT = np.iinfo(np.int64).min
@@ -436,4 +437,44 @@ def stalled_leads(
     out["in_stage"] = out["in_stage"].astype(int)
     out["stalled"] = out["stalled"].astype(int)
     out["stalled_share"] = out["stalled"] / out["in_stage"].where(out["in_stage"] > 0)
+    return out
+
+
+#: Company size bands (employees) standing in for personas when none are assigned.
+SIZE_BANDS = (
+    (0, "1-49 employees"),
+    (50, "50-249 employees"),
+    (250, "250-999 employees"),
+    (1000, "1,000-4,999 employees"),
+    (5000, "5,000+ employees"),
+)
+
+
+def lead_segments(
+    leads: pd.DataFrame, *, persona_col: str = "persona", size_col: str = "company_size"
+) -> pd.DataFrame:
+    """A copy of ``leads`` with a ``persona`` column to break funnels down by.
+
+    If ``leads`` already has ``persona_col`` (e.g. assigned by the persona workshop) it is used;
+    otherwise the company size band stands in for the persona (size is the firmographic that
+    best separates B2B buyer types). ``attrs["persona_source"]`` says which was used.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> seg = lead_segments(salesmkt.load_sample().leads)
+    >>> seg.attrs["persona_source"], seg["persona"].nunique()
+    ('company size band', 5)
+    """
+    out = leads.copy()
+    if persona_col in leads.columns:
+        out["persona"] = leads[persona_col].astype("string").fillna(MISSING)
+        out.attrs["persona_source"] = f"column {persona_col}"
+        return out
+    check_columns(leads, "leads", [size_col], caller="lead_segments")
+    size = pd.to_numeric(leads[size_col], errors="coerce")
+    edges = [b for b, _ in SIZE_BANDS] + [np.inf]
+    band = pd.cut(size, bins=edges, right=False, labels=[n for _, n in SIZE_BANDS])
+    out["persona"] = band.astype("string").fillna(MISSING)
+    out.attrs["persona_source"] = "company size band"
     return out

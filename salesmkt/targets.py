@@ -26,6 +26,7 @@ from salesmkt._kpi_config import (
     load_kpi_config,
     save_kpi_config,
 )
+from salesmkt._kpi_setup import apply_targets, report_period, scorecard_summary
 from salesmkt.io import Dataset
 from salesmkt.kpis import KPI_CATALOG, _latest, kpi_table
 
@@ -35,6 +36,9 @@ __all__ = [
     "load_kpi_config",
     "save_kpi_config",
     "suggest_targets",
+    "apply_targets",
+    "report_period",
+    "scorecard_summary",
     "scorecard",
     "sla_report",
     "sla_breaches",
@@ -48,7 +52,7 @@ def _config_settings(config: dict) -> dict:
 
 
 def _latest_full_period(t: pd.DataFrame) -> str:
-    full = t[t["period_end"] <= t["as_of"]]
+    full = t[_periods.is_full(t["period_end"], t["as_of"])]
     return (full if len(full) else t).sort_values("period_start")["period"].iloc[-1]
 
 
@@ -71,7 +75,7 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
     >>> float(suggest_targets(t)["suggested_target"].iloc[0]) > 0
     True
     """
-    t = table[(table["period_end"] <= table["as_of"])]
+    t = table[_periods.is_full(table["period_end"], table["as_of"])]
     rows = []
     for kpi in kpis or list(dict.fromkeys(t["kpi"])):
         spec = KPI_CATALOG[kpi]

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from salesmkt._periods import is_full
 from salesmkt.plotting._style import (
     BAD,
     GOOD,
@@ -144,7 +145,7 @@ def plot_kpi_trend(
     d = table[(table["kpi"] == kpi) & (table["item"] == item)].sort_values("period_start")
     ax = get_ax(ax, (8, 3.4))
     x = d["period_start"].dt.tz_localize(None)
-    full = (d["period_end"] <= d["as_of"]).to_numpy()
+    full = is_full(d["period_end"], d["as_of"]).to_numpy()
     ax.plot(x, d["value"], color=PRIMARY, lw=2, zorder=3)
     ax.scatter(x[full], d["value"][full], color=PRIMARY, s=18, zorder=4)
     ax.scatter(
@@ -173,6 +174,58 @@ def plot_kpi_trend(
     title = spec.name if item == spec.headline else f"{spec.name}: {item}"
     better = {"higher": "higher is better", "lower": "lower is better"}.get(spec.direction, "")
     return finish(ax, title, ylabel=f"{spec.unit}" + (f" ({better})" if better else ""))
+
+
+def plot_kpi_trends(
+    table: pd.DataFrame,
+    config: dict | None = None,
+    *,
+    kpis=None,
+    ncols: int = 2,
+    last: int | None = None,
+):
+    """Small multiples: one :func:`plot_kpi_trend` per KPI with the config's targets.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`salesmkt.kpi_table`.
+    config : dict, optional
+        From :func:`salesmkt.load_kpi_config` (targets, tolerance and the KPI list).
+    kpis : list of str, optional
+        Default: the config's KPIs present in ``table``.
+    last : int, optional
+        Show only the last ``last`` periods.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = salesmkt.kpi_table(salesmkt.load_sample(), kpis=["win_rate", "cac"])
+    >>> len(plot_kpi_trends(t, kpis=["win_rate", "cac"]).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    kpis = kpis or [k for k in (config or {}).get("kpis", []) if k in set(table["kpi"])]
+    if last:
+        keep = sorted(table["period_start"].unique())[-last:]
+        table = table[table["period_start"].isin(keep)]
+    nrows = max(1, -(-len(kpis) // ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(6 * ncols, 3.2 * nrows), layout="constrained", squeeze=False
+    )
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        spec = (config or {}).get("targets", {}).get(kpi, {})
+        tol = spec.get("tolerance", (config or {}).get("at_risk_tolerance", 0.1))
+        plot_kpi_trend(table, kpi, target=spec.get("target"), tolerance=tol, ax=ax)
+        ax.tick_params(axis="x", labelsize=8, labelrotation=30)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.remove()
+    return fig
 
 
 def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
