@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmkt import _attribution_jit as _jit
 from salesmkt.validate import Finding, ValidationError, check_columns
 
 SEPARATOR = " > "
@@ -140,6 +141,13 @@ def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
         )
     arr = _arrow(df["path"])
     n = len(arr)
+    if n >= _jit.JIT_ROWS and _jit.available():
+        fast = _jit.tokenize(arr)
+        if fast is not None:
+            codes, lengths, labels = fast
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            return Paths(labels, codes, offsets, conv, null, value, has_value=has_value)
     k = _THREADS if n >= _PARALLEL_ROWS else 1
     pieces = [arr.slice(i * n // k, (i + 1) * n // k - i * n // k) for i in range(k)]
     if k > 1:  # Arrow kernels release the GIL: split the pieces in threads

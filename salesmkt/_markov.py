@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from salesmkt import _attribution_jit as _jit
 from salesmkt._attribution_paths import Paths
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
@@ -101,8 +102,17 @@ def build_chain(paths: Paths, *, order: int = 1, collapse: bool = True) -> Chain
     """
     if order < 1:
         raise ValueError(f"markov: order must be >= 1, got {order}")
-    codes, offsets = collapse_repeats(paths) if collapse else (paths.codes, paths.offsets)
     n_labels = len(paths.labels)
+    if order == 1 and collapse and len(paths.conv) >= _jit.JIT_ROWS and _jit.available():
+        dense, value_out = _jit.markov1_counts(
+            paths.codes, paths.offsets, paths.conv, paths.null, paths.value, n_labels
+        )
+        counts = sp.csr_matrix(dense)
+        names = [START, *(str(x) for x in paths.labels), CONVERSION, NULL]
+        chans = [frozenset(), *(frozenset([c]) for c in range(n_labels))]
+        chans += [frozenset(), frozenset()]
+        return Chain(counts, names, chans, value_out, paths.labels)
+    codes, offsets = collapse_repeats(paths) if collapse else (paths.codes, paths.offsets)
     if order == 1:
         state = codes.astype(np.int64) + 1
         uniq = np.arange(1, n_labels + 1, dtype=np.int64)

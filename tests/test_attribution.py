@@ -487,6 +487,34 @@ def test_parallel_parsing_matches_serial(monkeypatch):
         )
 
 
+def test_compiled_kernels_match_numpy_path(monkeypatch):
+    import pyarrow as pa
+
+    import salesmkt._attribution_jit as jit
+
+    if not jit.available():
+        pytest.skip("numba is not installed")
+    paths = _random_paths(11, n_paths=400, n_ch=7)
+    paths["path"] = paths["path"].str.replace("a", "café", regex=False)  # multi-byte names
+    paths["total_conversion_value"] = paths["total_conversions"] * 12.5
+    models = ["first_touch", "linear", "time_decay", "markov", "shapley"]
+    numpy_path = attribute(paths, models=models)
+    monkeypatch.setattr(jit, "JIT_ROWS", 1)
+    assert attribute(paths, models=models).equals(numpy_path)
+    # Several Arrow chunks (as read from Parquet) share one name table.
+    chunked = pa.chunked_array([pa.array(paths["path"][:150]), pa.array(paths["path"][150:])])
+    codes, lengths, labels = jit.tokenize(chunked)
+    assert lengths.sum() == len(codes)
+    rebuilt = [
+        " > ".join(labels[codes[a:b]])
+        for a, b in zip(np.r_[0, np.cumsum(lengths)[:-1]], np.cumsum(lengths), strict=True)
+    ]
+    assert rebuilt == paths["path"].tolist()
+    # An empty channel name falls back to the general path and its clear error.
+    with pytest.raises(salesmkt.ValidationError, match="empty channel"):
+        attribute(pd.DataFrame({"path": ["a > b", "a >  > b"], "total_conversions": [1, 1]}))
+
+
 def test_bad_input_is_named():
     with pytest.raises(salesmkt.ValidationError, match="paths.total_conversions"):
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [-1]}))
