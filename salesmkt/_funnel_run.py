@@ -53,7 +53,6 @@ def _as_table(events, spec: FunnelSpec, caller: str) -> ir.Table:
             df[col] = df[col].astype("string")
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
-    con.raw_sql("SET threads = 2")
     with quiet():
         return con.create_table("events", ibis.memtable(df), temp=True)
 

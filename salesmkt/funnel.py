@@ -232,7 +232,8 @@ def funnel_trends(
     Parameters
     ----------
     freq : {"D", "W", "M"}
-        Day, week (starting Monday) or calendar month, in UTC.
+        Day, week (starting Monday) or calendar month, in UTC for pandas input (for an Ibis
+        table, in its backend session's time zone; set it to UTC for the same periods).
     **options
         As in :func:`funnel` (except breakdowns).
 
