@@ -16,23 +16,26 @@ the compile time; compiled code is cached on disk when the package folder is wri
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+from types import SimpleNamespace
+
 import numpy as np
 import pyarrow as pa
-
-try:  # numba is a dependency, but the library works without it
-    import numba
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
 
 JIT_ROWS = 100_000
 _TABLE = 4096  # hash slots (power of two): at most _TABLE // 2 distinct names
 
 
 def available() -> bool:
-    return numba is not None
+    """Whether numba is installed (it is imported only when a large input needs it)."""
+    return importlib.util.find_spec("numba") is not None
 
 
-if numba is not None:
+@functools.cache
+def _kernels() -> SimpleNamespace:
+    import numba
+
     _jit = numba.njit(cache=True, nogil=True)
 
     @_jit
@@ -120,6 +123,8 @@ if numba is not None:
             value_out[prev] += value[p]
         return counts, value_out
 
+    return SimpleNamespace(tokenize=_tokenize, markov1=_markov1)
+
 
 def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Codes (int32), tokens per path and labels of an Arrow string array, or ``None`` when
@@ -150,7 +155,10 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     at = 0
     for data, offs in prepared:
         n = len(offs) - 1
-        if not _tokenize(data, offs, codes, lengths[at : at + n], slots, names, name_off, state):
+        ok = _kernels().tokenize(
+            data, offs, codes, lengths[at : at + n], slots, names, name_off, state
+        )
+        if not ok:
             return None
         at += n
     codes = codes[: int(state[2])].copy()
@@ -164,4 +172,4 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 def markov1_counts(codes, offsets, conv, null, value, n_labels):
     """First-order counts with repeats collapsed: a (n+3) x (n+3) matrix with states start,
     channels, conversion, null; and the conversion value leaving each transient state."""
-    return _markov1(codes, offsets, conv, null, value, n_labels)
+    return _kernels().markov1(codes, offsets, conv, null, value, n_labels)
