@@ -148,15 +148,16 @@ def plot_kpi_trend(
     full = is_full(d["period_end"], d["as_of"]).to_numpy()
     ax.plot(x, d["value"], color=PRIMARY, lw=2, zorder=3)
     ax.scatter(x[full], d["value"][full], color=PRIMARY, s=18, zorder=4)
-    ax.scatter(
-        x[~full],
-        d["value"][~full],
-        facecolor="white",
-        edgecolor=PRIMARY,
-        s=30,
-        zorder=4,
-        label="period still running",
-    )
+    if (~full).any():
+        ax.scatter(
+            x[~full],
+            d["value"][~full],
+            facecolor="white",
+            edgecolor=PRIMARY,
+            s=30,
+            zorder=4,
+            label="period still running",
+        )
     if target is not None and not pd.isna(target):
         band = tolerance * abs(target)
         lo, hi = (target - band, target) if spec.direction == "higher" else (target, target + band)
@@ -313,7 +314,7 @@ def plot_sla_compliance(
             if term == "mql_delivery"
             else f"commitment {commit.iloc[-1]:.0%}",
         )
-        ax.legend(fontsize=8, frameon=False, loc="lower left")
+        ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
     if term == "response_time":
         for p, a, b in zip(d["period"], d["actual"], d["breaches"], strict=True):
             ax.text(p, a + 0.01, f"{int(b)}", ha="center", va="bottom", fontsize=7, color=BAD)

@@ -58,40 +58,38 @@ def plot_lifecycle_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     for yi, (_, r) in zip(y, f.iterrows(), strict=True):
         text = f"{int(r['entered']):,}"
         if r["step"] > 1 and pd.notna(r["conversion_from_previous"]):
-            text += f"  ({r['conversion_from_previous']:.0%} of previous)"
+            text += f"  ({r['conversion_from_previous']:.0%} of previous"
+            text += f", -{int(r['dropped']):,} dropped)" if r["dropped"] > 0 else ")"
         ax.text(
-            top * 0.01,
+            r["entered"] + r["dropped"] + top * 0.01,
             yi,
             text,
             va="center",
             ha="left",
-            color="white",
             fontsize=9,
-            fontweight="bold",
+            color="#1a202c",
         )
-        if r["step"] > 1 and r["dropped"] > 0:
-            ax.text(
-                r["entered"] + r["dropped"] + top * 0.01,
-                yi,
-                f"-{int(r['dropped']):,} dropped",
-                va="center",
-                color=BAD,
-                fontsize=8,
-            )
     ax.set_yticks(y, f["stage"])
-    ax.set_xlim(0, top * 1.25)
+    ax.set_xlim(0, top * 1.55)
     excluded = int(f["n_excluded"].iloc[0]) if len(f) else 0
     note = f"{excluded} leads with stages out of order left out" if excluded else ""
     return finish(ax, "Lifecycle funnel: leads reaching each stage", xlabel=note)
 
 
 def plot_lifecycle_breakdown(
-    funnel: pd.DataFrame, *, by: str | None = None, top: int = 10, ax: Axes | None = None
+    funnel: pd.DataFrame,
+    *,
+    by: str | None = None,
+    top: int = 10,
+    order: str = "size",
+    ax: Axes | None = None,
 ) -> Axes:
     """Heatmap of stage-to-stage conversion per segment (rows) and stage (columns).
 
-    Segments are sorted by leads entering the funnel; the ``top`` largest are shown. Row labels
-    carry the number of leads, so small segments are read with care.
+    With ``order="size"`` segments are sorted by leads entering the funnel and the ``top``
+    largest are shown; with ``order="name"`` they are sorted by value and the last ``top`` are
+    shown (for ``by="cohort"``: the most recent cohorts). Row labels carry the number of
+    leads, so small segments are read with care.
 
     Examples
     --------
@@ -105,8 +103,13 @@ def plot_lifecycle_breakdown(
     by = by or (keys[0] if keys else None)
     if by is None or by not in funnel.columns:
         raise ValueError("plot_lifecycle_breakdown needs a funnel computed with by=<column>")
-    size = funnel[funnel["step"] == 1].groupby(by)["entered"].sum().sort_values(ascending=False)
-    size = size.head(top)
+    size = funnel[funnel["step"] == 1].groupby(by)["entered"].sum()
+    if order == "size":
+        size = size.sort_values(ascending=False, kind="stable").head(top)
+    elif order == "name":
+        size = size.sort_index().tail(top)
+    else:
+        raise ValueError(f"order must be 'size' or 'name', got {order!r}")
     f = funnel[(funnel["step"] > 1) & funnel[by].isin(size.index)]
     wide = f.pivot_table(
         index=by, columns="step", values="conversion_from_previous", aggfunc="first"
@@ -130,7 +133,12 @@ def plot_lifecycle_breakdown(
     ax.set_xticks(
         range(wide.shape[1]), [f"{prev[s - 1]} → {names[s]}" for s in wide.columns], fontsize=9
     )
-    ax.set_yticks(range(len(wide)), [f"{s} ({int(n):,})" for s, n in size.items()], fontsize=9)
+    names_ = [f"{s:%Y-%m}" if isinstance(s, pd.Timestamp) else str(s) for s in size.index]
+    ax.set_yticks(
+        range(len(wide)),
+        [f"{s} ({int(n):,})" for s, n in zip(names_, size, strict=True)],
+        fontsize=9,
+    )
     ax.tick_params(length=0)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
