@@ -203,13 +203,11 @@ def lifecycle_funnel(
     frame["excluded"] = entries["excluded"].to_numpy()
     if cohort is not None:
         freq = _periods.check_freq(cohort)
-        frame["cohort"] = _periods.floor(
-            pd.to_datetime(leads[spec[0][1]], utc=True), freq
-        ).to_numpy()
+        frame["cohort"] = _periods.floor(pd.to_datetime(leads[spec[0][1]], utc=True), freq)
         keys = ["cohort", *by]
     names = [n for n, _ in spec]
     for n in names:
-        frame[n] = entries[n].to_numpy()
+        frame[n] = entries[n].set_axis(frame.index)
     for prev, cur in zip(names[:-1], names[1:], strict=True):
         frame[f"_d_{cur}"] = (frame[cur] - frame[prev]).dt.total_seconds() / 86_400
     groups = frame.groupby(keys, dropna=False, observed=True) if keys else [((), frame)]
