@@ -74,10 +74,12 @@ def _title(nb) -> str:
 
 
 # JupyterLab's HTML template without the scripts it fetches from a CDN: require.js (no output
-# of ours needs it) and MathJax unless the notebook holds TeX math, so that a report reads
+# of ours needs it), the widget manager (widgets are for working in Jupyter; a static report
+# cannot run them) and MathJax unless the notebook holds TeX math, so that a report reads
 # offline and a browser shows no failed loads.
 _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}
 {%- if resources.salesmkt_math -%}{{ super() }}{%- endif -%}
 {%- endblock html_head_js_mathjax -%}
