@@ -305,6 +305,38 @@ def test_ibis_table_input_matches_pandas_and_methods_agree():
     assert con.list_tables() == ["ev"]  # temporary tables are cleaned up
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(order="ordered"),
+        dict(order="ordered", exclude=[("X", 1, 2)], max_gap="4D", by="channel"),
+        dict(order="ordered", entry="first", by="channel", attribution="last"),
+        dict(order="strict"),
+        dict(order="any"),
+    ],
+)
+def test_materialised_path_gives_the_same_and_cleans_up(monkeypatch, options):
+    """Large inputs cache intermediate tables; force that on a small log and compare."""
+    rng = np.random.default_rng(2)
+    n = 400
+    e = pd.DataFrame(
+        {
+            "person_id": pd.array([f"p{i % 50}" for i in range(n)], dtype="string"),
+            "ts": T0 + pd.to_timedelta(rng.integers(0, 30 * 24, n), unit="h"),
+            "event": pd.array(rng.choice(list("ABCX"), n), dtype="string"),
+            "channel": pd.array(rng.choice(["email", "direct"], n), dtype="string"),
+        }
+    )
+    want = funnel(e, ["A", "B", "C"], window="6D", **options)
+    con = ibis.duckdb.connect()
+    table = con.create_table("ev", e)
+    monkeypatch.setattr("salesmkt._funnel_run._MATERIALIZE_ROWS", 0)
+    got = funnel(table, ["A", "B", "C"], window="6D", **options)
+    pd.testing.assert_frame_equal(got, want)
+    assert want.loc[want["step"] == 3, "persons"].sum() > 0
+    assert con.list_tables() == ["ev"]  # every temporary table was dropped
+
+
 def test_funnel_trends_by_entry_week():
     e = ev(
         [
