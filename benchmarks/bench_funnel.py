@@ -248,7 +248,7 @@ def measure(peer: str, path: Path, runs: int) -> dict:
 def baseline_mb() -> float:
     """Peak RSS of a child that only imports the libraries (subtract it to compare engines)."""
     code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});" + (
-        "import ibis, pandas, duckdb, salesmkt.funnel, bench_funnel as b; print(b.peak_rss_mb())"
+        "import ibis, pandas, duckdb, salesmkt.funnels, bench_funnel as b; print(b.peak_rss_mb())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout)

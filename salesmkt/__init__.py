@@ -47,9 +47,9 @@ _API: dict[str, str] = {
     "plot_channel_mix": "salesmkt.plotting.datacheck",
     "plot_monthly_volume": "salesmkt.plotting.datacheck",
     # event funnels
-    "funnel": "salesmkt.funnel",
-    "funnel_trends": "salesmkt.funnel",
-    "time_to_convert": "salesmkt.funnel",
+    "funnel": "salesmkt.funnels",
+    "funnel_trends": "salesmkt.funnels",
+    "time_to_convert": "salesmkt.funnels",
     "plot_funnel": "salesmkt.plotting.funnel",
     "plot_funnel_breakdown": "salesmkt.plotting.funnel",
     "plot_time_to_convert": "salesmkt.plotting.funnel",

@@ -5,7 +5,7 @@ step event for any-order funnels) holding the timestamps ``t0 .. t{n-1}`` of the
 (null from the first step it did not reach), whether the chain is void (an exclusion event fell
 inside it) and whether it is still open (its window had not closed at ``as_of``). From that it
 picks one chain per person (:meth:`Engine.persons`) or per person and entry period
-(:meth:`Engine.cohorts`); the summaries are done in pandas by :mod:`salesmkt.funnel`.
+(:meth:`Engine.cohorts`); the summaries are done in pandas by :mod:`salesmkt.funnels`.
 
 "The next step-k event at or after time t" is the one primitive (:meth:`Engine._next`): on
 DuckDB it is an ``ASOF LEFT JOIN`` (DuckDB's native as-of join, one sort-merge pass); on backends

@@ -1,5 +1,5 @@
 """Running one funnel computation: input checks, the DuckDB connection for pandas input, the
-engine, and the trip back to pandas (private; used by :mod:`salesmkt.funnel`)."""
+engine, and the trip back to pandas (private; used by :mod:`salesmkt.funnels`)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt.funnel import _run, funnel, funnel_trends, time_to_convert
+from salesmkt.funnels import _run, funnel, funnel_trends, time_to_convert
 from salesmkt.validate import ValidationError
 
 DAY = pd.Timedelta(days=1)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesmkt.funnel import funnel, funnel_trends, time_to_convert
+from salesmkt.funnels import funnel, funnel_trends, time_to_convert
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 

@@ -55,9 +55,6 @@ True
 
 from __future__ import annotations
 
-import sys
-import types
-
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -388,19 +385,3 @@ def time_to_convert(
     )
     hist.attrs.update(attrs)
     return hist
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`funnel`.
-
-    The module and its main function share the name ``funnel``, and Python's import system sets
-    ``salesmkt.funnel`` to the *module* whenever ``salesmkt.funnel`` is imported (for example
-    by ``salesmkt.funnel_trends``). Making the module callable keeps ``salesmkt.funnel(...)``
-    working whatever was imported first.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return funnel(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
