@@ -196,3 +196,23 @@ def test_workshop_is_fast_enough_to_feel_live(sample):
 def test_public_names(sample):
     assert salesmkt.persona_workshop is persona_workshop
     assert callable(salesmkt.rfm)
+
+
+def test_workshop_notebook_is_a_guided_report():
+    import nbformat
+
+    from salesmkt.report import notebooks_dir
+
+    nb = nbformat.read(notebooks_dir() / "02_persona_workshop.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for line in ("data_dir = None", "period_start = None", "period_end = None",
+                 "config_dir = None", "save_config = False"):  # fmt: skip
+        assert line in params[0].source
+    assert sum("import salesmkt" in c.source for c in code) == 1
+    assert not any(line.lstrip().startswith(("def ", "class ")) for c in code
+                   for line in c.source.splitlines())  # fmt: skip
+    assert all(not c.get("outputs") for c in code)
+    assert nb.cells[0].source.startswith("# ")
+    assert nb.cells[-1].source.startswith("## Decisions and next steps")
