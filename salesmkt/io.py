@@ -192,7 +192,10 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
                 "select table_name from information_schema.tables"
             ).fetchall():
                 if name.lower() in TABLES:
-                    tables[name.lower()] = con.table(name).fetch_arrow_table().to_pandas()
+                    rel = con.table(name)
+                    # to_arrow_table is the name since duckdb 1.4; fetch_arrow_table before
+                    fetch = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+                    tables[name.lower()] = fetch().to_pandas()
                 else:
                     found.append(_skipped(f"table {name!r}"))
     else:
