@@ -43,26 +43,27 @@ def _kernels() -> SimpleNamespace:
         """Fill ``codes``/``lengths`` in one pass over the bytes; ``state`` = [n_names, used
         name bytes, tokens written, error]. Returns False on an empty token or a full table."""
         at = state[2]
-        basis = np.uint64(14695981039346656037)
-        prime = np.uint64(1099511628211)
         for p in range(len(offsets) - 1):
             end = offsets[p + 1]
             i = offsets[p]
             start = i
             n = 0
-            h = basis
             while True:
                 if i < end and not (
                     data[i] == 32 and i + 2 < end and data[i + 1] == 62 and data[i + 2] == 32
                 ):
-                    h = (h ^ np.uint64(data[i])) * prime
                     i += 1
                     continue
                 length = i - start
                 if length <= 0:
                     state[3] = 1
                     return False
-                slot = np.int64(h & np.uint64(_TABLE - 1))
+                # Cheap slot from length and the first and last two bytes; names are always
+                # compared byte by byte, so collisions cost a probe, never a wrong code.
+                h = length * 1_000_003 + data[start] * 8_191 + data[i - 1] * 131
+                if length > 1:
+                    h += data[start + 1] * 524_287 + data[i - 2] * 31
+                slot = np.int64(h) & (_TABLE - 1)
                 code = -1
                 while slots[slot] >= 0:
                     c = slots[slot]
@@ -95,7 +96,6 @@ def _kernels() -> SimpleNamespace:
                     break
                 i += 3
                 start = i
-                h = basis
             lengths[p] = n
         state[2] = at
         return True
@@ -161,7 +161,7 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if not ok:
             return None
         at += n
-    codes = codes[: int(state[2])].copy()
+    codes = codes[: int(state[2])]  # a view: untouched pages of the bound cost nothing
     labels = np.asarray(
         [bytes(names[name_off[c] : name_off[c + 1]]).decode("utf-8") for c in range(int(state[0]))],
         dtype=object,
