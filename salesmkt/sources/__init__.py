@@ -128,7 +128,7 @@ def read_source(
             f"YAML column mapping (.yml).{hint}"
         )
     from salesmkt.sources import ga4
-    from salesmkt.sources._common import header_of
+    from salesmkt.sources._read import header_of
 
     vendor = importlib.import_module(SOURCES[source])
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())

@@ -48,11 +48,30 @@ from salesmkt.sources._common import (
     first_id,
     header_key,
     map_channels,
-    parse_amounts,
-    parse_flags,
     parse_times,
-    read_table_file,
 )
+from salesmkt.sources._hubspot_columns import (
+    _CAMPAIGN_DD,
+    _COMPANY_IDS,
+    _CONTACT_OWNER,
+    _CREATED,
+    _DD1,
+    _DD2,
+    _FIRST_SEEN,
+    _ID,
+    _LATEST,
+    _LATEST_DD1,
+    _LATEST_DD2,
+    _LATEST_TS,
+    _SOURCE,
+    _STAGE,
+    _STAGE_DATES,
+    _STAGE_LABELS,
+    _times,
+    _zone,
+)
+from salesmkt.sources._hubspot_deals import _deals
+from salesmkt.sources._read import read_table_file
 from salesmkt.validate import Finding
 
 __all__ = ["CHANNEL_MAP", "read", "classify", "default_kind"]
@@ -72,43 +91,6 @@ CHANNEL_MAP: dict[str, str] = {
     "offline_sources": "other",
     "offline": "other",
 }
-
-_ID = ["Record ID", "hs_object_id", "id", "Contact ID", "Deal ID", "vid"]
-_CREATED = ["Create Date", "createdate", "Created Date"]
-_STAGE_DATES = {
-    "subscriber_at": "subscriber",
-    "lead_at": "lead",
-    "mql_at": "marketingqualifiedlead",
-    "sql_at": "salesqualifiedlead",
-    "opportunity_at": "opportunity",
-    "customer_at": "customer",
-    "evangelist_at": "evangelist",
-}
-_STAGE_LABELS = {
-    "subscriber": "Subscriber",
-    "lead": "Lead",
-    "marketingqualifiedlead": "Marketing Qualified Lead",
-    "salesqualifiedlead": "Sales Qualified Lead",
-    "opportunity": "Opportunity",
-    "customer": "Customer",
-    "evangelist": "Evangelist",
-}
-_SOURCE = ["Original Source", "hs_analytics_source", "Original Source Type"]
-_DD1 = ["Original Source Drill-Down 1", "hs_analytics_source_data_1", "Original source data 1"]
-_DD2 = ["Original Source Drill-Down 2", "hs_analytics_source_data_2", "Original source data 2"]
-_LATEST = ["Latest Source", "hs_latest_source"]
-_LATEST_DD1 = ["Latest Source Drill-Down 1", "hs_latest_source_data_1"]
-_LATEST_DD2 = ["Latest Source Drill-Down 2", "hs_latest_source_data_2"]
-_LATEST_TS = ["Latest Source Date", "hs_latest_source_timestamp", "Latest Source Timestamp"]
-_FIRST_SEEN = ["Time First Seen", "hs_analytics_first_timestamp"]
-_CONTACT_OWNER = ["Contact owner", "hubspot_owner_id", "Contact Owner ID"]
-_DEAL_OWNER = ["Deal owner", "hubspot_owner_id", "Deal Owner ID"]
-_COMPANY_IDS = ["Associated Company IDs", "associatedcompanyid", "Associated Company ID"]
-_CONTACT_IDS = ["Associated Contact IDs", "Associated Contact ID", "associatedcontactid"]
-_DEAL_IDS = ["Associated Deal IDs", "Associated Deal ID"]
-_STAGE = ["Deal Stage", "dealstage"]
-# campaign drill-down per source (utm_campaign), exports.md section 1.4
-_CAMPAIGN_DD = {"paid_search": 1, "email_marketing": 1, "social_media": 2, "organic_social": 2}
 
 
 def classify(path: Path, header: list[str]) -> str | None:
@@ -131,20 +113,6 @@ def default_kind(header: list[str]) -> str:
     keys = {header_key(h) for h in header}
     deal_marks = {header_key(c) for c in _STAGE} | {"deal name", "dealname", "amount"}
     return "deals" if keys & deal_marks else "contacts"
-
-
-def _zone(header: Header, tz: str | None) -> str | None:
-    """API extracts (internal names) are UTC; UI exports need the portal's zone."""
-    internal = header.find(["createdate"]) is not None and header.find(["Create Date"]) is None
-    return tz if tz is not None or not internal else "UTC"
-
-
-def _times(header, names, tz, table, column, notes):
-    col = header.find(names)
-    raw = None if col is None else header.df[col]
-    if raw is None:
-        return None
-    return parse_times(raw, tz=tz, file=header.file, table=table, column=column, notes=notes)
 
 
 def _contacts(df: pd.DataFrame, file: str, tz, notes: list[Finding]) -> pd.DataFrame:
@@ -216,147 +184,6 @@ def _campaign(source, dd1, dd2) -> pd.Series | None:
             out = out.mask(key.eq(name).fillna(False), dd.astype("string"))
     out = out.str.strip()
     return out.mask(out.eq(""))
-
-
-def _stage_status(stage: pd.Series, won_stages, lost_stages) -> pd.Series:
-    key = stage.astype("string").str.strip().str.lower().str.replace(r"[\s_-]+", "", regex=True)
-    won = {"closedwon", *(s.lower().replace(" ", "") for s in won_stages or ())}
-    lost = {"closedlost", *(s.lower().replace(" ", "") for s in lost_stages or ())}
-    status = pd.Series("open", index=stage.index, dtype="string")
-    status[key.isin(won).fillna(False)] = "won"
-    status[key.isin(lost).fillna(False)] = "lost"
-    return status
-
-
-def _deals(df, file, tz, notes, *, won_stages, lost_stages, existing_business) -> pd.DataFrame:
-    h = Header(df, file)
-    zone = _zone(h, tz)
-    deal_id = clean_ids(h.need(_ID, table="deals", column="deal_id"))
-    created = parse_times(
-        h.need(_CREATED, table="deals", column="created_at"),
-        tz=zone,
-        file=file,
-        table="deals",
-        column="created_at",
-        notes=notes,
-    )
-    amount = parse_amounts(
-        h.need(
-            ["Amount", "amount", "Amount in company currency", "amount_in_home_currency"],
-            table="deals",
-            column="amount",
-        ),
-        file=file,
-        table="deals",
-        column="amount",
-    )
-    missing = amount.isna()
-    if missing.any():
-        notes.append(
-            Finding(
-                "deals",
-                "amount",
-                f"{file}: {int(missing.sum())} deals without an amount",
-                int(missing.sum()),
-                severity="warning",
-                action="Kept with amount 0 and amount_missing=True; fill the amounts in HubSpot "
-                "for deal-size figures that include them",
-            )
-        )
-    stage = h.get(_STAGE)
-    status = _stage_status(stage, won_stages, lost_stages) if stage is not None else None
-    won_flag = h.get(["Is Closed Won", "hs_is_closed_won"])
-    closed_flag = h.get(["Is Closed", "hs_is_closed", "Is closed"])
-    if won_flag is not None or closed_flag is not None:
-        won = parse_flags(won_flag, file=file, table="deals", column="status")
-        closed = parse_flags(closed_flag, file=file, table="deals", column="status")
-        flags = pd.Series("open", index=df.index, dtype="string")
-        if closed_flag is not None:
-            flags[closed.fillna(False)] = "lost"
-        if won_flag is not None:
-            flags[won.fillna(False)] = "won"
-            if closed_flag is None and status is not None:
-                flags[status.eq("lost")] = "lost"
-        status = flags
-    if status is None:
-        status = pd.Series("open", index=df.index, dtype="string")
-        notes.append(
-            Finding(
-                "deals",
-                "status",
-                f"{file} has no Deal Stage or Is Closed Won column",
-                len(df),
-                severity="warning",
-                action="Every deal is counted as open",
-            )
-        )
-    elif stage is not None and won_flag is None and closed_flag is None:
-        numeric = stage.str.fullmatch(r"\d+").fillna(False) & status.eq("open")
-        if numeric.any():
-            notes.append(
-                Finding(
-                    "deals",
-                    "status",
-                    f"{file}: {int(numeric.sum())} deals in custom pipeline stages (numeric ids) "
-                    "that cannot be told open, won or lost",
-                    int(numeric.sum()),
-                    severity="warning",
-                    action="Counted as open; export Is Closed Won and Is Closed, or pass "
-                    "won_stages=/lost_stages=",
-                )
-            )
-    close = _times(h, ["Close Date", "closedate"], zone, "deals", "closed_at", notes)
-    is_closed = status.isin(["won", "lost"]).to_numpy()
-    cols: dict[str, pd.Series | None] = {
-        "deal_id": deal_id,
-        "created_at": created,
-        "amount": amount.fillna(0.0),
-        "amount_missing": missing.astype("boolean"),
-        "lead_id": first_id(h.get(_CONTACT_IDS)),
-        "account_id": first_id(h.get(_COMPANY_IDS)),
-        "owner_id": h.get(_DEAL_OWNER),
-        "stage": stage,
-        "pipeline": h.get(["Pipeline", "pipeline"]),
-        "status": status,
-        "closed_at": None if close is None else close.where(is_closed),
-        "expected_close_at": None if close is None else close.where(~is_closed),
-        "deal_name": h.get(["Deal Name", "dealname"]),
-    }
-    dtype = h.get(["Deal Type", "dealtype"])
-    if dtype is not None:
-        key = dtype.str.strip().str.lower().str.replace(r"[\s_-]+", "", regex=True)
-        mapped = key.map(
-            {
-                "newbusiness": "new_business",
-                "existingbusiness": existing_business,
-                "renewal": "renewal",
-                "expansion": "expansion",
-                "upsell": "expansion",
-            }
-        ).astype("string")
-        unknown = key.notna() & mapped.isna()
-        if unknown.any():
-            notes.append(
-                Finding(
-                    "deals",
-                    "deal_type",
-                    f"{file}: {int(unknown.sum())} deal types not known "
-                    f"({', '.join(sorted(set(dtype[unknown].dropna()))[:3])})",
-                    int(unknown.sum()),
-                    severity="warning",
-                    action="Left empty; the exported value is kept in deal_type_raw",
-                )
-            )
-        cols["deal_type"] = mapped
-        cols["deal_type_raw"] = dtype
-    out = {k: v for k, v in cols.items() if v is not None}
-    used_names = _ID + _CREATED + _STAGE + _DEAL_OWNER + _COMPANY_IDS + _CONTACT_IDS
-    used_names += ["Amount", "amount", "Pipeline", "Close Date", "closedate", "Deal Type"]
-    used_names += ["dealtype", "Deal Name", "dealname", "Is Closed Won", "hs_is_closed_won"]
-    used_names += ["Is Closed", "hs_is_closed"]
-    used = {c for c in df.columns if header_key(c) in {header_key(n) for n in used_names}}
-    out.update(extra_columns(h.df, used, set(out)))
-    return pd.DataFrame(out).reset_index(drop=True)
 
 
 def _touchpoints(leads: pd.DataFrame) -> pd.DataFrame | None:

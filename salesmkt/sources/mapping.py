@@ -43,13 +43,12 @@ import yaml
 from salesmkt.schema import TABLES
 from salesmkt.sources._common import (
     header_key,
-    header_of,
     missing_column,
     parse_amounts,
     parse_times,
-    read_table_file,
     snake,
 )
+from salesmkt.sources._read import header_of, read_table_file
 from salesmkt.validate import Finding, ValidationError
 
 __all__ = ["load_mapping", "mapping_template", "write_mapping_template", "read_mapped"]

@@ -55,8 +55,8 @@ from salesmkt.sources._common import (
     parse_amounts,
     parse_flags,
     parse_times,
-    read_table_file,
 )
+from salesmkt.sources._read import read_table_file
 from salesmkt.validate import Finding
 
 __all__ = ["CHANNEL_MAP", "DEAL_TYPES", "read", "classify", "default_kind"]
