@@ -327,3 +327,15 @@ def test_funnel_and_channels_by_hand():
     ch = persona_channels(ds.leads, [0, 0, 1, 1]).set_index(["persona", "channel"])
     assert ch.loc[(0, "email"), "share"] == 1.0 and ch.loc[(0, "email"), "lift"] == 2.0
     assert ch.loc[(0, "events"), "leads"] == 0
+
+
+def test_k_selection_with_mixtures_reports_bic(sample):
+    sel = choose_n_personas(
+        sample.leads, k_range=range(4, 7), method="gmm", n_init=1, n_bootstrap=2,
+        n_references=2, random_state=0,
+    )  # fmt: skip
+    assert sel.table["bic"].notna().all()
+    assert "bic" in set(sel.votes["index"])
+    # BIC is lower (better) for the planted 5 than for 4
+    bic = sel.table.set_index("k")["bic"]
+    assert bic[5] < bic[4]
