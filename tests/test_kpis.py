@@ -638,3 +638,22 @@ def test_ratios_never_infinite_and_every_period_present(ds, kpis):
     assert set(t["period"]) == {"2025-01", "2025-02", "2025-03", "2025-04"}
     ratio = t[t["kpi"].map(lambda k: salesmkt.KPI_CATALOG[k].value_kind == "ratio")]
     assert ratio.loc[ratio["denominator"] == 0, "value"].isna().all()
+
+
+def test_breakdown_parts_sum_to_the_total(sample):
+    # ratios are never averaged: the segments' numerators and denominators add up to the total
+    kpis = ["cost_per_lead", "win_rate", "stage_conversion", "traffic_to_lead", "sla_compliance"]
+    total = salesmkt.kpi_table(sample, kpis=kpis, freq="Q")
+    by = salesmkt.kpi_table(sample, kpis=kpis, freq="Q", by="channel")
+    keys = ["kpi", "period", "item"]
+    summed = by.groupby(keys)[["numerator", "denominator"]].sum(min_count=1)
+    both = total.set_index(keys)[["numerator", "denominator"]].join(summed.add_suffix("_by"))
+    both = both.drop(index="per_visitor", level="item")  # a visitor can come from two channels
+    assert np.allclose(both["denominator"], both["denominator_by"])
+    assert np.allclose(both["numerator"], both["numerator_by"].fillna(0))
+
+
+def test_quota_attainment_by_owner(ex):
+    t = kt(ex, ["quota_attainment"], by="owner_id")
+    assert val(t, "quota_attainment", owner_id="O1") == pytest.approx(14000 / 15000)
+    assert val(t, "quota_attainment", owner_id="O2") == 0.6
