@@ -166,3 +166,28 @@ def test_same_day_close_date_is_not_before_creation(tmp_path):
     assert closed["006B"] == utc("2024-03-16")
     assert closed["006C"] == utc("2024-03-13")  # a real inversion stays, and is reported
     assert any("closed before it was created" in m for m in ds.findings["message"])
+
+
+def test_lead_history_gives_stage_times():
+    ds = salesmkt.load(
+        SF,
+        source="salesforce",
+        tz=LONDON,
+        mql_statuses=["Marketing Qualified"],
+        sql_statuses=["Sales Qualified"],
+    )
+    leads = ds.leads.set_index("lead_id")
+    assert leads.loc["00Q5g00000AbCd1", "mql_at"] == utc("2024-03-04 11:40")
+    assert leads.loc["00Q5g00000AbCd1", "sql_at"] == utc("2024-03-06 14:00")
+    assert leads.loc["00Q5g00000AbCd1", "first_response_at"] == utc("2024-03-04 11:40")
+    # the history names lead 3 by its 18-character id
+    assert leads.loc["00Q5g00000AbCd3", "sql_at"] == utc("2024-03-18 15:00")
+    assert pd.isna(leads.loc["00Q5g00000AbCd2", "mql_at"])
+    assert leads.loc["00Q5g00000AbCd2", "first_response_at"] == utc("2024-03-14 09:00")
+    assert leads.loc["00Q5g00000AbCd5", "disqualified_at"] == utc("2024-03-26 10:00")
+    assert pd.isna(leads.loc["00Q5g00000AbCd4", "first_response_at"])  # a Rating change only
+
+
+def test_without_statuses_no_mql_is_invented(sf):
+    assert "mql_at" not in sf.leads or sf.leads["mql_at"].isna().all()
+    assert sf.leads["first_response_at"].notna().sum() == 4

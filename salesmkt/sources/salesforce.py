@@ -25,7 +25,9 @@ Semantic choices (see ``docs/exports.md``):
 - With both files, a converted lead's ``Converted Opportunity ID`` links it to its deal
   (15- and 18-character ids match): ``deals.lead_id``, ``leads.opportunity_at`` (the deal's
   creation, else the converted date) and ``leads.customer_at`` (the close date of a won deal).
-  ``mql_at``/``sql_at`` need the lead history, which a lead report does not carry.
+  ``mql_at``/``sql_at`` come from a lead history export in the same folder, with the statuses
+  that mean MQL and SQL passed as ``mql_statuses``/``sql_statuses`` (a lead report alone has no
+  stage times).
 
 Examples
 --------
@@ -57,6 +59,7 @@ from salesmkt.sources._common import (
     parse_times,
 )
 from salesmkt.sources._read import read_table_file
+from salesmkt.sources._sf_history import apply_history, is_history, link_conversions, read_history
 from salesmkt.validate import Finding
 
 __all__ = ["CHANNEL_MAP", "DEAL_TYPES", "read", "classify", "default_kind"]
@@ -108,7 +111,10 @@ _CONVERTED_OPP = ["Converted Opportunity ID", "ConvertedOpportunityId", "Convert
 
 
 def classify(path: Path, header: list[str]) -> str | None:
-    """``"leads"``, ``"opportunities"`` or ``None`` for a file that is not a Salesforce export."""
+    """``"leads"``, ``"opportunities"``, ``"lead_history"`` or ``None`` (not a Salesforce
+    export)."""
+    if is_history(header):
+        return "lead_history"
     keys = {header_key(h) for h in header}
     if not keys & {header_key(c) for c in _CREATED}:
         return None
@@ -126,12 +132,6 @@ def default_kind(header: list[str]) -> str:
     keys = {header_key(h) for h in header}
     opp_marks = {"stage", "stagename", "close date", "closedate", "amount", "opportunity name"}
     return "opportunities" if keys & opp_marks else "leads"
-
-
-def _sf_key(ids: pd.Series) -> pd.Series:
-    """The case-sensitive 15-character form of a Salesforce id (18-character ids end in a
-    3-character checksum)."""
-    return ids.astype("string").str.slice(0, 15)
 
 
 def _used(df, names) -> set[str]:
@@ -309,35 +309,6 @@ def _opportunities(df, file, tz, dayfirst, deal_types, notes) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
-def _link(leads: pd.DataFrame, deals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Converted leads -> their opportunities: deals.lead_id, opportunity_at, customer_at."""
-    if "converted_opportunity_id" not in leads or leads.empty or deals.empty:
-        return leads, deals
-    leads, deals = leads.copy(), deals.copy()
-    conv = leads.dropna(subset=["converted_opportunity_id"])
-    by_opp = pd.Series(conv["lead_id"].to_numpy(), index=_sf_key(conv["converted_opportunity_id"]))
-    by_opp = by_opp[~by_opp.index.duplicated()]
-    lead_of_deal = _sf_key(deals["deal_id"]).map(by_opp)
-    current = deals.get("lead_id", pd.Series(pd.NA, index=deals.index, dtype="string"))
-    deals["lead_id"] = current.astype("string").fillna(lead_of_deal.astype("string"))
-    dkey = _sf_key(deals["deal_id"])
-    created = pd.Series(deals["created_at"].array, index=dkey)
-    created = created[~created.index.duplicated()]
-    won_close = (
-        deals["closed_at"].where(deals["status"].eq("won")) if "closed_at" in deals else None
-    )
-    okey = _sf_key(leads["converted_opportunity_id"])
-    opp_created = okey.map(created).astype("datetime64[ns, UTC]")
-    no_ts = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
-    fallback = leads.get("opportunity_at", no_ts)
-    leads["opportunity_at"] = opp_created.fillna(fallback).astype("datetime64[ns, UTC]")
-    if won_close is not None:
-        closes = pd.Series(won_close.array, index=dkey)
-        closes = closes[~closes.index.duplicated()]
-        leads["customer_at"] = okey.map(closes).astype("datetime64[ns, UTC]")
-    return leads, deals
-
-
 def read(
     parts: dict[str, list[Path]],
     *,
@@ -346,6 +317,9 @@ def read(
     dayfirst: bool | None = None,
     channels: Mapping[str, str] | None = None,
     deal_types: Mapping[str, str] | None = None,
+    mql_statuses: list[str] | tuple[str, ...] | None = None,
+    sql_statuses: list[str] | tuple[str, ...] | None = None,
+    disqualified_statuses: list[str] | tuple[str, ...] | None = ("Closed - Not Converted",),
 ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Read Salesforce ``leads`` and ``opportunities`` report exports into canonical tables.
 
@@ -364,6 +338,9 @@ def read(
     deal_types : dict, optional
         Opportunity Type values -> ``new_business``/``expansion``/``renewal``, replacing
         :data:`DEAL_TYPES`.
+    mql_statuses, sql_statuses, disqualified_statuses : list of str, optional
+        Lead Status values that mean MQL, SQL and disqualified, read from a lead history
+        export (``"lead_history"`` files) into ``mql_at``, ``sql_at``, ``disqualified_at``.
 
     Returns
     -------
@@ -371,12 +348,16 @@ def read(
     """
     channels = {k.lower().replace(" ", "_"): v for k, v in (channels or {}).items()}
     notes: list[Finding] = []
-    frames: dict[str, list[pd.DataFrame]] = {"leads": [], "opportunities": []}
+    frames: dict[str, list[pd.DataFrame]] = {"leads": [], "opportunities": [], "lead_history": []}
     for kind, paths in parts.items():
         for path in paths:
             df, found = read_table_file(path, encoding=encoding, drop_lines=_FOOTER)
             notes += found
-            if kind == "leads":
+            if kind == "lead_history":
+                frames[kind].append(
+                    read_history(df, path.name, tz=tz, dayfirst=dayfirst, notes=notes)
+                )
+            elif kind == "leads":
                 frames[kind].append(_leads(df, path.name, tz, dayfirst, channels, notes))
             else:
                 types = dict(deal_types) if deal_types is not None else DEAL_TYPES
@@ -387,5 +368,24 @@ def read(
     if frames["opportunities"]:
         tables["deals"] = pd.concat(frames["opportunities"], ignore_index=True)
     if "leads" in tables and "deals" in tables:
-        tables["leads"], tables["deals"] = _link(tables["leads"], tables["deals"])
+        tables["leads"], tables["deals"] = link_conversions(tables["leads"], tables["deals"])
+    if frames["lead_history"] and "leads" in tables:
+        tables["leads"] = apply_history(
+            tables["leads"],
+            pd.concat(frames["lead_history"], ignore_index=True),
+            mql_statuses=mql_statuses,
+            sql_statuses=sql_statuses,
+            disqualified_statuses=disqualified_statuses,
+        )
+    elif frames["lead_history"]:
+        notes.append(
+            Finding(
+                "leads",
+                "",
+                "a lead history export without a lead report",
+                0,
+                severity="warning",
+                action="Not used; export the lead report too",
+            )
+        )
     return tables, notes
