@@ -29,8 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -327,15 +325,3 @@ def rfm_summary(table: pd.DataFrame) -> pd.DataFrame:
     total = out["monetary"].sum()
     out["monetary_share"] = out["monetary"] / total if total else np.nan
     return out.sort_values("customers", ascending=False).reset_index()
-
-
-class _CallableModule(types.ModuleType):
-    """``salesmkt.rfm`` is both this module and the function: importing the module (as any
-    ``salesmkt.rfm.<name>`` access does) binds the package attribute ``rfm`` to the module,
-    so the module forwards calls to :func:`rfm`."""
-
-    def __call__(self, *args, **kwargs):
-        return rfm(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
