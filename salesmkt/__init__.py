@@ -60,6 +60,7 @@ _API: dict[str, str] = {
     "time_in_stage": "salesmkt.lifecycle",
     "stalled_leads": "salesmkt.lifecycle",
     "lead_segments": "salesmkt.lifecycle",
+    "biggest_drop_offs": "salesmkt.lifecycle",
     "KPI_CATALOG": "salesmkt.kpis",
     "kpi_catalog": "salesmkt.kpis",
     "kpi_table": "salesmkt.kpis",

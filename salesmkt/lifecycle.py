@@ -38,6 +38,7 @@ __all__ = [
     "time_in_stage",
     "stalled_leads",
     "lead_segments",
+    "biggest_drop_offs",
 ]
 
 
@@ -199,3 +200,73 @@ def lead_segments(
     out["persona"] = band.astype("string").fillna(MISSING)
     out.attrs["persona_source"] = "company size band"
     return out
+
+
+def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int = 5) -> pd.DataFrame:
+    """The stage steps of a broken-down funnel that lose the most leads beyond the average.
+
+    For each segment and step, ``excess_lost`` = leads entering the previous stage x (overall
+    conversion of the step - the segment's conversion): the leads the segment would have kept
+    had it converted like everybody else. The overall conversion is recomputed from the summed
+    counts of all segments.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        Output of :func:`lifecycle_funnel` with ``by``.
+
+    Returns
+    -------
+    DataFrame
+        ``[by], step`` (e.g. ``mql → sql``), ``entered_previous, entered, conversion,
+        overall_conversion, excess_lost``, the ``top`` rows with the largest ``excess_lost``.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> f = salesmkt.lifecycle_funnel(salesmkt.load_sample().leads, by="channel")
+    >>> biggest_drop_offs(f, top=3).shape[0]
+    3
+    """
+    keys = [c for c in funnel.columns if c not in _FUNNEL_COLS]
+    by = by or (keys[0] if keys else None)
+    if by is None:
+        raise ValueError("biggest_drop_offs needs a funnel computed with by=<column>")
+    f = funnel.sort_values([by, "step"])
+    f = f.assign(entered_previous=f.groupby(by)["entered"].shift(1))
+    f = f[f["step"] > 1]
+    names = funnel.drop_duplicates("step").set_index("step")["stage"]
+    overall = f.groupby("step")[["entered", "entered_previous"]].sum()
+    rate = overall["entered"] / overall["entered_previous"].where(overall["entered_previous"] > 0)
+    f = f.assign(
+        overall_conversion=f["step"].map(rate),
+        conversion=f["entered"] / f["entered_previous"].where(f["entered_previous"] > 0),
+        step_name=[f"{names[s - 1]} → {names[s]}" for s in f["step"]],
+    )
+    f["excess_lost"] = f["entered_previous"] * (f["overall_conversion"] - f["conversion"])
+    out = f.nlargest(top, "excess_lost")
+    cols = [
+        by,
+        "step_name",
+        "entered_previous",
+        "entered",
+        "conversion",
+        "overall_conversion",
+        "excess_lost",
+    ]
+    return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
+
+
+_FUNNEL_COLS = {
+    "stage",
+    "step",
+    "entered",
+    "conversion_from_previous",
+    "conversion_from_first",
+    "dropped",
+    "drop_off_rate",
+    "median_days_from_previous",
+    "n_excluded",
+    "as_of",
+    "cohort",
+}

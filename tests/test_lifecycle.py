@@ -156,3 +156,14 @@ def test_sample_excludes_planted_out_of_order_leads(sample):
     planted = sample.findings.query("table == 'leads' and problem.str.contains('out of order')")
     assert f["n_excluded"].iloc[0] == planted["count"].sum() > 0
     assert f["entered"].is_monotonic_decreasing
+
+
+def test_biggest_drop_offs_hand_worked():
+    f = salesmkt.lifecycle_funnel(LEADS, by="channel", as_of="2025-03-01")
+    top = salesmkt.biggest_drop_offs(f, top=3)
+    # overall sql->opp 3/4; (missing) 0 of 1 -> 0.75 lost beyond average; referral mql->sql
+    # 1 of 2 vs 4/5 -> 0.6; email lead->mql 2 of 3 vs 5/6 -> 0.5
+    assert top["channel"].tolist() == ["(missing)", "referral", "email"]
+    assert top["step"].tolist() == ["sql → opportunity", "mql → sql", "lead → mql"]
+    assert top["excess_lost"].tolist() == pytest.approx([0.75, 0.6, 0.5])
+    assert top["overall_conversion"].tolist() == pytest.approx([0.75, 0.8, 5 / 6])
