@@ -21,13 +21,19 @@ def ex() -> Dataset:
 
 def test_template_round_trip(tmp_path):
     config = salesmkt.kpi_config_template()
-    config["targets"]["cost_per_lead"] = {"target": 250.0, "tolerance": 0.2,
-                                          "periods": {"2025-12": 300.0}}
+    config["targets"]["cost_per_lead"] = {
+        "target": 250.0,
+        "tolerance": 0.2,
+        "periods": {"2025-12": 300.0},
+    }
     path = salesmkt.save_kpi_config(config, tmp_path)
     assert path == tmp_path / "kpis.yml"
     again = salesmkt.load_kpi_config(tmp_path)
-    assert again["targets"]["cost_per_lead"] == {"target": 250.0, "tolerance": 0.2,
-                                                 "periods": {"2025-12": 300.0}}
+    assert again["targets"]["cost_per_lead"] == {
+        "target": 250.0,
+        "tolerance": 0.2,
+        "periods": {"2025-12": 300.0},
+    }
     assert again == salesmkt.load_kpi_config(path)
     assert "cost_per_lead" in again["kpis"]
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
@@ -40,7 +46,10 @@ def test_folder_without_file_gives_template(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"targets": {"win_rate": "high"}}, r"targets\.win_rate\.target: must be a number, got 'high'"),
+        (
+            {"targets": {"win_rate": "high"}},
+            r"targets\.win_rate\.target: must be a number, got 'high'",
+        ),
         ({"targets": {"winrate": 0.2}}, r"targets\.winrate: unknown KPI id"),
         ({"sla": {"response_hours": 0}}, r"sla\.response_hours: must be"),
         ({"sla": {"acceptance_rate": 1.5}}, r"sla\.acceptance_rate: must be between 0 and 1"),
@@ -141,7 +150,10 @@ def test_scorecard_on_worked_example(ex):
     assert sc.loc["win_rate", "gap"] == pytest.approx(0.05)
     assert sc.loc["cost_per_lead", "status"] == "at risk"  # 300 vs 280, band 28
     assert sc.loc["cost_per_lead", "previous"] == pytest.approx(1500 / 2)  # January: 1500 / L1, L2
-    assert sc.loc["sla_compliance", "target"] == 0.5 and sc.loc["sla_compliance", "status"] == "on track"
+    assert (
+        sc.loc["sla_compliance", "target"] == 0.5
+        and sc.loc["sla_compliance", "status"] == "on track"
+    )
     assert sc.loc["lead_response_time", "status"] == "no target"
     assert sc.loc["win_rate", "period"] == "2025-02"
     with pytest.raises(ValueError, match="not in the KPI table"):
@@ -152,17 +164,24 @@ def test_sla_report_and_breaches_with_pending(ex):
     # as_of 02-21 11:00: L6's MQL (02-21 09:00) is still inside its 4 h deadline -> pending
     config = salesmkt.kpi_config_template()
     config["sla"].update(mql_per_period=5, response_compliance=0.6, acceptance_rate=0.4)
-    r = salesmkt.sla_report(ex, config, start="2025-02-01", end="2025-03-01",
-                            as_of="2025-02-21T11:00Z")
+    r = salesmkt.sla_report(
+        ex, config, start="2025-02-01", end="2025-03-01", as_of="2025-02-21T11:00Z"
+    )
     team = r[r["owner_id"] == "(team)"].set_index("term")
     resp = team.loc["response_time"]
     assert (resp["numerator"], resp["denominator"], resp["n_pending"]) == (2, 3, 1)
     assert resp["actual"] == pytest.approx(2 / 3) and bool(resp["met"]) is True
     assert resp["breaches"] == 1  # L4 answered after 6 h
-    assert team.loc["mql_delivery", "actual"] == 4 and bool(team.loc["mql_delivery", "met"]) is False
+    assert (
+        team.loc["mql_delivery", "actual"] == 4 and bool(team.loc["mql_delivery", "met"]) is False
+    )
     owners = r[(r["term"] == "response_time") & (r["owner_id"] != "(team)")].set_index("owner_id")
-    assert owners.loc["O2", "numerator"] == 1 and owners.loc["O2", "denominator"] == 2  # L3 ok, L4 late
-    assert owners.loc["O1", "denominator"] == 1 and owners.loc["O1", "n_pending"] == 1  # L5; L6 pending
+    assert (
+        owners.loc["O2", "numerator"] == 1 and owners.loc["O2", "denominator"] == 2
+    )  # L3 ok, L4 late
+    assert (
+        owners.loc["O1", "denominator"] == 1 and owners.loc["O1", "n_pending"] == 1
+    )  # L5; L6 pending
     b = salesmkt.sla_breaches(ex, config, as_of="2025-02-21T11:00Z")
     assert b["lead_id"].tolist() == ["L2", "L4"] and b["breach"].tolist() == ["late", "late"]
     later = salesmkt.sla_breaches(ex, config, start="2025-02-01", as_of=AS_OF)
@@ -199,3 +218,39 @@ def test_sla_report_finds_the_planted_breach_months(sample):
     assert team.loc["2025-12", "actual"] == pytest.approx(0.1622, abs=5e-5)
     others = team.drop(index=["2025-08", "2025-12"])
     assert others["numerator"].sum() / others["denominator"].sum() == pytest.approx(0.82, abs=0.02)
+
+
+@pytest.mark.slow
+def test_setup_notebook_writes_kpis_yml_only_when_asked(tmp_path):
+    import papermill as pm
+
+    from salesmkt.report import notebook_paths
+
+    nb = notebook_paths(["03"])[0]
+    base = {"data_dir": str(salesmkt.sample_dir()), "config_dir": str(tmp_path)}
+    pm.execute_notebook(
+        str(nb),
+        str(tmp_path / "a.ipynb"),
+        parameters=base,
+        progress_bar=False,
+        kernel_name="python3",
+        cwd=str(tmp_path),
+    )
+    assert not (tmp_path / "kpis.yml").exists()
+    pm.execute_notebook(
+        str(nb),
+        str(tmp_path / "b.ipynb"),
+        progress_bar=False,
+        kernel_name="python3",
+        parameters={
+            **base,
+            "save_config": True,
+            "targets": {"win_rate": 0.42},
+            "sla": {"response_hours": 2},
+        },
+        cwd=str(tmp_path),
+    )
+    saved = salesmkt.load_kpi_config(tmp_path)
+    assert saved["targets"]["win_rate"]["target"] == 0.42
+    assert saved["sla"]["response_hours"] == 2
+    assert "cost_per_lead" in saved["targets"]  # filled from the suggestions
