@@ -85,8 +85,12 @@ def kpi_catalog() -> pd.DataFrame:
 
 
 # Planned dates (not events that happened) never set the default as_of.
-_PLANNED = {("deals", "expected_close_at"), ("campaigns", "start_date"), ("campaigns", "end_date"),
-            ("quotas", "period_start")}
+_PLANNED = {
+    ("deals", "expected_close_at"),
+    ("campaigns", "start_date"),
+    ("campaigns", "end_date"),
+    ("quotas", "period_start"),
+}
 
 
 def _latest(ds: Dataset) -> pd.Timestamp:
