@@ -73,6 +73,7 @@ _API: dict[str, str] = {
     "sla_report": "salesmkt.targets",
     "sla_breaches": "salesmkt.targets",
     "apply_targets": "salesmkt.targets",
+    "kpi_settings": "salesmkt.targets",
     "report_period": "salesmkt.targets",
     "scorecard_summary": "salesmkt.targets",
     "plot_kpi_trends": "salesmkt.plotting.kpis",

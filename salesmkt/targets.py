@@ -36,6 +36,7 @@ __all__ = [
     "load_kpi_config",
     "save_kpi_config",
     "suggest_targets",
+    "kpi_settings",
     "apply_targets",
     "report_period",
     "scorecard_summary",
@@ -47,7 +48,16 @@ __all__ = [
 STATUSES = ("on track", "at risk", "off track", "no target", "no data", "context")
 
 
-def _config_settings(config: dict) -> dict:
+def kpi_settings(config: dict) -> dict:
+    """The ``settings`` argument of :func:`salesmkt.kpi_table` for a ``kpis.yml`` config.
+
+    It is the config's ``settings`` plus the SLA's response hours (used by ``sla_compliance``).
+
+    Examples
+    --------
+    >>> kpi_settings(kpi_config_template())["sla_response_hours"]
+    4.0
+    """
     return {**config.get("settings", {}), "sla_response_hours": config["sla"]["response_hours"]}
 
 
@@ -183,7 +193,7 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
             kpis=kpis,
             freq=config["freq"],
             as_of=as_of,
-            settings=_config_settings(config),
+            settings=kpi_settings(config),
         )
     else:
         t = kpi_table_or_dataset
@@ -269,7 +279,7 @@ def sla_report(
     """
     config = config or kpi_config_template()
     sla = config["sla"]
-    settings = _config_settings(config)
+    settings = kpi_settings(config)
     kw = dict(freq=freq, start=start, end=end, as_of=as_of, settings=settings)
     team = kpi_table(dataset, kpis=["sla_compliance", "mql_sql_acceptance"], **kw)
     per_owner = kpi_table(dataset, kpis=["sla_compliance"], by="owner_id", **kw)
