@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import salesmkt
 from salesmkt.lifecycle import stage_entries
@@ -167,3 +169,39 @@ def test_biggest_drop_offs_hand_worked():
     assert top["step"].tolist() == ["sql → opportunity", "mql → sql", "lead → mql"]
     assert top["excess_lost"].tolist() == pytest.approx([0.75, 0.6, 0.5])
     assert top["overall_conversion"].tolist() == pytest.approx([0.75, 0.8, 5 / 6])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            *[st.one_of(st.none(), st.integers(0, 40)) for _ in range(4)],
+            st.integers(0, 40),
+            st.sampled_from(["a", "b"]),
+        ),
+        max_size=12,
+    )
+)
+def test_funnel_invariants_on_random_leads(rows):
+    base = pd.Timestamp("2025-01-01", tz="UTC")
+    leads = pd.DataFrame(
+        {
+            "lead_id": pd.array([f"L{i}" for i in range(len(rows))], dtype="string"),
+            "created_at": [base + pd.Timedelta(days=r[4]) for r in rows],
+            "channel": [r[5] for r in rows],
+        }
+    )
+    for k, col in enumerate(["mql_at", "sql_at", "opportunity_at", "customer_at"]):
+        leads[col] = pd.to_datetime(
+            [base + pd.Timedelta(days=r[k]) if r[k] is not None else pd.NaT for r in rows], utc=True
+        )
+    leads["created_at"] = pd.to_datetime(leads["created_at"], utc=True)
+    f = salesmkt.lifecycle_funnel(leads, by="channel", as_of="2025-03-01")
+    for _, g in f.groupby("channel"):
+        assert g["entered"].is_monotonic_decreasing
+        assert (g["dropped"] >= 0).all()
+        rates = g["conversion_from_previous"].dropna()
+        assert ((rates >= 0) & (rates <= 1)).all()
+        # kept + excluded = the channel's leads
+        n = int((leads["channel"] == g["channel"].iloc[0]).sum())
+        assert g["entered"].iloc[0] + g["n_excluded"].iloc[0] == n
