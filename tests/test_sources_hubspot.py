@@ -229,3 +229,22 @@ def test_no_input_file_is_modified():
     before = digest(HUB)
     salesmkt.load(HUB, source="hubspot", tz=NY)
     assert digest(HUB) == before
+
+
+def test_fields_the_export_lacks_are_present_and_empty(hub):
+    # HubSpot has no default first-response property: the column is there, empty, so that a
+    # KPI that needs it shows as missing instead of stopping a report
+    assert hub.leads["first_response_at"].isna().all()
+    assert str(hub.leads["first_response_at"].dtype) == "datetime64[ns, UTC]"
+    assert hub.deals["product"].isna().all()
+
+
+def test_canonical_campaigns_file_beats_derived_campaigns(tmp_path):
+    folder = tmp_path / "exports"
+    shutil.copytree(HUB, folder)
+    pd.DataFrame(
+        {"campaign_id": ["spring_sale"], "channel": ["paid_search"], "name": ["Spring"]}
+    ).to_csv(folder / "campaigns.csv", index=False)
+    ds = salesmkt.load(folder, source="hubspot", tz=NY)
+    assert ds.campaigns["name"].tolist() == ["Spring"]
+    assert any("were not used" in m for m in ds.findings["message"])

@@ -69,6 +69,29 @@ def _read_canonical(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+_EMPTY = {
+    "timestamp": "datetime64[ns, UTC]",
+    "date": "datetime64[ns, UTC]",
+    "number": "float64",
+    "count": "Int64",
+    "flag": "boolean",
+}
+
+
+def _with_declared_columns(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Every optional column of the contract, empty where the export has no such field, so
+    that a figure the export cannot give shows as missing (and the data check says so) instead
+    of stopping a report."""
+    missing = [c for c in TABLES[name].optional if c.name not in df.columns]
+    if not missing:
+        return df
+    empty = {
+        c.name: pd.Series(pd.NA, index=df.index, dtype=_EMPTY.get(c.kind, "string"))
+        for c in missing
+    }
+    return df.assign(**empty)
+
+
 def _skipped(what: str) -> Finding:
     return Finding(
         "",
@@ -172,19 +195,36 @@ def read_source(
     if parts:
         tables, found = vendor.read(parts, tz=tz, **options)
         notes += found
+        tables = {name: _with_declared_columns(name, df) for name, df in tables.items()}
     if events:
         web, found = ga4.read({"events": events}, **(options if source == "ga4" else {}))
         notes += found
         for name, df in web.items():
             if name in tables and name == "touchpoints":
-                tables[name] = pd.concat(
-                    [tables[name].assign(origin=source), df.assign(origin="ga4")],
-                    ignore_index=True,
-                )
+                mine = tables[name]
+                if "origin" not in mine:
+                    mine = mine.assign(origin=source)
+                tables[name] = pd.concat([mine, df.assign(origin="ga4")], ignore_index=True)
             else:
                 tables[name] = df
     for name, file in canonical.items():
-        if name in tables:
+        if name == "campaigns" and name in tables:  # the team's campaign list beats utm values
+            notes.append(
+                Finding(
+                    "campaigns",
+                    "",
+                    f"campaigns read from {file.name}; those derived from "
+                    f"the {_LABELS[source]} export's campaign values were not used",
+                    0,
+                    severity="warning",
+                    action="Left alone",
+                )
+            )
+        elif name == "touchpoints" and name in tables:
+            extra = _read_canonical(file).assign(origin=file.name)
+            tables[name] = pd.concat([tables[name], extra], ignore_index=True)
+            continue
+        elif name in tables:
             raise ValueError(
                 f"{path}: table {name!r} comes both from {file.name} and from the "
                 f"{_LABELS[source]} export; keep one of them."
