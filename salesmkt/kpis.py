@@ -166,6 +166,8 @@ def kpi_table(
     end=None,
     as_of=None,
     settings: dict | None = None,
+    *,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Compute catalog KPIs per period (and breakdown) into one long tidy table.
 
@@ -194,6 +196,8 @@ def kpi_table(
         KPI settings (keys of :data:`DEFAULT_SETTINGS`), usually ``kpis.yml``'s ``settings``:
         ``gross_margin``, ``channel_groups``, ``other_costs``, ``sla_response_hours``,
         ``bounce_definition``, ``engaged_seconds``, ``response_clock``, ...
+    progress : bool
+        Show a progress bar with one step per KPI (tqdm).
 
     Returns
     -------
@@ -245,8 +249,10 @@ def kpi_table(
         raise ValueError(f"kpi_table: end ({last}) must be after start ({first})")
     periods = _periods.period_frame(first, last, freq)
     ctx = Context(dataset, freq, periods, by, as_of, _settings(settings))
+    from tqdm.auto import tqdm
+
     frames = []
-    for kpi in chosen:
+    for kpi in tqdm(chosen, desc="KPIs", unit="kpi", disable=not progress):
         found = kpi.compute(ctx)
         rows = complete(ctx, kpi, found)
         rows.insert(0, "kpi", kpi.id)
