@@ -40,7 +40,7 @@ def test_leads(sf):
     assert leads["is_converted"].tolist() == [True, False, True, False, False]
     assert leads.loc["00Q5g00000AbCd3", "account_id"] == "0015g00000Acc02"
     assert leads.loc["00Q5g00000AbCd4", "last_name"] == "Åberg"
-    assert leads.loc["00Q5g00000AbCd1", "no_of_employees"] == 300.0
+    assert leads.loc["00Q5g00000AbCd1", "company_size"] == 300.0
 
 
 def test_unknown_lead_source_is_reported(sf):

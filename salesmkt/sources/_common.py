@@ -321,13 +321,25 @@ def snake(name: str) -> str:
     return out or "column"
 
 
+#: Firmographic fields under the names the rest of salesmkt uses (personas, segments).
+SHARED_NAMES = {
+    "number_of_employees": "company_size",
+    "numemployees": "company_size",
+    "no_of_employees": "company_size",
+    "numberofemployees": "company_size",
+    "annualrevenue": "annual_revenue",
+}
+
+
 def extra_columns(df: pd.DataFrame, used: set[str], taken: set[str]) -> dict[str, pd.Series]:
-    """The export's other columns, snake_cased; all-numeric columns (not ids) become numbers."""
+    """The export's other columns, snake_cased (employee counts as ``company_size``, revenue as
+    ``annual_revenue``); all-numeric columns (not ids) become numbers."""
     out: dict[str, pd.Series] = {}
     for col in df.columns:
         if col in used:
             continue
         name = snake(header_key(col))
+        name = SHARED_NAMES.get(name, name)
         while name in taken or name in out:
             name += "_raw"
         s = df[col]
