@@ -80,19 +80,20 @@ def run(events, steps, caller: str, *, window, person_col, ts_col, event_col, or
         strict_increase=strict_increase,
     )
     table = _as_table(events, spec, caller)
-    engine = Engine(table, spec, method=method)
+    engine = Engine(table, spec, method=method, naive=freq is None)
     try:
-        valid = engine.valid
-        stats = engine.scalar(
-            table.aggregate(
-                end=table[ts_col].max(),
-                invalid=(~valid).cast("int64").sum().fill_null(0),
-                rows=table.count(),
-            )
-        )
-        engine.materialize = int(stats["rows"].iloc[0]) > _MATERIALIZE_ROWS
+        # Counts and maximum alone can come from file statistics (Parquet); rows without
+        # person or time are counted by a scan only when some exist.
+        p, ts = table[person_col], table[ts_col]
+        stats = engine.scalar(table.aggregate(end=ts.max(), rows=table.count(),
+                                              n_p=p.count(), n_ts=ts.count()))  # fmt: skip
+        rows = int(stats["rows"].iloc[0])
+        engine.materialize = rows > _MATERIALIZE_ROWS
         end = stats["end"].iloc[0] if as_of is None else as_of
-        invalid = int(stats["invalid"].iloc[0])
+        invalid = 0
+        if min(int(stats["n_p"].iloc[0]), int(stats["n_ts"].iloc[0])) < rows:
+            bad = table.aggregate(n=(~engine.valid).cast("int64").sum().fill_null(0))
+            invalid = int(engine.scalar(bad)["n"].iloc[0])
         if pd.isna(end):  # no events at all
             end = pd.Timestamp("1970-01-01", tz="UTC")
         starts = engine.starts(end, prune=freq is None)

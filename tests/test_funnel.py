@@ -305,6 +305,24 @@ def test_ibis_table_input_matches_pandas_and_methods_agree():
     assert con.list_tables() == ["ev"]  # temporary tables are cleaned up
 
 
+def test_ibis_table_in_another_session_time_zone_gives_the_same(monkeypatch):
+    """Per-person runs on DuckDB work on naive UTC times; a session zone with a daylight-saving
+    change inside the window, and a step exactly at the window's edge, change nothing."""
+    e = ev([("p", 66, "A"), ("p", 73, "B"), ("q", 66.5, "A"), ("q", 73.6, "B"), ("q", 74, "C"),
+            ("r", 70, "A"), ("r", 70, "B"), ("r", 77, "C"), ("s", 71, None)])  # fmt: skip
+    e.loc[8, "person_id"] = pd.NA  # a row without a person is counted, not used
+    want = funnel(e, ["A", "B", "C"], window="7D")
+    assert persons(want) == [3, 2, 1] and want["n_invalid_rows"].iloc[0] == 1
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'America/New_York'")  # clocks go forward on day 67 (9 March)
+    table = con.create_table("ev", e)
+    monkeypatch.setattr("salesmkt._funnel_run._MATERIALIZE_ROWS", 0)
+    pd.testing.assert_frame_equal(funnel(table, ["A", "B", "C"], window="7D"), want)
+    got = time_to_convert(table, ["A", "B", "C"], window="7D", to_step=2)
+    assert got["duration"].tolist() == [pd.Timedelta(0), pd.Timedelta(days=7)]
+    assert con.list_tables() == ["ev"]
+
+
 @pytest.mark.parametrize(
     "options",
     [
