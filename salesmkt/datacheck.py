@@ -65,7 +65,7 @@ def missing_values(dataset: Dataset) -> pd.DataFrame:
     --------
     >>> import salesmkt
     >>> mv = missing_values(salesmkt.load_sample())
-    >>> mv.query("required")["missing"].sum()
+    >>> int(mv.query("required")["missing"].sum())
     0
     """
     rows = []

@@ -31,7 +31,7 @@ def plot_missing_values(missing: pd.DataFrame, *, top: int = 15, ax: Axes | None
     --------
     >>> import salesmkt
     >>> ax = plot_missing_values(salesmkt.missing_values(salesmkt.load_sample()))
-    >>> ax.get_title()
+    >>> ax.get_title(loc="left")
     'Columns with the most missing values'
     """
     ax = get_ax(ax, (8, 0.35 * top + 1))
@@ -91,8 +91,8 @@ def plot_monthly_volume(
     >>> import salesmkt
     >>> ax = plot_monthly_volume(salesmkt.monthly_volume(salesmkt.load_sample()),
     ...                          tables=["leads", "sessions"])
-    >>> len(ax.get_lines())
-    2
+    >>> [line.get_label() for line in ax.get_lines()][:2]
+    ['leads', 'sessions']
     """
     ax = get_ax(ax, (9, 4))
     names = tables or list(volume["table"].unique())
