@@ -48,6 +48,7 @@ FAST = settings(
     max_examples=40,
     deadline=None,
     derandomize=True,
+    database=None,  # the same examples on every run and machine, no replays of old ones
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 COUNTS: Counter[str] = Counter()
