@@ -26,7 +26,7 @@ report: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2 --durations=10
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

@@ -22,3 +22,16 @@ def sample():
     import salesmkt
 
     return salesmkt.load_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_reports(tmp_path_factory):
+    """Every guided notebook rendered once on the sample company: (out folder, reports).
+
+    Tests using it carry ``@pytest.mark.xdist_group("reports")`` so that, with
+    ``--dist loadgroup``, they share one worker and the reports are rendered once per run.
+    """
+    import salesmkt
+
+    out = tmp_path_factory.mktemp("reports")
+    return out, salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)

@@ -5,8 +5,8 @@ console errors, no requests leave the machine (reports must read offline), every
 every table is visible, no code and no stderr output is shown. Screenshots are kept under
 ``test-artifacts/screenshots/`` for a person to look at.
 
-The whole report set is rendered once, in one test, so that pytest-xdist does not render it
-once per worker.
+The sample's report set is rendered once per run (the ``sample_reports`` fixture, shared with
+``test_report.py`` on one xdist worker).
 """
 
 from __future__ import annotations
@@ -133,9 +133,9 @@ def check_index(browser, out: Path, reports) -> list[str]:
     return problems
 
 
-def test_sample_reports_display_in_chromium(browser, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    reports = salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)
+@pytest.mark.xdist_group("reports")
+def test_sample_reports_display_in_chromium(browser, sample_reports):
+    out, reports = sample_reports
     assert reports, "no report was rendered"
     problems = check_index(browser, out, reports)
     for report in reports:

@@ -14,14 +14,13 @@ from salesmkt.pii import find_pii, pii_values
 from salesmkt.report import ReportError, notebook_paths, run_reports
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    reports = run_reports(salesmkt.sample_dir(), out, progress=False)
-    return out, reports
+@pytest.fixture
+def rendered(sample_reports):
+    return sample_reports
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("reports")
 def test_every_notebook_rendered_and_indexed(rendered):
     out, reports = rendered
     assert [r.notebook for r in reports] == [p.name for p in notebook_paths()]
@@ -32,6 +31,7 @@ def test_every_notebook_rendered_and_indexed(rendered):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("reports")
 def test_reports_hold_no_code_and_no_errors(rendered):
     out, reports = rendered
     for r in reports:
@@ -48,6 +48,7 @@ def test_reports_hold_no_code_and_no_errors(rendered):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("reports")
 def test_reports_show_no_personal_data(rendered, sample):
     out, reports = rendered
     secrets = pii_values(sample.tables.values())
