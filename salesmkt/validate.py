@@ -24,22 +24,19 @@ salesmkt.validate.ValidationError: 1 problem in the data:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
+from salesmkt import _coerce as _coerce_kind
 from salesmkt.channels import normalize_channels
 from salesmkt.schema import TABLES, Column, Table
 
 __all__ = ["Finding", "ValidationError", "validate_table", "validate_tables", "check_columns"]
 
 _MAX_EXAMPLES = 3
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
 
 
 @dataclass(frozen=True)
@@ -103,118 +100,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-# --- coercion, one function per kind -------------------------------------------------------
-
-
-def _to_id(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_float_dtype(s):
-        # ids read as floats (a numeric column with gaps): 123.0 -> "123"
-        whole = s.dropna().mod(1).eq(0).all()
-        if whole:
-            s = s.astype("Int64")
-    out = s.astype("string").str.strip()
-    out = out.mask(out.eq(""))
-    return out, pd.Series(False, index=s.index)
-
-
-def _to_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return s.astype("string"), pd.Series(False, index=s.index)
-
-
-def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(float), pd.Series(False, index=s.index)
-    out = pd.to_numeric(s, errors="coerce").astype("float64")
-    out = out.where(~np.isinf(out))  # "inf", 1e400: not a usable number
-    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
-    return out, bad
-
-
-def _to_count(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    num, bad = _to_number(s)
-    frac = num.notna() & num.mod(1).ne(0)
-    num = num.where(~frac)
-    return num.round().astype("Int64"), bad | frac
-
-
-def _to_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype("boolean"), pd.Series(False, index=s.index)
-    text = s.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False)] = True
-    out[text.isin(_FALSE).fillna(False)] = False
-    bad = out.isna() & text.notna() & text.ne("")
-    return out, bad
-
-
-def _numbers(s: pd.Series) -> pd.Series:
-    """True where a value is a number or a boolean (not a timestamp, whatever pandas thinks)."""
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return s.notna()
-    if s.dtype == object:
-        return s.map(lambda v: isinstance(v, int | float | np.number | bool) and not pd.isna(v))
-    return pd.Series(False, index=s.index)
-
-
-def _parse_timestamps(s: pd.Series) -> pd.Series:
-    s = s.mask(_numbers(s))  # unreadable (reported), not nanoseconds after 1970
-    parsed = _in_ns_range(pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601"))
-    retry = parsed.isna() & s.notna()
-    if retry.any():
-        again = pd.to_datetime(s[retry], errors="coerce", utc=True, format="mixed")
-        parsed[retry] = _in_ns_range(again)
-    return parsed
-
-
-def _naive_mask(s: pd.Series) -> pd.Series:
-    """True where a value carries no time zone."""
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return pd.Series(False, index=s.index)
-    if pd.api.types.is_datetime64_dtype(s):
-        return s.notna()
-    text = s.astype("string").str.strip()
-    has_zone = text.str.contains(_TZ_SUFFIX, na=False)
-    naive = text.notna() & text.ne("") & ~has_zone
-    if s.dtype == object:  # python datetimes or pandas Timestamps mixed into a column
-        naive &= ~s.map(lambda v: getattr(v, "tzinfo", None) is not None).astype(bool)
-    return naive
-
-
-def _to_timestamp(s: pd.Series, tz: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    naive = _naive_mask(s) & ~_numbers(s)
-    work = s
-    if tz is not None and naive.any():
-        local = pd.to_datetime(s[naive], errors="coerce", format="mixed")
-        work = s.astype(object).copy()
-        work[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        naive = pd.Series(False, index=s.index)
-    out = _in_ns_range(_parse_timestamps(work))
-    # judged against the values as given, so that a value the zone could not place is reported
-    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
-    return out, bad, naive & ~bad
-
-
-def _in_ns_range(parsed: pd.Series) -> pd.Series:
-    """As ``datetime64[ns, UTC]``; times outside 1677-2262 do not fit and become unreadable."""
-    lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
-    return parsed.where(parsed.isna() | parsed.between(lo, hi)).astype("datetime64[ns, UTC]")
-
-
-def _to_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out = _in_ns_range(_parse_timestamps(s).dt.floor("D"))
-    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
-    return out, bad
-
-
-def _to_category(s: pd.Series, values: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    text = s.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    text = text.mask(text.eq(""))
-    text = text.str.removeprefix("closed_")  # CRM exports say "Closed Won"
-    bad = text.notna() & ~text.isin(values)
-    return text.where(~bad), bad
-
-
 # --- one table -----------------------------------------------------------------------------
 
 
@@ -222,21 +107,21 @@ def _coerce(spec: Table, col: Column, raw: pd.Series, tz: str | None, out: pd.Da
     name, table = col.name, spec.name
     naive = None
     if col.kind == "id":
-        values, bad = _to_id(raw)
+        values, bad = _coerce_kind.to_id(raw)
     elif col.kind == "text":
-        values, bad = _to_text(raw)
+        values, bad = _coerce_kind.to_text(raw)
     elif col.kind == "number":
-        values, bad = _to_number(raw)
+        values, bad = _coerce_kind.to_number(raw)
     elif col.kind == "count":
-        values, bad = _to_count(raw)
+        values, bad = _coerce_kind.to_count(raw)
     elif col.kind == "flag":
-        values, bad = _to_flag(raw)
+        values, bad = _coerce_kind.to_flag(raw)
     elif col.kind == "timestamp":
-        values, bad, naive = _to_timestamp(raw, tz)
+        values, bad, naive = _coerce_kind.to_timestamp(raw, tz)
     elif col.kind == "date":
-        values, bad = _to_date(raw)
+        values, bad = _coerce_kind.to_date(raw)
     elif col.kind == "category":
-        values, bad = _to_category(raw, col.values or ())
+        values, bad = _coerce_kind.to_category(raw, col.values or ())
     elif col.kind == "channel":
         values, unknown = normalize_channels(raw)
         bad = pd.Series(False, index=raw.index)
