@@ -8,13 +8,16 @@ at or after the previous one, window inclusive from step 1):
 * ``duckdb_asof``   -- a hand-written DuckDB query of chained ASOF joins;
 * ``pandas``        -- pandas ``merge_asof``, one forward as-of merge per step.
 
-Each peer runs in its own subprocess (so its peak memory is its own: ``ru_maxrss``), a few
-times; the median time is reported. Persons per step must be identical across peers. Then the
-cost of a breakdown (``by=``) and of ``time_to_convert`` relative to the plain funnel.
+Each peer runs in its own long-lived subprocess (so its peak memory is its own), with its
+libraries imported before the clock starts; the peers take turns, one run each per round, so
+a drifting load on a shared machine hits them alike; the median time is reported (the first
+round includes each library's first-use costs). Persons per step must be identical across
+peers. Then the cost of a breakdown (``by=``) and of ``time_to_convert`` relative to the plain
+funnel.
 
 Usage::
 
-    python benchmarks/bench_funnel.py                  # 1M and 10M events, 3 runs each
+    python benchmarks/bench_funnel.py                  # 1M and 10M events, 3 rounds
     python benchmarks/bench_funnel.py --sizes 100000000 --runs 1 --peers salesmkt
 
 Inputs are generated once into ``benchmarks/data/`` (git-ignored).
@@ -225,24 +228,67 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(peer: str, path: Path, runs: int) -> None:
-    """Run one peer ``runs`` times in this process; print times, counts and peak RSS."""
-    times, counts = [], None
-    for _ in range(runs):
+IMPORTS = {"chdb": ["chdb"], "duckdb_asof": ["duckdb"], "pandas": ["pandas", "pyarrow"]}
+
+
+def child(peer: str, path: Path) -> None:
+    """Serve one peer: import its libraries, then run it once per line read from stdin and
+    print the time, counts and this process's peak RSS so far."""
+    import importlib
+
+    for module in IMPORTS.get(peer, ["ibis", "salesmkt.funnels"]):
+        importlib.import_module(module)
+    for _ in sys.stdin:
         t = time.perf_counter()
         counts = RUNNERS[peer](path)
-        times.append(time.perf_counter() - t)
-    print(json.dumps({"times": times, "counts": counts, "peak_mb": peak_rss_mb()}))
+        elapsed = time.perf_counter() - t
+        print(json.dumps({"time": elapsed, "counts": counts, "peak_mb": peak_rss_mb()}))
+        sys.stdout.flush()
 
 
-def measure(peer: str, path: Path, runs: int) -> dict:
-    cmd = [sys.executable, __file__, "--child", peer, "--path", str(path), "--runs", str(runs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["median_s"] = statistics.median(out["times"])
-    return out
+def measure(peers: list[str], path: Path, runs: int) -> dict:
+    """One long-lived process per peer (so its peak memory is its own, and later runs are
+    warm, as in a notebook); the peers take turns, round after round, so a drifting load on
+    a shared machine hits them alike. Returns per peer the median time and peak memory."""
+    cmd = [sys.executable, __file__, "--path", str(path), "--child"]
+    procs = {
+        p: subprocess.Popen(
+            [*cmd, p],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for p in peers
+    }
+    runs_of: dict[str, list[dict]] = {p: [] for p in peers}
+    for r in range(runs):
+        print(f"  round {r + 1}/{runs}", flush=True)
+        for peer, proc in procs.items():
+            if proc.poll() is not None:
+                continue
+            proc.stdin.write("run\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if line:
+                runs_of[peer].append(json.loads(line))
+    results = {}
+    for peer, proc in procs.items():
+        proc.stdin.close()
+        err = proc.stderr.read().strip()
+        proc.wait()
+        got = runs_of[peer]
+        if len(got) < runs:
+            results[peer] = {"error": err.splitlines()[-1] if err else "failed"}
+            continue
+        counts = {tuple(g["counts"]) for g in got}
+        if len(counts) != 1:
+            results[peer] = {"error": f"counts differ between runs: {sorted(counts)}"}
+            continue
+        times = [g["time"] for g in got]
+        results[peer] = {"times": times, "median_s": statistics.median(times),
+                         "counts": got[0]["counts"], "peak_mb": got[-1]["peak_mb"]}  # fmt: skip
+    return results
 
 
 def baseline_mb() -> float:
@@ -287,16 +333,13 @@ def main() -> None:
     parser.add_argument("--path", type=Path)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.path, args.runs)
+        child(args.child, args.path)
         return
     print(f"import baseline (python + ibis + pandas + duckdb): {baseline_mb():.0f} MB peak RSS")
     for n in args.sizes:
         path = dataset(n)
-        results = {}
-        for peer in args.peers:
-            print(f"  running {peer} on {n:,} events ...", flush=True)
-            results[peer] = measure(peer, path, args.runs)
-        report(n, results)
+        print(f"{n:,} events: {args.runs} rounds of {', '.join(args.peers)}", flush=True)
+        report(n, measure(args.peers, path, args.runs))
 
 
 if __name__ == "__main__":
