@@ -100,8 +100,11 @@ def elbow(ks: np.ndarray, inertia: np.ndarray) -> tuple[int, bool, float]:
 
     Clear means the drop into the knee is at least twice the drop after it and the knee lies
     at least 0.2 (in the unit square) below the chord; a smooth 1/k-like curve fails the first
-    test. Returns (k, clear, sharpness ratio).
+    test. Returns (k, clear, sharpness ratio); with fewer than three k there is no knee to read
+    (the first k, not clear, NaN).
     """
+    if len(ks) < 3:
+        return int(ks[0]), False, float("nan")
     x = (ks - ks[0]) / (ks[-1] - ks[0])
     y = (inertia - inertia.min()) / max(inertia.max() - inertia.min(), 1e-12)
     diff = (1 - x) - y
@@ -220,8 +223,21 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
     plan = pf.plan_features(leads, feats, categorical_weight=categorical_weight)
     Z = pf.transform(plan, leads, dtype=np.float32)
     n = len(Z)
-    if n < 3 * ks[-1]:
-        raise ValueError(f"leads: {n} rows are too few to compare up to k={ks[-1]} personas.")
+    # every persona needs at least 3 leads: compare only the k the data allows, and say so
+    allowed = ks[3 * ks <= n]
+    if len(allowed) == 0:
+        raise ValueError(
+            f"leads: {n} rows are too few to form personas (at least {3 * ks[0]} leads are "
+            f"needed for k={ks[0]}, 3 per persona)."
+        )
+    shrunk = len(allowed) < len(ks)
+    range_note = (
+        f" Only k = {_ks(allowed)} compared: {n:,} leads allow at most {n // 3} personas of "
+        f"3 leads each (k = {_ks(ks[~np.isin(ks, allowed)])} left out)."
+        if shrunk
+        else ""
+    )
+    ks = allowed
     rng = np.random.default_rng(random_state)
     seed = lambda: int(rng.integers(2**31 - 1))  # noqa: E731
     S = np.sort(rng.choice(n, fit_rows, replace=False)) if n > fit_rows else np.arange(n)
@@ -301,6 +317,7 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
     table = table[TABLE_COLUMNS]
     stability = pd.DataFrame(stab_rows, columns=["k", "persona", "share", "jaccard", "dissolved"])
     votes, k_best, reason, note = _suggest(table, min_share, min_stability, method)
+    reason += range_note
     settings = dict(
         method=method, n_leads=n, fit_rows=len(S), silhouette_rows=len(sil_rows),
         gap_rows=len(G), n_bootstrap=n_bootstrap, n_references=n_references,
@@ -312,7 +329,9 @@ def _choose(leads, *, k_range, features, method, categorical_weight, n_init, n_b
 def _suggest(table: pd.DataFrame, min_share: float, min_stability: float, method: str):
     ks = table["k"].to_numpy()
     knee, clear, ratio = elbow(ks, table["inertia"].to_numpy())
-    if clear:
+    if len(ks) < 3:
+        note = "Fewer than three k compared: inertia cannot show an elbow."
+    elif clear:
         note = f"Inertia shows a clear elbow at k = {knee} (the drop into it is {ratio:.1f}x the drop after it)."
     else:
         note = (

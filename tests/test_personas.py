@@ -243,6 +243,24 @@ def test_elbow_clear_and_smooth():
     assert not clear_smooth
 
 
+def test_k_range_shrinks_to_what_few_leads_allow():
+    # 9 leads: at most 9 // 3 = 3 personas of 3 leads each, so k = 4..10 are left out
+    leads = pd.DataFrame({"size": [1.0, 1.1, 0.9, 5.0, 5.2, 4.8, 9.0, 9.1, 8.9]})
+    sel = choose_n_personas(leads, features=["size"], n_bootstrap=3, n_references=2, random_state=0)
+    assert sel.table["k"].tolist() == [2, 3]
+    assert "Only k = 2, 3 compared: 9 leads allow at most 3 personas" in sel.reason
+    assert "k = 4, 5, 6, 7, 8, 9, 10 left out" in sel.reason
+    assert "cannot show an elbow" in sel.elbow_note
+    assert sel.suggested_k == 3  # three tight groups
+    with pytest.raises(ValueError, match="5 rows are too few to form personas"):
+        choose_n_personas(leads.head(5), features=["size"])
+
+
+def test_elbow_needs_three_k():
+    k, clear, ratio = elbow(np.array([2]), np.array([10.0]))
+    assert (k, clear) == (2, False) and np.isnan(ratio)
+
+
 def test_k_selection_rejects_unsupported_method(sample):
     with pytest.raises(ValueError, match="HDBSCAN finds its own"):
         choose_n_personas(sample.leads, method="hdbscan")
