@@ -64,6 +64,7 @@ _API: dict[str, str] = {
     "KPI_CATALOG": "salesmkt.kpis",
     "kpi_catalog": "salesmkt.kpis",
     "kpi_table": "salesmkt.kpis",
+    "missing_kpi_inputs": "salesmkt.kpis",
     "cohort_retention": "salesmkt.kpis",
     "load_kpi_config": "salesmkt.targets",
     "save_kpi_config": "salesmkt.targets",

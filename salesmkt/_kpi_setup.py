@@ -61,7 +61,8 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
     """The period a report covers: given dates, else the latest full period in the data.
 
     The latest full period is the last one that ended by the latest event in the data (the
-    default ``as_of`` of :func:`salesmkt.kpi_table`).
+    default ``as_of`` of :func:`salesmkt.kpi_table`). When the data starts after that period
+    ended (an export of a few weeks), the period is the partial one the data covers.
 
     Returns
     -------
@@ -75,7 +76,7 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
     >>> report_period(salesmkt.load_sample())["label"]
     '2026-06'
     """
-    from salesmkt.kpis import _latest
+    from salesmkt.kpis import _earliest, _latest
 
     freq = _periods.check_freq(freq)
     as_of = _latest(dataset)
@@ -84,6 +85,9 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
         start = (
             this
             if _periods.is_full(_periods.shift(this, freq), as_of)
+            # the period before, unless the data starts after it (a short export): then the
+            # partial period the data has
+            or this <= _earliest(dataset)
             else (_periods.shift(this, freq, -1))
         )
     start = _periods.floor_one(_periods.to_utc(start), freq)

@@ -25,16 +25,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from salesmkt import _periods
 from salesmkt._kpi_catalog import CATALOG
 from salesmkt._kpi_customers import cohort_matrix
-from salesmkt._kpi_shared import DEFAULT_SETTINGS, KPI, Context, complete
+from salesmkt._kpi_shared import DEFAULT_SETTINGS, KPI, Context, complete, segments
 from salesmkt.io import Dataset
 from salesmkt.validate import check_columns
 
-__all__ = ["KPI", "KPI_CATALOG", "kpi_catalog", "kpi_table", "cohort_retention", "DEFAULT_SETTINGS"]
+__all__ = [
+    "KPI",
+    "KPI_CATALOG",
+    "kpi_catalog",
+    "kpi_table",
+    "missing_kpi_inputs",
+    "cohort_retention",
+    "DEFAULT_SETTINGS",
+]
 
 #: Every KPI of the catalog by id (see :func:`kpi_catalog` for a table of the definitions).
 KPI_CATALOG: dict[str, KPI] = CATALOG
@@ -138,6 +147,77 @@ def _available(ds: Dataset, kpi: KPI) -> bool:
     return all(getattr(ds, t) is not None for t in kpi.tables)
 
 
+def _needs(kpi: KPI) -> dict[str, list[str]]:
+    need: dict[str, list[str]] = {}
+    for t in kpi.tables:
+        for tab, cols in _NEEDS[t].items():
+            need.setdefault(tab, []).extend(cols)
+    for tab, cols in _EXTRA.get(kpi.id, {}).items():
+        need.setdefault(tab, []).extend(cols)
+    return need
+
+
+def missing_kpi_inputs(dataset: Dataset, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+    """Which tables and columns each KPI needs but the dataset does not have.
+
+    A team's own exports rarely hold everything the sample company has (no ad-spend file, no
+    first-response time): this says, per KPI, what is missing, in plain words a report can show.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    kpis : list of str, optional
+        KPI ids; default every KPI of the catalog.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI that cannot be computed: ``kpi, name, missing`` (e.g. ``"the spend
+        table"``, ``"the column leads.first_response_at"``). Empty when everything is there.
+        Columns that exist but hold no values are not listed: the KPI is computed and its
+        values are missing or zero.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> len(missing_kpi_inputs(ds))
+    0
+    >>> from salesmkt.io import Dataset
+    >>> missing_kpi_inputs(Dataset(leads=ds.leads), kpis=["win_rate"])["missing"].tolist()
+    ['the deals table']
+    """
+    ids = list(KPI_CATALOG) if kpis is None else [kpis] if isinstance(kpis, str) else list(kpis)
+    rows = []
+    for kid in dict.fromkeys(ids):
+        kpi = KPI_CATALOG[kid]
+        gaps = [f"the {t} table" for t in kpi.tables if getattr(dataset, t) is None]
+        for tab, cols in _needs(kpi).items():
+            df = getattr(dataset, tab)
+            if df is not None:
+                gaps += [f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df]
+        if gaps:
+            rows.append({"kpi": kid, "name": kpi.name, "missing": ", ".join(gaps)})
+    return pd.DataFrame(rows, columns=["kpi", "name", "missing"])
+
+
+def _not_computed(ctx: Context, kpi: KPI, missing: str) -> pd.DataFrame:
+    """Rows of a KPI the data cannot give: every value missing, the reason in ``variant``."""
+    grid = ctx.periods[["period_start"]].merge(
+        pd.DataFrame({"segment": segments(ctx)}), how="cross"
+    )
+    return grid.assign(
+        item=kpi.headline,
+        numerator=np.nan,
+        denominator=np.nan,
+        value=np.nan,
+        median=np.nan,
+        n_excluded=0,
+        n_pending=0,
+        variant=f"not computed: the data has no {missing.removeprefix('the ')}",
+    )
+
+
 def _check(ds: Dataset, kpi: KPI) -> None:
     missing = [t for t in kpi.tables if getattr(ds, t) is None]
     if missing:
@@ -145,13 +225,7 @@ def _check(ds: Dataset, kpi: KPI) -> None:
             f"kpi_table: KPI {kpi.id!r} needs the table(s) {', '.join(missing)}, which the "
             "dataset does not have"
         )
-    need: dict[str, list[str]] = {}
-    for t in kpi.tables:
-        for tab, cols in _NEEDS[t].items():
-            need.setdefault(tab, []).extend(cols)
-    for tab, cols in _EXTRA.get(kpi.id, {}).items():
-        need.setdefault(tab, []).extend(cols)
-    for tab, cols in need.items():
+    for tab, cols in _needs(kpi).items():
         df = getattr(ds, tab)
         if df is not None:
             check_columns(df, tab, dict.fromkeys(cols), caller=f"kpi_table ({kpi.id})")
@@ -167,6 +241,7 @@ def kpi_table(
     as_of=None,
     settings: dict | None = None,
     *,
+    unavailable: str = "raise",
     progress: bool = False,
 ) -> pd.DataFrame:
     """Compute catalog KPIs per period (and breakdown) into one long tidy table.
@@ -196,6 +271,12 @@ def kpi_table(
         KPI settings (keys of :data:`DEFAULT_SETTINGS`), usually ``kpis.yml``'s ``settings``:
         ``gross_margin``, ``channel_groups``, ``other_costs``, ``sla_response_hours``,
         ``bounce_definition``, ``engaged_seconds``, ``response_clock``, ...
+    unavailable : {"raise", "skip"}
+        What to do with a requested KPI whose tables or columns the data lacks
+        (:func:`missing_kpi_inputs`): raise, or keep it with every value missing and the reason in
+        ``variant`` (``not computed: the data has no spend table``), so a scorecard shows it
+        as *no data* instead of failing. ``attrs["not_computed"]`` maps the skipped KPIs to
+        what they miss (:func:`missing_kpi_inputs`).
     progress : bool
         Show a progress bar with one step per KPI (tqdm).
 
@@ -238,8 +319,14 @@ def kpi_table(
                 f"for the ids: {', '.join(KPI_CATALOG)}"
             )
         chosen = [KPI_CATALOG[k] for k in dict.fromkeys(kpis)]
+    if unavailable not in ("raise", "skip"):
+        raise ValueError(f"unavailable={unavailable!r}: use 'raise' or 'skip'")
+    gaps = missing_kpi_inputs(dataset, [k.id for k in chosen])
+    gaps = gaps if unavailable == "skip" else gaps.iloc[:0]
+    skipped = dict(zip(gaps["kpi"], gaps["missing"], strict=True))
     for k in chosen:
-        _check(dataset, k)
+        if k.id not in skipped:
+            _check(dataset, k)
     if by is not None and not any(by in df.columns for df in dataset.tables.values()):
         raise ValueError(f"kpi_table: no table has a column {by!r} to break down by")
     as_of = _periods.to_utc(as_of) or _latest(dataset)
@@ -253,8 +340,10 @@ def kpi_table(
 
     frames = []
     for kpi in tqdm(chosen, desc="KPIs", unit="kpi", disable=not progress):
-        found = kpi.compute(ctx)
-        rows = complete(ctx, kpi, found)
+        if kpi.id in skipped:
+            rows = _not_computed(ctx, kpi, skipped[kpi.id])
+        else:
+            rows = complete(ctx, kpi, kpi.compute(ctx))
         rows.insert(0, "kpi", kpi.id)
         frames.append(rows)
     out = pd.concat(frames, ignore_index=True)
@@ -278,7 +367,9 @@ def kpi_table(
         "variant",
         "as_of",
     ]
-    return out[cols].reset_index(drop=True)
+    out = out[cols].reset_index(drop=True)
+    out.attrs["not_computed"] = skipped
+    return out
 
 
 def cohort_retention(

@@ -71,7 +71,8 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
 
     The suggestion is the KPI recomputed over the last ``last`` full periods from summed
     numerators and denominators (the median for duration KPIs), a starting point the team
-    adjusts, not a goal in itself.
+    adjusts, not a goal in itself. Data without a full period (an export of a few weeks)
+    gives suggestions from the partial periods it has; ``periods`` names them.
 
     Returns
     -------
@@ -85,7 +86,8 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
     >>> float(suggest_targets(t)["suggested_target"].iloc[0]) > 0
     True
     """
-    t = table[_periods.is_full(table["period_end"], table["as_of"])]
+    full = _periods.is_full(table["period_end"], table["as_of"])
+    t = table[full] if full.any() else table  # a short export: the partial period it has
     rows = []
     for kpi in kpis or list(dict.fromkeys(t["kpi"])):
         spec = KPI_CATALOG[kpi]
@@ -113,7 +115,8 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
                 "suggested_target": _round(recent, spec.unit),
             }
         )
-    return pd.DataFrame(rows)
+    cols = ["kpi", "name", "direction", "unit", "periods", "recent_value", "suggested_target"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _round(v: float, unit: str) -> float:

@@ -519,6 +519,41 @@ def test_bad_input_errors(ex):
         salesmkt.kpi_table(Dataset(leads=ex.leads), kpis=["win_rate"])
 
 
+def test_missing_inputs_are_named_and_skipped_kpis_show_no_data(ex):
+    no_spend = Dataset(**{k: v for k, v in ex.tables.items() if k != "spend"})
+    no_resp = Dataset(
+        **{**no_spend.tables, "leads": no_spend.leads.drop(columns="first_response_at")}
+    )
+    gaps = salesmkt.missing_kpi_inputs(
+        no_resp, ["cost_per_lead", "win_rate", "ltv_cac", "lead_response_time"]
+    )
+    assert gaps.set_index("kpi")["missing"].to_dict() == {
+        "cost_per_lead": "the spend table",
+        "ltv_cac": "the spend table",
+        "lead_response_time": "the column leads.first_response_at",
+    }
+    assert salesmkt.missing_kpi_inputs(ex).empty
+    with pytest.raises(ValueError, match="needs the table"):
+        kt(no_resp, ["cost_per_lead", "win_rate"])
+    t = kt(no_resp, ["cost_per_lead", "win_rate", "lead_response_time"], unavailable="skip")
+    cpl = t[t["kpi"] == "cost_per_lead"]
+    assert cpl["period"].tolist() == ["2025-02"] and cpl["value"].isna().all()
+    assert cpl["variant"].iloc[0] == "not computed: the data has no spend table"
+    resp = t[t["kpi"] == "lead_response_time"]
+    assert resp["variant"].iloc[0] == "not computed: the data has no column leads.first_response_at"
+    assert val(t, "win_rate") == 0.75  # the rest is computed as before
+    assert t.attrs["not_computed"] == {
+        "cost_per_lead": "the spend table",
+        "lead_response_time": "the column leads.first_response_at",
+    }
+    sc = salesmkt.scorecard(t, {**salesmkt.kpi_config_template(), "kpis": ["cost_per_lead"]})
+    assert sc["status"].tolist() == ["no data"]
+    by = kt(no_spend, ["cost_per_lead"], by="channel", unavailable="skip")
+    assert by["value"].isna().all() and set(by["channel"]) >= {"paid_search"}
+    with pytest.raises(ValueError, match="unavailable="):
+        kt(ex, ["win_rate"], unavailable="ignore")
+
+
 def test_cohort_retention_matrix(ex):
     r = salesmkt.cohort_retention(ex.orders, as_of=AS_OF)
     jan = r[r["cohort"] == pd.Timestamp("2025-01-01", tz="UTC")].set_index("age")

@@ -197,6 +197,22 @@ def test_suggest_targets_recomputes_from_sums(ex):
     assert isinstance(s.loc["win_rate", "periods"], str)
 
 
+def test_a_short_export_reports_its_partial_period(ex):
+    # leads of February only, latest event 2025-02-25: no full month has data, so the report
+    # period is the partial February (the full example's is January, the last full month)
+    short = Dataset(leads=ex.leads[ex.leads["created_at"] >= "2025-02-01"])
+    assert salesmkt.report_period(ex)["label"] == "2025-01"
+    period = salesmkt.report_period(short)
+    assert period["label"] == "2025-02" and str(period["end"].date()) == "2025-03-01"
+    t = salesmkt.kpi_table(short, kpis=["mql_sql_acceptance"])
+    s = salesmkt.suggest_targets(t).set_index("kpi")
+    # MQLs L3..L6 in February, L3 and L5 accepted (reached SQL) by as_of: 2 / 4
+    assert s.loc["mql_sql_acceptance", "recent_value"] == 0.5
+    assert s.loc["mql_sql_acceptance", "periods"] == "2025-02"
+    empty = salesmkt.suggest_targets(t.iloc[:0])
+    assert empty.empty and "suggested_target" in empty.columns
+
+
 def test_scorecard_from_dataset_uses_config(ex):
     config = salesmkt.kpi_config_template()
     config["kpis"] = ["sla_compliance"]
