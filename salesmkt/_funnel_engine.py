@@ -361,6 +361,11 @@ class Engine:
         live = (starts.open & ~starts.void).cast("int8")
         ranked = starts.mutate(_rn=ibis.row_number().over(w), any_open=live.max().over(per))
         best = ranked.filter(ranked._rn == 0).drop("_rn", "open").rename(open="any_open")
+        if self.spec.by is not None and "b" not in best.columns:  # chains left it out
+            first = self.step(0)
+            j = best.join(first, [best.p == first.p, best.s == first.ts], how="left")
+            firstb = j.group_by(_p=j.p).agg(_b=j.b.min())  # ties: the smallest, as above
+            best = best.join(firstb, best.p == firstb._p).mutate(b=ibis._._b).drop("_p", "_b")
         if self.spec.by is not None and self.spec.attribution == "last":
             best = self._last_touch(self.cache(best))
         return best

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 def frontier_chains(engine: Engine) -> ir.Table:
-    """Ordered chains for per-person results, one step at a time: ``p, s, t0..t{n-1}, void``
-    (+ ``b``), at most one row per person, breakdown value and step event reached.
+    """Ordered chains for per-person results, one step at a time: ``p, s, t0..t{n-1}, void``,
+    at most one row per person and step event reached (without the breakdown column: chains
+    from starts at the same time are the same chain, whatever the starts' values).
 
     Chains that stop at step *k* leave the frontier (depth *k*); the others advance by one
     as-of join. Chains that reach the same step-*k* event have the same future, and the
@@ -31,7 +32,7 @@ def frontier_chains(engine: Engine) -> ir.Table:
     latest start) and whether some chain is still open are unchanged by the merges.
     """
     s, n = engine.spec, engine.spec.n
-    keep = ["p", "b"] if s.by is not None else ["p"]
+    keep = ["p"]  # a breakdown value is looked up for the counted chain only (Engine.persons)
     first = engine.step(0)
     if s.entry == "first":
         first = engine._first_per_person(first)
