@@ -99,6 +99,7 @@ _API: dict[str, str] = {
     "sample_size": "salesmkt.lift",
     "revenue_lift": "salesmkt.lift",
     "holdout_test": "salesmkt.lift",
+    "holdout_summary": "salesmkt.lift",
     "plot_spend_vs_return": "salesmkt.plotting.campaigns",
     "plot_cac_cpl": "salesmkt.plotting.campaigns",
     "plot_attribution": "salesmkt.plotting.campaigns",

@@ -23,6 +23,8 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -35,14 +37,29 @@ UNSOURCED = "(unsourced)"
 _DAYS_PER_MONTH = 365.25 / 12
 
 
+_EMPTY = {
+    "spend": lambda: pd.DataFrame(
+        {
+            "date": pd.Series(dtype="datetime64[ns, UTC]"),
+            "campaign_id": pd.Series(dtype="string"),
+            "amount": pd.Series(dtype=float),
+        }
+    ),
+    "campaigns": lambda: pd.DataFrame(
+        {"campaign_id": pd.Series(dtype="string"), "channel": pd.Series(dtype="string")}
+    ),
+}
+
+
 def _bounds(dataset: Dataset, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
     def ts(x):
         t = pd.Timestamp(x)
         return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
     if start is None or end is None:
-        lo = min(dataset.leads["created_at"].min(), dataset.spend["date"].min())
-        hi = max(dataset.leads["created_at"].max(), dataset.spend["date"].max())
+        spend = dataset.spend["date"] if dataset.spend is not None else dataset.leads["created_at"]
+        lo = min(dataset.leads["created_at"].min(), spend.min())
+        hi = max(dataset.leads["created_at"].max(), spend.max())
         start = lo.normalize() if start is None else start
         end = (hi.normalize() + pd.Timedelta(days=1)) if end is None else end
     return ts(start), ts(end)
@@ -205,7 +222,9 @@ def spend_metrics(
     Parameters
     ----------
     dataset : Dataset
-        Needs leads, deals, spend and campaigns; sessions and orders are used when present.
+        Needs leads and deals; spend, campaigns, sessions and orders are used when present.
+        Without a spend table, spend and every figure that needs it are missing (not zero),
+        and ``attrs["note"]`` says so in plain words.
     by : {"campaign_id", "channel"}
         Grouping. Spend rows take their campaign's channel.
     period_start, period_end : date-like, optional
@@ -236,9 +255,12 @@ def spend_metrics(
     """
     if by not in ("campaign_id", "channel"):
         raise ValueError(f"spend_metrics: by must be 'campaign_id' or 'channel', got {by!r}")
-    for name in ("leads", "deals", "spend", "campaigns"):
+    for name in ("leads", "deals"):
         if getattr(dataset, name) is None:
             raise ValueError(f"spend_metrics: the dataset has no {name} table")
+    absent = [name for name in ("spend", "campaigns") if getattr(dataset, name) is None]
+    if absent:  # a team without an ad-spend export still sees its volumes and revenue
+        dataset = dataclasses.replace(dataset, **{name: _EMPTY[name]() for name in absent})
     check_columns(dataset.spend, "spend", ["date", "campaign_id", "amount"], caller="spend_metrics")
     check_columns(
         dataset.campaigns, "campaigns", ["campaign_id", "channel"], caller="spend_metrics"
@@ -263,12 +285,16 @@ def spend_metrics(
         out = out[["period", *[c for c in out.columns if c != "period"]]]
     if by == "campaign_id":
         info = campaigns.set_index("campaign_id")
-        for col in ("name", "channel", "offer"):
-            if col in info.columns:
-                out.insert(
-                    1 + (freq is not None), col, out["campaign_id"].map(info[col]).astype("string")
-                )
-    return out.reset_index(drop=True)
+        for col in ("name", "channel", "offer"):  # missing (not left out) when unknown
+            known = info[col] if col in info.columns else pd.Series(dtype="string")
+            out.insert(1 + (freq is not None), col, out["campaign_id"].map(known).astype("string"))
+    out = out.reset_index(drop=True)
+    if absent:
+        out.attrs["note"] = (
+            f"The data has no {' and no '.join(absent)} table: spend and the figures that need "
+            "it (CPL, cost per MQL, CAC, ROAS, ROI, LTV:CAC, payback) are missing."
+        )
+    return out
 
 
 def referral_summary(

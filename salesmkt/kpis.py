@@ -385,6 +385,7 @@ def cohort_retention(
     -------
     DataFrame
         ``cohort, age, customers, active, retention, revenue, cum_revenue_per_customer``.
+        Empty when ``orders`` is ``None`` (no orders table), with ``attrs["note"]`` saying so.
 
     Examples
     --------
@@ -394,10 +395,6 @@ def cohort_retention(
     True
     """
     freq = _periods.check_freq(freq)
-    check_columns(
-        orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohort_retention"
-    )
-    as_of = _periods.to_utc(as_of) or (orders["ordered_at"].max() if len(orders) else None)
     cols = [
         "cohort",
         "age",
@@ -407,6 +404,14 @@ def cohort_retention(
         "revenue",
         "cum_revenue_per_customer",
     ]
+    if orders is None:  # a team without an orders export
+        out = pd.DataFrame(columns=cols)
+        out.attrs["note"] = "The data has no orders table: no retention to show."
+        return out
+    check_columns(
+        orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohort_retention"
+    )
+    as_of = _periods.to_utc(as_of) or (orders["ordered_at"].max() if len(orders) else None)
     if as_of is None:
         return pd.DataFrame(columns=cols)
     m = cohort_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)

@@ -42,6 +42,7 @@ __all__ = [
     "sample_size",
     "revenue_lift",
     "holdout_test",
+    "holdout_summary",
 ]
 
 
@@ -305,6 +306,38 @@ def revenue_lift(
 _DEAL_OUTCOMES = {"deal_created", "deal_won"}
 
 
+NO_HOLDOUT = (
+    "No holdout test: the data has no assignments table (who received a campaign and who "
+    "was held out at random)."
+)
+
+
+def holdout_summary(result: pd.DataFrame) -> str:
+    """One Markdown paragraph on a :func:`holdout_test` result, for a report.
+
+    Examples
+    --------
+    >>> from salesmkt.io import Dataset
+    >>> import salesmkt
+    >>> print(holdout_summary(holdout_test(Dataset(leads=salesmkt.load_sample().leads))))
+    No holdout test: the data has no assignments table (who received a campaign and who was held out at random).
+    """
+    r = result.iloc[0]
+    if r["n_control"] + r["n_treatment"] == 0 and r["verdict"] == NO_HOLDOUT:
+        return NO_HOLDOUT
+    return (
+        f"**{r['campaign_name']}** ({r['campaign_id']}), outcome "
+        f"`{r['outcome']}` within {r['window_days']:.0f} days: "
+        f"{r['verdict']} "
+        f"That is about {r['incremental_conversions']:,.0f} extra conversions among "
+        f"{r['n_treatment']:,} people reached. Revenue per person from deals opened "
+        f"in the window: {r['revenue_revenue_per_person_treatment']:,.0f} with the "
+        f"campaign against {r['revenue_revenue_per_person_control']:,.0f} without "
+        f"(difference interval {r['revenue_difference_low']:,.0f} to "
+        f"{r['revenue_difference_high']:,.0f})."
+    )
+
+
 def holdout_test(
     dataset: Dataset,
     *,
@@ -330,7 +363,8 @@ def holdout_test(
         One row: ``campaign_id, campaign_name, outcome, window_days, n_excluded`` (assigned
         people not found
         among the leads), the columns of :func:`conversion_lift` and of :func:`revenue_lift`
-        (prefixed ``revenue_``).
+        (prefixed ``revenue_``). Without an assignments table: one row with counts 0,
+        every figure missing and the verdict saying there is no holdout test.
 
     Examples
     --------
@@ -339,8 +373,18 @@ def holdout_test(
     >>> bool(t["absolute_lift"].iloc[0] > 0)
     True
     """
-    if dataset.assignments is None or dataset.leads is None:
-        raise ValueError("holdout_test: the dataset needs the assignments and leads tables")
+    if dataset.leads is None:
+        raise ValueError("holdout_test: the dataset needs the leads table")
+    if dataset.assignments is None:  # no holdout was run (or exported): say so, do not fail
+        lift = conversion_lift(0, 0, 0, 0, alpha=alpha, seed=seed)
+        lift["verdict"] = NO_HOLDOUT
+        rev = revenue_lift(np.array([]), np.array([]), alpha=alpha, n_boot=n_boot, seed=seed)
+        rev = rev.drop(columns=["n_control", "n_treatment"]).add_prefix("revenue_")
+        head = pd.DataFrame(
+            [{"campaign_id": pd.NA, "campaign_name": pd.NA, "outcome": outcome,
+              "window_days": window, "n_excluded": 0}]
+        )  # fmt: skip
+        return pd.concat([head, lift, rev], axis=1)
     a = dataset.assignments
     check_columns(
         a,

@@ -129,8 +129,9 @@ def rfm(
 
     Parameters
     ----------
-    orders : DataFrame
-        One row per order (the ``orders`` table).
+    orders : DataFrame or None
+        One row per order (the ``orders`` table). ``None`` (the data has no orders table)
+        gives an empty table whose ``attrs["note"]`` says so.
     customer_col, date_col, value_col : str
         Column names.
     as_of : timestamp-like, optional
@@ -174,6 +175,17 @@ def rfm(
     1           y            29          1     400.0      315     About to Sleep
     2           z            10          2      50.0      522  Potential Loyalists
     """
+    if orders is None:  # a team without an orders export: an empty table that says so
+        out = pd.DataFrame(
+            {customer_col: pd.Series(dtype="string")}
+            | {c: pd.Series(dtype="int64") for c in ("recency_days", "frequency")}
+            | {"monetary": pd.Series(dtype="float64")}
+            | {c: pd.Series(dtype="int64") for c in ("r_score", "f_score", "m_score")}
+            | {c: pd.Series(dtype="str") for c in ("rfm_cell", "segment")}
+            | {"n_orders_excluded": pd.Series(dtype="int64")}
+        )
+        out.attrs["note"] = "The data has no orders table: no customer segments to show."
+        return out
     check_columns(orders, "orders", [customer_col, date_col, value_col], caller="rfm")
     if monetary not in ("sum", "mean"):
         raise ValueError(f"rfm: monetary={monetary!r}; use 'sum' or 'mean'.")

@@ -196,6 +196,28 @@ def test_referral_summary_on_sample(sample):
     assert ret["referral"] > ret[["organic_search", "paid_search", "direct"]].max()
 
 
+def test_without_spend_or_campaigns_volumes_count_and_costs_are_missing(worked):
+    import matplotlib.pyplot as plt
+
+    full = feb(worked, by="channel", gross_margin=0.8).set_index("channel")
+    bare = Dataset(leads=worked.leads, deals=worked.deals, orders=worked.orders)
+    m = feb(bare, by="channel", gross_margin=0.8).set_index("channel")
+    assert "no spend and no campaigns table" in m.attrs["note"]
+    for col in ("spend", "cpl", "cost_per_mql", "cac", "roas", "roi", "ltv_cac"):
+        assert m[col].isna().all(), col  # unknown, not zero
+    for col in ("leads", "mqls", "customers", "revenue", "lead_value", "ltv"):
+        pd.testing.assert_series_equal(m[col], full.loc[m.index, col], check_dtype=False)
+    c = feb(bare, by="campaign_id")
+    assert c[["name", "channel", "offer"]].isna().all().all()  # no campaigns table to name them
+    assert c["leads"].sum() == full["leads"].sum()
+    assert referral_summary(bare, period_start="2025-02-01")["spend"].isna().all()
+    ax = salesmkt.plot_spend_vs_return(c)
+    assert "no spend" in ax.texts[0].get_text()
+    ax = salesmkt.plot_cac_cpl(m.reset_index())
+    assert ax.get_xscale() == "linear"  # no positive cost for a log axis
+    plt.close("all")
+
+
 def test_bad_input(worked):
     with pytest.raises(ValueError, match="by must be"):
         spend_metrics(worked, by="owner_id")

@@ -554,6 +554,16 @@ def test_missing_inputs_are_named_and_skipped_kpis_show_no_data(ex):
         kt(ex, ["win_rate"], unavailable="ignore")
 
 
+def test_cohort_retention_without_orders_says_so():
+    import matplotlib.pyplot as plt
+
+    r = salesmkt.cohort_retention(None)
+    assert r.empty and "retention" in r.columns and "no orders table" in r.attrs["note"]
+    ax = salesmkt.plot_cohort_retention(r)
+    assert "no orders table" in ax.texts[0].get_text()
+    plt.close("all")
+
+
 def test_cohort_retention_matrix(ex):
     r = salesmkt.cohort_retention(ex.orders, as_of=AS_OF)
     jan = r[r["cohort"] == pd.Timestamp("2025-01-01", tz="UTC")].set_index("age")

@@ -130,3 +130,21 @@ def test_holdout_errors_name_the_problem(sample):
         holdout_test(sample, campaign_id="C99")
     with pytest.raises(ValueError, match="outcome"):
         holdout_test(sample, campaign_id="C12", outcome="nonsense")
+
+
+def test_no_assignments_table_means_no_holdout_test_not_an_error(sample):
+    import matplotlib.pyplot as plt
+
+    from salesmkt.io import Dataset
+
+    r = salesmkt.holdout_test(Dataset(leads=sample.leads, deals=sample.deals))
+    assert len(r) == 1 and r["n_control"].item() == 0 and r["n_treatment"].item() == 0
+    assert np.isnan(r["absolute_lift"].item()) and np.isnan(r["revenue_difference"].item())
+    assert salesmkt.holdout_summary(r).startswith("No holdout test: the data has no assignments")
+    ax = salesmkt.plot_lift(r)
+    assert ax.texts[0].get_text().startswith("No holdout test")
+    plt.close("all")
+    with_test = salesmkt.holdout_test(sample, campaign_id="C12")
+    text = salesmkt.holdout_summary(with_test)
+    assert text.startswith(f"**{with_test['campaign_name'].item()}** (C12), outcome")
+    assert f"among {with_test['n_treatment'].item():,} people reached" in text

@@ -180,3 +180,17 @@ def test_invariants(items):
     # more recent never scores lower
     s = t.sort_values(["recency_days", "customer_id"])
     assert (np.diff(s["r_score"].to_numpy()) <= 0).all()
+
+
+def test_no_orders_table_gives_an_empty_table_that_says_so(sample):
+    import matplotlib.pyplot as plt
+
+    t = salesmkt.rfm(None)
+    full = salesmkt.rfm(sample.orders, bins={"frequency": [2, 3, 4, 6]})
+    assert t.empty and t.columns.tolist() == full.columns.tolist()
+    assert (t.dtypes.astype(str) == full.dtypes.astype(str)).all()
+    assert "no orders table" in t.attrs["note"]
+    assert salesmkt.rfm_summary(t).empty
+    ax = salesmkt.plot_rfm_grid(t)
+    assert "no orders table" in ax.texts[0].get_text()
+    plt.close("all")

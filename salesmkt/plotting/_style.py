@@ -43,6 +43,16 @@ def finish(ax: Axes, title: str | None = None, *, xlabel: str = "", ylabel: str 
     return ax
 
 
+def no_data(ax: Axes, message: str) -> Axes:
+    """Say in the chart's place why there is nothing to draw (e.g. a table the data lacks)."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, color=MUTED, fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
 def percent_axis(axis) -> None:
     """Show a 0-1 axis as percentages."""
     axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))

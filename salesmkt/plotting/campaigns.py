@@ -15,6 +15,7 @@ from salesmkt.plotting._style import (
     PRIMARY,
     finish,
     get_ax,
+    no_data,
     percent_axis,
     thousands_axis,
 )
@@ -58,6 +59,9 @@ def plot_spend_vs_return(
     ax = get_ax(ax, (9, 5.5))
     data = metrics[metrics["spend"].notna() & (metrics["spend"] > 0)]
     skipped = len(metrics) - len(data)
+    if data.empty:
+        no_data(ax, metrics.attrs.get("note", "No campaign has spend in the period."))
+        return finish(ax, "Spend and the revenue it sourced")
     colors = [CHANNEL_COLORS.get(c, MUTED) for c in data.get("channel", ["other"] * len(data))]
     ax.scatter(data["spend"], data["revenue"], s=60, c=colors, zorder=3, edgecolor="white")
     xmax = float(max(data["spend"].max(), 1.0)) * 1.2
@@ -132,8 +136,14 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         label="cost per new customer (CAC)",
     )
     ax.set_yticks(y, data["channel"])
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    finite = data[["cpl", "cac"]].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size:  # a log axis needs a positive value (no spend table: none)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(_money))
+        ax.set_xlim(finite.min() / 2, finite.max() * 4)
+    else:
+        ax.set_xticks([])
     for yi, (cpl, cac) in enumerate(zip(data["cpl"], data["cac"], strict=True)):
         if np.isnan(cpl):
             ax.text(
@@ -149,10 +159,6 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.text(cpl, yi + 0.2, f" {_money(cpl)}", va="center", fontsize=8)
         if np.isfinite(cac):
             ax.text(cac, yi - 0.2, f" {_money(cac)}", va="center", fontsize=8)
-    finite = data[["cpl", "cac"]].to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite) & (finite > 0)]
-    if finite.size:
-        ax.set_xlim(finite.min() / 2, finite.max() * 4)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     return finish(ax, "Cost per lead and per new customer", xlabel="cost (log scale)")
 
@@ -285,6 +291,9 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     row = result.iloc[0]
     ax = get_ax(ax, (7, 4))
+    if row["n_control"] + row["n_treatment"] == 0:  # e.g. no assignments table
+        no_data(ax, str(row["verdict"]))
+        return finish(ax, "Conversion with and without the campaign")
     labels = ["control (held out)", "treatment (received it)"]
     rates = np.array([row["rate_control"], row["rate_treatment"]], dtype=float)
     low = np.array([row["rate_control_low"], row["rate_treatment_low"]], dtype=float)

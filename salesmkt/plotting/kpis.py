@@ -16,6 +16,7 @@ from salesmkt.plotting._style import (
     WARN,
     finish,
     get_ax,
+    no_data,
     percent_axis,
     thousands_axis,
 )
@@ -244,6 +245,10 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
     >>> plot_cohort_retention(r).get_title(loc="left")
     'Customers still buying, by first-order cohort'
     """
+    title = "Customers still buying, by first-order cohort"
+    if retention.empty:
+        ax = no_data(get_ax(ax, (10, 2.5)), retention.attrs.get("note", "No orders yet."))
+        return finish(ax, title)
     wide = retention.pivot_table(index="cohort", columns="age", values="retention")
     sizes = retention.drop_duplicates("cohort").set_index("cohort")["customers"]
     ax = get_ax(ax, (10, 0.35 * len(wide) + 1.8))
@@ -271,7 +276,7 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
         ax.spines[side].set_visible(False)
     return finish(
         ax,
-        "Customers still buying, by first-order cohort",
+        title,
         xlabel="periods since first order",
         ylabel="cohort (customers)",
     )

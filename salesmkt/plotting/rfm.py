@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from salesmkt.plotting._style import get_ax
+from salesmkt.plotting._style import finish, get_ax, no_data
 
 __all__ = ["SEGMENT_COLORS", "plot_rfm_grid"]
 
@@ -47,6 +47,9 @@ def plot_rfm_grid(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_xlabel()
     'frequency score (F)'
     """
+    if table.empty:
+        ax = no_data(get_ax(ax, (8, 2.5)), table.attrs.get("note", "No customers to show."))
+        return finish(ax, "Customers by recency and frequency")
     ax = get_ax(ax, (8, 6.5))
     counts = table.groupby(["r_score", "f_score"]).size()
     seg = table.groupby(["r_score", "f_score"])["segment"].agg(lambda s: s.mode().iloc[0])
