@@ -241,3 +241,29 @@ def test_attributed_returns_divides_spend_by_credit(worked):
     assert t["roas"].iloc[0] == pytest.approx(5000 / 1200)
     assert np.isnan(t["cac"].iloc[1])  # nothing credited
     assert np.isnan(t["spend"].iloc[2]) and np.isnan(t["roas"].iloc[2])  # cost unknown
+
+
+def test_spend_chart_wraps_a_long_list_of_campaigns_without_revenue():
+    # HubSpot keeps a campaign only for paid search and email leads, so many campaigns have
+    # no sourced revenue: their names once made one line wider than the figure and
+    # constrained layout collapsed the axes (a warning on stderr)
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    m = pd.DataFrame(
+        {
+            "campaign_id": [f"C{i:02d}" for i in range(12)],
+            "name": [f"Campaign with a long descriptive name {i}" for i in range(12)],
+            "channel": "display",
+            "spend": 1000.0,
+            "revenue": [5000.0, 3000.0] + [0.0] * 10,
+        }
+    )
+    ax = salesmkt.plot_spend_vs_return(m)
+    note = next(t.get_text() for t in ax.texts if t.get_text().startswith("no sourced"))
+    assert all(len(line) <= 120 for line in note.splitlines()) and note.count("\n") >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax.figure.canvas.draw()
+    plt.close("all")

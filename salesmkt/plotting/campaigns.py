@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -88,11 +90,11 @@ def plot_spend_vs_return(
         notes.append("no sourced revenue: " + ", ".join(zero))
     if skipped:
         notes.append(f"{skipped} groups without spend rows not shown (cost unknown)")
-    if notes:
+    if notes:  # wrapped: one long line of names is wider than the figure (layout collapses)
         ax.text(
             1,
             -0.12,
-            "\n".join(notes),
+            "\n".join(textwrap.fill(n, 120) for n in notes),
             va="top",
             transform=ax.transAxes,
             ha="right",
