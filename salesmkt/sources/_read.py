@@ -112,8 +112,23 @@ def read_csv_text(
         raise ValueError(f"{path.name}: the file holds no header and no rows.") from None
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path.name}: not a readable CSV file ({exc}).") from None
+    return _clean_header(df, path), notes
+
+
+def _clean_header(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Strip header names; two columns that then share a name (headers match case-blind) are
+    an error, since a loader could not tell which one to read."""
     df.columns = [str(c).strip() for c in df.columns]
-    return df, notes
+    folded = pd.Series([c.casefold() for c in df.columns])
+    if folded.duplicated().any():
+        dups = sorted(
+            {c for c, d in zip(df.columns, folded.duplicated(keep=False), strict=True) if d}
+        )
+        raise ValueError(
+            f"{path.name}: the header repeats column names ({', '.join(map(repr, dups))}); "
+            "keep one column of each name and export again."
+        )
+    return df
 
 
 def read_table_file(path: Path, **kw) -> tuple[pd.DataFrame, list[Finding]]:
@@ -124,7 +139,7 @@ def read_table_file(path: Path, **kw) -> tuple[pd.DataFrame, list[Finding]]:
             df = pd.read_excel(path, dtype=object)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
             raise ValueError(f"{path.name}: not a readable Excel workbook ({exc}).") from None
-        df.columns = [str(c).strip() for c in df.columns]
+        df = _clean_header(df, path)
         out = df.apply(lambda s: s.map(_excel_text, na_action="ignore")).astype("string")
         return out, []
     return read_csv_text(path, **kw)
