@@ -363,9 +363,8 @@ class Engine:
         best = ranked.filter(ranked._rn == 0).drop("_rn", "open").rename(open="any_open")
         if self.spec.by is not None and "b" not in best.columns:  # chains left it out
             first = self.step(0)
-            j = best.join(first, [best.p == first.p, best.s == first.ts], how="left")
-            firstb = j.group_by(_p=j.p).agg(_b=j.b.min())  # ties: the smallest, as above
-            best = best.join(firstb, best.p == firstb._p).mutate(b=ibis._._b).drop("_p", "_b")
+            j = best.join(first.select("p", "ts", "b"), [best.p == first.p, best.s == first.ts])
+            best = j.group_by(*best.columns).agg(b=j.b.min())  # ties: the smallest, as above
         if self.spec.by is not None and self.spec.attribution == "last":
             best = self._last_touch(self.cache(best))
         return best
