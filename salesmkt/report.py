@@ -123,7 +123,10 @@ def _kernel_manager_class():
     """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP.
 
     Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
-    the report run's output to what the user needs.
+    the report run's output to what the user needs. The kernel is not interrupted on its way
+    out: the notebook has finished, and an idle kernel that gets the interrupt logs
+    "KeyboardInterrupt caught in kernel" on stderr (jupyter_client interrupts on every
+    shutdown).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -131,6 +134,10 @@ def _kernel_manager_class():
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
 
     return LocalKernelManager
 

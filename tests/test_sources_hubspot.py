@@ -337,3 +337,36 @@ def test_full_report_set_from_a_hubspot_export(tmp_path, sample):
         folder, tmp_path / "reports", source="hubspot", tz=NY, progress=False
     )
     assert len(reports) == len(salesmkt.report.notebook_paths())
+    for r in reports:
+        assert_clean_report(r)
+
+
+def assert_clean_report(report) -> None:
+    """A rendered report with no error, no warning (nothing on stderr) and a chart."""
+    page = report.html_path.read_text()
+    assert "Traceback" not in page, report.notebook
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page, report.notebook
+    assert 'src="data:image/png;base64,' in page, report.notebook
+
+
+@pytest.mark.slow
+def test_every_report_renders_on_the_small_hubspot_and_ga4_fixtures(tmp_path, capfd):
+    """Six contacts, five deals, one GA4 day; no spend, orders, quotas or assignments."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for f in (FIX / "hubspot").iterdir():
+        shutil.copy(f, folder)
+    shutil.copy(FIX / "ga4" / "events_20240301.json", folder)
+    reports = salesmkt.run_reports(
+        folder, tmp_path / "reports", source="hubspot", tz=NY, progress=False
+    )
+    assert [r.notebook for r in reports] == [p.name for p in salesmkt.report.notebook_paths()]
+    for r in reports:
+        assert_clean_report(r)
+    pages = {r.notebook[:2]: r.html_path.read_text() for r in reports}
+    # what the data lacks is said in plain words, not hidden
+    assert "Only k = 2 compared: 6 leads allow at most 2 personas" in pages["02"]
+    assert "No holdout test: the data has no assignments table" in pages["04"]
+    assert "no data" in pages["05"]  # KPIs needing spend, orders or quotas
+    err = capfd.readouterr().err
+    assert err == "", err
