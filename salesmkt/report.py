@@ -123,7 +123,7 @@ def _kernel_manager_class():
     """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP.
 
     Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
-    the report run's output to what the user needs. The kernel is not interrupted on its way
+    the report run's output to what the user needs. The kernel always draws charts inline. The kernel is not interrupted on its way
     out: the notebook has finished, and an idle kernel that gets the interrupt logs
     "KeyboardInterrupt caught in kernel" on stderr (jupyter_client interrupts on every
     shutdown).
@@ -134,6 +134,13 @@ def _kernel_manager_class():
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
+
+        async def start_kernel(self, **kwargs):
+            # Charts must render inline whatever backend the calling shell asks for (a CI job
+            # or a server often exports MPLBACKEND=Agg, which would leave reports without them).
+            env = {**os.environ, **kwargs.pop("env", {})}
+            env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+            return await super().start_kernel(env=env, **kwargs)
 
         async def _async_interrupt_kernel(self) -> None:
             if not self.shutting_down:
