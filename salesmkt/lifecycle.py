@@ -179,7 +179,8 @@ def lead_segments(
 
     If ``leads`` already has ``persona_col`` (e.g. assigned by the persona workshop) it is used;
     otherwise the company size band stands in for the persona (size is the firmographic that
-    best separates B2B buyer types). ``attrs["persona_source"]`` says which was used.
+    best separates B2B buyer types). ``attrs["persona_source"]`` says which was used; without
+    either column every lead is ``(missing)`` and ``persona_source`` says so.
 
     Examples
     --------
@@ -192,6 +193,13 @@ def lead_segments(
     if persona_col in leads.columns:
         out["persona"] = leads[persona_col].astype("string").fillna(MISSING)
         out.attrs["persona_source"] = f"column {persona_col}"
+        return out
+    if size_col not in leads.columns:  # an export without company size: say so, do not fail
+        out["persona"] = pd.Series(MISSING, index=leads.index, dtype="string")
+        out.attrs["persona_source"] = (
+            f"nothing: the leads have neither a {persona_col} nor a {size_col} column, so every "
+            f"lead counts as {MISSING}"
+        )
         return out
     check_columns(leads, "leads", [size_col], caller="lead_segments")
     size = pd.to_numeric(leads[size_col], errors="coerce")

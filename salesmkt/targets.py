@@ -283,7 +283,8 @@ def sla_report(
     config = config or kpi_config_template()
     sla = config["sla"]
     settings = kpi_settings(config)
-    kw = dict(freq=freq, start=start, end=end, as_of=as_of, settings=settings)
+    # without first_response_at response compliance is not computed (missing), not an error
+    kw = dict(freq=freq, start=start, end=end, as_of=as_of, settings=settings, unavailable="skip")
     team = kpi_table(dataset, kpis=["sla_compliance", "mql_sql_acceptance"], **kw)
     per_owner = kpi_table(dataset, kpis=["sla_compliance"], by="owner_id", **kw)
     per_owner = per_owner[per_owner["owner_id"] != "(missing)"].rename(columns={"owner_id": "oid"})

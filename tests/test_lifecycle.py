@@ -144,6 +144,14 @@ def test_lead_segments_uses_persona_or_size_band():
     assert set(named["persona"]) == {"X"} and named.attrs["persona_source"] == "column persona"
 
 
+def test_lead_segments_without_size_or_persona_says_so():
+    seg = salesmkt.lead_segments(LEADS.drop(columns=["company_size"], errors="ignore"))
+    assert seg["persona"].tolist() == ["(missing)"] * len(LEADS)
+    assert "neither a persona nor a company_size column" in seg.attrs["persona_source"]
+    f = salesmkt.lifecycle_funnel(seg, by="persona")
+    assert set(f["persona"]) == {"(missing)"}
+
+
 def test_bad_input():
     with pytest.raises(salesmkt.ValidationError, match="leads.mql_at"):
         salesmkt.lifecycle_funnel(LEADS.drop(columns="mql_at"))

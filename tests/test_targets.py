@@ -213,6 +213,19 @@ def test_a_short_export_reports_its_partial_period(ex):
     assert empty.empty and "suggested_target" in empty.columns
 
 
+def test_sla_report_without_response_times_leaves_compliance_missing(ex):
+    leads = ex.leads.drop(columns="first_response_at")
+    r = salesmkt.sla_report(Dataset(**{**ex.tables, "leads": leads}), end="2025-03-01")
+    full = salesmkt.sla_report(ex, end="2025-03-01")
+    resp = r[r["term"] == "response_time"]
+    assert len(resp) and resp["actual"].isna().all() and resp["met"].isna().all()
+    for term in ("mql_delivery", "acceptance"):  # the other terms do not need it
+        pd.testing.assert_frame_equal(
+            r[r["term"] == term].reset_index(drop=True),
+            full[full["term"] == term].reset_index(drop=True),
+        )
+
+
 def test_scorecard_from_dataset_uses_config(ex):
     config = salesmkt.kpi_config_template()
     config["kpis"] = ["sla_compliance"]
