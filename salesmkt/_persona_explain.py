@@ -67,7 +67,10 @@ def persona_profiles(
     num = pf.numeric_values(plan, leads)
     codes = pf.category_codes(plan, leads)
     names = [s.name for s in plan.numeric]
-    raw = pd.DataFrame({n: pd.to_numeric(leads[n], errors="coerce").to_numpy() for n in names})
+    raw = pd.DataFrame(  # index given: with no numeric feature the frame still has n rows
+        {n: pd.to_numeric(leads[n], errors="coerce").to_numpy() for n in names},
+        index=pd.RangeIndex(len(leads)),
+    )
     personas, idx = np.unique(lab, return_inverse=True)
     g = raw.groupby(idx)
     means, medians, overall = g.mean(), g.median(), raw.mean()

@@ -269,6 +269,15 @@ def test_k_selection_rejects_unsupported_method(sample):
 # --- explanations, worked by hand --------------------------------------------------------------
 
 
+def test_profiles_with_categorical_features_only():
+    # an export without company size: no numeric feature at all
+    leads = pd.DataFrame({"c": ["a", "a", "b", "b", "a", "b"]})
+    prof = persona_profiles(leads, [0, 0, 1, 1, 0, 1], features=["c"])
+    share_a = prof.query("feature == 'c' and level == 'a'").set_index("persona")["value"]
+    assert share_a.to_dict() == {0: 1.0, 1: 0.0}
+    assert set(prof["kind"]) == {"categorical"}
+
+
 def test_profiles_by_hand():
     leads = pd.DataFrame({"n": [1.0, 3.0, 5.0, 7.0], "c": ["a", "a", "b", "a"]})
     prof = persona_profiles(leads, [0, 0, 1, 1], features=["n", "c"])
