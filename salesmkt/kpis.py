@@ -74,6 +74,11 @@ _EXTRA: dict[str, dict[str, list[str]]] = {
 }
 
 
+# Optional columns that exports often lack: vendor loaders add them empty, so a column without
+# a single value means "not in the data" (0 % SLA compliance would be wrong), not "none yet".
+_OPTIONAL: set[tuple[str, str]] = {("leads", "first_response_at"), ("sessions", "duration_s")}
+
+
 def kpi_catalog() -> pd.DataFrame:
     """The KPI definitions as a table, one row per KPI.
 
@@ -174,8 +179,9 @@ def missing_kpi_inputs(dataset: Dataset, kpis: Sequence[str] | None = None) -> p
     DataFrame
         One row per KPI that cannot be computed: ``kpi, name, missing`` (e.g. ``"the spend
         table"``, ``"the column leads.first_response_at"``). Empty when everything is there.
-        Columns that exist but hold no values are not listed: the KPI is computed and its
-        values are missing or zero.
+        Columns that exist but hold no values are listed only when exports often lack them
+        (``leads.first_response_at``, ``sessions.duration_s``: ``"the values of ..."``);
+        otherwise the KPI is computed and its values are missing or zero.
 
     Examples
     --------
@@ -196,6 +202,11 @@ def missing_kpi_inputs(dataset: Dataset, kpis: Sequence[str] | None = None) -> p
             df = getattr(dataset, tab)
             if df is not None:
                 gaps += [f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df]
+                gaps += [
+                    f"the values of {tab}.{c}"
+                    for c in dict.fromkeys(cols)
+                    if (tab, c) in _OPTIONAL and c in df and len(df) and df[c].isna().all()
+                ]
         if gaps:
             rows.append({"kpi": kid, "name": kpi.name, "missing": ", ".join(gaps)})
     return pd.DataFrame(rows, columns=["kpi", "name", "missing"])

@@ -533,6 +533,11 @@ def test_missing_inputs_are_named_and_skipped_kpis_show_no_data(ex):
         "lead_response_time": "the column leads.first_response_at",
     }
     assert salesmkt.missing_kpi_inputs(ex).empty
+    # a loader adds the optional column empty when the export lacks the field
+    blank = Dataset(**{**ex.tables, "leads": ex.leads.assign(first_response_at=pd.NaT)})
+    assert salesmkt.missing_kpi_inputs(blank, ["sla_compliance", "win_rate"])[
+        "missing"
+    ].tolist() == ["the values of leads.first_response_at"]
     with pytest.raises(ValueError, match="needs the table"):
         kt(no_resp, ["cost_per_lead", "win_rate"])
     t = kt(no_resp, ["cost_per_lead", "win_rate", "lead_response_time"], unavailable="skip")

@@ -219,6 +219,9 @@ def test_sla_report_without_response_times_leaves_compliance_missing(ex):
     full = salesmkt.sla_report(ex, end="2025-03-01")
     resp = r[r["term"] == "response_time"]
     assert len(resp) and resp["actual"].isna().all() and resp["met"].isna().all()
+    blank = ex.leads.assign(first_response_at=pd.NaT)  # a loader's empty optional column
+    r2 = salesmkt.sla_report(Dataset(**{**ex.tables, "leads": blank}), end="2025-03-01")
+    assert r2.loc[r2["term"] == "response_time", "actual"].isna().all()  # not 0 % compliance
     for term in ("mql_delivery", "acceptance"):  # the other terms do not need it
         pd.testing.assert_frame_equal(
             r[r["term"] == term].reset_index(drop=True),
