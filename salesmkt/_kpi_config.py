@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import yaml
 
 from salesmkt import _periods
+from salesmkt._atomic import write_text_atomic
 from salesmkt._kpi_shared import DEFAULT_SETTINGS
 from salesmkt.kpis import KPI_CATALOG
 
@@ -227,20 +227,9 @@ def save_kpi_config(config: dict, path: str | os.PathLike) -> Path:
     """
     clean = _normalise(copy.deepcopy(config), "config")
     p = _path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     header = (
         "# kpis.yml: shared KPIs, targets per period and the sales-marketing SLA.\n"
         "# Written by salesmkt.save_kpi_config; see salesmkt/kpis_template.yml for comments.\n"
     )
     text = header + yaml.safe_dump(clean, sort_keys=False, allow_unicode=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_text_atomic(p, text)

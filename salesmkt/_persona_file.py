@@ -19,8 +19,6 @@ folder, then ``os.replace``), so an interrupted save leaves the previous file in
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ import pandas as pd
 import yaml
 
 from salesmkt import _persona_features as pf
+from salesmkt._atomic import write_text_atomic
 
 FILE_NAME = "personas.yml"
 WORKSHOP_FIELDS = (
@@ -133,18 +132,7 @@ def save_personas(config_dir, personas: pd.DataFrame) -> Path:
         "# Edit the text fields freely; keep the ids and fingerprints.\n"
         + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def fingerprints(model) -> list[dict]:

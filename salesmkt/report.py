@@ -22,6 +22,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from salesmkt._atomic import write_text_atomic
+
 __all__ = ["ReportError", "notebook_paths", "run_reports", "render_html"]
 
 
@@ -149,15 +151,6 @@ def _kernel_manager_class():
     return LocalKernelManager
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for others to read
-    os.replace(tmp, path)
-
-
 def run_reports(
     data: str | Path,
     out: str | Path = "reports",
@@ -273,12 +266,12 @@ def run_reports(
                         "Show aggregates instead of rows that carry names, emails or phones."
                     )
             html_path = out / f"{nb_path.stem}.html"
-            _write_atomic(html_path, page)
+            write_text_atomic(html_path, page)
             seconds = (dt.datetime.now() - t0).total_seconds()
             reports.append(Report(nb_path.name, _title(nb), html_path, seconds))
             if progress:
                 bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
-    _write_atomic(out / "index.html", _index(reports, data, start, end))
+    write_text_atomic(out / "index.html", _index(reports, data, start, end))
     return reports
 
 

@@ -121,7 +121,7 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch, where)
     if where == "write":
         monkeypatch.setattr(_persona_file.yaml, "safe_dump", boom)
     else:
-        monkeypatch.setattr(_persona_file.os, "replace", boom)
+        monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         save_personas(tmp_path, pd.DataFrame({"id": ["P1"], "persona": [0], "name": ["Lost?"]}))
     assert (tmp_path / "personas.yml").read_bytes() == before

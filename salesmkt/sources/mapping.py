@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from salesmkt._atomic import write_text_atomic
 from salesmkt.schema import TABLES
 from salesmkt.sources._common import (
     header_key,
@@ -358,13 +357,4 @@ def write_mapping_template(
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (or --force) to replace it.")
     text = mapping_template(file, table=table)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    return write_text_atomic(out, text)
