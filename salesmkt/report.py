@@ -276,7 +276,10 @@ def run_reports(
 
 
 def _index(reports: list[Report], data: Path, start, end) -> str:
-    period = f"{start or 'latest full month'} to {end or 'end of data'}"
+    if start is None and end is None:
+        period = "the latest full month in the data"
+    else:
+        period = f"{start or 'start of data'} to {end or 'end of data'} (end excluded)"
     items = "\n".join(
         f'<li><a href="{html.escape(r.html_path.name)}">{html.escape(r.title)}</a>'
         f' <span class="meta">{html.escape(r.notebook)}</span></li>'
