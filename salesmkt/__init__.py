@@ -142,6 +142,7 @@ _API: dict[str, str] = {
     "run_reports": "salesmkt.report",
     "find_pii": "salesmkt.pii",
     "pii_columns": "salesmkt.pii",
+    "pseudonymize": "salesmkt.pii",
 }
 
 __all__ = sorted(_API)
