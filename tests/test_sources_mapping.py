@@ -68,7 +68,7 @@ def test_template_marks_required_columns_it_could_not_guess(tmp_path):
     text = mapping_template(path, table="deals")
     spec = yaml.safe_load(text)["deals"]["columns"]
     assert spec["deal_id"] == "Opportunity ID" and spec["amount"] == "Deal Value"
-    assert spec["created_at"] is None and "TODO required" in text
+    assert spec["created_at"] is None and "REQUIRED: name the column" in text
     with pytest.raises(ValueError, match=r"deals.created_at is required but not mapped"):
         load_mapping(_write(tmp_path / "m.yml", text))
 

@@ -305,7 +305,7 @@ def _guess_table(header: list[str]) -> str:
 def mapping_template(file: str | Path, *, table: str | None = None) -> str:
     """A YAML mapping for ``file``, with the columns whose name obviously matches filled in.
 
-    Required columns with no match are left empty with a ``TODO``; optional ones are commented
+    Required columns with no match are left empty and marked ``REQUIRED``; optional ones are commented
     out. ``table`` defaults to the canonical table the header fits best.
     """
     file = Path(file)
@@ -331,7 +331,7 @@ def mapping_template(file: str | Path, *, table: str | None = None) -> str:
         if hit is not None:
             lines.append(f"    {col}: {json.dumps(hit)}{note}")
         elif col in required:
-            lines.append(f"    {col}:   # TODO required: name the column that holds it{note}")
+            lines.append(f"    {col}:   # REQUIRED: name the column that holds it{note}")
         else:
             lines.append(f"    # {col}:{note}")
     unused = [h for h in header if h not in set(guess.values())]
