@@ -7,9 +7,9 @@ import pytest
 from scipy import stats
 
 import salesmkt.sample
+from salesmkt.holdout import holdout_test
 from salesmkt.lift import (
     conversion_lift,
-    holdout_test,
     prob_treatment_better,
     revenue_lift,
     sample_size,
