@@ -43,6 +43,7 @@ sample: $(VENV)/.installed
 
 ## make bench: the side-by-side benchmarks (see benchmarks/README.md)
 bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
