@@ -42,6 +42,25 @@ __all__ = [
 ]
 
 
+#: The measure columns of a lifecycle funnel; any other column (but ``as_of``) is a breakdown.
+FUNNEL_METRICS = (
+    "stage",
+    "step",
+    "entered",
+    "conversion_from_previous",
+    "conversion_from_first",
+    "dropped",
+    "drop_off_rate",
+    "median_days_from_previous",
+    "n_excluded",
+)
+
+
+def funnel_keys(funnel: pd.DataFrame) -> list[str]:
+    """The breakdown columns of a :func:`lifecycle_funnel` table (``cohort`` included)."""
+    return [c for c in funnel.columns if c not in (*FUNNEL_METRICS, "as_of")]
+
+
 def lifecycle_funnel(
     leads: pd.DataFrame,
     *,
@@ -127,19 +146,7 @@ def lifecycle_funnel(
                 n_excluded=int(g["excluded"].sum()),
             )
             rows.append(row)
-    cols = [
-        *keys,
-        "stage",
-        "step",
-        "entered",
-        "conversion_from_previous",
-        "conversion_from_first",
-        "dropped",
-        "drop_off_rate",
-        "median_days_from_previous",
-        "n_excluded",
-    ]
-    out = pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=[*keys, *FUNNEL_METRICS])
     if cohort is not None:
         out = _fill_cohorts(out, by, names, freq)
     out["as_of"] = as_of
@@ -236,7 +243,7 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
     >>> biggest_drop_offs(f, top=3).shape[0]
     3
     """
-    keys = [c for c in funnel.columns if c not in _FUNNEL_COLS]
+    keys = [c for c in funnel_keys(funnel) if c != "cohort"]
     by = by or (keys[0] if keys else None)
     if by is None:
         raise ValueError("biggest_drop_offs needs a funnel computed with by=<column>")
@@ -263,18 +270,3 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
         "excess_lost",
     ]
     return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
-
-
-_FUNNEL_COLS = {
-    "stage",
-    "step",
-    "entered",
-    "conversion_from_previous",
-    "conversion_from_first",
-    "dropped",
-    "drop_off_rate",
-    "median_days_from_previous",
-    "n_excluded",
-    "as_of",
-    "cohort",
-}

@@ -6,26 +6,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from salesmkt.lifecycle import funnel_keys
 from salesmkt.plotting._style import BAD, MUTED, PRIMARY, finish, get_ax
 
 __all__ = ["plot_lifecycle_funnel", "plot_lifecycle_breakdown", "plot_time_in_stage"]
 
-_NON_KEYS = {
-    "stage",
-    "step",
-    "entered",
-    "conversion_from_previous",
-    "conversion_from_first",
-    "dropped",
-    "drop_off_rate",
-    "median_days_from_previous",
-    "n_excluded",
-    "as_of",
-}
-
 
 def _keys(funnel: pd.DataFrame) -> list[str]:
-    return [c for c in funnel.columns if c not in _NON_KEYS]
+    return funnel_keys(funnel)
 
 
 def plot_lifecycle_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
