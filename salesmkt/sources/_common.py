@@ -297,6 +297,46 @@ def clean_ids(raw: pd.Series) -> pd.Series:
     return out.mask(out.eq(""))
 
 
+def map_deal_types(
+    raw: pd.Series,
+    mapping: Mapping[str, str],
+    *,
+    file: str,
+    notes: list[Finding],
+    what: str = "deal types",
+    action: str = "Left empty; the exported value is kept in deal_type_raw",
+    key_pattern: str = r"\s+",
+    key_join: str = " ",
+) -> pd.Series:
+    """Map a vendor's deal or opportunity type onto ``deals.deal_type``.
+
+    Keys are compared lower-case with runs of ``key_pattern`` replaced by ``key_join``; values
+    the mapping does not know stay missing and are reported once in ``notes``.
+    """
+
+    def norm(text):
+        return text.str.strip().str.lower().str.replace(key_pattern, key_join, regex=True)
+
+    keys = norm(pd.Series(list(mapping), dtype="string"))
+    lookup = dict(zip(keys, mapping.values(), strict=True))
+    key = norm(raw.astype("string"))
+    mapped = key.map(lookup).astype("string")
+    unknown = key.notna() & mapped.isna()
+    if unknown.any():
+        shown = ", ".join(sorted(set(raw[unknown].dropna()))[:3])
+        notes.append(
+            Finding(
+                "deals",
+                "deal_type",
+                f"{file}: {int(unknown.sum())} {what} not mapped ({shown})",
+                int(unknown.sum()),
+                severity="warning",
+                action=action,
+            )
+        )
+    return mapped
+
+
 def map_channels(raw: pd.Series | None, vendor_map: Mapping[str, str]) -> pd.Series | None:
     """Vendor source values onto the channel vocabulary (vendor table first, then synonyms)."""
     if raw is None:

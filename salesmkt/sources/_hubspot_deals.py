@@ -10,6 +10,7 @@ from salesmkt.sources._common import (
     extra_columns,
     first_id,
     header_key,
+    map_deal_types,
     parse_amounts,
     parse_flags,
     parse_times,
@@ -133,30 +134,20 @@ def _deals(df, file, tz, notes, *, won_stages, lost_stages, existing_business) -
     }
     dtype = h.get(["Deal Type", "dealtype"])
     if dtype is not None:
-        key = dtype.str.strip().str.lower().str.replace(r"[\s_-]+", "", regex=True)
-        mapped = key.map(
+        cols["deal_type"] = map_deal_types(
+            dtype,
             {
                 "newbusiness": "new_business",
                 "existingbusiness": existing_business,
                 "renewal": "renewal",
                 "expansion": "expansion",
                 "upsell": "expansion",
-            }
-        ).astype("string")
-        unknown = key.notna() & mapped.isna()
-        if unknown.any():
-            notes.append(
-                Finding(
-                    "deals",
-                    "deal_type",
-                    f"{file}: {int(unknown.sum())} deal types not known "
-                    f"({', '.join(sorted(set(dtype[unknown].dropna()))[:3])})",
-                    int(unknown.sum()),
-                    severity="warning",
-                    action="Left empty; the exported value is kept in deal_type_raw",
-                )
-            )
-        cols["deal_type"] = mapped
+            },
+            file=file,
+            notes=notes,
+            key_pattern=r"[\s_-]+",
+            key_join="",
+        )
         cols["deal_type_raw"] = dtype
     out = {k: v for k, v in cols.items() if v is not None}
     used_names = _ID + _CREATED + _STAGE + _DEAL_OWNER + _COMPANY_IDS + _CONTACT_IDS

@@ -53,6 +53,7 @@ from salesmkt.sources._common import (
     extra_columns,
     header_key,
     map_channels,
+    map_deal_types,
     not_before_same_day,
     parse_amounts,
     parse_flags,
@@ -284,22 +285,14 @@ def _opportunities(df, file, tz, dayfirst, deal_types, notes) -> pd.DataFrame:
     }
     typ = h.get(names["type"])
     if typ is not None:
-        key = typ.str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-        mapped = key.map({k.lower(): v for k, v in deal_types.items()}).astype("string")
-        unknown = key.notna() & mapped.isna()
-        if unknown.any():
-            notes.append(
-                Finding(
-                    "deals",
-                    "deal_type",
-                    f"{file}: {int(unknown.sum())} opportunity types not mapped "
-                    f"({', '.join(sorted(set(typ[unknown].dropna()))[:3])})",
-                    int(unknown.sum()),
-                    severity="warning",
-                    action="Left empty, raw value in deal_type_raw; pass deal_types={...}",
-                )
-            )
-        cols["deal_type"] = mapped
+        cols["deal_type"] = map_deal_types(
+            typ,
+            deal_types,
+            file=file,
+            notes=notes,
+            what="opportunity types",
+            action="Left empty, raw value in deal_type_raw; pass deal_types={...}",
+        )
         cols["deal_type_raw"] = typ
     out = {k: v for k, v in cols.items() if v is not None}
     used = _used(df, [*_OPP_ID, *_CREATED, "Amount", "Amount (converted)", "amount", "Stage"])
