@@ -126,18 +126,7 @@ def cac(ctx: Context) -> pd.DataFrame:
     new = new.assign(_one=1, _paid=ctx.is_paid(new["channel"]).to_numpy())
     table = new["_table"].iloc[0] if len(new) else "deals"
     cust = grouped(ctx, new, "at", table, n=("_one", "sum"), n_paid=("_paid", "sum"))
-    g = join(_spend_grouped(ctx), cust)
-    gp = join(_spend_grouped(ctx, paid_only=True), cust)
-    cost, label = _cost(ctx, g, add_other=True)
-    g = g.assign(cost=cost)
-    gp = gp.assign(cost=gp["spend"].where(gp["rows"] > 0))
-    return pd.concat(
-        [
-            parts(g, num="cost", den="n", variant=f"blended_{label}"),
-            parts(gp, num="cost", den="n_paid", item="paid", variant="paid_media_only"),
-        ],
-        ignore_index=True,
-    )
+    return _cost_per(ctx, cust)
 
 
 def _won_revenue_by_channel_spend(ctx: Context, paid_only: bool) -> pd.DataFrame:
@@ -187,18 +176,7 @@ def cost_per_lead(ctx: Context) -> pd.DataFrame:
     paid = ctx.is_paid(leads["channel"]) if "channel" in leads else pd.Series(False, leads.index)
     leads = leads.assign(_one=1, _paid=paid.to_numpy())
     n = grouped(ctx, leads, "created_at", "leads", n=("_one", "sum"), n_paid=("_paid", "sum"))
-    g = join(_spend_grouped(ctx), n)
-    gp = join(_spend_grouped(ctx, paid_only=True), n)
-    cost, label = _cost(ctx, g, add_other=True)
-    g = g.assign(cost=cost)
-    gp = gp.assign(cost=gp["spend"].where(gp["rows"] > 0))
-    return pd.concat(
-        [
-            parts(g, num="cost", den="n", variant=f"blended_{label}"),
-            parts(gp, num="cost", den="n_paid", item="paid", variant="paid_media_only"),
-        ],
-        ignore_index=True,
-    )
+    return _cost_per(ctx, n)
 
 
 def traffic_to_lead(ctx: Context) -> pd.DataFrame:
@@ -237,3 +215,20 @@ __all__ = [
     "traffic_to_lead",
     "ratio",
 ]
+
+
+def _cost_per(ctx, counts: pd.DataFrame) -> pd.DataFrame:
+    """Spend per unit counted in ``counts`` (columns ``n`` and ``n_paid`` per period and
+    segment): blended (all spend, plus other costs when set) and paid media only."""
+    g = join(_spend_grouped(ctx), counts)
+    gp = join(_spend_grouped(ctx, paid_only=True), counts)
+    cost, label = _cost(ctx, g, add_other=True)
+    g = g.assign(cost=cost)
+    gp = gp.assign(cost=gp["spend"].where(gp["rows"] > 0))
+    return pd.concat(
+        [
+            parts(g, num="cost", den="n", variant=f"blended_{label}"),
+            parts(gp, num="cost", den="n_paid", item="paid", variant="paid_media_only"),
+        ],
+        ignore_index=True,
+    )

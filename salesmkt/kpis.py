@@ -31,7 +31,7 @@ import pandas as pd
 from salesmkt import _periods
 from salesmkt._kpi_catalog import CATALOG
 from salesmkt._kpi_customers import cohort_matrix
-from salesmkt._kpi_shared import DEFAULT_SETTINGS, KPI, Context, complete, segments
+from salesmkt._kpi_shared import DEFAULT_SETTINGS, KPI, PART_COLS, Context, complete, segments
 from salesmkt.io import Dataset
 from salesmkt.validate import check_columns
 
@@ -362,22 +362,8 @@ def kpi_table(
     out["as_of"] = as_of
     seg = [by] if by else []
     out = out.rename(columns={"segment": by}) if by else out.drop(columns="segment")
-    cols = [
-        "kpi",
-        "period",
-        "period_start",
-        "period_end",
-        *seg,
-        "item",
-        "numerator",
-        "denominator",
-        "value",
-        "median",
-        "n_excluded",
-        "n_pending",
-        "variant",
-        "as_of",
-    ]
+    measures = PART_COLS[PART_COLS.index("item") :]
+    cols = ["kpi", "period", "period_start", "period_end", *seg, *measures, "as_of"]
     out = out[cols].reset_index(drop=True)
     out.attrs["not_computed"] = skipped
     return out
