@@ -47,7 +47,7 @@ def plot_lifecycle_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Ax
         text = f"{int(r['entered']):,}"
         if r["step"] > 1 and pd.notna(r["conversion_from_previous"]):
             text += f"  ({r['conversion_from_previous']:.0%} of previous"
-            text += f", -{int(r['dropped']):,} dropped)" if r["dropped"] > 0 else ")"
+            text += f", {int(r['dropped']):,} dropped)" if r["dropped"] > 0 else ")"
         ax.text(
             r["entered"] + r["dropped"] + top * 0.01,
             yi,
