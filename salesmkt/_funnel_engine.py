@@ -12,6 +12,12 @@ DuckDB it is an ``ASOF LEFT JOIN`` (DuckDB's native as-of join, one sort-merge p
 without as-of joins (Spark) it is a running minimum over a window ordered by time. Greedy
 "earliest next step" chains are exact for the windowFunnel definition because taking the
 earliest next event can only leave more room for later steps.
+
+On the in-process DuckDB, per-person results of ordered funnels without exclusions or gaps
+(the default funnel) take :mod:`salesmkt._funnel_kernel` instead: one sorted scan and a
+compiled pass per person, the way ClickHouse's ``windowFunnel`` works. The SQL here stays the
+definition (the tests hold both to the brute-force reference) and the path for every other
+backend, where the data is not local.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from salesmkt import _funnel_kernel as kernel
 from salesmkt._funnel_engine import Engine, quiet
 from salesmkt._funnel_spec import FunnelSpec, build_spec
 from salesmkt.validate import Finding, ValidationError, check_columns
@@ -80,7 +81,14 @@ def run(events, steps, caller: str, *, window, person_col, ts_col, event_col, or
         strict_increase=strict_increase,
     )
     table = _as_table(events, spec, caller)
-    engine = Engine(table, spec, method=method, naive=freq is None)
+    backend = table.get_backend().name
+    if method == "kernel" and (freq is not None or not kernel.supports(spec, backend)):
+        raise ValueError(
+            "method='kernel' computes per-person results of ordered funnels without exclusions "
+            f"or max_gap on DuckDB; use method='auto' here (this table lives on {backend})"
+        )
+    engine = Engine(table, spec, method="auto" if method == "kernel" else method,
+                    naive=freq is None)  # fmt: skip
     try:
         # Counts and maximum alone can come from file statistics (Parquet); rows without
         # person or time are counted by a scan only when some exist.
@@ -96,14 +104,20 @@ def run(events, steps, caller: str, *, window, person_col, ts_col, event_col, or
             invalid = int(engine.scalar(bad)["n"].iloc[0])
         if pd.isna(end):  # no events at all
             end = pd.Timestamp("1970-01-01", tz="UTC")
-        starts = engine.starts(end, prune=freq is None)
+        use_kernel = method == "kernel" or (
+            method == "auto" and freq is None and rows >= kernel.KERNEL_ROWS
+            and kernel.supports(spec, backend) and kernel.available()
+        )  # fmt: skip
         if freq is None:
-            out = engine.scalar(engine.persons(starts))
+            if use_kernel:
+                out = kernel.persons(engine, end)
+            else:
+                out = engine.scalar(engine.persons(engine.starts(end, prune=True)))
             out = out[out["depth"] >= 1].reset_index(drop=True)  # any-order: no step-1 event
             for k in range(spec.n):
                 out[f"t{k}"] = _utc(out[f"t{k}"])
         else:
-            out = engine.scalar(engine.cohorts(starts, freq))
+            out = engine.scalar(engine.cohorts(engine.starts(end), freq))
             out = out[(out["depth"] >= 1) | out["void"].astype(bool)].reset_index(drop=True)
             out["period"] = _utc(out["period"])
     finally:

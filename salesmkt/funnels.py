@@ -78,12 +78,13 @@ def _summary(spec: FunnelSpec, persons: pd.DataFrame) -> list[dict]:
     depth = counted["depth"].to_numpy()
     open_ = counted["open"].astype(bool).to_numpy()
     reached = [int((depth >= k + 1).sum()) for k in range(spec.n)]
+    times = [counted[f"t{k}"].to_numpy("datetime64[ns]") for k in range(spec.n)]  # UTC
     for k in range(spec.n):
         at = depth >= k + 1
         prev = reached[k - 1] if k else reached[0]
         if k:
-            from_prev = (counted[f"t{k}"] - counted[f"t{k - 1}"])[at].median()
-            from_first = (counted[f"t{k}"] - counted["t0"])[at].median()
+            from_prev = pd.Series(times[k][at] - times[k - 1][at]).median()
+            from_first = pd.Series(times[k][at] - times[0][at]).median()
         else:
             from_prev = from_first = pd.NaT
         rows.append(
@@ -155,9 +156,13 @@ def funnel(
         Require strictly increasing times (no two steps at the same timestamp).
     as_of : timestamp, optional
         The moment "still in window" is judged at; default the last timestamp in ``events``.
-    method : {"auto", "asof", "window"}
-        How "next step at or after" is computed: DuckDB's ASOF join (``auto`` on DuckDB), or
-        window functions (``auto`` elsewhere, e.g. Spark). Both give identical results.
+    method : {"auto", "asof", "window", "kernel"}
+        How the chains are computed; all give identical results. ``"kernel"``: DuckDB sorts
+        the step events by person and time and one compiled pass per person follows the
+        chains (ordered funnels without ``exclude`` or ``max_gap``; ``auto`` takes it on
+        DuckDB from 100,000 events). ``"asof"``: SQL chains with DuckDB's ASOF join (``auto``
+        on DuckDB otherwise). ``"window"``: SQL chains with window functions (``auto`` on
+        other backends, e.g. Spark or PostgreSQL), which run where the data lives.
 
     Returns
     -------
