@@ -364,7 +364,7 @@ class Engine:
             order.append(starts.b)
         w = ibis.window(group_by="p", order_by=order)
         per = ibis.window(group_by="p")
-        live = (starts.open & ~starts.void).cast("int8")
+        live = (starts.open & ~starts.void).cast("int32")
         ranked = starts.mutate(_rn=ibis.row_number().over(w), any_open=live.max().over(per))
         best = ranked.filter(ranked._rn == 0).drop("_rn", "open").rename(open="any_open")
         if self.spec.by is not None and "b" not in best.columns:  # chains left it out
@@ -402,7 +402,7 @@ class Engine:
         live = ~st.void
         g = st.group_by("p", "period").agg(
             depth=ibis.ifelse(live, st.depth, 0).max(),
-            open=(st.open & live).cast("int8").max(),
-            void=live.cast("int8").max() == 0,
+            open=(st.open & live).cast("int32").max(),
+            void=live.cast("int32").max() == 0,
         )
         return g.group_by("period", "depth", "open", "void").agg(persons=g.p.count())

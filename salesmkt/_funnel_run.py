@@ -100,7 +100,7 @@ def run(events, steps, caller: str, *, window, person_col, ts_col, event_col, or
         end = stats["end"].iloc[0] if as_of is None else as_of
         invalid = 0
         if min(int(stats["n_p"].iloc[0]), int(stats["n_ts"].iloc[0])) < rows:
-            bad = table.aggregate(n=(~engine.valid).cast("int64").sum().fill_null(0))
+            bad = table.aggregate(n=(~engine.valid).cast("int32").sum().fill_null(0))
             invalid = int(engine.scalar(bad)["n"].iloc[0])
         if pd.isna(end):  # no events at all
             end = pd.Timestamp("1970-01-01", tz="UTC")
