@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         help="time zone of times exported without an offset, e.g. Europe/Paris (HubSpot: the "
         "portal's zone; Salesforce: the exporting user's)",
     )
+    rep.add_argument(
+        "--params",
+        default=None,
+        metavar="FILE.yml",
+        help="YAML file of notebook parameters (name: value), e.g. n_personas: 4",
+    )
     mp = sub.add_parser(
         "map",
         help="write a YAML column mapping template from a file's header",
@@ -86,6 +92,19 @@ def _map(args) -> int:
     return 0
 
 
+def _read_params(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            params = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such parameters file.") from None
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: expected notebook parameters as 'name: value' lines.")
+    return params
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -97,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         from salesmkt.validate import ValidationError
 
         try:
+            parameters = _read_params(args.params) if args.params else None
             reports = run_reports(
                 args.data or sample_dir(),
                 args.out,
@@ -106,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 config_dir=args.config,
                 source=args.source,
                 tz=args.tz,
+                parameters=parameters,
             )
         except (ReportError, ValidationError, FileNotFoundError, ValueError) as exc:
             print(f"salesmkt report: {exc}", file=sys.stderr)

@@ -24,6 +24,7 @@ __all__ = [
     "channel_mix",
     "monthly_volume",
     "describe_findings",
+    "missing_data",
 ]
 
 
@@ -180,3 +181,51 @@ def describe_findings(dataset: Dataset) -> str:
     ]
     lines += [f"- {m}" for m in f["message"]]
     return "\n".join(lines)
+
+
+def missing_data(
+    dataset: Dataset, *, tables: list[str] | tuple = (), columns: list[str] | tuple = ()
+) -> str:
+    """What a report section needs and the data lack, as one plain sentence (``""`` if nothing).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    tables : list of str
+        Tables the section needs (``"spend"``, ``"deals"``, ...); an empty table counts as
+        missing.
+    columns : list of str
+        Columns the section needs, as ``"table.column"``; a column without a single value counts
+        as missing.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> missing_data(ds, tables=["spend"], columns=["leads.mql_at"])
+    ''
+    >>> missing_data(salesmkt.Dataset(leads=ds.leads), tables=["spend", "deals"])
+    'This section needs the spend and deals tables, which these data do not have.'
+    """
+    have = {n: df for n, df in dataset.tables.items() if len(df)}
+    gone = [t for t in tables if t not in have]
+    empty = []
+    for item in columns:
+        table, _, col = item.partition(".")
+        if table in gone:
+            continue
+        df = have.get(table)
+        if df is None:
+            gone.append(table)
+        elif col not in df.columns or df[col].isna().all():
+            empty.append(item)
+    parts = []
+    if gone:
+        names = " and ".join([", ".join(gone[:-1]), gone[-1]] if len(gone) > 1 else gone)
+        parts.append(f"the {names} table{'s' if len(gone) > 1 else ''}")
+    if empty:
+        names = " and ".join([", ".join(empty[:-1]), empty[-1]] if len(empty) > 1 else empty)
+        parts.append(f"values in {names}")
+    if not parts:
+        return ""
+    return f"This section needs {' and '.join(parts)}, which these data do not have."

@@ -32,6 +32,9 @@ _TEXT_KINDS = {"id", "text", "category", "channel"}
 #: Findings of the loader that converted a vendor export into this folder (see
 #: :func:`salesmkt.sources.convert_export`), reported again whenever the folder is loaded.
 FINDINGS_FILE = ".salesmkt-findings.json"
+#: Where the data come from and under which licence (a column mapping's ``about:``), kept
+#: beside the converted tables so that every report on them can show it.
+ABOUT_FILE = ".salesmkt-about.txt"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class Dataset:
 
     One attribute per table (``None`` when the data has no such table); ``findings`` lists
     what validation reported (warnings about rows that were kept) and ``source`` where the data
-    came from.
+    came from. ``about`` is the data's attribution and licence note when the data came through
+    a column mapping with an ``about:`` entry (reports show it under their title), else ``""``.
     """
 
     leads: pd.DataFrame | None = None
@@ -55,6 +59,7 @@ class Dataset:
     assignments: pd.DataFrame | None = None
     findings: pd.DataFrame = field(default_factory=lambda: findings_frame([]))
     source: str = ""
+    about: str = ""
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -267,7 +272,24 @@ def load(
         raw, skipped = read_tables(path)
     tables, findings = validate_tables(raw, tz=tz)
     where = str(path) if source is None else f"{path} ({source})"
-    return Dataset(**tables, findings=findings_frame([*skipped, *findings]), source=where)
+    return Dataset(
+        **tables,
+        findings=findings_frame([*skipped, *findings]),
+        source=where,
+        about=_about(path, source),
+    )
+
+
+def _about(path: str | Path, source: str | Path | None) -> str:
+    """The attribution note of a mapping source, or the one kept beside converted tables."""
+    if source is not None:
+        if str(source).lower().endswith((".yml", ".yaml")):
+            from salesmkt.sources.mapping import mapping_about
+
+            return mapping_about(source)
+        return ""
+    note = Path(path) / ABOUT_FILE
+    return note.read_text(encoding="utf-8").strip() if note.is_file() else ""
 
 
 def sample_dir() -> Path:

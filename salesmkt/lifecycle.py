@@ -38,6 +38,7 @@ __all__ = [
     "time_in_stage",
     "stalled_leads",
     "lead_segments",
+    "reached_stage",
     "biggest_drop_offs",
 ]
 
@@ -270,3 +271,32 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
         "excess_lost",
     ]
     return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
+
+
+def reached_stage(dataset, stage: str | None):
+    """The dataset with only the leads that reached ``stage`` (or a later one); ``None`` keeps
+    every lead.
+
+    For analyses of one part of the funnel, e.g. personas of the leads that became customers.
+    The other tables are kept whole.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> won = reached_stage(ds, "customer")
+    >>> len(won.leads) == int(ds.leads["customer_at"].notna().sum())
+    True
+    """
+    from dataclasses import replace
+
+    if stage is None:
+        return dataset
+    names = [n for n, _ in _stages(None)]
+    if stage not in names:
+        raise ValueError(f"reached_stage: unknown stage {stage!r}; use one of {', '.join(names)}")
+    later = [c for n, c in _stages(None)[names.index(stage) :] if c in dataset.leads.columns]
+    if not later:
+        raise ValueError(f"reached_stage: the leads have no column for {stage!r} or a later stage")
+    kept = dataset.leads[dataset.leads[later].notna().any(axis=1)].reset_index(drop=True)
+    return replace(dataset, leads=kept)

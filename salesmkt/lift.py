@@ -8,7 +8,9 @@ Thin wrappers over statsmodels and scipy (reference ``attribution.md`` section 3
   posterior parameters, else seeded Monte Carlo) and the expected loss of choosing treatment;
 * the sample size per arm needed to detect an effect (Cohen's h, normal power);
 * revenue per person with a seeded percentile-bootstrap interval and Welch's t-test;
-* a verdict in plain words.
+* a verdict in plain words;
+* conversion rates of lead groups (by contact channel, number of calls, ...) with Wilson
+  intervals, to compare groups that were not split at random.
 
 :func:`conversion_lift` works from plain counts; :func:`salesmkt.holdout_test` reads a
 campaign's groups from the ``assignments`` table and its outcome from the CRM.
@@ -35,6 +37,7 @@ from statsmodels.stats.proportion import (
 
 __all__ = [
     "conversion_lift",
+    "conversion_rates",
     "prob_treatment_better",
     "sample_size",
     "revenue_lift",
@@ -296,3 +299,100 @@ def revenue_lift(
             row["p_value"] = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
     row["n_control"], row["n_treatment"] = a.size, b.size
     return pd.DataFrame([row])
+
+
+def _bin_labels(edges: list[float]) -> list[str]:
+    labels = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if np.isinf(hi):
+            labels.append(f"{lo:g}+")
+        elif hi - lo == 1 and float(lo).is_integer():
+            labels.append(f"{lo:g}")
+        else:
+            labels.append(f"{lo:g}-{hi - 1:g}" if float(lo).is_integer() else f"{lo:g}-<{hi:g}")
+    return labels
+
+
+def conversion_rates(
+    leads: pd.DataFrame,
+    by: str,
+    *,
+    outcome: str = "customer_at",
+    bins: list[float] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Share of leads that converted, per value of ``by``, with Wilson intervals.
+
+    A lead converted when ``outcome`` holds a value (a stage timestamp such as ``customer_at``)
+    or is true (a flag). The groups were not assigned at random, so a difference between them
+    is an association, not an effect: use :func:`conversion_lift` for a randomised split.
+
+    Parameters
+    ----------
+    leads : DataFrame
+    by : str
+        Column to group by; missing values form the group ``"(missing)"``.
+    outcome : str
+        Column that says whether a lead converted.
+    bins : list of float, optional
+        Left edges of number bins for a numeric ``by`` (``[1, 2, 3, 6, 11]``: ``1``, ``2``,
+        ``3-5``, ``6-10``, ``11+``); values below the first edge form ``"(below)"``.
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per group, in group order: ``<by>, leads, converted, rate, rate_low,
+        rate_high`` and ``lift`` (rate / the rate of all leads).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> leads = salesmkt.load_sample().leads
+    >>> t = conversion_rates(leads, "channel")
+    >>> int(t["leads"].sum()) == len(leads)
+    True
+    >>> int(t["converted"].sum()) == int(leads["customer_at"].notna().sum())
+    True
+    >>> conversion_rates(leads, "company_size", bins=[1, 50, 500])["company_size"].tolist()
+    ['1-49', '50-499', '500+']
+    """
+    from salesmkt.validate import check_columns
+
+    check_columns(leads, "leads", [by, outcome], caller="conversion_rates")
+    hit = leads[outcome]
+    hit = (
+        hit.fillna(False).astype(bool)
+        if hit.dtype == "boolean" or hit.dtype == bool
+        else hit.notna()
+    )
+    if bins is not None:
+        edges = [float(b) for b in bins] + [np.inf]
+        x = pd.to_numeric(leads[by], errors="coerce")
+        group = pd.cut(x, bins=edges, right=False, labels=_bin_labels(edges))
+        group = group.astype("string").mask(x.notna() & (x < edges[0]), "(below)")
+        order = [*(["(below)"] if (x < edges[0]).any() else []), *_bin_labels(edges)]
+    else:
+        group = leads[by].astype("string")
+        order = None
+    group = group.fillna("(missing)")
+    counts = (
+        pd.DataFrame({by: group.to_numpy(), "hit": hit.to_numpy()})
+        .groupby(by, sort=order is None)["hit"]
+        .agg(leads="size", converted="sum")
+    )
+    if order is not None:
+        counts = counts.reindex(
+            [o for o in order if o in counts.index] + [g for g in counts.index if g not in order]
+        )
+    counts = counts.reset_index()
+    counts["converted"] = counts["converted"].astype(int)
+    low, high = proportion_confint(
+        counts["converted"], counts["leads"], alpha=alpha, method="wilson"
+    )
+    counts["rate"] = counts["converted"] / counts["leads"]
+    counts["rate_low"], counts["rate_high"] = np.asarray(low, float), np.asarray(high, float)
+    overall = counts["converted"].sum() / counts["leads"].sum() if len(counts) else np.nan
+    counts["lift"] = counts["rate"] / overall if overall else np.nan
+    return counts

@@ -42,7 +42,7 @@ from salesmkt._persona_explain import (
 )
 from salesmkt._persona_file import load_personas, match_personas, save_personas
 from salesmkt._persona_select import KSelection, choose_n_personas
-from salesmkt._persona_views import persona_projection, persona_silhouette
+from salesmkt._persona_views import persona_crosstab, persona_projection, persona_silhouette
 from salesmkt._persona_workshop import PersonaWorkshop, persona_workshop
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "persona_summary",
     "persona_funnel",
     "persona_channels",
+    "persona_crosstab",
     "persona_cards",
     "render_persona_cards",
     "load_personas",

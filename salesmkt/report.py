@@ -164,6 +164,7 @@ def run_reports(
     check_pii: bool = True,
     source: str | Path | None = None,
     tz: str | None = None,
+    parameters: dict | None = None,
 ) -> list[Report]:
     """Execute every guided notebook on ``data`` and write HTML reports and an index to ``out``.
 
@@ -193,6 +194,10 @@ def run_reports(
         temporary folder, and the notebooks run on that.
     tz : str, optional
         Time zone of times exported without an offset (see :func:`salesmkt.load`).
+    parameters : dict, optional
+        Values for the notebooks' other parameters (e.g. ``{"n_personas": 4}``), given to every
+        notebook; see each notebook's ``parameters`` cell. The data location, period and
+        ``config_dir`` are set by the arguments above, not here.
 
     Returns
     -------
@@ -221,6 +226,12 @@ def run_reports(
 
     data, out = Path(data).resolve(), Path(out).resolve()
     paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
+    reserved = {"data_dir", "period_start", "period_end", "config_dir"} & set(parameters or {})
+    if reserved:
+        raise ValueError(
+            f"parameters {sorted(reserved)} are set by run_reports' own arguments (data, start, "
+            "end, config_dir); pass them there."
+        )
     reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
         data_dir = data
@@ -230,6 +241,7 @@ def run_reports(
         dataset = load(data_dir)
         secrets = pii_values(dataset.tables.values()) if check_pii else set()
         params = {
+            **(parameters or {}),
             "data_dir": str(data_dir),
             "period_start": start,
             "period_end": end,

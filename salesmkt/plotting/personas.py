@@ -362,14 +362,26 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
     return ax
 
 
-def plot_persona_channels(channels: pd.DataFrame, *, names=None, ax: Axes | None = None) -> Axes:
+def plot_persona_channels(
+    channels: pd.DataFrame,
+    *,
+    names=None,
+    column: str = "channel",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Heatmap of where each persona's leads come from: share of the persona's leads per
     channel, with the lift against all leads written in each cell.
 
     Parameters
     ----------
     channels : DataFrame
-        Output of :func:`salesmkt.persona_channels`.
+        Output of :func:`salesmkt.persona_channels`, or of :func:`salesmkt.persona_crosstab`
+        with its ``column`` given here.
+    column : str
+        The column set against the personas (``"channel"`` by default).
+    title : str, optional
+        Default: where each persona comes from (by channel), else personas by ``column``.
 
     Examples
     --------
@@ -380,8 +392,8 @@ def plot_persona_channels(channels: pd.DataFrame, *, names=None, ax: Axes | None
     >>> len(ax.get_yticklabels())
     5
     """
-    share = channels.pivot_table(index="persona", columns="channel", values="share", fill_value=0)
-    lift = channels.pivot_table(index="persona", columns="channel", values="lift", fill_value=0)
+    share = channels.pivot_table(index="persona", columns=column, values="share", fill_value=0)
+    lift = channels.pivot_table(index="persona", columns=column, values="lift", fill_value=0)
     order = share.mean().sort_values(ascending=False).index
     share, lift = share[order], lift[order]
     ax = get_ax(ax, (1.0 * share.shape[1] + 3, 0.6 * share.shape[0] + 1.5))
@@ -394,6 +406,11 @@ def plot_persona_channels(channels: pd.DataFrame, *, names=None, ax: Axes | None
                   rotation=30, ha="right", fontsize=8)  # fmt: skip
     ax.set_yticks(range(share.shape[0]), [_name(p, names) for p in share.index], fontsize=8)
     ax.figure.colorbar(im, ax=ax, shrink=0.7, label="share of the persona's leads")
-    ax.set_title("Where each persona comes from (share, and lift vs all leads)", loc="left",
-                 fontsize=12, fontweight="bold")  # fmt: skip
+    if title is None:
+        title = (
+            "Where each persona comes from (share, and lift vs all leads)"
+            if column == "channel"
+            else f"Personas by {column.replace('_', ' ')} (share, and lift vs all leads)"
+        )
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     return ax

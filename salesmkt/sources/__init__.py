@@ -245,7 +245,8 @@ def convert_export(
 
     The report pipeline does this once, so the notebooks read canonical files. What the loader
     noted (deals without an amount, unknown stages, ...) is written beside them as
-    ``.salesmkt-findings.json`` and reported again by :func:`salesmkt.load` on that folder.
+    ``.salesmkt-findings.json`` and reported again by :func:`salesmkt.load` on that folder; a
+    mapping's ``about:`` note (source and licence) is kept as ``.salesmkt-about.txt``.
     ``source=None`` reads canonical files (useful with ``tz`` for naive timestamps). Returns
     the folder written (a new temporary folder when ``out`` is not given).
 
@@ -263,7 +264,8 @@ def convert_export(
     import json
     from dataclasses import asdict
 
-    from salesmkt.io import FINDINGS_FILE, read_tables
+    from salesmkt.io import ABOUT_FILE, FINDINGS_FILE, read_tables
+    from salesmkt.sources.mapping import mapping_about
     from salesmkt.validate import validate_tables
 
     if source is not None:
@@ -279,4 +281,7 @@ def convert_export(
         df.to_parquet(folder / f"{name}.parquet", index=False)
     text = json.dumps([asdict(n) for n in notes], ensure_ascii=False, default=str)
     (folder / FINDINGS_FILE).write_text(text, encoding="utf-8")
+    about = mapping_about(source) if source is not None and _is_mapping(source) else ""
+    if about:  # the data's attribution travels with the converted tables (Dataset.about)
+        (folder / ABOUT_FILE).write_text(about + "\n", encoding="utf-8")
     return folder

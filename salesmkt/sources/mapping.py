@@ -14,9 +14,37 @@ comes from: a column of the file, or a constant, with an optional date format or
         status: {value: open}        # the same value on every row
         deal_type: {column: Kind, values: {New: new_business, Upsell: expansion}}
 
-Columns of the file that the mapping does not name are kept under their own names
-(``keep_other_columns: false`` drops them). ``salesmkt map --init FILE`` writes a template from a
+Columns of the file that the mapping does not name are kept under their own names, as numbers
+when every value is one (``keep_other_columns: false`` drops them). ``salesmkt map --init FILE`` writes a template from a
 file's header with the obvious matches filled in.
+
+A few more entries cover exports that are split over two files or lack a field::
+
+    about: "Data: Bank Marketing (UCI), CC BY 4.0; cite Moro et al. (2011)."
+    leads:
+      file: clients.csv
+      join: {file: outcomes.csv, key: Client}  # left join of a second file on a key column
+      columns:
+        lead_id: {row_number: true}            # 1-based row of the file, when it has no id
+        created_at: {column: [day, month], format: "%d %b", year: 2008}
+        customer_at: {column: Won Date, when: {Outcome: "yes"}}
+
+* ``about`` (top level): where the data come from and under which licence. It travels with the
+  data (:attr:`salesmkt.Dataset.about`) and every report shows it under its title.
+* ``join``: each row of the table's file gets the columns of the row of ``join.file`` with the
+  same ``key`` value (``key: {left: A, right: B}`` when the names differ); those columns can be
+  mapped and are kept like the file's own (a name in both files gets the suffix ``_2``). The
+  key must be unique in the joined file; its rows that match nothing are counted in the
+  findings, never dropped silently.
+* ``row_number: true``: the row's 1-based position in its file, as text (a made-up id that
+  says so; use it only when the export carries no id of its own).
+* ``column: [a, b]``: the values of several columns joined by a space (e.g. day and month
+  for a ``format``).
+* ``year``: with ``format``, for dates written without a year: every date gets this year. The
+  data do not say it, so loading reports it as an assumption in the findings; state it in
+  ``about`` too, and read no trend across years from such dates.
+* ``when: {column: value}``: the value only on rows where that column holds that value
+  (missing elsewhere), e.g. the date a lead became a customer only for converted rows.
 
 Examples
 --------
@@ -50,10 +78,27 @@ from salesmkt.sources._common import (
 from salesmkt.sources._read import header_of, read_table_file
 from salesmkt.validate import Finding, ValidationError
 
-__all__ = ["load_mapping", "mapping_template", "write_mapping_template", "read_mapped"]
+__all__ = [
+    "load_mapping",
+    "mapping_about",
+    "mapping_template",
+    "write_mapping_template",
+    "read_mapped",
+]
 
-_TABLE_KEYS = {"file", "tz", "dayfirst", "encoding", "delimiter", "columns", "keep_other_columns"}
-_COLUMN_KEYS = {"column", "value", "format", "values"}
+_TABLE_KEYS = {
+    "file",
+    "tz",
+    "dayfirst",
+    "encoding",
+    "delimiter",
+    "columns",
+    "keep_other_columns",
+    "join",
+}
+_COLUMN_KEYS = {"column", "value", "row_number", "format", "values", "year", "when"}
+#: top-level entries of a mapping file that are not tables
+_META_KEYS = {"about"}
 
 # header spellings (compared as header_key) that obviously mean a canonical column
 _GUESSES: dict[str, tuple[str, ...]] = {
@@ -127,6 +172,10 @@ def load_mapping(path: str | Path) -> dict[str, dict]:
         raise _mapping_error(path, "expected one entry per canonical table (leads:, deals:, ...)")
     out: dict[str, dict] = {}
     for table, entry in spec.items():
+        if table in _META_KEYS:
+            if not isinstance(entry, str):
+                raise _mapping_error(path, f"{table}: expected a line of text")
+            continue
         if table not in TABLES:
             close = difflib.get_close_matches(str(table), list(TABLES), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -146,20 +195,48 @@ def load_mapping(path: str | Path) -> dict[str, dict]:
                 continue
             if isinstance(src, dict):
                 bad = set(src) - _COLUMN_KEYS
-                if bad or ("column" in src) == ("value" in src):
+                if bad or sum(k in src for k in ("column", "value", "row_number")) != 1:
                     raise _mapping_error(
                         path,
-                        f"{table}.{col}: give either 'column:' or 'value:' (and optionally "
-                        "'format:' or 'values:')",
+                        f"{table}.{col}: give either 'column:', 'value:' or 'row_number:' (and "
+                        "optionally 'format:', 'year:', 'values:' or 'when:')",
                     )
+                if "year" in src and "format" not in src:
+                    raise _mapping_error(path, f"{table}.{col}: 'year:' needs a 'format:'")
+                if "when" in src and (not isinstance(src["when"], dict) or len(src["when"]) != 1):
+                    raise _mapping_error(path, f"{table}.{col}: 'when:' takes one column: value")
             elif not isinstance(src, str | int | float | bool):
                 raise _mapping_error(path, f"{table}.{col}: expected a column name")
             columns[str(col)] = src
         missing = [c.name for c in TABLES[table].required if c.name not in columns]
         if missing:
             raise _mapping_error(path, f"{table}: required column(s) {', '.join(missing)} missing")
+        join = entry.get("join")
+        if join is not None and (
+            not isinstance(join, dict) or set(join) != {"file", "key"} or not join["key"]
+        ):
+            raise _mapping_error(path, f"{table}: 'join:' needs 'file:' and 'key:'")
         out[table] = {**entry, "columns": columns}
     return out
+
+
+def mapping_about(mapping: str | Path | Mapping) -> str:
+    """The mapping's ``about:`` text (source and licence of the data), or ``""``.
+
+    Examples
+    --------
+    >>> mapping_about({"about": "Data: X, CC BY 4.0.", "leads": {}})
+    'Data: X, CC BY 4.0.'
+    """
+    if isinstance(mapping, Mapping):
+        spec = mapping
+    else:
+        try:
+            spec = yaml.safe_load(Path(mapping).read_text(encoding="utf-8-sig"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            return ""
+    about = spec.get("about") if isinstance(spec, dict) else None
+    return about.strip() if isinstance(about, str) else ""
 
 
 def _files(table: str, entry: dict, data: Path, mapping_path: Path) -> list[Path]:
@@ -187,11 +264,23 @@ def _apply(table: str, entry: dict, df: pd.DataFrame, file: str, notes: list) ->
         if "value" in spec:
             out[col] = pd.Series([spec["value"]] * len(df), dtype="object").astype("string")
             continue
-        name = by_key.get(header_key(spec["column"]))
-        if name is None:
-            raise missing_column(file, list(df.columns), [str(spec["column"])], table, col)
-        used.add(name)
-        raw = df[name].rename(name)
+        if "row_number" in spec:
+            out[col] = pd.Series(range(1, len(df) + 1), index=df.index).astype("string")
+            continue
+        sources = spec["column"] if isinstance(spec["column"], list) else [spec["column"]]
+        names = []
+        for source in sources:
+            name = by_key.get(header_key(source))
+            if name is None:
+                raise missing_column(file, list(df.columns), [str(source)], table, col)
+            names.append(name)
+        used.update(names)
+        name = " ".join(names)
+        raw = df[names[0]] if len(names) == 1 else df[names].astype("string").agg(" ".join, axis=1)
+        raw = raw.rename(name)
+        if "year" in spec:
+            raw = raw.astype("string") + f" {int(spec['year'])}"
+            spec = {**spec, "format": f"{spec['format']} %Y"}
         kind = kinds.get(col)
         if "values" in spec:
             values = {str(k): v for k, v in dict(spec["values"]).items()}
@@ -230,12 +319,97 @@ def _apply(table: str, entry: dict, df: pd.DataFrame, file: str, notes: list) ->
             out[col] = parse_amounts(raw, file=file, table=table, column=col)
         else:
             out[col] = raw
+        if "when" in spec:
+            ((where, equals),) = spec["when"].items()
+            cond = by_key.get(header_key(where))
+            if cond is None:
+                raise missing_column(file, list(df.columns), [str(where)], table, col)
+            keep = df[cond].astype("string").eq(str(equals)).fillna(False)
+            out[col] = pd.Series(out[col], index=df.index).where(keep)
+        if "year" in spec:
+            n = int(pd.Series(out[col]).notna().sum())
+            notes.append(_assumed_year(table, col, file, name, int(spec["year"]), n))
     frame = pd.DataFrame(out, index=df.index)
     if entry.get("keep_other_columns", True):
         for c in df.columns:
             if c not in used and c not in frame.columns:
-                frame[c] = df[c]
+                frame[c] = _numbers_if_all(df[c])
     return frame.reset_index(drop=True)
+
+
+def _numbers_if_all(s: pd.Series) -> pd.Series:
+    """A kept column as numbers when every value is one (not for ids), else as it is."""
+    num = pd.to_numeric(s, errors="coerce")
+    is_id = str(s.name).lower().endswith(("id", "ids"))
+    if s.notna().any() and num.notna().sum() == s.notna().sum() and not is_id:
+        return num.astype("float64")
+    return s
+
+
+def _assumed_year(table: str, col: str, file: str, name: str, year: int, n: int) -> Finding:
+    return Finding(
+        table,
+        col,
+        f"{file}: {n:,} dates in {name!r} carry no year; the mapping puts every one in {year}",
+        n,
+        severity="warning",
+        action="Kept; months and days are as exported, the year is an assumption: read no "
+        "trend across years from these dates",
+    )
+
+
+def _joined(table: str, entry: dict, df: pd.DataFrame, base: Path, file: str, notes: list):
+    """``df`` left-joined with the file ``entry['join']`` names, on its key."""
+    join = entry["join"]
+    key = join["key"]
+    left, right = (key["left"], key["right"]) if isinstance(key, dict) else (key, key)
+    hits = sorted(base.glob(str(join["file"])))
+    if not hits:
+        raise FileNotFoundError(f"{table}: join: no file matches {join['file']!r} in {base}.")
+    other = pd.concat(
+        [
+            read_table_file(h, encoding=entry.get("encoding"), delimiter=entry.get("delimiter"))[0]
+            for h in hits
+        ],
+        ignore_index=True,
+    )
+    lk = {header_key(c): c for c in df.columns}.get(header_key(left))
+    rk = {header_key(c): c for c in other.columns}.get(header_key(right))
+    if lk is None:
+        raise missing_column(file, list(df.columns), [str(left)], table, "join")
+    if rk is None:
+        raise missing_column(hits[0].name, list(other.columns), [str(right)], table, "join")
+    dup = other[rk].notna() & other.duplicated(rk, keep=False)
+    if dup.any():
+        raise ValidationError(
+            [
+                Finding(
+                    table,
+                    "join",
+                    f"{hits[0].name}: {int(dup.sum())} rows share a {rk!r} value; a joined "
+                    "file needs one row per key",
+                    int(dup.sum()),
+                    examples=tuple(repr(v) for v in other.loc[dup, rk].head(3)),
+                )
+            ]
+        )
+    unmatched = other[rk].notna() & ~other[rk].isin(df[lk].dropna())
+    if unmatched.any():
+        notes.append(
+            Finding(
+                table,
+                "join",
+                f"{hits[0].name}: {int(unmatched.sum())} rows match no row of {file} on {rk!r}",
+                int(unmatched.sum()),
+                examples=tuple(repr(v) for v in other.loc[unmatched, rk].head(3)),
+                severity="warning",
+                action="Not loaded: they have no row to join to",
+            )
+        )
+    other = other.rename(columns={rk: "__join_key__"})
+    clash = {c: f"{c}_2" for c in other.columns if c in df.columns}
+    merged = df.merge(other.rename(columns=clash), how="left", left_on=lk, right_on="__join_key__")
+    return merged.drop(columns="__join_key__").set_axis(df.index)
 
 
 def read_mapped(
@@ -252,6 +426,7 @@ def read_mapped(
     else:
         path = Path(mapping)
         spec = load_mapping(path)
+    spec = {t: e for t, e in spec.items() if t not in _META_KEYS}
     if data.is_file() and sum("file" not in e for e in spec.values()) > 1:
         raise _mapping_error(path, "several tables without 'file:' but one input file")
     tables: dict[str, pd.DataFrame] = {}
@@ -264,6 +439,8 @@ def read_mapped(
                 file, encoding=entry.get("encoding"), delimiter=entry.get("delimiter")
             )
             notes += found
+            if entry.get("join"):
+                df = _joined(table, entry, df, file.parent, file.name, notes)
             frames.append(_apply(table, entry, df, file.name, notes))
         tables[table] = pd.concat(frames, ignore_index=True)
     return tables, notes
