@@ -113,6 +113,7 @@ _API: dict[str, str] = {
     "PersonaModel": "salesmkt.personas",
     "KSelection": "salesmkt.personas",
     "choose_n_personas": "salesmkt.personas",
+    "too_few_for_personas": "salesmkt.personas",
     "persona_features": "salesmkt.personas",
     "persona_profiles": "salesmkt.personas",
     "persona_outcomes": "salesmkt.personas",

@@ -386,3 +386,28 @@ def _suggest(table: pd.DataFrame, min_share: float, min_stability: float, method
 
 def _ks(ks: list[int]) -> str:
     return ", ".join(str(int(k)) for k in ks)
+
+
+def too_few_for_personas(leads: pd.DataFrame, *, min_personas: int = 2) -> str:
+    """Why ``leads`` cannot form personas yet, in one sentence; ``""`` when they can.
+
+    Personas need at least 3 leads each (the rule :func:`choose_n_personas` applies), so
+    ``min_personas`` personas need ``3 * min_personas`` leads.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> leads = salesmkt.load_sample().leads
+    >>> too_few_for_personas(leads)
+    ''
+    >>> too_few_for_personas(leads.head(5))
+    'Personas need at least 6 leads (3 per persona, at least 2 personas); these data have 5, so the workshop shows only what the leads look like.'
+    """
+    need = 3 * min_personas
+    n = len(leads)
+    if n >= need:
+        return ""
+    return (
+        f"Personas need at least {need} leads (3 per persona, at least {min_personas} "
+        f"personas); these data have {n:,}, so the workshop shows only what the leads look like."
+    )

@@ -43,9 +43,10 @@ class PersonaWorkshop:
                  method="kmeans", selection=None, random_state=0):  # fmt: skip
         self.dataset = dataset
         self.leads = dataset.leads
-        self.candidates = pf.default_features(self.leads)
         self.features = list(features or (selection.settings["features"] if selection else
-                                          self.candidates))  # fmt: skip
+                                          pf.default_features(self.leads)))  # fmt: skip
+        # the team's own choice stays selectable even when no default would pick it
+        self.candidates = list(dict.fromkeys([*pf.default_features(self.leads), *self.features]))
         self.n_personas = int(n_personas)
         self.method = method
         self.selection = selection

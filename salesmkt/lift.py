@@ -313,15 +313,28 @@ def _bin_labels(edges: list[float]) -> list[str]:
     return labels
 
 
+def _groups(leads: pd.DataFrame, by: str, bins) -> tuple[pd.Series, list[str] | None]:
+    if bins is None:
+        return leads[by].astype("string").fillna("(missing)"), None
+    edges = [float(b) for b in bins] + [np.inf]
+    x = pd.to_numeric(leads[by], errors="coerce")
+    labels = _bin_labels(edges)
+    group = pd.cut(x, bins=edges, right=False, labels=labels).astype("string")
+    below = x.notna() & (x < edges[0])
+    group = group.mask(below, "(below)").fillna("(missing)")
+    return group, [*(["(below)"] if below.any() else []), *labels, "(missing)"]
+
+
 def conversion_rates(
     leads: pd.DataFrame,
-    by: str,
+    by: str | list[str] | dict[str, list[float] | None],
     *,
     outcome: str = "customer_at",
     bins: list[float] | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Share of leads that converted, per value of ``by``, with Wilson intervals.
+    """Share of leads that converted, per value of one or more lead columns, with Wilson
+    intervals.
 
     A lead converted when ``outcome`` holds a value (a stage timestamp such as ``customer_at``)
     or is true (a flag). The groups were not assigned at random, so a difference between them
@@ -330,21 +343,24 @@ def conversion_rates(
     Parameters
     ----------
     leads : DataFrame
-    by : str
-        Column to group by; missing values form the group ``"(missing)"``.
+    by : str, list of str or dict
+        Column(s) to group by; missing values form the group ``"(missing)"``. A dict maps each
+        column to number bins for it (or ``None``).
     outcome : str
         Column that says whether a lead converted.
     bins : list of float, optional
-        Left edges of number bins for a numeric ``by`` (``[1, 2, 3, 6, 11]``: ``1``, ``2``,
-        ``3-5``, ``6-10``, ``11+``); values below the first edge form ``"(below)"``.
+        Left edges of number bins for a numeric ``by`` given as a string (``[1, 2, 3, 6, 11]``:
+        ``1``, ``2``, ``3-5``, ``6-10``, ``11+``); values below the first edge form
+        ``"(below)"``.
     alpha : float
         1 - confidence level of the intervals.
 
     Returns
     -------
     DataFrame
-        One row per group, in group order: ``<by>, leads, converted, rate, rate_low,
-        rate_high`` and ``lift`` (rate / the rate of all leads).
+        One row per column and group, groups in their order (bins) or by name:
+        ``breakdown`` (the column), ``group``, ``leads``, ``converted``, ``rate``,
+        ``rate_low``, ``rate_high`` and ``lift`` (rate / the rate of all leads).
 
     Examples
     --------
@@ -355,44 +371,34 @@ def conversion_rates(
     True
     >>> int(t["converted"].sum()) == int(leads["customer_at"].notna().sum())
     True
-    >>> conversion_rates(leads, "company_size", bins=[1, 50, 500])["company_size"].tolist()
+    >>> conversion_rates(leads, {"company_size": [1, 50, 500]})["group"].tolist()
     ['1-49', '50-499', '500+']
     """
     from salesmkt.validate import check_columns
 
-    check_columns(leads, "leads", [by, outcome], caller="conversion_rates")
+    spec = by if isinstance(by, dict) else {b: bins for b in ([by] if isinstance(by, str) else by)}
+    check_columns(leads, "leads", [*spec, outcome], caller="conversion_rates")
     hit = leads[outcome]
-    hit = (
-        hit.fillna(False).astype(bool)
-        if hit.dtype == "boolean" or hit.dtype == bool
-        else hit.notna()
-    )
-    if bins is not None:
-        edges = [float(b) for b in bins] + [np.inf]
-        x = pd.to_numeric(leads[by], errors="coerce")
-        group = pd.cut(x, bins=edges, right=False, labels=_bin_labels(edges))
-        group = group.astype("string").mask(x.notna() & (x < edges[0]), "(below)")
-        order = [*(["(below)"] if (x < edges[0]).any() else []), *_bin_labels(edges)]
-    else:
-        group = leads[by].astype("string")
-        order = None
-    group = group.fillna("(missing)")
-    counts = (
-        pd.DataFrame({by: group.to_numpy(), "hit": hit.to_numpy()})
-        .groupby(by, sort=order is None)["hit"]
-        .agg(leads="size", converted="sum")
-    )
-    if order is not None:
-        counts = counts.reindex(
-            [o for o in order if o in counts.index] + [g for g in counts.index if g not in order]
+    flag = hit.dtype == "boolean" or hit.dtype == bool
+    hit = (hit.fillna(False).astype(bool) if flag else hit.notna()).to_numpy()
+    overall = hit.mean() if len(hit) else np.nan
+    parts = []
+    for col, edges in spec.items():
+        group, order = _groups(leads, col, edges)
+        t = (
+            pd.DataFrame({"group": group.to_numpy(), "hit": hit})
+            .groupby("group", sort=True)["hit"]
+            .agg(leads="size", converted="sum")
         )
-    counts = counts.reset_index()
-    counts["converted"] = counts["converted"].astype(int)
-    low, high = proportion_confint(
-        counts["converted"], counts["leads"], alpha=alpha, method="wilson"
-    )
-    counts["rate"] = counts["converted"] / counts["leads"]
-    counts["rate_low"], counts["rate_high"] = np.asarray(low, float), np.asarray(high, float)
-    overall = counts["converted"].sum() / counts["leads"].sum() if len(counts) else np.nan
-    counts["lift"] = counts["rate"] / overall if overall else np.nan
-    return counts
+        if order is not None:
+            t = t.reindex([o for o in order if o in t.index])
+        t = t.reset_index()
+        t.insert(0, "breakdown", col)
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    out["converted"] = out["converted"].astype(int)
+    low, high = proportion_confint(out["converted"], out["leads"], alpha=alpha, method="wilson")
+    out["rate"] = out["converted"] / out["leads"]
+    out["rate_low"], out["rate_high"] = np.asarray(low, float), np.asarray(high, float)
+    out["lift"] = out["rate"] / overall if overall else np.nan
+    return out

@@ -41,7 +41,7 @@ from salesmkt._persona_explain import (
     persona_summary,
 )
 from salesmkt._persona_file import load_personas, match_personas, save_personas
-from salesmkt._persona_select import KSelection, choose_n_personas
+from salesmkt._persona_select import KSelection, choose_n_personas, too_few_for_personas
 from salesmkt._persona_views import persona_crosstab, persona_projection, persona_silhouette
 from salesmkt._persona_workshop import PersonaWorkshop, persona_workshop
 
@@ -49,6 +49,7 @@ __all__ = [
     "PersonaModel",
     "KSelection",
     "choose_n_personas",
+    "too_few_for_personas",
     "persona_features",
     "persona_profiles",
     "persona_outcomes",

@@ -240,6 +240,7 @@ def run_reports(
         # fail early, with the validation message, before any notebook runs
         dataset = load(data_dir)
         secrets = pii_values(dataset.tables.values()) if check_pii else set()
+        fixed = {"data_dir", "period_start", "period_end", "config_dir"}
         params = {
             **(parameters or {}),
             "data_dir": str(data_dir),
@@ -249,6 +250,15 @@ def run_reports(
                 Path(config_dir).resolve() if config_dir else data if data.is_dir() else data.parent
             ),
         }
+        # each notebook gets the parameters it declares; one that no notebook declares is a typo
+        every = paths if notebooks else notebook_paths()
+        declared = {p: set(pm.inspect_notebook(str(p))) for p in {*paths, *every}}
+        unknown = set(parameters or {}) - set().union(*(declared[p] for p in every))
+        if unknown:
+            raise ValueError(
+                f"no notebook has the parameter(s) {', '.join(sorted(unknown))}; see the "
+                "notebooks' parameters cells."
+            )
         bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
         for nb_path in bar:
             bar.set_postfix_str(nb_path.stem)
@@ -258,7 +268,9 @@ def run_reports(
                 pm.execute_notebook(
                     str(nb_path),
                     str(executed),
-                    parameters=params,
+                    parameters={
+                        k: v for k, v in params.items() if k in declared[nb_path] or k in fixed
+                    },
                     kernel_name="python3",
                     progress_bar=False,
                     cwd=work,

@@ -339,7 +339,11 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 
 def plot_conversion_rates(
-    rates: pd.DataFrame, *, title: str | None = None, ax: Axes | None = None
+    rates: pd.DataFrame,
+    *,
+    breakdown: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Conversion rate of each group with its interval, against the rate of all leads.
 
@@ -347,30 +351,33 @@ def plot_conversion_rates(
     ----------
     rates : DataFrame
         Output of :func:`salesmkt.conversion_rates`.
+    breakdown : str, optional
+        Which of its breakdowns to draw; default the first.
     title : str, optional
-        Default: conversion by the grouping column.
+        Default: conversion by the breakdown column.
 
     Examples
     --------
     >>> import salesmkt
-    >>> ax = plot_conversion_rates(salesmkt.conversion_rates(salesmkt.load_sample().leads, "channel"))
-    >>> len(ax.get_yticklabels()) > 3
+    >>> rates = salesmkt.conversion_rates(salesmkt.load_sample().leads, "channel")
+    >>> len(plot_conversion_rates(rates).get_yticklabels()) > 3
     True
     """
-    by = rates.columns[0]
-    ax = get_ax(ax, (7.5, 0.42 * len(rates) + 1.6))
-    y = np.arange(len(rates))[::-1]
-    rate = rates["rate"].to_numpy(float)
-    err = np.vstack([rate - rates["rate_low"], rates["rate_high"] - rate])
+    breakdown = breakdown or rates["breakdown"].iloc[0]
+    t = rates[rates["breakdown"] == breakdown]
+    ax = get_ax(ax, (7.5, 0.42 * len(t) + 1.6))
+    y = np.arange(len(t))[::-1]
+    rate = t["rate"].to_numpy(float)
+    err = np.vstack([rate - t["rate_low"].to_numpy(float), t["rate_high"].to_numpy(float) - rate])
     ax.barh(y, rate, color="#93c5fd", height=0.6)
     ax.errorbar(rate, y, xerr=err, fmt="none", ecolor="#1e3a8a", capsize=3, lw=1)
-    overall = rates["converted"].sum() / rates["leads"].sum() if len(rates) else np.nan
+    overall = t["converted"].sum() / t["leads"].sum() if len(t) else np.nan
     ax.axvline(overall, color="#dc2626", ls="--", lw=1, label=f"all leads: {overall:.1%}")
-    labels = [f"{g}  (n={n:,})" for g, n in zip(rates[by], rates["leads"], strict=True)]
+    labels = [f"{g}  (n={n:,})" for g, n in zip(t["group"], t["leads"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xlabel("converted (bar) with its 95 % interval")
+    ax.set_xlabel("share converted, with its 95 % interval")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    ax.set_title(title or f"Conversion by {str(by).replace('_', ' ')}", loc="left",
+    ax.set_title(title or f"Conversion by {str(breakdown).replace('_', ' ')}", loc="left",
                  fontsize=12, fontweight="bold")  # fmt: skip
     return ax
