@@ -1,0 +1,432 @@
+"""Real public data end to end: the Olist marketing funnel and the UCI bank marketing calls.
+
+The data live outside the repository, with their licences, in ``../shared/data/real/`` (set
+``SALESMKT_REAL_DATA`` to another folder): "Marketing Funnel by Olist" (Olist, CC BY-NC-SA 4.0)
+and "Bank Marketing" (UCI, S. Moro, P. Cortez, P. Rita, CC BY 4.0; Moro, Laureano & Cortez,
+ESM'2011). Each data set's SOURCES.md there holds the attribution. Every figure is checked
+against the same figure computed here with plain pandas from the raw CSV files.
+
+The first tests cover the mapping-format entries the real-data mappings use; they need no
+data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import salesmkt
+from salesmkt.sources.mapping import load_mapping, mapping_about, read_mapped
+
+REAL = Path(
+    os.environ.get("SALESMKT_REAL_DATA", Path(__file__).resolve().parents[2] / "shared/data/real")
+)
+OLIST = REAL / "olist-marketing-funnel"
+BANK = REAL / "uci-bank-marketing"
+MAPS = Path(salesmkt.__file__).resolve().parent / "real"
+MQL_FILE = "olist_marketing_qualified_leads_dataset.csv"
+DEALS_FILE = "olist_closed_deals_dataset.csv"
+
+needs_olist = pytest.mark.skipif(
+    not (OLIST / MQL_FILE).is_file(),
+    reason=f"the Olist marketing funnel data are not in {OLIST} (set SALESMKT_REAL_DATA)",
+)
+needs_bank = pytest.mark.skipif(
+    not (BANK / "bank.csv").is_file(),
+    reason=f"the UCI bank marketing data are not in {BANK} (set SALESMKT_REAL_DATA)",
+)
+
+
+# --- the mapping entries the real data need (no data needed) ------------------------------
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_join_adds_the_second_file_and_counts_what_matches_nothing(tmp_path):
+    _write(tmp_path, "mql.csv", "id,first\nA,2024-01-02\nB,2024-01-03\nC,2024-01-04\n")
+    _write(tmp_path, "won.csv", "id,won,segment\nB,2024-02-01,pet\nZ,2024-02-02,car\n")
+    mapping = {
+        "leads": {
+            "file": "mql.csv",
+            "join": {"file": "won.csv", "key": "id"},
+            "columns": {"lead_id": "id", "created_at": "first", "customer_at": "won"},
+        }
+    }
+    tables, notes = read_mapped(tmp_path, mapping)
+    leads = tables["leads"]
+    assert leads["lead_id"].tolist() == ["A", "B", "C"]
+    assert leads["customer_at"].notna().tolist() == [False, True, False]
+    assert leads["segment"].tolist()[1] == "pet"
+    (note,) = [n for n in notes if n.column == "join"]
+    assert note.count == 1 and note.severity == "warning" and "'Z'" in note.examples
+
+
+def test_join_refuses_a_key_that_repeats_in_the_joined_file(tmp_path):
+    _write(tmp_path, "mql.csv", "id,first\nA,2024-01-02\n")
+    _write(tmp_path, "won.csv", "id,won\nA,2024-02-01\nA,2024-02-03\n")
+    mapping = {
+        "leads": {
+            "file": "mql.csv",
+            "join": {"file": "won.csv", "key": "id"},
+            "columns": {"lead_id": "id", "created_at": "first"},
+        }
+    }
+    with pytest.raises(salesmkt.ValidationError, match="2 rows share a 'id' value"):
+        read_mapped(tmp_path, mapping)
+
+
+def test_row_numbers_dates_without_a_year_and_conditional_values(tmp_path):
+    _write(tmp_path, "calls.csv", 'age;day;month;y\n30;19;"oct";"no"\n41;5;"may";"yes"\n')
+    mapping = {
+        "leads": {
+            "file": "calls.csv",
+            "delimiter": ";",
+            "columns": {
+                "lead_id": {"row_number": True},
+                "created_at": {"column": ["day", "month"], "format": "%d %b", "year": 2008},
+                "customer_at": {
+                    "column": ["day", "month"],
+                    "format": "%d %b",
+                    "year": 2008,
+                    "when": {"y": "yes"},
+                },
+            },
+        }
+    }
+    tables, notes = read_mapped(tmp_path, mapping)
+    leads = tables["leads"]
+    assert leads["lead_id"].tolist() == ["1", "2"]
+    assert leads["created_at"].tolist() == [
+        pd.Timestamp("2008-10-19", tz="UTC"),
+        pd.Timestamp("2008-05-05", tz="UTC"),
+    ]
+    assert pd.isna(leads["customer_at"].iloc[0])
+    assert leads["customer_at"].iloc[1] == pd.Timestamp("2008-05-05", tz="UTC")
+    assert leads["age"].dtype == "float64"  # kept columns that are all numbers become numbers
+    assumed = {n.column: n for n in notes if "carry no year" in n.problem}
+    assert assumed["created_at"].count == 2 and assumed["customer_at"].count == 1
+    assert "the year is an assumption" in assumed["created_at"].action
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("lead_id: {row_number: true, column: x}", "either"),
+        ("lead_id: {column: x, year: 2008}", "'year:' needs a 'format:'"),
+        ("lead_id: {column: x, when: y}", "'when:' takes one column"),
+    ],
+)
+def test_new_mapping_entries_are_checked(tmp_path, entry, message):
+    path = _write(tmp_path, "m.yml", f"leads:\n  columns:\n    {entry}\n    created_at: c\n")
+    with pytest.raises(ValueError, match=message):
+        load_mapping(path)
+
+
+def test_about_travels_from_the_mapping_to_the_dataset_and_the_converted_folder(tmp_path):
+    _write(tmp_path, "leads_export.csv", "id,created\nA,2024-01-02\n")
+    mapping = _write(
+        tmp_path,
+        "m.yml",
+        "about: Data from X, licence CC BY 4.0.\n"
+        "leads:\n  file: leads_export.csv\n  columns: {lead_id: id, created_at: created}\n",
+    )
+    assert salesmkt.load(tmp_path, source=mapping).about == "Data from X, licence CC BY 4.0."
+    folder = salesmkt.convert_export(tmp_path, tmp_path / "out", source=mapping)
+    assert salesmkt.load(folder).about == "Data from X, licence CC BY 4.0."
+    assert salesmkt.load_sample().about == ""
+
+
+def test_every_real_data_file_names_its_source_and_licence():
+    for name, licence in [
+        ("olist.yml", "CC BY-NC-SA 4.0"),
+        ("olist-report.yml", "CC BY-NC-SA 4.0"),
+        ("bank.yml", "CC BY 4.0"),
+        ("bank-report.yml", "CC BY 4.0"),
+    ]:
+        text = (MAPS / name).read_text(encoding="utf-8")
+        assert licence in text and "SOURCES.md" in text, name
+    for name in ("olist.yml", "bank.yml"):
+        about = mapping_about(MAPS / name)
+        assert "licence" in about and "SOURCES.md" in about, name
+
+
+def test_conversion_rates_by_hand():
+    leads = pd.DataFrame(
+        {
+            "lead_id": list("abcdef"),
+            "contact": ["phone", "phone", "phone", "mail", "mail", None],
+            "calls": [1, 2, 5, 1, 12, 3],
+            "customer_at": pd.to_datetime(
+                ["2024-01-01", None, "2024-01-03", None, None, "2024-01-02"], utc=True
+            ),
+        }
+    )
+    t = salesmkt.conversion_rates(leads, {"contact": None, "calls": [1, 2, 3, 11]})
+    contact = t[t["breakdown"] == "contact"].set_index("group")
+    assert contact["leads"].to_dict() == {"(missing)": 1, "mail": 2, "phone": 3}
+    assert contact.loc["phone", "rate"] == pytest.approx(2 / 3)
+    assert contact.loc["phone", "lift"] == pytest.approx((2 / 3) / 0.5)
+    calls = t[t["breakdown"] == "calls"]
+    assert calls["group"].tolist() == ["1", "2", "3-10", "11+"]
+    assert calls["converted"].tolist() == [1, 0, 2, 0]
+    # Wilson interval for 2 of 3 at 95 %
+    z, p, n = 1.959963984540054, 2 / 3, 3
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert contact.loc["phone", "rate_low"] == pytest.approx(centre - half)
+    assert contact.loc["phone", "rate_high"] == pytest.approx(centre + half)
+
+
+# --- Olist: the marketing funnel ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def olist_raw():
+    mql = pd.read_csv(OLIST / MQL_FILE)
+    deals = pd.read_csv(OLIST / DEALS_FILE)
+    raw = mql.merge(deals, on="mql_id", how="left")
+    first = pd.to_datetime(raw["first_contact_date"]).dt.tz_localize("UTC")
+    won = pd.to_datetime(raw["won_date"]).dt.tz_localize("America/Sao_Paulo").dt.tz_convert("UTC")
+    raw["days"] = (won - first).dt.total_seconds() / 86_400
+    raw["origin"] = raw["origin"].fillna("(missing)")
+    return raw
+
+
+@pytest.fixture(scope="module")
+def olist():
+    return salesmkt.load(OLIST, source=MAPS / "olist.yml")
+
+
+@pytest.fixture(scope="module")
+def olist_params():
+    return yaml.safe_load((MAPS / "olist-report.yml").read_text(encoding="utf-8"))
+
+
+@needs_olist
+def test_olist_loads_one_lead_per_mql_with_its_closed_deal(olist, olist_raw):
+    assert len(olist.leads) == 8_000 == olist_raw["mql_id"].nunique()
+    assert int(olist.leads["customer_at"].notna().sum()) == 842
+    assert "CC BY-NC-SA 4.0" in olist.about and "Olist" in olist.about
+    # the one deal won before its first contact is kept and reported
+    (order,) = [m for m in olist.findings["message"] if "out of order" in m]
+    assert order.startswith("leads.created_at,mql_at,customer_at: 1 row")
+    assert int((olist_raw["days"] < 0).sum()) == 1
+
+
+@needs_olist
+def test_olist_funnel_by_origin_matches_pandas(olist, olist_raw, olist_params):
+    funnel = salesmkt.lifecycle_funnel(
+        olist.leads, stages=olist_params["funnel_stages"], by=olist_params["funnel_by"]
+    )
+    kept = olist_raw[~(olist_raw["days"] < 0)]
+    mqls = kept.groupby("origin").size()
+    won = kept.groupby("origin")["won_date"].count()
+    last = funnel[funnel["stage"] == "customer"].set_index("origin")
+    assert last["entered"].to_dict() == won.to_dict()
+    first = funnel[funnel["stage"] == "mql"].set_index("origin")
+    assert first["entered"].to_dict() == mqls.to_dict()
+    assert last["conversion_from_first"].to_dict() == pytest.approx((won / mqls).to_dict())
+    assert int(last["n_excluded"].sum()) == 1
+    # e.g. organic search: 2,296 MQLs, 271 closed (11.8 %); the out-of-order deal is one of
+    # them, so the funnel counts 2,295 and 270
+    assert (mqls["organic_search"], won["organic_search"]) == (2_295, 270)
+
+    rates = salesmkt.conversion_rates(olist.leads, "origin").set_index("group")
+    assert rates["leads"].to_dict() == olist_raw.groupby("origin").size().to_dict()
+    assert rates["converted"].to_dict() == olist_raw.groupby("origin")["won_date"].count().to_dict()
+
+
+@needs_olist
+def test_olist_time_from_first_contact_to_close_matches_pandas(olist, olist_raw, olist_params):
+    stages = olist_params["funnel_stages"]
+    days = olist_raw["days"][olist_raw["days"] >= 0]
+    funnel = salesmkt.lifecycle_funnel(olist.leads, stages=stages)
+    assert funnel.iloc[1]["median_days_from_previous"] == pytest.approx(days.median())
+    spread = salesmkt.time_in_stage(olist.leads, stages=stages).iloc[0]
+    assert spread["n_advanced"] == len(days) == 841
+    assert spread["median_days"] == pytest.approx(days.median())
+    assert spread["p90_days"] == pytest.approx(days.quantile(0.9))
+    assert round(days.median(), 1) == 14.8  # days, first contact to the signed deal
+
+
+@needs_olist
+def test_olist_closed_deal_segments_against_the_behaviour_profile(olist, olist_raw, olist_params):
+    won = salesmkt.reached_stage(olist, olist_params["persona_stage"]).leads
+    raw = olist_raw[olist_raw["won_date"].notna()].reset_index(drop=True)
+    assert len(won) == len(raw) == 842
+    # the crosstab counts, with the business type standing in for the persona
+    labels = (
+        won["business_type"]
+        .fillna("(missing)")
+        .map({"reseller": 0, "manufacturer": 1, "other": 2, "(missing)": 3})
+    )
+    t = salesmkt.persona_crosstab(won, labels, column="lead_behaviour_profile")
+    got = t.pivot(index="persona", columns="lead_behaviour_profile", values="leads")
+    expected = pd.crosstab(
+        raw["business_type"].fillna("(missing)"), raw["lead_behaviour_profile"].fillna("(missing)")
+    )
+    for btype, code in [("reseller", 0), ("manufacturer", 1), ("other", 2), ("(missing)", 3)]:
+        assert got.loc[code].to_dict() == expected.loc[btype].to_dict()
+    assert got.loc[0, "cat"] == 284  # resellers with the 'cat' profile
+    # personas fitted on the deal attributes cover every closed deal once
+    model = salesmkt.PersonaModel(
+        olist_params["n_personas"], features=olist_params["persona_features"], random_state=0
+    ).fit(won)
+    sizes = np.bincount(model.labels_)
+    assert len(sizes) == olist_params["n_personas"] and sizes.sum() == 842
+    t = salesmkt.persona_crosstab(won, model.labels_, column="lead_behaviour_profile")
+    profile = t.groupby("lead_behaviour_profile")["leads"].sum()
+    assert (
+        profile.to_dict()
+        == raw["lead_behaviour_profile"].fillna("(missing)").value_counts().to_dict()
+    )
+
+
+# --- UCI bank marketing: calls and subscriptions -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bank_raw():
+    return pd.read_csv(BANK / "bank.csv", sep=";")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return salesmkt.load(BANK / "bank.csv", source=MAPS / "bank.yml")
+
+
+@pytest.fixture(scope="module")
+def bank_params():
+    return yaml.safe_load((MAPS / "bank-report.yml").read_text(encoding="utf-8"))
+
+
+@needs_bank
+def test_bank_loads_one_lead_per_client_and_says_the_year_is_assumed(bank, bank_raw):
+    leads = bank.leads
+    assert len(leads) == len(bank_raw) == 4_521
+    assert leads["lead_id"].is_unique
+    assert int(leads["customer_at"].notna().sum()) == int((bank_raw["y"] == "yes").sum()) == 521
+    assert (leads["created_at"].dt.year == 2008).all()
+    months = leads["created_at"].dt.strftime("%b").str.lower()
+    assert (months == bank_raw["month"]).all()
+    assert (leads["created_at"].dt.day == bank_raw["day"]).all()
+    assumed = [m for m in bank.findings["message"] if "carry no year" in m]
+    assert len(assumed) == 2
+    assert "no year" in bank.about and "CC BY 4.0" in bank.about
+
+
+@needs_bank
+def test_bank_subscription_rates_match_pandas(bank, bank_raw, bank_params):
+    rates = salesmkt.conversion_rates(bank.leads, bank_params["conversion_breakdowns"])
+    subscribed = bank_raw["y"].eq("yes")
+    for col in ("contact", "poutcome"):
+        got = rates[rates["breakdown"] == col].set_index("group")["rate"]
+        assert got.to_dict() == pytest.approx(subscribed.groupby(bank_raw[col]).mean().to_dict())
+    calls = rates[rates["breakdown"] == "campaign"].set_index("group")
+    bands = pd.cut(
+        bank_raw["campaign"],
+        [1, 2, 3, 4, 5, 6, 11, np.inf],
+        right=False,
+        labels=["1", "2", "3", "4", "5", "6-10", "11+"],
+    )
+    expected = subscribed.groupby(bands, observed=True).agg(["size", "sum"])
+    assert calls["leads"].tolist() == expected["size"].tolist()
+    assert calls["converted"].tolist() == expected["sum"].tolist()
+    # diminishing returns: one call converts more often than six or more
+    assert calls.loc["1", "rate"] > calls.loc["6-10", "rate"] > calls.loc["11+", "rate"]
+    cellular = rates.query("breakdown == 'contact' and group == 'cellular'").iloc[0]
+    assert (cellular["leads"], cellular["converted"]) == (2_896, 416)
+    assert cellular["rate_low"] < 416 / 2_896 < cellular["rate_high"]
+
+
+@needs_bank
+def test_bank_personas_cover_every_client_without_the_leaking_duration(bank, bank_raw, bank_params):
+    features = bank_params["persona_features"]
+    assert "duration" not in features and "y" not in features
+    model = salesmkt.PersonaModel(bank_params["n_personas"], features=features, random_state=0).fit(
+        bank.leads
+    )
+    summary = salesmkt.persona_summary(model, bank.leads, dataset=bank)
+    assert summary["leads"].sum() == len(bank_raw)
+    # each persona's subscription rate, recomputed from the raw outcome
+    subscribed = bank_raw["y"].eq("yes").to_numpy()
+    for row in summary.itertuples():
+        mask = model.labels_ == row.persona
+        assert row.leads == int(mask.sum())
+        assert row.conversion_rate == pytest.approx(subscribed[mask].mean())
+
+
+# --- the documented command ----------------------------------------------------------------
+
+
+def _ids_shown(pages: dict[str, str], ids: set[str]) -> set[str]:
+    return {
+        token
+        for page in pages.values()
+        for token in re.findall(r"[0-9a-f]{32}", page)
+        if token in ids
+    }
+
+
+@needs_olist
+@pytest.mark.slow
+@pytest.mark.xdist_group("reports")
+def test_olist_reports_render_with_the_attribution_and_the_figures(tmp_path, olist_raw):
+    params = yaml.safe_load((MAPS / "olist-report.yml").read_text(encoding="utf-8"))
+    reports = salesmkt.run_reports(
+        OLIST,
+        tmp_path,
+        source=MAPS / "olist.yml",
+        parameters=params,
+        only=["01", "02", "03"],
+        progress=False,
+    )  # check_pii is on: a page showing personal data would have raised
+    pages = {r.notebook[:2]: r.html_path.read_text(encoding="utf-8") for r in reports}
+    assert sorted(pages) == ["01", "02", "03"] and (tmp_path / "index.html").is_file()
+    for page in pages.values():
+        assert "Marketing Funnel by Olist" in page and "CC BY-NC-SA 4.0" in page
+        assert "Traceback" not in page
+    # conversion per origin and the median time to close, as the funnel report shows them
+    organic = olist_raw[olist_raw["origin"] == "organic_search"]
+    assert f"{organic['won_date'].notna().mean():.1%}" in pages["03"]  # 11.8%
+    days = olist_raw["days"][olist_raw["days"] >= 0]
+    assert f"{days.median():,.1f}" in pages["03"]
+    assert "lead_behaviour_profile" in pages["02"] or "lead behaviour profile" in pages["02"]
+    assert "This section needs the orders table" in pages["02"]
+    ids = set(olist_raw["mql_id"]) | set(olist_raw["seller_id"].dropna())
+    ids |= set(olist_raw["landing_page_id"])
+    assert not _ids_shown(pages, ids)
+
+
+@needs_bank
+@pytest.mark.slow
+@pytest.mark.xdist_group("reports")
+def test_bank_reports_render_with_the_attribution_and_the_figures(tmp_path, bank_raw):
+    params = yaml.safe_load((MAPS / "bank-report.yml").read_text(encoding="utf-8"))
+    reports = salesmkt.run_reports(
+        BANK / "bank.csv",
+        tmp_path,
+        source=MAPS / "bank.yml",
+        parameters=params,
+        only=["01", "02", "04"],
+        progress=False,
+    )
+    pages = {r.notebook[:2]: r.html_path.read_text(encoding="utf-8") for r in reports}
+    assert sorted(pages) == ["01", "02", "04"]
+    for page in pages.values():
+        assert "Bank Marketing" in page and "CC BY 4.0" in page and "no year" in page
+    subscribed = bank_raw["y"].eq("yes")
+    for contact, rate in subscribed.groupby(bank_raw["contact"]).mean().items():
+        assert f"{rate:.1%}" in pages["04"], contact  # e.g. cellular 14.4%
+    assert "This section needs the deals table" in pages["04"]
+    assert "carry no year" in pages["01"]
