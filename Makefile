@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: report test lint format lab sample bench clean
+.PHONY: report real test lint format lab sample bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 ## make report: execute every notebook on the sample company and write reports/index.html
 report: $(VENV)/.installed
 	$(BIN)/salesmkt report --data data/sample --out reports
+
+## make real: the reports on two real public data sets (Olist marketing funnel, UCI bank
+## marketing) read through column mappings from REAL_DATA; writes reports/real.html
+REAL_DATA ?= ../shared/data/real
+real: $(VENV)/.installed
+	$(BIN)/python -m salesmkt.real --data $(REAL_DATA) --out reports
 
 ## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
 test: $(VENV)/.installed-test
