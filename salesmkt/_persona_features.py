@@ -23,6 +23,7 @@ Categorical columns (text, booleans)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,29 +86,68 @@ def is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
+# Name tokens (of the snake_case name) that mark a column as not describing who a lead is.
+_ID_TOKENS = {"id", "ids", "uuid", "guid", "url", "website", "domain", "address"}
+_NAME_TOKENS = {"name", "names"}  # company_name, account_name: one value per company
+_NAMES = {"company", "company_account", "account", "organization", "organisation"}
+_JOURNEY_TOKENS = {"stage", "status", "converted", "channel", "campaign", "source", "utm",
+                   "owner", "latest", "recent"}  # fmt: skip
+
+
+def excluded_reason(col: str, s: pd.Series, *, max_levels: int = 30) -> str | None:
+    """Why column ``col`` of a leads table is not a persona feature by default, or None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> excluded_reason("associated_deal_ids", pd.Series(["1;2", "3", None]))
+    'an identifier'
+    >>> excluded_reason("lead_status", pd.Series(["open", "working"]))
+    "the lead's journey or outcome"
+    >>> excluded_reason("industry", pd.Series(["SaaS", "Retail"])) is None
+    True
+    """
+    name = re.sub(r"[^0-9a-z]+", "_", str(col).lower()).strip("_")
+    tokens = set(name.split("_"))
+    values = s.dropna()
+    if tokens & _ID_TOKENS:
+        return "an identifier"
+    if tokens & _NAME_TOKENS or name in _NAMES:
+        return "a name (one value per company or person)"
+    if tokens & _JOURNEY_TOKENS:
+        return "the lead's journey or outcome"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "a time"
+    if values.empty:
+        return "empty"
+    if is_numeric(s) or pd.api.types.is_bool_dtype(s):
+        return None
+    if values.nunique() > max_levels:
+        return f"text with more than {max_levels} distinct values"
+    if len(values) >= 5 and values.is_unique:
+        return "a different value on every lead (an identifier or a name)"
+    return None
+
+
 def default_features(df: pd.DataFrame, *, max_levels: int = 30) -> list[str]:
     """Attribute columns of a leads table that can describe a persona.
 
     Leaves out the declared lead columns (ids, timestamps, channel and campaign: they describe
     the lead's journey, which personas are compared on afterwards, not who the lead is),
-    personal data, timestamps, and text columns with more than ``max_levels`` distinct values
-    (free text and identifiers).
+    personal data, and vendor columns that are identifiers, names, journey or outcome fields
+    (``associated_deal_ids``, ``company_name``, ``lead_status``, ``latest_channel``, ...),
+    times, and text with more than ``max_levels`` distinct values or a different value on every
+    lead (see :func:`excluded_reason`).
     """
     from salesmkt.pii import pii_columns
 
     declared = set(TABLES["leads"].columns) | {"channel_raw", "persona"}
     skip = declared | set(pii_columns(df))
-    out = []
-    for col in df.columns:
-        s = df[col]
-        if col in skip or pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        if is_numeric(s) or pd.api.types.is_bool_dtype(s):
-            if s.notna().any():
-                out.append(col)
-        elif s.nunique(dropna=True) <= max_levels and s.notna().any():
-            out.append(col)
-    return out
+    return [
+        col
+        for col in df.columns
+        if col not in skip and excluded_reason(col, df[col], max_levels=max_levels) is None
+    ]
 
 
 def plan_features(

@@ -117,6 +117,32 @@ def test_default_features_leave_out_ids_times_channel_and_pii(sample):
     assert {"company_size", "job_role", "trial_user"} <= set(feats)
 
 
+def test_default_features_leave_out_vendor_ids_names_and_journey_fields():
+    """Columns a HubSpot or Salesforce export brings along: ids, company names, lifecycle and
+    status fields, latest source; only who the lead is stays (industry, size, a flag)."""
+    n = 8
+    leads = pd.DataFrame(
+        {
+            "associated_deal_ids": [f"{i};{i + 9}" for i in range(n)],
+            "converted_opportunity_id": [f"006{i}" for i in range(n)],
+            "hubspot_owner_id": [101, 102] * 4,
+            "company_name": [f"Firm {i}" for i in range(n)],
+            "Company / Account": [f"Acct {i}" for i in range(n)],
+            "lifecycle_stage": ["lead", "customer"] * 4,
+            "lead_status": ["open", "working"] * 4,
+            "is_converted": [True, False] * 4,
+            "latest_channel": ["paid_search", "email"] * 4,
+            "website": [f"https://f{i}.example" for i in range(n)],
+            "tagline": [f"we make thing {i}" for i in range(n)],  # unique text on every lead
+            "industry": ["SaaS", "Retail", "SaaS", "Health"] * 2,
+            "company_size": [10, 200, 35, 5000, 12, 80, 40, 7],
+            "key_account": [True, False] * 4,
+        }
+    )
+    assert pf.default_features(leads) == ["industry", "company_size", "key_account"]
+    assert pf.excluded_reason("tagline", leads["tagline"]).startswith("a different value")
+
+
 # --- the model on small hand-made data ----------------------------------------------------------
 
 
