@@ -3,7 +3,8 @@
 Peers, all computing windowFunnel semantics (any step-1 event may start a chain, each next step
 at or after the previous one, window inclusive from step 1):
 
-* ``salesmkt``      -- ``salesmkt.funnel`` on an Ibis table over the Parquet file (DuckDB);
+* ``salesmkt``      -- ``salesmkt.funnel`` on an Ibis table over the Parquet file (DuckDB; the
+  compiled per-person pass over DuckDB's sorted step events);
 * ``chdb``          -- ClickHouse's own ``windowFunnel`` through chdb (in-process ClickHouse);
 * ``duckdb_asof``   -- a hand-written DuckDB query of chained ASOF joins;
 * ``pandas``        -- pandas ``merge_asof``, one forward as-of merge per step.
@@ -13,7 +14,8 @@ libraries imported before the clock starts; the peers take turns, one run each p
 a drifting load on a shared machine hits them alike; the median time is reported (the first
 round includes each library's first-use costs). Persons per step must be identical across
 peers. Then the cost of a breakdown (``by=``) and of ``time_to_convert`` relative to the plain
-funnel.
+funnel, and (``salesmkt_sql``, not a peer) the same funnel through the SQL chains that other
+backends run (``method="asof"``).
 
 Usage::
 
@@ -118,6 +120,10 @@ def run_salesmkt(path: Path, variant: str = "plain") -> list[int]:
 
     con = ibis.duckdb.connect()
     table = con.read_parquet(str(path))
+    if variant == "sql":  # the SQL chains every other backend runs (ASOF joins on DuckDB)
+        return salesmkt.funnel(table, STEPS, window=f"{WINDOW_DAYS}D", method="asof")[
+            "persons"
+        ].tolist()
     if variant == "by":
         out = salesmkt.funnel(table, STEPS, window=f"{WINDOW_DAYS}D", by="channel")
         return out.groupby("step")["persons"].sum().tolist()
@@ -210,6 +216,7 @@ RUNNERS = {
     "salesmkt": run_salesmkt,
     "salesmkt_by": lambda p: run_salesmkt(p, "by"),
     "salesmkt_ttc": lambda p: run_salesmkt(p, "ttc"),
+    "salesmkt_sql": lambda p: run_salesmkt(p, "sql"),
     "chdb": run_chdb,
     "duckdb_asof": run_duckdb_asof,
     "pandas": run_pandas,
@@ -328,7 +335,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--peers", nargs="+", default=[*PEERS, "salesmkt_by", "salesmkt_ttc"])
+    parser.add_argument(
+        "--peers", nargs="+", default=[*PEERS, "salesmkt_by", "salesmkt_ttc", "salesmkt_sql"]
+    )
     parser.add_argument("--child")
     parser.add_argument("--path", type=Path)
     args = parser.parse_args()
