@@ -377,55 +377,63 @@ def _ids_shown(pages: dict[str, str], ids: set[str]) -> set[str]:
     }
 
 
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory):
+    """``make real`` once: python -m salesmkt.real --data REAL --out <tmp>."""
+    from salesmkt.real import run_real_reports
+
+    out = tmp_path_factory.mktemp("real-reports")
+    done = run_real_reports(REAL, out, progress=False)  # check_pii is on in every run
+    pages = {
+        (name, r.notebook[:2]): r.html_path.read_text(encoding="utf-8")
+        for name, reports in done.items()
+        for r in reports
+    }
+    return out, pages
+
+
 @needs_olist
-@pytest.mark.slow
-@pytest.mark.xdist_group("reports")
-def test_olist_reports_render_with_the_attribution_and_the_figures(tmp_path, olist_raw):
-    params = yaml.safe_load((MAPS / "olist-report.yml").read_text(encoding="utf-8"))
-    reports = salesmkt.run_reports(
-        OLIST,
-        tmp_path,
-        source=MAPS / "olist.yml",
-        parameters=params,
-        only=["01", "02", "03"],
-        progress=False,
-    )  # check_pii is on: a page showing personal data would have raised
-    pages = {r.notebook[:2]: r.html_path.read_text(encoding="utf-8") for r in reports}
-    assert sorted(pages) == ["01", "02", "03"] and (tmp_path / "index.html").is_file()
-    for page in pages.values():
-        assert "Marketing Funnel by Olist" in page and "CC BY-NC-SA 4.0" in page
-        assert "Traceback" not in page
-    # conversion per origin and the median time to close, as the funnel report shows them
-    organic = olist_raw[olist_raw["origin"] == "organic_search"]
-    assert f"{organic['won_date'].notna().mean():.1%}" in pages["03"]  # 11.8%
-    days = olist_raw["days"][olist_raw["days"] >= 0]
-    assert f"{days.median():,.1f}" in pages["03"]
-    assert "lead_behaviour_profile" in pages["02"] or "lead behaviour profile" in pages["02"]
-    assert "This section needs the orders table" in pages["02"]
-    ids = set(olist_raw["mql_id"]) | set(olist_raw["seller_id"].dropna())
-    ids |= set(olist_raw["landing_page_id"])
-    assert not _ids_shown(pages, ids)
-
-
 @needs_bank
 @pytest.mark.slow
 @pytest.mark.xdist_group("reports")
-def test_bank_reports_render_with_the_attribution_and_the_figures(tmp_path, bank_raw):
-    params = yaml.safe_load((MAPS / "bank-report.yml").read_text(encoding="utf-8"))
-    reports = salesmkt.run_reports(
-        BANK / "bank.csv",
-        tmp_path,
-        source=MAPS / "bank.yml",
-        parameters=params,
-        only=["01", "02", "04"],
-        progress=False,
-    )
-    pages = {r.notebook[:2]: r.html_path.read_text(encoding="utf-8") for r in reports}
-    assert sorted(pages) == ["01", "02", "04"]
-    for page in pages.values():
+def test_make_real_writes_the_olist_reports_with_attribution_and_figures(real_reports, olist_raw):
+    out, pages = real_reports
+    olist = {nb: page for (name, nb), page in pages.items() if name == "olist"}
+    assert sorted(olist) == ["01", "02", "03"] and (out / "olist" / "index.html").is_file()
+    for page in olist.values():
+        assert "Marketing Funnel by Olist" in page and "CC BY-NC-SA 4.0" in page
+        assert "SOURCES.md" in page and "Traceback" not in page
+    # conversion per origin and the time to close, as the funnel report shows them
+    for origin in ("organic_search", "paid_search", "social"):
+        rate = olist_raw.loc[olist_raw["origin"] == origin, "won_date"].notna().mean()
+        assert f"{rate:.1%}" in olist["03"], origin  # e.g. organic search 11.8%
+    days = olist_raw["days"][olist_raw["days"] >= 0]
+    assert f"{days.median():.1f} days" in olist["03"]  # 14.8 days
+    # the closed deals' segments against the behaviour profile, and what the data lack
+    assert "Personas are built from 842 leads that reached the stage" in olist["02"]
+    assert "lead_behaviour_profile" in olist["02"]
+    assert "This section needs the orders table" in olist["02"]
+    ids = set(olist_raw["mql_id"]) | set(olist_raw["seller_id"].dropna())
+    ids |= set(olist_raw["landing_page_id"]) | set(olist_raw["sdr_id"].dropna())
+    assert not _ids_shown(olist, ids)
+
+
+@needs_olist
+@needs_bank
+@pytest.mark.slow
+@pytest.mark.xdist_group("reports")
+def test_make_real_writes_the_bank_reports_and_an_index(real_reports, bank_raw):
+    out, pages = real_reports
+    bank = {nb: page for (name, nb), page in pages.items() if name == "bank"}
+    assert sorted(bank) == ["01", "02", "04"]
+    for page in bank.values():
         assert "Bank Marketing" in page and "CC BY 4.0" in page and "no year" in page
     subscribed = bank_raw["y"].eq("yes")
-    for contact, rate in subscribed.groupby(bank_raw["contact"]).mean().items():
-        assert f"{rate:.1%}" in pages["04"], contact  # e.g. cellular 14.4%
-    assert "This section needs the deals table" in pages["04"]
-    assert "carry no year" in pages["01"]
+    for col in ("contact", "poutcome"):
+        for group, rate in subscribed.groupby(bank_raw[col]).mean().items():
+            assert f"{rate:.1%}" in bank["04"], (col, group)  # e.g. cellular 14.4%
+    assert "This section needs the deals table" in bank["04"]
+    assert "carry no year" in bank["01"]
+    index = (out / "real.html").read_text(encoding="utf-8")
+    assert "CC BY-NC-SA 4.0" in index and "CC BY 4.0" in index
+    assert 'href="olist/03_funnel_kpis.html"' in index and 'href="bank/04_campaigns.html"' in index
