@@ -86,7 +86,11 @@ def test_join_refuses_a_key_that_repeats_in_the_joined_file(tmp_path):
 
 
 def test_row_numbers_dates_without_a_year_and_conditional_values(tmp_path):
-    _write(tmp_path, "calls.csv", 'age;day;month;y\n30;19;"oct";"no"\n41;5;"may";"yes"\n')
+    _write(
+        tmp_path,
+        "calls.csv",
+        'age;zip;day;month;y\n30;"01234";19;"oct";"no"\n41;"20000";5;"may";"yes"\n',
+    )
     mapping = {
         "leads": {
             "file": "calls.csv",
@@ -113,6 +117,7 @@ def test_row_numbers_dates_without_a_year_and_conditional_values(tmp_path):
     assert pd.isna(leads["customer_at"].iloc[0])
     assert leads["customer_at"].iloc[1] == pd.Timestamp("2008-05-05", tz="UTC")
     assert leads["age"].dtype == "float64"  # kept columns that are all numbers become numbers
+    assert leads["zip"].tolist() == ["01234", "20000"]  # a leading zero keeps the text
     assumed = {n.column: n for n in notes if "carry no year" in n.problem}
     assert assumed["created_at"].count == 2 and assumed["customer_at"].count == 1
     assert "the year is an assumption" in assumed["created_at"].action

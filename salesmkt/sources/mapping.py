@@ -15,8 +15,9 @@ comes from: a column of the file, or a constant, with an optional date format or
         deal_type: {column: Kind, values: {New: new_business, Upsell: expansion}}
 
 Columns of the file that the mapping does not name are kept under their own names, as numbers
-when every value is one (``keep_other_columns: false`` drops them). ``salesmkt map --init FILE`` writes a template from a
-file's header with the obvious matches filled in.
+when every value is one and none has a leading zero (``keep_other_columns: false`` drops them).
+``salesmkt map --init FILE`` writes a template from a file's header with the obvious matches
+filled in.
 
 A few more entries cover exports that are split over two files or lack a field::
 
@@ -338,10 +339,12 @@ def _apply(table: str, entry: dict, df: pd.DataFrame, file: str, notes: list) ->
 
 
 def _numbers_if_all(s: pd.Series) -> pd.Series:
-    """A kept column as numbers when every value is one (not for ids), else as it is."""
+    """A kept column as numbers when every value is one, else as it is; ids and codes with a
+    leading zero (zip codes, phone numbers) stay text."""
     num = pd.to_numeric(s, errors="coerce")
     is_id = str(s.name).lower().endswith(("id", "ids"))
-    if s.notna().any() and num.notna().sum() == s.notna().sum() and not is_id:
+    zero = s.astype("string").str.strip().str.match(r"0\d").fillna(False).any()
+    if s.notna().any() and num.notna().sum() == s.notna().sum() and not is_id and not zero:
         return num.astype("float64")
     return s
 
