@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesmkt._io_database import describe, is_database, read_database
 from salesmkt.schema import TABLES
 from salesmkt.validate import Finding, findings_frame, validate_tables
 
@@ -146,7 +147,8 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
 
     ``path`` is a folder of ``<table>.csv`` / ``<table>.parquet`` files, an Excel workbook
     (``.xlsx``) with one sheet per table, or a DuckDB database file (``.duckdb``/``.db``) with
-    one table per canonical table. Returns the raw tables and findings about what was skipped.
+    one table per canonical table; or a database URL or Ibis connection (see :func:`load`).
+    Returns the raw tables and findings about what was skipped.
 
     Examples
     --------
@@ -154,6 +156,8 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
     >>> sorted(tables)[:3]
     ['assignments', 'campaigns', 'deals']
     """
+    if is_database(path):  # a connection URL or an Ibis connection (salesmkt._io_database)
+        return read_database(path)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -234,10 +238,15 @@ def load(
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or Ibis connection
         A folder of ``<table>.csv`` or ``<table>.parquet`` files, an ``.xlsx`` workbook with one
         sheet per table, or a ``.duckdb`` database file. Never modified. With ``source``: a
-        vendor export file or a folder of them (see :mod:`salesmkt.sources`).
+        vendor export file or a folder of them (see :mod:`salesmkt.sources`). Or a database:
+        a connection URL as ``ibis.connect`` takes it (``postgres://user@host:5432/crm``,
+        ``postgres://user@host/crm/schema``, ``duckdb:///path/crm.duckdb``,
+        ``bigquery://project/dataset``) or an Ibis connection; its tables named after the
+        canonical tables (any case) are read and validated as files are, other tables are
+        left alone. Passwords are best kept out of the URL (``PGPASSWORD``, ``~/.pgpass``).
     tz : str, optional
         The time zone naive timestamps were recorded in (e.g. ``"Europe/Paris"``). Without it,
         timestamps must carry an offset.
@@ -261,7 +270,24 @@ def load(
     >>> ds = load(sample_dir())
     >>> bool(ds.deals["amount"].min() >= 0)
     True
+
+    From a database (here a DuckDB file; a PostgreSQL URL works the same way):
+
+    >>> import tempfile, duckdb
+    >>> db = Path(tempfile.mkdtemp()) / "crm.duckdb"
+    >>> with duckdb.connect(str(db)) as con:
+    ...     con.execute("create table deals as select * from read_csv(?)", [str(sample_dir() / "deals.csv")])
+    ...     con.execute("create table notes as select 1 as x")
+    <...>
+    >>> crm = load(f"duckdb://{db}")
+    >>> sorted(crm.tables), len(crm.deals) == len(ds.deals)
+    (['deals'], True)
     """
+    if source is not None and is_database(path):
+        raise ValueError(
+            f"source={source!r} reads vendor export files; {describe(path)} is a database, "
+            "whose tables are read as canonical tables (leads, deals, ...) without source="
+        )
     if source is not None:
         from salesmkt.sources import read_source
 
@@ -271,7 +297,8 @@ def load(
     else:
         raw, skipped = read_tables(path)
     tables, findings = validate_tables(raw, tz=tz)
-    where = str(path) if source is None else f"{path} ({source})"
+    where = describe(path) if is_database(path) else str(path)
+    where = where if source is None else f"{path} ({source})"
     return Dataset(
         **tables,
         findings=findings_frame([*skipped, *findings]),
@@ -287,6 +314,8 @@ def _about(path: str | Path, source: str | Path | None) -> str:
             from salesmkt.sources.mapping import mapping_about
 
             return mapping_about(source)
+        return ""
+    if is_database(path):
         return ""
     note = Path(path) / ABOUT_FILE
     return note.read_text(encoding="utf-8").strip() if note.is_file() else ""

@@ -220,11 +220,13 @@ def run_reports(
     import papermill as pm
     from tqdm.auto import tqdm
 
+    from salesmkt._io_database import describe, is_database
     from salesmkt.io import load
     from salesmkt.pii import find_pii, pii_values
     from salesmkt.sources import convert_export
 
-    data, out = Path(data).resolve(), Path(out).resolve()
+    database = is_database(data)  # a connection URL: read once into a snapshot (below)
+    data, out = (data if database else Path(data).resolve()), Path(out).resolve()
     paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
     reserved = {"data_dir", "period_start", "period_end", "config_dir"} & set(parameters or {})
     if reserved:
@@ -235,7 +237,9 @@ def run_reports(
     reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
         data_dir = data
-        if source or tz:  # notebooks read canonical files: convert the export once
+        # notebooks read canonical files: convert an export, or snapshot a database, once
+        # (every report then shows the same data, and no password reaches a notebook)
+        if source or tz or database:
             data_dir = convert_export(data, Path(work) / "data", source=source, tz=tz)
         # fail early, with the validation message, before any notebook runs
         dataset = load(data_dir)
@@ -246,9 +250,7 @@ def run_reports(
             "data_dir": str(data_dir),
             "period_start": start,
             "period_end": end,
-            "config_dir": str(
-                Path(config_dir).resolve() if config_dir else data if data.is_dir() else data.parent
-            ),
+            "config_dir": str(_config_dir(config_dir, data, database)),
         }
         # each notebook gets the parameters it declares; one that no notebook declares is a typo
         every = paths if notebooks else notebook_paths()
@@ -295,11 +297,22 @@ def run_reports(
             reports.append(Report(nb_path.name, _title(nb), html_path, seconds))
             if progress:
                 bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
-    write_text_atomic(out / "index.html", _index(reports, data, start, end))
+    shown = describe(data) if database else data.name
+    write_text_atomic(out / "index.html", _index(reports, shown, start, end))
     return reports
 
 
-def _index(reports: list[Report], data: Path, start, end) -> str:
+def _config_dir(config_dir, data, database: bool) -> Path:
+    """Where kpis.yml and personas.yml are read: given, else beside the data (the current folder
+    for a database)."""
+    if config_dir:
+        return Path(config_dir).resolve()
+    if database:
+        return Path.cwd()
+    return data if data.is_dir() else data.parent
+
+
+def _index(reports: list[Report], data: str, start, end) -> str:
     if start is None and end is None:
         period = "the latest full month in the data"
     else:
@@ -310,7 +323,7 @@ def _index(reports: list[Report], data: Path, start, end) -> str:
         for r in reports
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    meta = json.dumps({"data": data.name, "period": period})
+    meta = json.dumps({"data": data, "period": period})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -325,7 +338,7 @@ footer {{ color: #6b7280; font-size: .85rem; margin-top: 2rem; }}
 </style></head>
 <body data-run='{html.escape(meta)}'>
 <h1>Sales &amp; marketing reports</h1>
-<p>Data: <b>{html.escape(data.name)}</b> &middot; period: {html.escape(period)}</p>
+<p>Data: <b>{html.escape(data)}</b> &middot; period: {html.escape(period)}</p>
 <ol>
 {items}
 </ol>

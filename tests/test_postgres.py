@@ -1,0 +1,260 @@
+"""PostgreSQL as a team's warehouse or CRM mirror: funnels run in the database and give the
+same results as on DuckDB; ``salesmkt.load`` and ``salesmkt report`` read the canonical tables
+from it.
+
+The session fixture makes a throwaway cluster with Debian's server binaries (``initdb`` and
+``pg_ctl`` from ``/usr/lib/postgresql/*/bin``; ``.ci/run`` installs the ``postgresql``
+package): in a temporary folder, on a free port of 127.0.0.1, trusting local connections, run
+as the ``postgres`` user when the tests run as root (``initdb`` refuses root), stopped and
+removed at the end. Skipped only when PostgreSQL is not installed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import salesmkt
+from salesmkt.funnels import funnel, funnel_trends, time_to_convert
+
+# One worker holds the cluster; the other runs other tests meanwhile.
+pytestmark = pytest.mark.xdist_group("postgres")
+
+STEPS = ["A", "B", "C"]
+# The server's own zone is not UTC, as on many company servers: results must not depend on it.
+SERVER_TZ = "America/New_York"
+
+
+def _bindir() -> Path | None:
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    if not found:
+        return None
+    return Path(max(found, key=lambda p: int(Path(p).parts[4]))).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """``(base URL, connect(db))`` of a throwaway PostgreSQL server; stopped at the end."""
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver is in the test extra")
+    bindir = _bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
+    run_as: list[str] = []
+    root = tempfile.mkdtemp(prefix="salesmkt-pg-")
+    if os.geteuid() == 0:  # initdb refuses to run as root: the server runs as postgres
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server as")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data, log = f"{root}/data", f"{root}/server.log"
+
+    def run(*cmd):
+        proc = subprocess.run([*run_as, *cmd], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, f"{cmd[0]} failed:\n{proc.stdout}\n{proc.stderr}"
+
+    run(f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        "--locale=C", "--no-sync")  # fmt: skip
+    port = None
+    for _ in range(3):  # a free port may be taken between the look-up and the start
+        port = _free_port()
+        opts = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c timezone={SERVER_TZ}"
+        )
+        proc = subprocess.run(
+            [*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", log, "-w", "-o", opts, "start"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if proc.returncode == 0:
+            break
+    else:
+        raise AssertionError(f"pg_ctl start failed:\n{Path(log).read_text()}")
+    base = f"postgres://postgres@127.0.0.1:{port}"
+    try:
+        import ibis
+
+        admin = ibis.connect(f"{base}/postgres")
+        for db in ("crm", "events", "empty"):
+            admin.raw_sql(f"CREATE DATABASE {db}")
+        admin.disconnect()
+        yield base
+    finally:
+        subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True, timeout=120)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def crm_url(pg_server, sample):
+    """The sample company's canonical tables in the database ``crm``."""
+    import ibis
+
+    con = ibis.connect(f"{pg_server}/crm")
+    for name, df in sample.tables.items():
+        con.create_table(name, df)
+    con.create_table("crm_audit_log", pd.DataFrame({"x": [1, 2]}))  # not a canonical table
+    con.disconnect()
+    return f"{pg_server}/crm"
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    """80 persons, 8 events each over 20 days, many ties (whole hours), a channel per event,
+    and two rows without a person, one without a time."""
+    rng = np.random.default_rng(11)
+    n = 640
+    df = pd.DataFrame(
+        {
+            "person_id": pd.array([f"p{i // 8:02d}" for i in range(n)], dtype="string"),
+            "ts": pd.Timestamp("2025-03-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 20 * 24, n), unit="h"),
+            "event": pd.array(rng.choice(list("ABCX"), n), dtype="string"),
+            "channel": pd.array(
+                rng.choice(["email", "paid_search", "referral", None], n), dtype="string"
+            ),
+        }
+    )
+    df.loc[[3, 50], "person_id"] = pd.NA
+    df.loc[[7], "ts"] = pd.NaT
+    return df
+
+
+@pytest.fixture(scope="module")
+def pg_log(pg_server, log):
+    import ibis
+
+    con = ibis.connect(f"{pg_server}/events")
+    table = con.create_table("funnel_log", log, overwrite=True)
+    assert table.get_backend().name == "postgres"
+    yield table
+    con.disconnect()
+
+
+CASES = [
+    dict(order="ordered", by="channel", attribution="last", exclude=[("X", 2, 3)], max_gap="3D"),
+    dict(order="ordered", entry="first", strict_increase=True),
+    dict(order="ordered", by="channel"),
+    dict(order="strict", by="channel"),
+    dict(order="any", entry="first"),
+    dict(steps=["A", ("B or C", ["B", "C"]), ("X", lambda t: t.event == "X")], exclude="C"),
+]
+
+
+@pytest.mark.parametrize("options", CASES, ids=lambda o: "-".join(f"{v}" for v in o.values())[:40])
+def test_funnel_identical_on_postgres_and_duckdb(pg_log, log, options):
+    options = dict(options)
+    steps = options.pop("steps", STEPS)
+    on_duckdb = funnel(log, steps, window="5D", **options)
+    on_postgres = funnel(pg_log, steps, window="5D", **options)
+    assert on_duckdb["persons"].iloc[0] > 0 and on_duckdb["n_invalid_rows"].iloc[0] == 3
+    pd.testing.assert_frame_equal(on_postgres, on_duckdb)
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_trends_identical(pg_log, log, freq):
+    a = funnel_trends(log, STEPS, window="5D", freq=freq)
+    b = funnel_trends(pg_log, STEPS, window="5D", freq=freq)
+    pd.testing.assert_frame_equal(b, a)
+    assert len(a) > 0
+
+
+@pytest.mark.parametrize("options", [{"from_step": 2}, {"bins": 4}, {"order": "any"}])
+def test_time_to_convert_identical(pg_log, log, options):
+    a = time_to_convert(log, STEPS, window="5D", **options)
+    b = time_to_convert(pg_log, STEPS, window="5D", **options)
+    pd.testing.assert_frame_equal(b, a)
+    assert len(a) > 0
+
+
+def test_load_from_postgres_url_equals_sample(crm_url, sample):
+    ds = salesmkt.load(crm_url)
+    assert sorted(ds.tables) == sorted(sample.tables)
+    for name, df in sample.tables.items():
+        pd.testing.assert_frame_equal(ds.tables[name], df, check_like=False, obj=name)
+    # the same validation findings, plus one note about the table that was left alone
+    other = ds.findings[ds.findings["problem"].str.contains("crm_audit_log")]
+    assert len(other) == 1
+    pd.testing.assert_frame_equal(
+        ds.findings.drop(other.index).reset_index(drop=True),
+        sample.findings.reset_index(drop=True),
+    )
+    assert ds.source == crm_url
+
+
+def test_load_from_an_ibis_connection(crm_url, sample):
+    import ibis
+
+    con = ibis.connect(crm_url)
+    ds = salesmkt.load(con)
+    pd.testing.assert_frame_equal(ds.deals, sample.deals)
+    assert ds.source == "postgres connection"
+    # the events table runs the funnel in place, as the same events in pandas do
+    steps = ["visit_pricing", "start_trial", "activate", "purchase"]
+    pd.testing.assert_frame_equal(
+        funnel(con.table("events"), steps, window="30D"),
+        funnel(sample.events, steps, window="30D"),
+    )
+    con.disconnect()
+
+
+def test_database_errors_are_clear(pg_server, crm_url, tmp_path):
+    with pytest.raises(ValueError, match="found none of the tables leads, deals"):
+        salesmkt.load(f"{pg_server}/empty")
+    with pytest.raises(ConnectionError, match="could not connect .*Check the host, port"):
+        salesmkt.load("postgres://someone:s3cret@127.0.0.1:1/crm")
+    try:
+        salesmkt.load("postgres://someone:s3cret@127.0.0.1:1/crm")
+    except ConnectionError as exc:
+        assert "s3cret" not in str(exc) and "someone:***@127.0.0.1:1" in str(exc)
+    with pytest.raises(ValueError, match="not a database URL Ibis knows"):
+        salesmkt.load("nosuchdb://host/crm")
+    with pytest.raises(FileNotFoundError, match="no such DuckDB file"):
+        salesmkt.load(f"duckdb://{tmp_path}/missing.duckdb")
+    with pytest.raises(ValueError, match="reads vendor export files"):
+        salesmkt.load(crm_url, source="hubspot")
+
+
+def test_missing_column_names_table_and_column(pg_server, sample):
+    import ibis
+
+    con = ibis.connect(f"{pg_server}/events")
+    con.create_table("deals", sample.deals.drop(columns=["amount"]), overwrite=True)
+    try:
+        with pytest.raises(salesmkt.ValidationError, match=r"deals\.amount"):
+            salesmkt.load(f"{pg_server}/events")
+    finally:
+        con.drop_table("deals")
+        con.disconnect()
+
+
+@pytest.mark.slow
+def test_report_from_postgres(crm_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # kpis.yml and personas.yml would be read from here
+    from salesmkt.cli import main
+
+    assert main(["report", "--data", crm_url, "--out", str(tmp_path / "out"), "--only", "01"]) == 0
+    page = (tmp_path / "out" / "01_data_check.html").read_text()
+    assert "Traceback" not in page and "leads" in page
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "127.0.0.1" in index and "/crm" in index
