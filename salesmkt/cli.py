@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--data",
         default=None,
-        help="data folder, workbook or DuckDB file (default: the bundled sample company)",
+        help="data folder, workbook, DuckDB file, or database URL such as "
+        "postgres://user@host:5432/crm (default: the bundled sample company)",
     )
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument(
@@ -128,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
                 tz=args.tz,
                 parameters=parameters,
             )
-        except (ReportError, ValidationError, FileNotFoundError, ValueError) as exc:
+        except (
+            ReportError,
+            ValidationError,
+            FileNotFoundError,
+            ValueError,
+            ConnectionError,  # a database URL that does not answer
+            ImportError,  # a database URL whose Ibis backend is not installed
+        ) as exc:
             print(f"salesmkt report: {exc}", file=sys.stderr)
             return 1
         index = reports[0].html_path.parent / "index.html"
