@@ -258,3 +258,21 @@ def test_report_from_postgres(crm_url, tmp_path, monkeypatch):
     assert "Traceback" not in page and "leads" in page
     index = (tmp_path / "out" / "index.html").read_text()
     assert "127.0.0.1" in index and "/crm" in index
+
+
+def test_upper_case_names_and_numeric_columns(tmp_path, sample):
+    """Warehouses that upper-case unquoted names (Snowflake) and NUMERIC amounts still load."""
+    import duckdb
+
+    db = tmp_path / "crm.duckdb"
+    deals = sample.deals[["deal_id", "created_at", "amount"]]
+    with duckdb.connect(str(db)) as con:
+        con.register("d", deals)
+        con.execute(
+            'CREATE TABLE "DEALS" AS SELECT deal_id AS "DEAL_ID", created_at AS "CREATED_AT", '
+            'CAST(amount AS DECIMAL(18, 2)) AS "AMOUNT" FROM d'
+        )
+    ds = salesmkt.load(f"duckdb://{db}")
+    assert list(ds.deals.columns) == ["deal_id", "created_at", "amount"]
+    assert ds.deals["amount"].dtype == "float64"
+    assert ds.deals["amount"].sum() == pytest.approx(deals["amount"].sum())
