@@ -171,7 +171,9 @@ def run_reports(
     Parameters
     ----------
     data : str or Path
-        Data location, as accepted by :func:`salesmkt.load`.
+        Data location, as accepted by :func:`salesmkt.load`. A database URL
+        (``postgres://user@host:5432/crm``) is read once into a snapshot of canonical Parquet
+        files in a temporary folder, so every notebook sees the same data and none gets the URL.
     out : str or Path
         Folder for the HTML reports; created if missing.
     start, end : str, optional
