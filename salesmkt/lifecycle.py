@@ -259,7 +259,8 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
         conversion=f["entered"] / f["entered_previous"].where(f["entered_previous"] > 0),
         step_name=[f"{names[s - 1]} → {names[s]}" for s in f["step"]],
     )
-    f["excess_lost"] = f["entered_previous"] * (f["overall_conversion"] - f["conversion"])
+    lost = f["entered_previous"] * (f["overall_conversion"] - f["conversion"])
+    f["excess_lost"] = lost.astype("float64")  # float even when no segment has leads
     out = f.nlargest(top, "excess_lost")
     cols = [
         by,
