@@ -442,3 +442,28 @@ def test_make_real_writes_the_bank_reports_and_an_index(real_reports, bank_raw):
     index = (out / "real.html").read_text(encoding="utf-8")
     assert "CC BY-NC-SA 4.0" in index and "CC BY 4.0" in index
     assert 'href="olist/03_funnel_kpis.html"' in index and 'href="bank/04_campaigns.html"' in index
+
+
+@needs_olist
+@needs_bank
+@pytest.mark.slow
+@pytest.mark.xdist_group("reports")
+def test_the_other_notebooks_render_on_both_data_sets_and_say_what_is_missing(tmp_path):
+    """Not part of make real (no spend, journeys or periods worth a check-in), but they run."""
+    for name, data, only, missing in [
+        ("olist", OLIST, ["04", "05"], "This section needs the deals table"),
+        ("bank", BANK / "bank.csv", ["03", "05"], "This section needs values in leads.owner_id"),
+    ]:
+        params = yaml.safe_load((MAPS / f"{name}-report.yml").read_text(encoding="utf-8"))
+        reports = salesmkt.run_reports(
+            data,
+            tmp_path / name,
+            source=MAPS / f"{name}.yml",
+            parameters=params,
+            only=only,
+            progress=False,
+        )
+        for r in reports:
+            page = r.html_path.read_text(encoding="utf-8")
+            assert "Traceback" not in page and "licence" in page, (name, r.notebook)
+            assert missing in page, (name, r.notebook)
