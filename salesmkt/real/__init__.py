@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m salesmkt.real",
         description="Reports on the Olist marketing funnel and the UCI bank marketing data.",
     )
-    parser.add_argument("--data", default=str(DEFAULT_DIR), help="the real-data folder")
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("SALESMKT_REAL_DATA", str(DEFAULT_DIR)),
+        help="the real-data folder (default: $SALESMKT_REAL_DATA, else ../shared/data/real)",
+    )
     parser.add_argument("--out", default="reports", help="output folder (default: reports)")
     parser.add_argument("--only", nargs="*", choices=sorted(REAL_DATASETS), default=None)
     args = parser.parse_args(argv)
