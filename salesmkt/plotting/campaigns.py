@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from salesmkt.plotting._style import (
     BAD,
@@ -375,7 +375,7 @@ def plot_conversion_rates(
     ax.axvline(overall, color="#dc2626", ls="--", lw=1, label=f"all leads: {overall:.1%}")
     labels = [f"{g}  (n={n:,})" for g, n in zip(t["group"], t["leads"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("share converted, with its 95 % interval")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.set_title(title or f"Conversion by {str(breakdown).replace('_', ' ')}", loc="left",
