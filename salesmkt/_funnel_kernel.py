@@ -170,9 +170,11 @@ def _query(engine):
         anymatch = ibis.literal(False)
         for hit in hits:
             anymatch = anymatch | hit.fill_null(False)
-    mask = ibis.literal(0, type="int64")
+    bits = "int8" if spec.n < 8 else "int16" if spec.n < 16 else "int32" if spec.n < 32 else "int64"
+    mask = ibis.literal(0, type=bits)
     for k, hit in enumerate(hits):  # a missing match is no match (CASE WHEN NULL: else)
-        mask = mask + ibis.ifelse(hit, ibis.literal(1 << k, type="int64"), 0)
+        mask = mask + ibis.ifelse(hit, ibis.literal(1 << k, type=bits), ibis.literal(0, type=bits))
+    mask = mask.cast(bits)
     cols = {"p": t[spec.person_col], "ts": t[spec.ts_col], "m": mask}
     if spec.by is not None:
         # first touch reads the value on step-1 events only: no need to sort the others'
@@ -253,8 +255,8 @@ def persons(engine, as_of) -> pd.DataFrame:
     out = pd.DataFrame({"p": _concat(parts["p"], expr.p).to_pandas()})
     times = np.concatenate(parts["times"]) if parts["times"] else np.empty((0, n), np.int64)
     for k in range(n):
-        col = times[:, k].astype(f"datetime64[{unit}]")  # the int64 minimum is NaT
-        out[f"t{k}"] = pd.to_datetime(col).tz_localize("UTC")
+        col = times[:, k].astype(f"datetime64[{unit}]").astype("datetime64[ns]")  # min: NaT
+        out[f"t{k}"] = pd.DatetimeIndex(col).tz_localize("UTC")
     out.insert(1, "s", out["t0"])
     out["depth"] = np.concatenate(parts["depth"] or [np.empty(0, np.int8)]).astype(np.int32)
     out["void"] = False

@@ -71,6 +71,14 @@ def _ratio(num, den) -> float:
     return float(num) / float(den) if den else np.nan
 
 
+def _median(durations: np.ndarray):
+    """``pd.Series(durations).median()`` without the Series: the median of the nanoseconds as
+    floats, truncated to whole nanoseconds (as pandas does); NaT when empty."""
+    if not len(durations):
+        return pd.NaT
+    return pd.Timedelta(int(np.median(durations.view("int64").astype("float64"))))
+
+
 def _summary(spec: FunnelSpec, persons: pd.DataFrame) -> list[dict]:
     rows = []
     excluded = persons["void"].astype(bool)
@@ -83,8 +91,8 @@ def _summary(spec: FunnelSpec, persons: pd.DataFrame) -> list[dict]:
         at = depth >= k + 1
         prev = reached[k - 1] if k else reached[0]
         if k:
-            from_prev = pd.Series(times[k][at] - times[k - 1][at]).median()
-            from_first = pd.Series(times[k][at] - times[0][at]).median()
+            from_prev = _median(times[k][at] - times[k - 1][at])
+            from_first = _median(times[k][at] - times[0][at])
         else:
             from_prev = from_first = pd.NaT
         rows.append(
