@@ -780,3 +780,14 @@ def test_public_api_is_exported():
     for name in ["funnel", "funnel_trends", "time_to_convert", "plot_funnel",
                  "plot_funnel_breakdown", "plot_time_to_convert", "plot_funnel_trends"]:  # fmt: skip
         assert callable(getattr(salesmkt, name))
+
+
+def test_median_durations_match_pandas():
+    """The summary's medians equal pandas' Timedelta median (odd, even, empty, large values)."""
+    from salesmkt.funnels import _median
+
+    r = np.random.default_rng(0)
+    for n in (1, 2, 3, 10, 11, 1001):
+        d = r.integers(0, 10**15, n).astype("timedelta64[ns]")
+        assert _median(d) == pd.Series(d).median()
+    assert _median(np.array([], dtype="timedelta64[ns]")) is pd.NaT
