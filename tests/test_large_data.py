@@ -135,7 +135,9 @@ def _check(out: dict) -> None:
         assert out["peak_rss_mb"] < bound_mb, (out["peak_rss_mb"], bound_mb)
 
 
-@pytest.fixture(scope="module")
+# Session scope: with xdist the worker may run other modules between the two tests, which
+# would tear a module fixture down and write the file twice.
+@pytest.fixture(scope="session")
 def events_parquet(tmp_path_factory):
     import duckdb
 
