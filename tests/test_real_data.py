@@ -24,9 +24,18 @@ import yaml
 import salesmkt
 from salesmkt.sources.mapping import load_mapping, mapping_about, read_mapped
 
-REAL = Path(
-    os.environ.get("SALESMKT_REAL_DATA", Path(__file__).resolve().parents[2] / "shared/data/real")
-)
+
+def _real_data() -> Path:
+    """$SALESMKT_REAL_DATA, else ``shared/data/real`` beside the clone, else the machine's copy
+    in /work/shared (where CI keeps it whatever folder it clones into)."""
+    if os.environ.get("SALESMKT_REAL_DATA"):
+        return Path(os.environ["SALESMKT_REAL_DATA"])
+    beside = Path(__file__).resolve().parents[2] / "shared/data/real"
+    machine = Path("/work/shared/data/real")
+    return beside if beside.is_dir() or not machine.is_dir() else machine
+
+
+REAL = _real_data()
 OLIST = REAL / "olist-marketing-funnel"
 BANK = REAL / "uci-bank-marketing"
 MAPS = Path(salesmkt.__file__).resolve().parent / "real"
