@@ -791,3 +791,27 @@ def test_median_durations_match_pandas():
         d = r.integers(0, 10**15, n).astype("timedelta64[ns]")
         assert _median(d) == pd.Series(d).median()
     assert _median(np.array([], dtype="timedelta64[ns]")) is pd.NaT
+
+
+@pytest.mark.parametrize(
+    "typ", ["TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMPTZ"]
+)
+def test_kernel_reads_every_duckdb_timestamp_unit(typ):
+    """The window edge is exact in the unit the column is stored in: q's step 2 comes one
+    second after the 7-day window and does not count, p's exactly at its edge does."""
+    con = ibis.duckdb.connect()
+    con.raw_sql(
+        "CREATE TABLE ev AS SELECT * FROM (VALUES "
+        f"('p', '2025-01-01 00:00:00'::{typ}, 'A'), ('p', '2025-01-08 00:00:00'::{typ}, 'B'), "
+        f"('q', '2025-01-01 00:00:00'::{typ}, 'A'), ('q', '2025-01-08 00:00:01'::{typ}, 'B')"
+        ") t(person_id, ts, event)"
+    )
+    got = funnel(con.table("ev"), ["A", "B"], window="7D", method="kernel")
+    assert persons(got) == [2, 1]
+    assert got["median_time_from_first"].iloc[1] == pd.Timedelta(days=7)
+
+
+def test_kernel_on_empty_events():
+    e = ev([])
+    assert persons(funnel(e, ["A", "B"], window="7D", method="kernel")) == [0, 0]
+    assert funnel(e, ["A", "B"], window="7D", method="kernel", by="event").empty
