@@ -35,8 +35,8 @@ _API: dict[str, str] = {
     "convert_export": "salesmkt.sources",
     "ga4_tables": "salesmkt.sources.ga4",
     "load_mapping": "salesmkt.sources.mapping",
-    "mapping_template": "salesmkt.sources.mapping",
-    "write_mapping_template": "salesmkt.sources.mapping",
+    "mapping_template": "salesmkt.sources.mapping_template",
+    "write_mapping_template": "salesmkt.sources.mapping_template",
     # data check
     "table_overview": "salesmkt.datacheck",
     "missing_values": "salesmkt.datacheck",
