@@ -26,7 +26,7 @@ report: $(VENV)/.installed
 ## marketing) read through column mappings from REAL_DATA; writes reports/real.html
 REAL_DATA ?= ../shared/data/real
 real: $(VENV)/.installed
-	$(BIN)/python -m salesmkt.real --data $(REAL_DATA) --out reports
+	$(BIN)/python -m salesmkt.reports.real --data $(REAL_DATA) --out reports
 
 ## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
 test: $(VENV)/.installed-test

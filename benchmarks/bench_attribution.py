@@ -207,8 +207,8 @@ def correctness(size: int, nsim: float) -> dict:
     ca = _quiet(lambda: __import__("ChannelAttribution"))
 
     import salesmkt
-    from salesmkt._attribution_paths import from_path_counts
-    from salesmkt._markov import collapse_repeats
+    from salesmkt.campaigns._paths import from_path_counts
+    from salesmkt.campaigns.markov import collapse_repeats
 
     data = make_paths(size)
     parsed = from_path_counts(data)

@@ -111,8 +111,8 @@ def run_sklearn(rows: int, resamples: int, full: bool) -> dict:
     from sklearn.cluster import KMeans
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-    from salesmkt import _persona_features as pf
-    from salesmkt._persona_metrics import jaccard_best, reference_sets
+    from salesmkt.personas import features as pf
+    from salesmkt.personas.metrics import jaccard_best, reference_sets
 
     leads = _data(rows)
     t0 = time.perf_counter()
@@ -159,7 +159,7 @@ def run_sklearn(rows: int, resamples: int, full: bool) -> dict:
 def run_refit() -> dict:
     """Workshop refit on the sample company: one k, one feature change, median of 5."""
     import salesmkt
-    from salesmkt._persona_features import default_features
+    from salesmkt.personas.features import default_features
 
     leads = salesmkt.load_sample().leads
     feats = [f for f in default_features(leads) if f != "region"]

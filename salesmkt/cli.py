@@ -112,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "map":
         return _map(args)
     if args.command == "report":
+        from salesmkt.data.validate import ValidationError
         from salesmkt.io import sample_dir
-        from salesmkt.report import ReportError, run_reports
-        from salesmkt.validate import ValidationError
+        from salesmkt.reports.pipeline import ReportError, run_reports
 
         try:
             parameters = _read_params(args.params) if args.params else None

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt._attribution_paths import Paths, from_path_counts
-from salesmkt._attribution_rules import RULES
-from salesmkt.attribution import MODELS, attribute, markov_removal_effects
-from salesmkt.journeys import build_journeys
+from salesmkt.campaigns._paths import Paths, from_path_counts
+from salesmkt.campaigns._rules import RULES
+from salesmkt.campaigns.attribution import MODELS, attribute, markov_removal_effects
+from salesmkt.campaigns.journeys import build_journeys
 
 T0 = pd.Timestamp("2025-03-01", tz="UTC")
 
@@ -468,7 +468,7 @@ def test_milestone_models_conserve_on_the_sample(sample):
 
 
 def test_parallel_parsing_matches_serial(monkeypatch):
-    import salesmkt._attribution_paths as ap
+    import salesmkt.campaigns._paths as ap
 
     paths = _random_paths(9, n_paths=300, n_ch=6)
     serial = attribute(paths, models=["linear", "markov"])
@@ -490,7 +490,7 @@ def test_parallel_parsing_matches_serial(monkeypatch):
 def test_compiled_kernels_match_numpy_path(monkeypatch):
     import pyarrow as pa
 
-    import salesmkt._attribution_jit as jit
+    import salesmkt.campaigns._jit as jit
 
     if not jit.available():
         pytest.skip("numba is not installed")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import salesmkt
+from salesmkt.data.validate import validate_tables
 from salesmkt.io import Dataset
-from salesmkt.validate import validate_tables
 
 
 @pytest.fixture

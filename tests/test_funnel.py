@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt.funnels import _run, funnel, funnel_trends, time_to_convert
-from salesmkt.validate import ValidationError
+from salesmkt.data.validate import ValidationError
+from salesmkt.funnels import funnel, funnel_trends, time_to_convert
+from salesmkt.funnels.events import _run
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
@@ -322,7 +323,7 @@ def test_kernel_matches_sql_chains_with_ties_and_batches(monkeypatch, kw, person
     """The compiled per-person pass equals the SQL chains on tie-heavy logs (whole days, so
     several steps and breakdown values share a time), with persons straddling the batches it
     streams in (4 persons' worth of rows per batch here)."""
-    from salesmkt import _funnel_kernel
+    from salesmkt.funnels import _kernel as _funnel_kernel
 
     monkeypatch.setattr(_funnel_kernel, "_BATCH_ROWS", 37)
     r = np.random.default_rng(5)
@@ -369,7 +370,7 @@ def test_ibis_table_in_another_session_time_zone_gives_the_same(monkeypatch):
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'America/New_York'")  # clocks go forward on day 67 (9 March)
     table = con.create_table("ev", e)
-    monkeypatch.setattr("salesmkt._funnel_run._MATERIALIZE_ROWS", 0)
+    monkeypatch.setattr("salesmkt.funnels._run._MATERIALIZE_ROWS", 0)
     pd.testing.assert_frame_equal(funnel(table, ["A", "B", "C"], window="7D"), want)
     got = time_to_convert(table, ["A", "B", "C"], window="7D", to_step=2)
     assert got["duration"].tolist() == [pd.Timedelta(0), pd.Timedelta(days=7)]
@@ -401,7 +402,7 @@ def test_materialised_path_gives_the_same_and_cleans_up(monkeypatch, options):
     want = funnel(e, ["A", "B", "C"], window="6D", **options)
     con = ibis.duckdb.connect()
     table = con.create_table("ev", e)
-    monkeypatch.setattr("salesmkt._funnel_run._MATERIALIZE_ROWS", 0)
+    monkeypatch.setattr("salesmkt.funnels._run._MATERIALIZE_ROWS", 0)
     got = funnel(table, ["A", "B", "C"], window="6D", **options)
     pd.testing.assert_frame_equal(got, want)
     assert want.loc[want["step"] == 3, "persons"].sum() > 0
@@ -784,7 +785,7 @@ def test_public_api_is_exported():
 
 def test_median_durations_match_pandas():
     """The summary's medians equal pandas' Timedelta median (odd, even, empty, large values)."""
-    from salesmkt.funnels import _median
+    from salesmkt.funnels.events import _median
 
     r = np.random.default_rng(0)
     for n in (1, 2, 3, 10, 11, 1001):

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt.schema import TABLES
-from salesmkt.validate import ValidationError
+from salesmkt.data.schema import TABLES
+from salesmkt.data.validate import ValidationError
 
 FIX = Path(__file__).parent / "fixtures" / "exports"
 VENDOR_FILES = {

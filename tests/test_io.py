@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import salesmkt
-from salesmkt.schema import TABLES
+from salesmkt.data.schema import TABLES
 
 SAMPLE = salesmkt.sample_dir()
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesmkt
+from salesmkt.data.validate import ValidationError, validate_tables
 from salesmkt.io import Dataset
-from salesmkt.validate import ValidationError, validate_tables
 
 AS_OF = "2025-03-01T00:00Z"
 SETTINGS = {

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 import salesmkt.sample
-from salesmkt.holdout import holdout_test
-from salesmkt.lift import (
+from salesmkt.campaigns.holdout import holdout_test
+from salesmkt.campaigns.lift import (
     conversion_lift,
     prob_treatment_better,
     revenue_lift,

@@ -14,9 +14,6 @@ from sklearn.metrics import (
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import salesmkt
-from salesmkt import _persona_features as pf
-from salesmkt import _persona_metrics as pm
-from salesmkt._persona_select import elbow
 from salesmkt.personas import (
     PersonaModel,
     choose_n_personas,
@@ -26,6 +23,9 @@ from salesmkt.personas import (
     persona_profiles,
     persona_rules,
 )
+from salesmkt.personas import features as pf
+from salesmkt.personas import metrics as pm
+from salesmkt.personas.select import elbow
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +255,7 @@ def test_gap_statistic_finds_three_blobs():
             [[KMeans(k, n_init=1, random_state=0).fit(r).inertia_ for k in ks] for r in refs]
         )
     gap, se = pm.gap_from(log_w, log_ref)
-    from salesmkt._persona_select import _gap_k
+    from salesmkt.personas.select import _gap_k
 
     assert _gap_k(ks, gap, se) == 3
 

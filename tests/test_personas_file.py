@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 import salesmkt
-from salesmkt import _persona_file
 from salesmkt.personas import (
     PersonaModel,
     load_personas,
@@ -20,6 +19,7 @@ from salesmkt.personas import (
     render_persona_cards,
     save_personas,
 )
+from salesmkt.personas import file as _persona_file
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_public_names(sample):
 def test_workshop_notebook_is_a_guided_report():
     import nbformat
 
-    from salesmkt.report import notebooks_dir
+    from salesmkt.reports.pipeline import notebooks_dir
 
     nb = nbformat.read(notebooks_dir() / "02_persona_workshop.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesmkt.pii import find_pii, pii_columns, pii_values, pseudonymize
+from salesmkt.data.pii import find_pii, pii_columns, pii_values, pseudonymize
 
 
 def test_columns_flagged_by_name_and_content():

@@ -38,7 +38,7 @@ def _real_data() -> Path:
 REAL = _real_data()
 OLIST = REAL / "olist-marketing-funnel"
 BANK = REAL / "uci-bank-marketing"
-MAPS = Path(salesmkt.__file__).resolve().parent / "real"
+MAPS = Path(salesmkt.__file__).resolve().parent / "reports" / "real"
 MQL_FILE = "olist_marketing_qualified_leads_dataset.csv"
 DEALS_FILE = "olist_closed_deals_dataset.csv"
 
@@ -393,8 +393,8 @@ def _ids_shown(pages: dict[str, str], ids: set[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def real_reports(tmp_path_factory):
-    """``make real`` once: python -m salesmkt.real --data REAL --out <tmp>."""
-    from salesmkt.real import run_real_reports
+    """``make real`` once: python -m salesmkt.reports.real --data REAL --out <tmp>."""
+    from salesmkt.reports.real import run_real_reports
 
     out = tmp_path_factory.mktemp("real-reports")
     done = run_real_reports(REAL, out, progress=False)  # check_pii is on in every run

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 import salesmkt
-from salesmkt.pii import find_pii, pii_values
-from salesmkt.report import ReportError, notebook_paths, run_reports
+from salesmkt.data.pii import find_pii, pii_values
+from salesmkt.reports.pipeline import ReportError, notebook_paths, run_reports
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt.rfm_segments import RFM_SEGMENTS, RFMTieWarning, rfm, rfm_coverage
-from salesmkt.validate import ValidationError
+from salesmkt.data.validate import ValidationError
+from salesmkt.personas.rfm_segments import RFM_SEGMENTS, RFMTieWarning, rfm, rfm_coverage
 
 DAY0 = pd.Timestamp("2025-01-01", tz="UTC")
 
@@ -152,7 +152,7 @@ def test_excluded_orders_are_counted_and_errors_are_clear():
 
 
 def test_is_public_as_salesmkt_rfm(sample):
-    import salesmkt.rfm_segments as module
+    import salesmkt.personas.rfm_segments as module
 
     t = salesmkt.rfm(sample.orders, bins={"frequency": [2, 3, 4, 6]})
     assert module.rfm_coverage is salesmkt.rfm_coverage is rfm_coverage and len(t) > 100

@@ -19,8 +19,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from salesmkt.data.schema import CHANNELS, STAGES, TABLES
 from salesmkt.sample import generate, main, write
-from salesmkt.schema import CHANNELS, STAGES, TABLES
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

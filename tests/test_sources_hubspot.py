@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import salesmkt
-from salesmkt.validate import ValidationError
+from salesmkt.data.validate import ValidationError
 
 FIX = Path(__file__).parent / "fixtures" / "exports"
 HUB = FIX / "hubspot"
@@ -336,7 +336,7 @@ def test_full_report_set_from_a_hubspot_export(tmp_path, sample):
     reports = salesmkt.run_reports(
         folder, tmp_path / "reports", source="hubspot", tz=NY, progress=False
     )
-    assert len(reports) == len(salesmkt.report.notebook_paths())
+    assert len(reports) == len(salesmkt.reports.pipeline.notebook_paths())
     for r in reports:
         assert_clean_report(r)
 
@@ -360,7 +360,9 @@ def test_every_report_renders_on_the_small_hubspot_and_ga4_fixtures(tmp_path, ca
     reports = salesmkt.run_reports(
         folder, tmp_path / "reports", source="hubspot", tz=NY, progress=False
     )
-    assert [r.notebook for r in reports] == [p.name for p in salesmkt.report.notebook_paths()]
+    assert [r.notebook for r in reports] == [
+        p.name for p in salesmkt.reports.pipeline.notebook_paths()
+    ]
     for r in reports:
         assert_clean_report(r)
     pages = {r.notebook[:2]: r.html_path.read_text() for r in reports}

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import salesmkt
-from salesmkt.validate import ValidationError
+from salesmkt.data.validate import ValidationError
 
 SF = Path(__file__).parent / "fixtures" / "exports" / "salesforce"
 LEADS = SF / "report1711879200000.csv"

@@ -11,7 +11,7 @@ from test_kpis import AS_OF, kt, worked_example
 
 import salesmkt
 from salesmkt.io import Dataset
-from salesmkt.targets import KPIConfigError, status_for
+from salesmkt.kpis.targets import KPIConfigError, status_for
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +256,7 @@ def test_sla_report_finds_the_planted_breach_months(sample):
 def test_setup_notebook_writes_kpis_yml_only_when_asked(tmp_path):
     import papermill as pm
 
-    from salesmkt.report import notebook_paths
+    from salesmkt.reports.pipeline import notebook_paths
 
     nb = notebook_paths(["03"])[0]
     base = {"data_dir": str(salesmkt.sample_dir()), "config_dir": str(tmp_path)}

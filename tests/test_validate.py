@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesmkt.validate import ValidationError, check_columns, validate_table, validate_tables
+from salesmkt.data.validate import ValidationError, check_columns, validate_table, validate_tables
 
 TS = "2025-01-02T10:00:00Z"
 

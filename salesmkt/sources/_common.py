@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from salesmkt.channels import normalize_channels
-from salesmkt.validate import Finding, ValidationError
+from salesmkt.data.channels import normalize_channels
+from salesmkt.data.validate import Finding, ValidationError
 
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|[+-]\d{2}|\s(?:UTC|GMT))$", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt.data.validate import Finding
 from salesmkt.sources._common import (
     Header,
     clean_ids,
@@ -25,7 +26,6 @@ from salesmkt.sources._hubspot_columns import (
     _times,
     _zone,
 )
-from salesmkt.validate import Finding
 
 
 def _stage_status(stage: pd.Series, won_stages, lost_stages) -> pd.Series:

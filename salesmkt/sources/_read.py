@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesmkt.validate import Finding
+from salesmkt.data.validate import Finding
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),

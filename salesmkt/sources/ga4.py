@@ -48,8 +48,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesmkt.data.validate import Finding
 from salesmkt.sources._ga4_channels import CHANNEL_GROUPS, default_channel_group
-from salesmkt.validate import Finding
 
 __all__ = [
     "CHANNEL_GROUPS",

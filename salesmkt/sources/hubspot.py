@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesmkt.data.validate import Finding
 from salesmkt.sources._common import (
     Header,
     clean_ids,
@@ -72,7 +73,6 @@ from salesmkt.sources._hubspot_columns import (
 )
 from salesmkt.sources._hubspot_deals import _deals
 from salesmkt.sources._read import read_table_file
-from salesmkt.validate import Finding
 
 __all__ = ["CHANNEL_MAP", "read", "classify", "default_kind"]
 

@@ -66,7 +66,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from salesmkt.schema import TABLES
+from salesmkt.data.schema import TABLES
+from salesmkt.data.validate import Finding, ValidationError
 from salesmkt.sources._common import (
     header_key,
     missing_column,
@@ -74,8 +75,7 @@ from salesmkt.sources._common import (
     parse_times,
 )
 from salesmkt.sources._read import read_table_file
-from salesmkt.sources.mapping_template import mapping_template, write_mapping_template
-from salesmkt.validate import Finding, ValidationError
+from salesmkt.sources.mapping_templates import mapping_template, write_mapping_template
 
 __all__ = [
     "load_mapping",

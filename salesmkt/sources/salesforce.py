@@ -47,6 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesmkt.data.validate import Finding
 from salesmkt.sources._common import (
     Header,
     clean_ids,
@@ -61,7 +62,6 @@ from salesmkt.sources._common import (
 )
 from salesmkt.sources._read import read_table_file
 from salesmkt.sources._sf_history import apply_history, is_history, link_conversions, read_history
-from salesmkt.validate import Finding
 
 __all__ = ["CHANNEL_MAP", "DEAL_TYPES", "read", "classify", "default_kind"]
 

@@ -1,0 +1,35 @@
+"""Campaign evaluation: spend and returns (:mod:`~salesmkt.campaigns.spend`), customer
+journeys, multi-touch attribution (rules, Markov, Shapley), lift tests and holdout groups, and
+their charts.
+"""
+
+from salesmkt._base.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "MODELS": "attribution",
+        "attribute": "attribution",
+        "markov_removal_effects": "attribution",
+        "markov_transition_matrix": "attribution",
+        "holdout_summary": "holdout",
+        "holdout_test": "holdout",
+        "build_journeys": "journeys",
+        "customer_conversions": "journeys",
+        "path_counts": "journeys",
+        "conversion_lift": "lift",
+        "conversion_rates": "lift",
+        "prob_treatment_better": "lift",
+        "revenue_lift": "lift",
+        "sample_size": "lift",
+        "plot_attribution": "plots",
+        "plot_cac_cpl": "plots",
+        "plot_conversion_rates": "plots",
+        "plot_lift": "plots",
+        "plot_spend_vs_return": "plots",
+        "plot_transitions": "plots",
+        "attributed_returns": "spend",
+        "referral_summary": "spend",
+        "spend_metrics": "spend",
+    },
+)

@@ -1,0 +1,350 @@
+"""Customer journeys: the marketing touches of each person before they converted (or not).
+
+:func:`customer_conversions` turns the CRM into one conversion per person (a lead becoming a customer,
+or its first won deal) with the milestones W-shaped and full-path attribution need;
+:func:`build_journeys` joins conversions to the touchpoints within a lookback window. The result, one
+row per touch, is what :func:`salesmkt.attribute` reads.
+
+Examples
+--------
+>>> import salesmkt
+>>> ds = salesmkt.load_sample()
+>>> conv = customer_conversions(ds.leads, ds.deals)
+>>> j = build_journeys(ds.touchpoints, conv)
+>>> bool(j.groupby("journey_id")["converted"].nunique().eq(1).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesmkt.data.validate import check_columns
+
+__all__ = ["customer_conversions", "build_journeys", "path_counts"]
+
+_CONV_COLUMNS = [
+    "person_id",
+    "converted_at",
+    "value",
+    "lead_created_at",
+    "deal_created_at",
+    "closed_won_at",
+]
+
+
+def customer_conversions(
+    leads: pd.DataFrame,
+    deals: pd.DataFrame | None = None,
+    *,
+    source: str = "deals",
+    person_col: str = "lead_id",
+    period_start=None,
+    period_end=None,
+) -> pd.DataFrame:
+    """One conversion per person, with its value and CRM milestones.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        The leads table (``lead_id``, ``created_at``; ``customer_at`` and ``opportunity_at``
+        for ``source="leads"``).
+    deals : DataFrame, optional
+        The deals table; needed for ``source="deals"`` and for the value of lead conversions.
+    source : {"deals", "leads"}
+        ``"deals"``: a person converts when their first won deal closes (value: its amount,
+        milestones: lead created, deal created, closed-won). ``"leads"``: when the lead
+        reaches ``customer_at`` (value: the amount of its won deals, if ``deals`` is given;
+        deal creation = ``opportunity_at``).
+    person_col : str
+        Column of ``leads`` (and ``deals``) that identifies the person.
+    period_start, period_end : date-like, optional
+        Keep conversions in ``[period_start, period_end)`` (UTC).
+
+    Returns
+    -------
+    DataFrame
+        ``person_id, converted_at, value, lead_created_at, deal_created_at, closed_won_at``,
+        one row per converting person. Won deals without a close date or without a lead are
+        left out; ``attrs["n_excluded"]`` counts them.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> customer_conversions(ds.leads, ds.deals).columns.tolist()[:3]
+    ['person_id', 'converted_at', 'value']
+    """
+    check_columns(leads, "leads", [person_col, "created_at"], caller="customer_conversions")
+    if source not in ("deals", "leads"):
+        raise ValueError(f"customer_conversions: source must be 'deals' or 'leads', got {source!r}")
+    created = leads.drop_duplicates(person_col).set_index(person_col)["created_at"]
+    won = None
+    if deals is not None:
+        check_columns(
+            deals, "deals", [person_col, "created_at", "amount"], caller="customer_conversions"
+        )
+        status = deals["status"] if "status" in deals.columns else pd.Series("won", deals.index)
+        won = deals[status.eq("won").fillna(False)]
+    if source == "deals":
+        if won is None:
+            raise ValueError("customer_conversions: source='deals' needs the deals table")
+        check_columns(deals, "deals", ["closed_at", "status"], caller="customer_conversions")
+        usable = won[person_col].notna() & won["closed_at"].notna()
+        first = won[usable].sort_values(["closed_at", "deal_id"]).drop_duplicates(person_col)
+        out = pd.DataFrame(
+            {
+                "person_id": first[person_col].astype("string").to_numpy(),
+                "converted_at": first["closed_at"].to_numpy(),
+                "value": first["amount"].astype(float).to_numpy(),
+                "lead_created_at": first[person_col].map(created).to_numpy(),
+                "deal_created_at": first["created_at"].to_numpy(),
+                "closed_won_at": first["closed_at"].to_numpy(),
+            }
+        )
+        n_excluded = int((~usable).sum())
+    else:
+        check_columns(leads, "leads", ["customer_at"], caller="customer_conversions")
+        cust = leads[leads["customer_at"].notna()].drop_duplicates(person_col)
+        if won is not None:
+            value = won.groupby(person_col)["amount"].sum()
+            values = cust[person_col].map(value).astype(float).to_numpy()
+        else:
+            values = np.full(len(cust), np.nan)
+        opp = cust["opportunity_at"] if "opportunity_at" in cust.columns else pd.NaT
+        out = pd.DataFrame(
+            {
+                "person_id": cust[person_col].astype("string").to_numpy(),
+                "converted_at": cust["customer_at"].to_numpy(),
+                "value": values,
+                "lead_created_at": cust["created_at"].to_numpy(),
+                "deal_created_at": pd.Series(opp, index=cust.index).to_numpy(),
+                "closed_won_at": cust["customer_at"].to_numpy(),
+            }
+        )
+        n_excluded = 0
+    for bound, keep in ((period_start, lambda t, b: t >= b), (period_end, lambda t, b: t < b)):
+        if bound is not None:
+            b = pd.Timestamp(bound)
+            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+            out = out[keep(out["converted_at"], b)]
+    out = out.sort_values(["converted_at", "person_id"], ignore_index=True)
+    out.attrs["n_excluded"] = n_excluded
+    return out
+
+
+def build_journeys(
+    touchpoints: pd.DataFrame,
+    conversions: pd.DataFrame,
+    *,
+    person_col: str = "person_id",
+    lookback_days: float = 90.0,
+    include_non_converting: bool = True,
+    period_start=None,
+    period_end=None,
+) -> pd.DataFrame:
+    """Each person's touches before conversion, within a lookback window.
+
+    A converting person's journey is their touches in ``[converted_at − lookback_days,
+    converted_at]``; a person who never converted has one journey of their touches in the
+    ``lookback_days`` up to their last touch. Touches after a conversion, or older than the
+    window, are left out and counted in ``n_excluded_touches``. Conversions without any touch
+    in the window appear as one row with ``n_touches = 0`` and no channel, so that
+    :func:`salesmkt.attribute` can credit them to ``"(no touch)"`` instead of dropping them.
+
+    Parameters
+    ----------
+    touchpoints : DataFrame
+        ``person_col``, ``ts``, ``channel`` and optionally ``campaign_id``.
+    conversions : DataFrame
+        From :func:`customer_conversions`, or any frame with ``person_id`` and ``converted_at`` (and
+        optionally ``value``, ``lead_created_at``, ``deal_created_at``, ``closed_won_at``).
+        One conversion per person: later rows of the same person are ignored.
+    person_col : str
+        Person key of ``touchpoints`` (e.g. ``lead_id``, ``visitor_id``).
+    lookback_days : float
+        Length of the window before the conversion.
+    include_non_converting : bool
+        Keep journeys that did not convert (Markov and rate-based Shapley learn from them).
+    period_start, period_end : date-like, optional
+        Keep journeys that end in ``[period_start, period_end)``: at the conversion, or at the
+        last touch for journeys that did not convert.
+
+    Returns
+    -------
+    DataFrame
+        One row per touch: ``journey_id, person_id, converted, conversion_at,
+        conversion_value, n_touches, touch_index, ts, channel, campaign_id,
+        days_before_conversion, lead_touch, deal_touch, won_touch, n_excluded_touches``.
+        ``days_before_conversion`` counts from the conversion (from the last touch for
+        non-converting journeys); ``lead_touch``/``deal_touch``/``won_touch`` flag the last
+        touch at or before lead creation, deal creation and closed-won (the first touch when a
+        milestone precedes every touch in the window).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tp = pd.DataFrame({"person_id": ["P1", "P1", "P2"],
+    ...     "ts": pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-03"], utc=True),
+    ...     "channel": ["paid_search", "email", "direct"]})
+    >>> conv = pd.DataFrame({"person_id": ["P1"],
+    ...     "converted_at": pd.to_datetime(["2025-01-15"], utc=True), "value": [1000.0]})
+    >>> build_journeys(tp, conv)[["person_id", "touch_index", "channel", "days_before_conversion"]]
+      person_id  touch_index      channel  days_before_conversion
+    0        P1            0  paid_search                    14.0
+    1        P1            1        email                     7.0
+    2        P2            0       direct                     0.0
+    """
+    check_columns(
+        touchpoints, "touchpoints", [person_col, "ts", "channel"], caller="build_journeys"
+    )
+    check_columns(
+        conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
+    )
+    if lookback_days <= 0:
+        raise ValueError(f"build_journeys: lookback_days must be > 0, got {lookback_days}")
+    conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
+    conv = conv.set_index(conv["person_id"].astype("string"))
+    tp = pd.DataFrame(
+        {
+            "person_id": touchpoints[person_col].astype("string"),
+            "ts": touchpoints["ts"],
+            "channel": touchpoints["channel"].astype("string"),
+            "campaign_id": (
+                touchpoints["campaign_id"].astype("string")
+                if "campaign_id" in touchpoints.columns
+                else pd.Series(pd.NA, index=touchpoints.index, dtype="string")
+            ),
+        }
+    ).dropna(subset=["person_id", "ts"])
+    tp = tp.sort_values(["person_id", "ts"], kind="stable", ignore_index=True)
+    conv_at = tp["person_id"].map(conv["converted_at"])
+    converted = conv_at.notna()
+    end = conv_at.where(converted, tp.groupby("person_id")["ts"].transform("max"))
+    window = pd.Timedelta(days=lookback_days)
+    keep = (tp["ts"] <= end) & (tp["ts"] >= end - window)
+    excluded = (~keep).groupby(tp["person_id"]).sum()
+    if not include_non_converting:
+        keep &= converted
+    tp = tp.assign(converted=converted, conversion_at=conv_at.where(converted), end=end)[keep]
+    # Conversions without a touch in the window: one placeholder row each.
+    untouched = conv.index.difference(pd.Index(tp["person_id"].unique()))
+    if len(untouched):
+        blank = pd.DataFrame(
+            {
+                "person_id": pd.array(untouched, dtype="string"),
+                "ts": pd.Series(pd.NaT, index=range(len(untouched)), dtype=tp["ts"].dtype),
+                "channel": pd.NA,
+                "campaign_id": pd.NA,
+                "converted": True,
+                "conversion_at": conv.loc[untouched, "converted_at"].to_numpy(),
+                "end": conv.loc[untouched, "converted_at"].to_numpy(),
+            }
+        ).astype({"channel": "string", "campaign_id": "string"})
+        tp = pd.concat([tp, blank], ignore_index=True)
+    for bound, inside in ((period_start, lambda e, b: e >= b), (period_end, lambda e, b: e < b)):
+        if bound is not None:
+            b = pd.Timestamp(bound)
+            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+            tp = tp[inside(tp["end"], b)]
+    tp = tp.sort_values(["person_id", "ts"], kind="stable")
+    tp = tp.reset_index(drop=True)
+    has_touch = tp["ts"].notna()
+    tp["journey_id"] = pd.factorize(tp["person_id"])[0].astype(np.int64)
+    tp["n_touches"] = has_touch.groupby(tp["journey_id"]).transform("sum").astype(np.int64)
+    tp["touch_index"] = tp.groupby("journey_id").cumcount().astype(np.int64)
+    tp["days_before_conversion"] = (tp["end"] - tp["ts"]).dt.total_seconds() / 86_400.0
+    value = conv["value"].astype(float) if "value" in conv.columns else None
+    tp["conversion_value"] = (
+        tp["person_id"].map(value).where(tp["converted"]) if value is not None else np.nan
+    )
+    for flag, col in (
+        ("lead_touch", "lead_created_at"),
+        ("deal_touch", "deal_created_at"),
+        ("won_touch", "closed_won_at"),
+    ):
+        tp[flag] = _milestone_flag(tp, conv[col] if col in conv.columns else None)
+    tp["n_excluded_touches"] = tp["person_id"].map(excluded).fillna(0).astype(np.int64)
+    tp.loc[~has_touch, ["touch_index", "n_touches"]] = [0, 0]
+    columns = [
+        "journey_id",
+        "person_id",
+        "converted",
+        "conversion_at",
+        "conversion_value",
+        "n_touches",
+        "touch_index",
+        "ts",
+        "channel",
+        "campaign_id",
+        "days_before_conversion",
+        "lead_touch",
+        "deal_touch",
+        "won_touch",
+        "n_excluded_touches",
+    ]
+    return tp[columns]
+
+
+def _milestone_flag(tp: pd.DataFrame, when: pd.Series | None) -> pd.Series:
+    """True on the last touch at or before the milestone (first touch if it precedes all)."""
+    flag = pd.Series(False, index=tp.index)
+    if when is None:
+        return flag
+    at = tp["person_id"].map(when)
+    ok = tp["converted"] & at.notna() & tp["ts"].notna()
+    if not ok.any():
+        return flag
+    before = ok & (tp["ts"] <= at)
+    last_before = before[before].groupby(tp.loc[before, "journey_id"]).tail(1).index
+    flag[last_before] = True
+    journeys_ok = tp.loc[ok, "journey_id"].unique()
+    missing = np.setdiff1d(journeys_ok, tp.loc[last_before, "journey_id"].to_numpy())
+    if missing.size:
+        firsts = tp[tp["journey_id"].isin(missing) & tp["ts"].notna()]
+        flag[firsts.groupby("journey_id").head(1).index] = True
+    return flag
+
+
+def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
+    """Aggregate a journeys table into unique paths (ChannelAttribution's format).
+
+    Returns
+    -------
+    DataFrame
+        ``path, total_conversions, total_null, total_conversion_value``, one row per unique
+        path (channels joined by ``" > "``), most frequent first. Conversions without touches
+        are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tp = pd.DataFrame({"person_id": ["P1", "P1", "P2"],
+    ...     "ts": pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-03"], utc=True),
+    ...     "channel": ["paid_search", "email", "direct"]})
+    >>> conv = pd.DataFrame({"person_id": ["P1"],
+    ...     "converted_at": pd.to_datetime(["2025-01-15"], utc=True), "value": [1000.0]})
+    >>> path_counts(build_journeys(tp, conv))
+                     path  total_conversions  total_null  total_conversion_value
+    0               direct                  0           1                     0.0
+    1  paid_search > email                  1           0                  1000.0
+    """
+    check_columns(journeys, "journeys", ["journey_id", "n_touches", by], caller="path_counts")
+    touched = journeys[journeys["n_touches"] > 0]
+    per = touched.groupby("journey_id", sort=False).agg(
+        path=(by, lambda s: " > ".join(s.astype("string").fillna(f"(no {by})"))),
+        converted=("converted", "first"),
+        value=("conversion_value", "first"),
+    )
+    per["value"] = per["value"].fillna(0.0).where(per["converted"], 0.0)
+    out = per.groupby("path").agg(
+        total_conversions=("converted", "sum"),
+        total_journeys=("converted", "size"),
+        total_conversion_value=("value", "sum"),
+    )
+    out["total_null"] = out["total_journeys"] - out["total_conversions"]
+    out = out.reset_index().sort_values(
+        ["total_journeys", "path"], ascending=[False, True], ignore_index=True
+    )
+    return out[["path", "total_conversions", "total_null", "total_conversion_value"]]

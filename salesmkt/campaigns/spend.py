@@ -1,0 +1,403 @@
+"""What each campaign and channel cost and returned: spend metrics, unit economics, referrals.
+
+Definitions follow reference ``kpis.md`` (CPL, CAC, ROI, ROAS, lead value, LTV, payback):
+
+* a period is the half-open UTC interval ``[period_start, period_end)``; spend goes by
+  ``spend.date``, sessions by ``started_at``, leads by ``created_at``, MQLs by ``mql_at``;
+* a deal is *sourced* by its lead's ``channel`` and ``campaign_id`` (first touch, §1.7); deals
+  without a lead are unsourced (``"(unsourced)"``); multi-touch credit is
+  :func:`salesmkt.attribute`'s job;
+* *new customers* are accounts (``account_id``, ``lead_id`` standing in) with a won
+  ``new_business`` deal closed in the period; *revenue* is the amount of won deals closed in
+  the period;
+* a group without spend rows has unknown cost (missing), explicit zero-spend rows cost 0;
+  every zero denominator gives a missing value.
+
+Examples
+--------
+>>> import salesmkt
+>>> m = spend_metrics(salesmkt.load_sample(), by="channel")
+>>> m.loc[m["channel"] == "organic_search", "cpl"].isna().item()  # no spend rows
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from salesmkt.data.dataset import Dataset
+from salesmkt.data.validate import check_columns
+
+__all__ = ["spend_metrics", "referral_summary", "attributed_returns"]
+
+UNSOURCED = "(unsourced)"
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+_EMPTY = {
+    "spend": lambda: pd.DataFrame(
+        {
+            "date": pd.Series(dtype="datetime64[ns, UTC]"),
+            "campaign_id": pd.Series(dtype="string"),
+            "amount": pd.Series(dtype=float),
+        }
+    ),
+    "campaigns": lambda: pd.DataFrame(
+        {"campaign_id": pd.Series(dtype="string"), "channel": pd.Series(dtype="string")}
+    ),
+}
+
+
+def _bounds(dataset: Dataset, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    def ts(x):
+        t = pd.Timestamp(x)
+        return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+    if start is None or end is None:
+        spend = dataset.spend["date"] if dataset.spend is not None else dataset.leads["created_at"]
+        lo = min(dataset.leads["created_at"].min(), spend.min())
+        hi = max(dataset.leads["created_at"].max(), spend.max())
+        start = lo.normalize() if start is None else start
+        end = (hi.normalize() + pd.Timedelta(days=1)) if end is None else end
+    return ts(start), ts(end)
+
+
+def _in(s: pd.Series, start, end) -> pd.Series:
+    return (s >= start) & (s < end)
+
+
+def _key(df: pd.DataFrame, by: str, campaign_channel: pd.Series) -> pd.Series:
+    if by == "channel" and "channel" not in df.columns and "campaign_id" in df.columns:
+        return df["campaign_id"].map(campaign_channel).astype("string").fillna("(missing)")
+    col = df[by] if by in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+    return col.astype("string").fillna(f"(no {by})")
+
+
+def _sourced_deals(dataset: Dataset, by: str) -> pd.DataFrame:
+    """Deals with the sourcing group of their lead and the customer key."""
+    deals = dataset.deals
+    check_columns(
+        deals, "deals", ["lead_id", "amount", "closed_at", "status"], caller="spend_metrics"
+    )
+    leads = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
+    group = deals["lead_id"].map(leads[by].astype("string") if by in leads.columns else None)
+    group = group.fillna(f"(no {by})").where(deals["lead_id"].isin(leads.index), UNSOURCED)
+    account = deals["account_id"] if "account_id" in deals.columns else deals["lead_id"]
+    account = account.astype("string").fillna(deals["lead_id"].astype("string"))
+    lead_created = deals["lead_id"].map(leads["created_at"])
+    return deals.assign(group=group.astype("string"), account=account, lead_created=lead_created)
+
+
+def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Monthly revenue per customer and monthly churn hazard per group, from orders.
+
+    Each customer's billing interval is the median gap between their orders (13 months for a
+    single order, the usual annual renewal plus a grace month). A customer is lost when
+    ``1.5`` intervals pass after the last order without a new one by the end of the data. The
+    monthly churn hazard is losses / customer-months observed (exponential survival); monthly
+    revenue per customer is revenue / customer-months. Orders up to ``end`` are used, from
+    customers acquired by then.
+    """
+    if dataset.orders is None:
+        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly"])
+    won_new = deals[deals["status"].eq("won").fillna(False) & (deals["closed_at"] < end)]
+    if "deal_type" in won_new.columns:
+        won_new = won_new[won_new["deal_type"].eq("new_business").fillna(True)]
+    source = (
+        won_new.sort_values("closed_at").drop_duplicates("account").set_index("account")["group"]
+    )
+    orders = dataset.orders[dataset.orders["ordered_at"] < end]
+    o = pd.DataFrame(
+        {
+            "account": orders["customer_id"].astype("string"),
+            "at": orders["ordered_at"],
+            "revenue": orders["revenue"].astype(float),
+        }
+    )
+    o["group"] = o["account"].map(source)
+    o = o.dropna(subset=["group"]).sort_values(["account", "at"])
+    if o.empty:
+        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly"])
+    gap = o.groupby("account")["at"].diff().dt.total_seconds() / 86_400.0
+    per = (
+        o.assign(gap=gap)
+        .groupby("account")
+        .agg(
+            group=("group", "first"),
+            first=("at", "min"),
+            last=("at", "max"),
+            revenue=("revenue", "sum"),
+            interval=("gap", "median"),
+        )
+    )
+    interval = per["interval"].fillna(13 * _DAYS_PER_MONTH)
+    due = per["last"] + pd.to_timedelta(1.5 * interval, unit="D")
+    lost = due < end
+    stop = per["last"] + pd.to_timedelta(interval, unit="D")
+    stop = stop.where(lost, end).clip(upper=end)
+    months = (stop - per["first"]).dt.total_seconds() / 86_400.0 / _DAYS_PER_MONTH
+    per = per.assign(lost=lost, months=months.clip(lower=1.0))
+    g = per.groupby("group").agg(
+        revenue=("revenue", "sum"), months=("months", "sum"), lost=("lost", "sum")
+    )
+    return pd.DataFrame(
+        {"arpa_monthly": g["revenue"] / g["months"], "churn_monthly": g["lost"] / g["months"]}
+    )
+
+
+def _one_period(dataset, by, start, end, margin, campaigns) -> pd.DataFrame:
+    channel_of = campaigns.set_index("campaign_id")["channel"].astype("string")
+    spend = dataset.spend[_in(dataset.spend["date"], start, end)]
+    spend_by = spend.groupby(_key(spend, by, channel_of))["amount"].sum()
+    sessions = dataset.sessions
+    n_sessions = (
+        sessions[_in(sessions["started_at"], start, end)].pipe(
+            lambda s: s.groupby(_key(s, by, channel_of)).size()
+        )
+        if sessions is not None
+        else pd.Series(dtype=float)
+    )
+    leads = dataset.leads
+    new_leads = leads[_in(leads["created_at"], start, end)]
+    n_leads = new_leads.groupby(_key(new_leads, by, channel_of)).size()
+    mqls = leads[_in(leads["mql_at"], start, end)] if "mql_at" in leads.columns else leads.iloc[:0]
+    n_mqls = mqls.groupby(_key(mqls, by, channel_of)).size()
+    deals = _sourced_deals(dataset, by)
+    won = deals[deals["status"].eq("won").fillna(False) & _in(deals["closed_at"], start, end)]
+    revenue = won.groupby("group")["amount"].sum()
+    new = won
+    if "deal_type" in won.columns:
+        new = won[won["deal_type"].eq("new_business").fillna(True)]
+    customers = new.groupby("group")["account"].nunique()
+    cohort = deals[deals["status"].eq("won").fillna(False) & _in(deals["lead_created"], start, end)]
+    cohort_value = cohort.groupby("group")["amount"].sum()
+    econ = _unit_economics(dataset, deals, start, end)
+    index = sorted(
+        set(spend_by.index) | set(n_leads.index) | set(revenue.index) | set(n_sessions.index)
+    )
+    out = pd.DataFrame({by: pd.array(index, dtype="string")})
+    get = lambda s, fill=0.0: out[by].map(s).astype(float).fillna(fill).to_numpy()  # noqa: E731
+    out["spend"] = get(spend_by, np.nan)
+    out["sessions"] = get(n_sessions).astype(np.int64)
+    out["leads"] = get(n_leads).astype(np.int64)
+    out["mqls"] = get(n_mqls).astype(np.int64)
+    out["customers"] = get(customers).astype(np.int64)
+    out["revenue"] = get(revenue)
+    m = 1.0 if margin is None else float(margin)
+
+    def ratio(num, den):
+        num, den = np.asarray(num, float), np.asarray(den, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    out["cpl"] = ratio(out["spend"], out["leads"])
+    out["cost_per_mql"] = ratio(out["spend"], out["mqls"])
+    out["cac"] = ratio(out["spend"], out["customers"])
+    out["roas"] = ratio(out["revenue"], out["spend"])
+    out["roi"] = ratio(out["revenue"] * m - out["spend"], out["spend"])
+    out["lead_value"] = ratio(get(cohort_value), out["leads"])
+    arpa = out[by].map(econ["arpa_monthly"]).astype(float).to_numpy()
+    churn = out[by].map(econ["churn_monthly"]).astype(float).to_numpy()
+    out["ltv"] = ratio(arpa * m, churn)
+    out["ltv_cac"] = ratio(out["ltv"], out["cac"])
+    out["payback_months"] = ratio(out["cac"], arpa * m)
+    out["variant"] = "revenue" if margin is None else "margin"
+    return out
+
+
+def spend_metrics(
+    dataset: Dataset,
+    *,
+    by: str = "campaign_id",
+    period_start=None,
+    period_end=None,
+    freq: str | None = None,
+    gross_margin: float | None = None,
+) -> pd.DataFrame:
+    """Spend, volume and return per campaign or channel, with unit economics.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs leads and deals; spend, campaigns, sessions and orders are used when present.
+        Without a spend table, spend and every figure that needs it are missing (not zero),
+        and ``attrs["note"]`` says so in plain words.
+    by : {"campaign_id", "channel"}
+        Grouping. Spend rows take their campaign's channel.
+    period_start, period_end : date-like, optional
+        The period ``[start, end)``; default: the whole data range.
+    freq : {"M", "Q", "Y"}, optional
+        Split the period into months, quarters or years (column ``period``).
+    gross_margin : float, optional
+        Margin for ROI, LTV and payback. ``None``: revenue-based values, labelled
+        ``variant="revenue"`` (they overstate return).
+
+    Returns
+    -------
+    DataFrame
+        One row per group (and period): ``<by>, spend, sessions, leads, mqls, customers,
+        revenue, cpl, cost_per_mql, cac, roas, roi, lead_value, ltv, ltv_cac,
+        payback_months, variant`` (plus ``name``, ``offer`` of campaigns for
+        ``by="campaign_id"``). ``lead_value`` is the won amount of the period's leads (cohort,
+        closed by the end of the data) per lead; ``ltv`` = monthly revenue per active customer
+        × margin / monthly logo churn of the group's customers (from orders in the period);
+        ``payback_months`` = CAC / (monthly revenue per customer × margin).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> m = spend_metrics(salesmkt.load_sample(), by="channel", gross_margin=0.8)
+    >>> m.columns.tolist()[:7]
+    ['channel', 'spend', 'sessions', 'leads', 'mqls', 'customers', 'revenue']
+    """
+    if by not in ("campaign_id", "channel"):
+        raise ValueError(f"spend_metrics: by must be 'campaign_id' or 'channel', got {by!r}")
+    for name in ("leads", "deals"):
+        if getattr(dataset, name) is None:
+            raise ValueError(f"spend_metrics: the dataset has no {name} table")
+    absent = [name for name in ("spend", "campaigns") if getattr(dataset, name) is None]
+    if absent:  # a team without an ad-spend export still sees its volumes and revenue
+        dataset = dataclasses.replace(dataset, **{name: _EMPTY[name]() for name in absent})
+    check_columns(dataset.spend, "spend", ["date", "campaign_id", "amount"], caller="spend_metrics")
+    check_columns(
+        dataset.campaigns, "campaigns", ["campaign_id", "channel"], caller="spend_metrics"
+    )
+    if gross_margin is not None and not 0 < gross_margin <= 1:
+        raise ValueError(f"spend_metrics: gross_margin must be in (0, 1], got {gross_margin}")
+    start, end = _bounds(dataset, period_start, period_end)
+    campaigns = dataset.campaigns
+    if freq is None:
+        out = _one_period(dataset, by, start, end, gross_margin, campaigns)
+    else:
+        edges = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq=freq)
+        parts = []
+        for p in edges:
+            lo = max(p.start_time.tz_localize("UTC"), start)
+            hi = min((p.end_time + pd.Timedelta(1)).tz_localize("UTC"), end)
+            if lo >= hi:
+                continue
+            part = _one_period(dataset, by, lo, hi, gross_margin, campaigns)
+            parts.append(part.assign(period=str(p)))
+        out = pd.concat(parts, ignore_index=True)
+        out = out[["period", *[c for c in out.columns if c != "period"]]]
+    if by == "campaign_id":
+        info = campaigns.set_index("campaign_id")
+        for col in ("name", "channel", "offer"):  # missing (not left out) when unknown
+            known = info[col] if col in info.columns else pd.Series(dtype="string")
+            out.insert(1 + (freq is not None), col, out["campaign_id"].map(known).astype("string"))
+    out = out.reset_index(drop=True)
+    if absent:
+        out.attrs["note"] = (
+            f"The data has no {' and no '.join(absent)} table: spend and the figures that need "
+            "it (CPL, cost per MQL, CAC, ROAS, ROI, LTV:CAC, payback) are missing."
+        )
+    return out
+
+
+def referral_summary(
+    dataset: Dataset,
+    *,
+    period_start=None,
+    period_end=None,
+    gross_margin: float | None = None,
+    referral_channel: str = "referral",
+) -> pd.DataFrame:
+    """The referral channel beside the others: share of new customers, CAC and retention.
+
+    Returns
+    -------
+    DataFrame
+        One row per channel: ``channel, is_referral, customers, share_of_new_customers,
+        revenue, spend, cac, monthly_retention, ltv, ltv_cac``, referral first, then by
+        customers; deals without a lead are left out. ``monthly_retention`` is
+        (1 − monthly churn hazard from orders, see ``spend_metrics``); referral programmes usually pay in offers
+        (credits, free months) rather than media, so their cost is missing unless spend rows
+        record it.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> r = referral_summary(salesmkt.load_sample())
+    >>> r["channel"].iloc[0], round(float(r["share_of_new_customers"].sum()), 6)
+    ('referral', 1.0)
+    """
+    m = spend_metrics(
+        dataset,
+        by="channel",
+        period_start=period_start,
+        period_end=period_end,
+        gross_margin=gross_margin,
+    )
+    start, end = _bounds(dataset, period_start, period_end)
+    econ = _unit_economics(dataset, _sourced_deals(dataset, "channel"), start, end)
+    m = m[m["channel"] != UNSOURCED]  # deals without a lead have no channel to compare
+    total = m["customers"].sum()
+    out = pd.DataFrame(
+        {
+            "channel": m["channel"],
+            "is_referral": m["channel"].eq(referral_channel).to_numpy(dtype=bool),
+            "customers": m["customers"],
+            "share_of_new_customers": m["customers"] / total if total else np.nan,
+            "revenue": m["revenue"],
+            "spend": m["spend"],
+            "cac": m["cac"],
+            "monthly_retention": 1 - m["channel"].map(econ["churn_monthly"]).astype(float),
+            "ltv": m["ltv"],
+            "ltv_cac": m["ltv_cac"],
+        }
+    )
+    out = out.sort_values(["is_referral", "customers"], ascending=[False, False])
+    return out.reset_index(drop=True)
+
+
+def attributed_returns(attribution: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """CAC and ROAS of each channel (or campaign) under each attribution model.
+
+    Spend comes from :func:`spend_metrics`; customers and revenue from
+    :func:`salesmkt.attribute` (reference ``attribution.md`` 4: channel CAC under model m =
+    channel spend / customers credited to it by m). Use the same period for both.
+
+    Parameters
+    ----------
+    attribution : DataFrame
+        Output of :func:`salesmkt.attribute` (``by`` = ``"channel"`` or ``"campaign_id"``).
+    metrics : DataFrame
+        Output of :func:`spend_metrics` with the same ``by``.
+
+    Returns
+    -------
+    DataFrame
+        ``<by>, model, spend, attributed_conversions, attributed_revenue, cac, roas``;
+        missing where the spend is unknown or nothing was credited.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> j = salesmkt.build_journeys(ds.touchpoints, salesmkt.customer_conversions(ds.leads, ds.deals))
+    >>> t = attributed_returns(salesmkt.attribute(j, models=["first_touch", "markov"]),
+    ...                        spend_metrics(ds, by="channel"))
+    >>> t.columns.tolist()
+    ['channel', 'model', 'spend', 'attributed_conversions', 'attributed_revenue', 'cac', 'roas']
+    """
+    by = attribution.columns[0]
+    check_columns(metrics, "metrics", [by, "spend"], caller="attributed_returns")
+    check_columns(
+        attribution,
+        "attribution",
+        [by, "model", "attributed_conversions", "attributed_revenue"],
+        caller="attributed_returns",
+    )
+    spend = metrics.groupby(by)["spend"].sum(min_count=1)
+    out = attribution[[by, "model", "attributed_conversions", "attributed_revenue"]].copy()
+    out.insert(2, "spend", out[by].map(spend).astype(float))
+    conv = out["attributed_conversions"].to_numpy(dtype=float)
+    rev = out["attributed_revenue"].to_numpy(dtype=float)
+    cost = out["spend"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cac"] = np.where(conv > 0, cost / conv, np.nan)
+        out["roas"] = np.where(cost > 0, rev / cost, np.nan)
+    return out.reset_index(drop=True)

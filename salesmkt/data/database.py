@@ -1,0 +1,158 @@
+"""Reading the canonical tables from a database through Ibis (private; see :func:`salesmkt.load`).
+
+A team's CRM mirror or warehouse is given as a connection URL (``postgres://user@host:5432/db``,
+``duckdb:///path/crm.duckdb``, ``bigquery://project/dataset``, ``snowflake://...``: anything
+``ibis.connect`` takes) or as an Ibis backend connection made by the caller. Tables named after
+the canonical tables (any case: ``LEADS`` on Snowflake) are read into pandas, with the column
+names of the data contract matched case-blind; :func:`salesmkt.load` then validates them
+exactly as it validates files. Other tables are left alone and noted once.
+
+DuckDB files are opened read-only (``ibis.connect`` would create a missing file). Passwords in
+URLs never appear in messages or in ``Dataset.source``; libpq also reads them from
+``PGPASSWORD`` or ``~/.pgpass``, which keeps them out of the URL altogether.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+
+from salesmkt.data.schema import TABLES
+from salesmkt.data.validate import Finding
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_FORMAT = (
+    "A database URL looks like postgres://user@host:5432/database (PostgreSQL), "
+    "duckdb:///path/to/crm.duckdb, or any URL ibis.connect() takes (bigquery://project/dataset, "
+    "snowflake://user@account/database/schema)."
+)
+
+
+def is_database(data) -> bool:
+    """True for a connection URL (``scheme://...``) or an Ibis backend connection."""
+    if isinstance(data, str):
+        return bool(_URL.match(data))
+    if isinstance(data, Path):
+        return False
+    from ibis.backends import BaseBackend
+
+    return isinstance(data, BaseBackend)
+
+
+def describe(data) -> str:
+    """The URL without its password, or the backend's name: safe to show in reports."""
+    if not isinstance(data, str):
+        return f"{data.name} connection"
+    parts = urlsplit(data)
+    if parts.password is not None:
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def _connect(url: str):
+    import ibis
+
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "duckdb":
+        path = url.split("://", 1)[1].split("?", 1)[0]
+        if not path or path == ":memory:" or not Path(path).is_file():
+            raise FileNotFoundError(
+                f"{url}: no such DuckDB file. Use duckdb:///absolute/path/crm.duckdb "
+                "(three slashes before an absolute path) or the file's path itself."
+            )
+        return ibis.duckdb.connect(path, read_only=True)
+    try:
+        return ibis.connect(url)
+    except ImportError as exc:
+        raise ImportError(
+            f"{describe(url)}: the Ibis backend for {scheme!r} is not installed; install it "
+            f'with pip install "ibis-framework[{scheme}]". ({str(exc).splitlines()[0]})'
+        ) from exc
+    except ValueError as exc:
+        if "connect to" in str(exc):
+            raise ValueError(f"{describe(url)}: not a database URL Ibis knows. {_FORMAT}") from exc
+        raise
+    except Exception as exc:  # the driver's own error: refused, unknown host, bad password...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionError(
+            f"{describe(url)}: could not connect ({first}). Check the host, port, user, "
+            f"password and database name. {_FORMAT}"
+        ) from exc
+
+
+def _fetch(con, name: str, table: str) -> pd.DataFrame:
+    t = con.table(name)
+    wanted = TABLES[table].columns
+    present = set(t.columns)
+    renames = {c.lower(): c for c in t.columns if c.lower() in wanted and c.lower() not in present}
+    if renames:  # e.g. Snowflake's upper-case LEAD_ID
+        t = t.rename(renames)
+    casts = {c: t[c].cast("float64") for c in t.columns if t[c].type().is_decimal()}
+    if casts:  # NUMERIC columns would arrive as Python Decimal objects
+        t = t.mutate(**casts)
+    # A database keeps no row order: sort by the table's key (then every column), so that row
+    # numbers in findings and anything seeded (persona clustering) repeat from run to run.
+    spec = TABLES[table]
+    first = [c for c in (spec.key or [c.name for c in spec.required]) if c in t.columns]
+    order = first + [c for c in t.columns if c not in first and _sortable(t[c].type())]
+    return con.to_pyarrow(t.order_by(order)).to_pandas()
+
+
+def _sortable(dtype) -> bool:
+    return dtype.is_primitive() or dtype.is_temporal() or dtype.is_string()
+
+
+def read_database(data) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """The canonical tables of a database (URL or Ibis connection), not yet validated."""
+    from salesmkt._base.quiet import quiet  # Ibis 12's own deprecation notices
+
+    con = _connect(data) if isinstance(data, str) else data
+    try:
+        with quiet():
+            names = con.list_tables()
+            tables: dict[str, pd.DataFrame] = {}
+            owner: dict[str, str] = {}
+            for name in names:
+                table = name.lower()
+                if table not in TABLES:
+                    continue
+                if table in owner:
+                    raise ValueError(
+                        f"{describe(data)}: two tables for {table!r} ({owner[table]!r} and "
+                        f"{name!r}); keep one, or name the schema that holds the right one in "
+                        "the URL."
+                    )
+                owner[table] = name
+                tables[table] = _fetch(con, name, table)
+    finally:
+        if isinstance(data, str):
+            con.disconnect()
+    if not tables:
+        shown = ", ".join(sorted(names)[:10]) + (", ..." if len(names) > 10 else "")
+        raise ValueError(
+            f"{describe(data)}: found none of the tables {', '.join(TABLES)} "
+            f"(the database has {len(names)} tables{': ' + shown if names else ''}). Create "
+            "tables or views named after them (e.g. a view leads over the CRM's contacts), or "
+            "put the schema in the URL (postgres://user@host/database/schema)."
+        )
+    others = sorted(n for n in names if n.lower() not in TABLES)
+    found = []
+    if others:
+        shown = ", ".join(others[:10]) + (", ..." if len(others) > 10 else "")
+        found.append(
+            Finding(
+                "",
+                "",
+                f"{len(others)} other tables in the database are not canonical tables and were "
+                f"not loaded ({shown})",
+                0,
+                severity="warning",
+                action="Left alone",
+            )
+        )
+    return tables, found

@@ -1,0 +1,303 @@
+"""The lifecycle funnel of CRM leads: created, MQL, SQL, opportunity, customer.
+
+Semantics follow ``reference/funnels.md`` (section 2) and ``reference/kpis.md``:
+
+* A lead *reached* stage k when it has a timestamp for stage k **or any later stage** by
+  ``as_of``: a skipped stage counts as passed, entered at the time of the next stage the lead
+  reached (a lead that jumps from MQL straight to opportunity passed SQL when it became an
+  opportunity).
+* Timestamps after ``as_of`` are treated as not reached yet.
+* A lead whose stage timestamps go backwards (e.g. ``sql_at`` before ``mql_at``) cannot be
+  placed in the funnel: it is left out and counted in ``n_excluded``, never dropped silently.
+* Disqualified leads stay in the denominators (they entered the stage and did not advance).
+
+Examples
+--------
+>>> import salesmkt
+>>> f = salesmkt.lifecycle_funnel(salesmkt.load_sample().leads)
+>>> f["stage"].tolist()
+['lead', 'mql', 'sql', 'opportunity', 'customer']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from salesmkt.data import periods as _periods
+from salesmkt.data.stages import MISSING, _as_list, _segments, _stages, stage_entries
+from salesmkt.data.validate import check_columns
+from salesmkt.funnels.stage_time import stage_durations, stalled_leads, time_in_stage
+
+__all__ = [
+    "lifecycle_funnel",
+    "stage_entries",
+    "stage_durations",
+    "time_in_stage",
+    "stalled_leads",
+    "lead_segments",
+    "reached_stage",
+    "biggest_drop_offs",
+]
+
+
+#: The measure columns of a lifecycle funnel; any other column (but ``as_of``) is a breakdown.
+FUNNEL_METRICS = (
+    "stage",
+    "step",
+    "entered",
+    "conversion_from_previous",
+    "conversion_from_first",
+    "dropped",
+    "drop_off_rate",
+    "median_days_from_previous",
+    "n_excluded",
+)
+
+
+def funnel_keys(funnel: pd.DataFrame) -> list[str]:
+    """The breakdown columns of a :func:`lifecycle_funnel` table (``cohort`` included)."""
+    return [c for c in funnel.columns if c not in (*FUNNEL_METRICS, "as_of")]
+
+
+def lifecycle_funnel(
+    leads: pd.DataFrame,
+    *,
+    stages: Sequence | None = None,
+    by: str | Sequence[str] | None = None,
+    cohort: str | None = None,
+    as_of=None,
+) -> pd.DataFrame:
+    """Leads reaching each lifecycle stage, with conversion and drop-off between stages.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        The canonical ``leads`` table (stage columns ``mql_at``, ``sql_at``, ...).
+    stages : list, optional
+        Stage names or ``(name, column)`` pairs in order; default all five lifecycle stages.
+    by : str or list of str, optional
+        Lead column(s) to break down by (channel, a persona column, company size band...).
+        Missing values form their own group ``"(missing)"``.
+    cohort : {"W", "M", "Q"}, optional
+        Group leads by the period they were created in (a cohort funnel). Recent cohorts are
+        immature: their leads may still advance.
+    as_of : timestamp, optional
+        Count stages reached up to this time. Default: the latest stage timestamp in ``leads``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (cohort, breakdown, stage): ``[cohort], [by...], stage, step`` (1-based),
+        ``entered`` (leads that reached the stage or a later one), ``conversion_from_previous``,
+        ``conversion_from_first``, ``dropped`` (reached the previous stage, not this one),
+        ``drop_off_rate`` (dropped / previous), ``median_days_from_previous`` (between entry
+        times; skipped stages count 0 days), ``n_excluded`` (leads of the group left out
+        because their stage timestamps are out of order) and ``as_of``. Rates with a zero
+        denominator are missing. With ``cohort``, every period from the first to the last
+        cohort appears, empty ones with 0 leads.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> leads = salesmkt.load_sample().leads
+    >>> f = lifecycle_funnel(leads, by="channel")
+    >>> bool((f.query("step == 1")["conversion_from_first"] == 1).all())
+    True
+    """
+    spec = _stages(stages)
+    by = _as_list(by)
+    check_columns(
+        leads, "leads", ["lead_id", *[c for _, c in spec], *by], caller="lifecycle_funnel"
+    )
+    entries = stage_entries(leads, stages=spec, as_of=as_of, caller="lifecycle_funnel")
+    as_of = entries.attrs["as_of"]
+    keys = list(by)
+    frame = _segments(leads, by)
+    frame["excluded"] = entries["excluded"].to_numpy()
+    if cohort is not None:
+        freq = _periods.check_freq(cohort)
+        frame["cohort"] = _periods.floor(pd.to_datetime(leads[spec[0][1]], utc=True), freq)
+        keys = ["cohort", *by]
+    names = [n for n, _ in spec]
+    for n in names:
+        frame[n] = entries[n].set_axis(frame.index)
+    for prev, cur in zip(names[:-1], names[1:], strict=True):
+        frame[f"_d_{cur}"] = (frame[cur] - frame[prev]).dt.total_seconds() / 86_400
+    groups = frame.groupby(keys, dropna=False, observed=True) if keys else [((), frame)]
+    rows = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        kept = g[~g["excluded"]]
+        reached = [int(kept[n].notna().sum()) for n in names]
+        for k, n in enumerate(names):
+            prev = reached[k - 1] if k else reached[0]
+            row = dict(zip(keys, key, strict=True))
+            row.update(
+                stage=n,
+                step=k + 1,
+                entered=reached[k],
+                conversion_from_previous=reached[k] / prev if prev else np.nan,
+                conversion_from_first=reached[k] / reached[0] if reached[0] else np.nan,
+                dropped=prev - reached[k],
+                drop_off_rate=(prev - reached[k]) / prev if prev else np.nan,
+                median_days_from_previous=kept[f"_d_{n}"].median() if k else np.nan,
+                n_excluded=int(g["excluded"].sum()),
+            )
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=[*keys, *FUNNEL_METRICS])
+    if cohort is not None:
+        out = _fill_cohorts(out, by, names, freq)
+    out["as_of"] = as_of
+    return out.reset_index(drop=True)
+
+
+def _fill_cohorts(out: pd.DataFrame, by: list[str], names: list[str], freq: str) -> pd.DataFrame:
+    if out.empty:
+        return out
+    cohorts = _periods.period_frame(
+        out["cohort"].min(), out["cohort"].max() + pd.Timedelta(1), freq
+    )
+    grid = pd.DataFrame({"cohort": cohorts["period_start"]})
+    for col in by:
+        grid = grid.merge(pd.DataFrame({col: out[col].unique()}), how="cross")
+    grid = grid.merge(pd.DataFrame({"stage": names, "step": range(1, len(names) + 1)}), how="cross")
+    full = grid.merge(out, on=["cohort", *by, "stage", "step"], how="left")
+    for c in ("entered", "dropped", "n_excluded"):
+        full[c] = full[c].fillna(0).astype(int)
+    return full.sort_values(["cohort", *by, "step"], kind="stable")
+
+
+#: Company size bands (employees) standing in for personas when none are assigned.
+SIZE_BANDS = (
+    (0, "1-49 employees"),
+    (50, "50-249 employees"),
+    (250, "250-999 employees"),
+    (1000, "1,000-4,999 employees"),
+    (5000, "5,000+ employees"),
+)
+
+
+def lead_segments(
+    leads: pd.DataFrame, *, persona_col: str = "persona", size_col: str = "company_size"
+) -> pd.DataFrame:
+    """A copy of ``leads`` with a ``persona`` column to break funnels down by.
+
+    If ``leads`` already has ``persona_col`` (e.g. assigned by the persona workshop) it is used;
+    otherwise the company size band stands in for the persona (size is the firmographic that
+    best separates B2B buyer types). ``attrs["persona_source"]`` says which was used; without
+    either column every lead is ``(missing)`` and ``persona_source`` says so.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> seg = lead_segments(salesmkt.load_sample().leads)
+    >>> seg.attrs["persona_source"], seg["persona"].nunique()
+    ('company size band', 5)
+    """
+    out = leads.copy()
+    if persona_col in leads.columns:
+        out["persona"] = leads[persona_col].astype("string").fillna(MISSING)
+        out.attrs["persona_source"] = f"column {persona_col}"
+        return out
+    if size_col not in leads.columns:  # an export without company size: say so, do not fail
+        out["persona"] = pd.Series(MISSING, index=leads.index, dtype="string")
+        out.attrs["persona_source"] = (
+            f"nothing: the leads have neither a {persona_col} nor a {size_col} column, so every "
+            f"lead counts as {MISSING}"
+        )
+        return out
+    check_columns(leads, "leads", [size_col], caller="lead_segments")
+    size = pd.to_numeric(leads[size_col], errors="coerce")
+    edges = [b for b, _ in SIZE_BANDS] + [np.inf]
+    band = pd.cut(size, bins=edges, right=False, labels=[n for _, n in SIZE_BANDS])
+    out["persona"] = band.astype("string").fillna(MISSING)
+    out.attrs["persona_source"] = "company size band"
+    return out
+
+
+def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int = 5) -> pd.DataFrame:
+    """The stage steps of a broken-down funnel that lose the most leads beyond the average.
+
+    For each segment and step, ``excess_lost`` = leads entering the previous stage x (overall
+    conversion of the step - the segment's conversion): the leads the segment would have kept
+    had it converted like everybody else. The overall conversion is recomputed from the summed
+    counts of all segments.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        Output of :func:`lifecycle_funnel` with ``by``.
+
+    Returns
+    -------
+    DataFrame
+        ``[by], step`` (e.g. ``mql → sql``), ``entered_previous, entered, conversion,
+        overall_conversion, excess_lost``, the ``top`` rows with the largest ``excess_lost``.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> f = salesmkt.lifecycle_funnel(salesmkt.load_sample().leads, by="channel")
+    >>> biggest_drop_offs(f, top=3).shape[0]
+    3
+    """
+    keys = [c for c in funnel_keys(funnel) if c != "cohort"]
+    by = by or (keys[0] if keys else None)
+    if by is None:
+        raise ValueError("biggest_drop_offs needs a funnel computed with by=<column>")
+    f = funnel.sort_values([by, "step"])
+    f = f.assign(entered_previous=f.groupby(by)["entered"].shift(1))
+    f = f[f["step"] > 1]
+    names = funnel.drop_duplicates("step").set_index("step")["stage"]
+    overall = f.groupby("step")[["entered", "entered_previous"]].sum()
+    rate = overall["entered"] / overall["entered_previous"].where(overall["entered_previous"] > 0)
+    f = f.assign(
+        overall_conversion=f["step"].map(rate),
+        conversion=f["entered"] / f["entered_previous"].where(f["entered_previous"] > 0),
+        step_name=[f"{names[s - 1]} → {names[s]}" for s in f["step"]],
+    )
+    lost = f["entered_previous"] * (f["overall_conversion"] - f["conversion"])
+    f["excess_lost"] = lost.astype("float64")  # float even when no segment has leads
+    out = f.nlargest(top, "excess_lost")
+    cols = [
+        by,
+        "step_name",
+        "entered_previous",
+        "entered",
+        "conversion",
+        "overall_conversion",
+        "excess_lost",
+    ]
+    return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
+
+
+def reached_stage(dataset, stage: str | None):
+    """The dataset with only the leads that reached ``stage`` (or a later one); ``None`` keeps
+    every lead.
+
+    For analyses of one part of the funnel, e.g. personas of the leads that became customers.
+    The other tables are kept whole.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> won = reached_stage(ds, "customer")
+    >>> len(won.leads) == int(ds.leads["customer_at"].notna().sum())
+    True
+    """
+    from dataclasses import replace
+
+    if stage is None:
+        return dataset
+    names = [n for n, _ in _stages(None)]
+    if stage not in names:
+        raise ValueError(f"reached_stage: unknown stage {stage!r}; use one of {', '.join(names)}")
+    later = [c for n, c in _stages(None)[names.index(stage) :] if c in dataset.leads.columns]
+    if not later:
+        raise ValueError(f"reached_stage: the leads have no column for {stage!r} or a later stage")
+    kept = dataset.leads[dataset.leads[later].notna().any(axis=1)].reset_index(drop=True)
+    return replace(dataset, leads=kept)

@@ -1,0 +1,340 @@
+"""KPI charts and tables: the scorecard table, trends with a target band, cohort retention and
+SLA compliance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from salesmkt._base.style import (
+    BAD,
+    GOOD,
+    MUTED,
+    PRIMARY,
+    WARN,
+    finish,
+    get_ax,
+    no_data,
+    percent_axis,
+    thousands_axis,
+)
+from salesmkt.data.periods import is_full
+
+__all__ = [
+    "scorecard_table",
+    "plot_kpi_trend",
+    "plot_cohort_retention",
+    "plot_sla_compliance",
+    "format_value",
+]
+
+STATUS_COLORS = {"on track": GOOD, "at risk": WARN, "off track": BAD}
+_STATUS_FILL = {"on track": "#c6f6d5", "at risk": "#fefcbf", "off track": "#fed7d7"}
+
+
+def format_value(value, unit: str) -> str:
+    """A KPI value for people: 25.0 %, 1,234, 3.2 h, 22.0 days.
+
+    Examples
+    --------
+    >>> format_value(0.2534, "share"), format_value(1234.5, "currency"), format_value(3.21, "hours")
+    ('25.3 %', '1,234', '3.2 h')
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "share":
+        return f"{value:.1%}".replace("%", " %")
+    if unit in ("currency", "currency/day"):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    suffix = {
+        "hours": " h",
+        "days": " days",
+        "seconds": " s",
+        "months": " months",
+        "ratio": "×",
+    }.get(unit, "")
+    return f"{value:,.1f}{suffix}" if unit != "ratio" else f"{value:,.2f}×"
+
+
+def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
+    """The scorecard as a formatted great_tables ``GT`` (renders as HTML in notebooks).
+
+    Values are formatted by unit, the status cell is coloured (green on track, yellow at
+    risk, red off track), and the arrow says whether the KPI moved the right way since the
+    previous period.
+
+    Parameters
+    ----------
+    scorecard : DataFrame
+        Output of :func:`salesmkt.scorecard`.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> sc = salesmkt.scorecard(salesmkt.load_sample(), period="2026-05")
+    >>> "Win rate" in scorecard_table(sc).as_raw_html()
+    True
+    """
+    from great_tables import GT, loc, style
+
+    sc = scorecard.reset_index(drop=True)
+    better = np.where(sc["direction"] == "lower", -1, 1) * np.sign(sc["change"].astype(float))
+    arrow = np.select([better > 0, better < 0], ["▲ better", "▼ worse"], "–")
+    view = pd.DataFrame(
+        {
+            "KPI": sc["name"],
+            "Owner": sc["owner"],
+            "Value": [format_value(v, u) for v, u in zip(sc["value"], sc["unit"], strict=True)],
+            "Target": [format_value(v, u) for v, u in zip(sc["target"], sc["unit"], strict=True)],
+            "Previous": [
+                format_value(v, u) for v, u in zip(sc["previous"], sc["unit"], strict=True)
+            ],
+            "Trend": np.where(sc["change"].isna(), "–", arrow),
+            "Status": sc["status"],
+        }
+    )
+    period = sc["period"].iloc[0] if len(sc) else ""
+    gt = GT(view).tab_header(
+        title=title or f"KPI scorecard, {period}",
+        subtitle="Value against target; at risk = within the tolerance",
+    )
+    for status, fill in _STATUS_FILL.items():
+        rows = view.index[view["Status"] == status].tolist()
+        if rows:
+            gt = gt.tab_style(
+                style=[style.fill(color=fill), style.text(weight="bold")],
+                locations=loc.body(columns="Status", rows=rows),
+            )
+    return gt.cols_align(align="right", columns=["Value", "Target", "Previous"])
+
+
+def plot_kpi_trend(
+    table: pd.DataFrame,
+    kpi: str,
+    *,
+    item: str | None = None,
+    target: float | None = None,
+    tolerance: float = 0.1,
+    ax: Axes | None = None,
+) -> Axes:
+    """A KPI's value per period, with its target line and the at-risk band.
+
+    The band spans from the target to ``tolerance`` x |target| on the wrong side (below for
+    higher-is-better KPIs, above for lower-is-better). A period still running at ``as_of`` is
+    drawn with a hollow marker.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`salesmkt.kpi_table` (without breakdown).
+    kpi : str
+        KPI id; ``item`` defaults to its headline.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = salesmkt.kpi_table(salesmkt.load_sample(), kpis=["win_rate"])
+    >>> ax = plot_kpi_trend(t, "win_rate", target=0.3)
+    >>> ax.get_title(loc="left")
+    'Win rate'
+    """
+    from salesmkt.kpis.compute import KPI_CATALOG
+
+    spec = KPI_CATALOG[kpi]
+    item = item or spec.headline
+    d = table[(table["kpi"] == kpi) & (table["item"] == item)].sort_values("period_start")
+    ax = get_ax(ax, (8, 3.4))
+    x = d["period_start"].dt.tz_localize(None)
+    full = is_full(d["period_end"], d["as_of"]).to_numpy()
+    ax.plot(x, d["value"], color=PRIMARY, lw=2, zorder=3)
+    ax.scatter(x[full], d["value"][full], color=PRIMARY, s=18, zorder=4)
+    if (~full).any():
+        ax.scatter(
+            x[~full],
+            d["value"][~full],
+            facecolor="white",
+            edgecolor=PRIMARY,
+            s=30,
+            zorder=4,
+            label="period still running",
+        )
+    if target is not None and not pd.isna(target):
+        band = tolerance * abs(target)
+        lo, hi = (target - band, target) if spec.direction == "higher" else (target, target + band)
+        ax.axhline(
+            target, color=GOOD, ls="--", lw=1.2, label=f"target {format_value(target, spec.unit)}"
+        )
+        ax.axhspan(lo, hi, color=WARN, alpha=0.18, label="at risk")
+    if spec.unit == "share":
+        percent_axis(ax.yaxis)
+    elif spec.unit.startswith("currency"):
+        thousands_axis(ax.yaxis)
+    ax.set_ylim(bottom=min(0, float(np.nanmin(d["value"])) if d["value"].notna().any() else 0))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, frameon=False, loc="best")
+    title = spec.name if item == spec.headline else f"{spec.name}: {item}"
+    better = {"higher": "higher is better", "lower": "lower is better"}.get(spec.direction, "")
+    return finish(ax, title, ylabel=f"{spec.unit}" + (f" ({better})" if better else ""))
+
+
+def plot_kpi_trends(
+    table: pd.DataFrame,
+    config: dict | None = None,
+    *,
+    kpis=None,
+    ncols: int = 2,
+    last: int | None = None,
+):
+    """Small multiples: one :func:`plot_kpi_trend` per KPI with the config's targets.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`salesmkt.kpi_table`.
+    config : dict, optional
+        From :func:`salesmkt.load_kpi_config` (targets, tolerance and the KPI list).
+    kpis : list of str, optional
+        Default: the config's KPIs present in ``table``.
+    last : int, optional
+        Show only the last ``last`` periods.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = salesmkt.kpi_table(salesmkt.load_sample(), kpis=["win_rate", "cac"])
+    >>> len(plot_kpi_trends(t, kpis=["win_rate", "cac"]).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    kpis = kpis or [k for k in (config or {}).get("kpis", []) if k in set(table["kpi"])]
+    if last:
+        keep = sorted(table["period_start"].unique())[-last:]
+        table = table[table["period_start"].isin(keep)]
+    nrows = max(1, -(-len(kpis) // ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(6 * ncols, 3.2 * nrows), layout="constrained", squeeze=False
+    )
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        spec = (config or {}).get("targets", {}).get(kpi, {})
+        tol = spec.get("tolerance", (config or {}).get("at_risk_tolerance", 0.1))
+        plot_kpi_trend(table, kpi, target=spec.get("target"), tolerance=tol, ax=ax)
+        ax.tick_params(axis="x", labelsize=8, labelrotation=30)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.remove()
+    return fig
+
+
+def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Heatmap of the share of each first-order cohort still buying, by age.
+
+    Parameters
+    ----------
+    retention : DataFrame
+        Output of :func:`salesmkt.cohort_retention`.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> r = salesmkt.cohort_retention(salesmkt.load_sample().orders, freq="Q")
+    >>> plot_cohort_retention(r).get_title(loc="left")
+    'Customers still buying, by first-order cohort'
+    """
+    title = "Customers still buying, by first-order cohort"
+    if retention.empty:
+        ax = no_data(get_ax(ax, (10, 2.5)), retention.attrs.get("note", "No orders yet."))
+        return finish(ax, title)
+    wide = retention.pivot_table(index="cohort", columns="age", values="retention")
+    sizes = retention.drop_duplicates("cohort").set_index("cohort")["customers"]
+    ax = get_ax(ax, (10, 0.35 * len(wide) + 1.8))
+    ax.imshow(wide.to_numpy(dtype=float), cmap="Greens", vmin=0, vmax=1, aspect="auto")
+    if wide.shape[1] <= 20:
+        for i in range(wide.shape[0]):
+            for j in range(wide.shape[1]):
+                v = wide.iat[i, j]
+                if pd.notna(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v > 0.6 else "black",
+                    )
+    ax.set_xticks(range(wide.shape[1]), wide.columns)
+    ax.set_yticks(
+        range(len(wide)), [f"{c:%Y-%m} ({int(sizes[c])})" for c in wide.index], fontsize=8
+    )
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return finish(
+        ax,
+        title,
+        xlabel="periods since first order",
+        ylabel="cohort (customers)",
+    )
+
+
+def plot_sla_compliance(
+    report: pd.DataFrame, *, term: str = "response_time", ax: Axes | None = None
+) -> Axes:
+    """Team SLA compliance per period against the commitment (bars green when met).
+
+    Parameters
+    ----------
+    report : DataFrame
+        Output of :func:`salesmkt.sla_report`.
+    term : {"response_time", "mql_delivery", "acceptance"}
+        Which SLA term to draw. For response time, breaches are written above the bars.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ax = plot_sla_compliance(salesmkt.sla_report(salesmkt.load_sample()))
+    >>> ax.get_title(loc="left")
+    'SLA: MQLs answered in time'
+    """
+    d = report[(report["term"] == term) & (report["owner_id"] == "(team)")]
+    d = d[d["actual"].notna()].sort_values("period_start")
+    ax = get_ax(ax, (9, 3.6))
+    colors = [
+        GOOD if m is True else (BAD if m is False else MUTED) for m in d["met"].astype(object)
+    ]
+    ax.bar(d["period"], d["actual"], color=colors)
+    commit = pd.to_numeric(d["commitment"], errors="coerce")
+    if commit.notna().any():
+        ax.axhline(
+            commit.iloc[-1],
+            color="black",
+            ls="--",
+            lw=1,
+            label=f"commitment {commit.iloc[-1]:g}"
+            if term == "mql_delivery"
+            else f"commitment {commit.iloc[-1]:.0%}",
+        )
+        ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
+    if term == "response_time":
+        for p, a, b in zip(d["period"], d["actual"], d["breaches"], strict=True):
+            ax.text(p, a + 0.01, f"{int(b)}", ha="center", va="bottom", fontsize=7, color=BAD)
+    if term != "mql_delivery":
+        percent_axis(ax.yaxis)
+        ax.set_ylim(0, 1.08)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    titles = {
+        "response_time": "SLA: MQLs answered in time",
+        "mql_delivery": "SLA: MQLs delivered by marketing",
+        "acceptance": "SLA: MQLs accepted by sales",
+    }
+    ylabel = {
+        "response_time": "share answered within the hours (red: breaches)",
+        "mql_delivery": "MQLs",
+        "acceptance": "share accepted",
+    }[term]
+    return finish(ax, titles[term], ylabel=ylabel)

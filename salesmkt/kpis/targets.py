@@ -1,0 +1,399 @@
+"""Targets and the sales-marketing SLA: ``kpis.yml``, the scorecard and SLA compliance.
+
+``kpis.yml`` is the file the two teams edit together (a commented template ships with the
+package: :func:`kpi_config_template`). It holds the shared KPIs and their targets per period,
+the KPI settings and the SLA terms. Notebooks read it; it is written only on request, and
+always atomically (a temporary file in the same folder, then ``os.replace``), so a crash mid-way
+never leaves a half-written file.
+
+Examples
+--------
+>>> import salesmkt
+>>> config = salesmkt.kpi_config_template()
+>>> config["sla"]["response_hours"]
+4.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salesmkt.data import periods as _periods
+from salesmkt.data.dataset import Dataset
+from salesmkt.kpis.compute import KPI_CATALOG, _latest, kpi_table
+from salesmkt.kpis.config import (
+    KPIConfigError,
+    kpi_config_template,
+    load_kpi_config,
+    save_kpi_config,
+)
+from salesmkt.kpis.setup import apply_targets, report_period, scorecard_summary
+
+__all__ = [
+    "KPIConfigError",
+    "kpi_config_template",
+    "load_kpi_config",
+    "save_kpi_config",
+    "suggest_targets",
+    "kpi_settings",
+    "apply_targets",
+    "report_period",
+    "scorecard_summary",
+    "scorecard",
+    "sla_report",
+    "sla_breaches",
+]
+
+STATUSES = ("on track", "at risk", "off track", "no target", "no data", "context")
+
+
+def kpi_settings(config: dict) -> dict:
+    """The ``settings`` argument of :func:`salesmkt.kpi_table` for a ``kpis.yml`` config.
+
+    It is the config's ``settings`` plus the SLA's response hours (used by ``sla_compliance``).
+
+    Examples
+    --------
+    >>> kpi_settings(kpi_config_template())["sla_response_hours"]
+    4.0
+    """
+    return {**config.get("settings", {}), "sla_response_hours": config["sla"]["response_hours"]}
+
+
+def _latest_full_period(t: pd.DataFrame) -> str:
+    full = t[_periods.is_full(t["period_end"], t["as_of"])]
+    return (full if len(full) else t).sort_values("period_start")["period"].iloc[-1]
+
+
+def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.DataFrame:
+    """Targets suggested from the data's own recent values (headline items).
+
+    The suggestion is the KPI recomputed over the last ``last`` full periods from summed
+    numerators and denominators (the median for duration KPIs), a starting point the team
+    adjusts, not a goal in itself. Data without a full period (an export of a few weeks)
+    gives suggestions from the partial periods it has; ``periods`` names them.
+
+    Returns
+    -------
+    DataFrame
+        ``kpi, name, direction, unit, periods, recent_value, suggested_target``.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = salesmkt.kpi_table(salesmkt.load_sample(), kpis=["win_rate"])
+    >>> float(suggest_targets(t)["suggested_target"].iloc[0]) > 0
+    True
+    """
+    full = _periods.is_full(table["period_end"], table["as_of"])
+    t = table[full] if full.any() else table  # a short export: the partial period it has
+    rows = []
+    for kpi in kpis or list(dict.fromkeys(t["kpi"])):
+        spec = KPI_CATALOG[kpi]
+        h = t[(t["kpi"] == kpi) & (t["item"] == spec.headline)].sort_values("period_start")
+        h = h.tail(last)
+        if spec.value_kind in ("median", "amount") or kpi in (
+            "pipeline_velocity",
+            "clv_simple",
+            "ltv_cac",
+            "cac_payback_months",
+            "clv_cohort",
+        ):
+            recent = h["value"].median()
+        else:
+            den = h["denominator"].sum()
+            recent = h["numerator"].sum() / den if den else np.nan
+        rows.append(
+            {
+                "kpi": kpi,
+                "name": spec.name,
+                "direction": spec.direction,
+                "unit": spec.unit,
+                "periods": ", ".join(h["period"]),
+                "recent_value": recent,
+                "suggested_target": _round(recent, spec.unit),
+            }
+        )
+    cols = ["kpi", "name", "direction", "unit", "periods", "recent_value", "suggested_target"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _round(v: float, unit: str) -> float:
+    if pd.isna(v):
+        return np.nan
+    if unit == "share":
+        return round(float(v), 2)
+    mag = 10 ** max(int(np.floor(np.log10(abs(v)))) - 1, 0) if v else 1
+    return float(round(v / mag) * mag) if abs(v) >= 10 else round(float(v), 1)
+
+
+def status_for(value, target, direction: str, tolerance: float) -> str:
+    """``on track`` / ``at risk`` / ``off track`` for a value against a target.
+
+    Higher-is-better KPIs are on track at or above the target and at risk within
+    ``tolerance`` x |target| below it; lower-is-better ones mirror that. ``context`` KPIs are
+    not judged; a missing value is ``no data`` and a missing target ``no target``.
+
+    Examples
+    --------
+    >>> status_for(0.23, 0.25, "higher", 0.1), status_for(5.0, 4.0, "lower", 0.1)
+    ('at risk', 'off track')
+    """
+    if direction == "context":
+        return "context"
+    if value is None or pd.isna(value):
+        return "no data"
+    if target is None or pd.isna(target):
+        return "no target"
+    band = tolerance * abs(target)
+    gap = value - target if direction == "higher" else target - value
+    if gap >= 0:
+        return "on track"
+    return "at risk" if gap >= -band else "off track"
+
+
+def _target(config: dict, kpi: str, period: str):
+    spec = config["targets"].get(kpi)
+    if spec is None:
+        return None, config["at_risk_tolerance"]
+    target = spec.get("periods", {}).get(period, spec.get("target"))
+    return target, spec.get("tolerance", config["at_risk_tolerance"])
+
+
+def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, as_of=None):
+    """Each shared KPI's value in a period against its target, with gap and status.
+
+    Parameters
+    ----------
+    kpi_table_or_dataset : DataFrame or Dataset
+        A :func:`salesmkt.kpi_table` (without breakdown) or a dataset to compute it from (the
+        config's KPIs, frequency and settings).
+    config : dict, optional
+        From :func:`load_kpi_config`; default the template.
+    period : str or date, optional
+        Period label (``2025-02``) or a date in it. Default: the latest full period.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI of ``config["kpis"]``: ``kpi, name, owner, unit, direction, period,
+        value, previous, change, target, gap`` (value - target), ``gap_share`` (gap / |target|),
+        ``status``, ``n_excluded, n_pending``. Status logic: :func:`status_for`.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> sc = scorecard(salesmkt.load_sample(), period="2026-05")
+    >>> set(sc["status"]) <= set(STATUSES)
+    True
+    """
+    config = config or kpi_config_template()
+    kpis = config["kpis"]
+    if isinstance(kpi_table_or_dataset, Dataset):
+        t = kpi_table(
+            kpi_table_or_dataset,
+            kpis=kpis,
+            freq=config["freq"],
+            as_of=as_of,
+            settings=kpi_settings(config),
+        )
+    else:
+        t = kpi_table_or_dataset
+        missing = [k for k in kpis if k not in set(t["kpi"])]
+        if missing:
+            raise ValueError(f"scorecard: the KPI table has no rows for {', '.join(missing)}")
+    freq = config["freq"]
+    label = (
+        _latest_full_period(t)
+        if period is None
+        else _periods.label(_periods.parse_period(period, freq), freq)
+    )
+    if label not in set(t["period"]):
+        raise ValueError(
+            f"scorecard: period {label} is not in the KPI table "
+            f"({t['period'].min()} to {t['period'].max()})"
+        )
+    rows = []
+    for kpi in kpis:
+        spec = KPI_CATALOG[kpi]
+        h = t[(t["kpi"] == kpi) & (t["item"] == spec.headline)].sort_values("period_start")
+        labels = h["period"].tolist()
+        cur = h[h["period"] == label].iloc[0]
+        i = labels.index(label)
+        prev = h.iloc[i - 1]["value"] if i > 0 else np.nan
+        target, tol = _target(config, kpi, label)
+        value = cur["value"]
+        gap = value - target if target is not None else np.nan
+        rows.append(
+            {
+                "kpi": kpi,
+                "name": spec.name,
+                "owner": spec.owner,
+                "unit": spec.unit,
+                "direction": spec.direction,
+                "period": label,
+                "value": value,
+                "previous": prev,
+                "change": value - prev,
+                "target": np.nan if target is None else target,
+                "gap": gap,
+                "gap_share": gap / abs(target) if target not in (None, 0) else np.nan,
+                "status": status_for(value, target, spec.direction, tol),
+                "n_excluded": int(cur["n_excluded"]),
+                "n_pending": int(cur["n_pending"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sla_report(
+    dataset: Dataset,
+    config: dict | None = None,
+    freq: str = "M",
+    *,
+    start=None,
+    end=None,
+    as_of=None,
+) -> pd.DataFrame:
+    """SLA compliance per period and owner: MQL delivery, response time and acceptance.
+
+    Terms (``kpis.yml`` ``sla``): marketing delivers ``mql_per_period`` MQLs (MQLs by
+    ``mql_at``); sales answers MQLs within ``response_hours`` for at least
+    ``response_compliance`` of them (``sla_compliance`` of ``kpis.md``: a response before the
+    MQL complies; MQLs unanswered but still inside their deadline at ``as_of`` are pending,
+    excluded and counted); at least ``acceptance_rate`` of MQLs are accepted (reach SQL or
+    later by ``as_of``), a check on MQL quality owned by marketing. Response compliance is
+    given for the sales team and for each sales owner (``owner_id``) of the leads.
+
+    Returns
+    -------
+    DataFrame
+        ``period, period_start, term, owner`` (marketing / sales), ``owner_id`` (``(team)`` or
+        a sales owner), ``actual, commitment, met`` (missing without a commitment or data),
+        ``numerator, denominator, breaches, n_pending``.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> r = sla_report(salesmkt.load_sample())
+    >>> sorted(r["term"].unique())
+    ['acceptance', 'mql_delivery', 'response_time']
+    """
+    config = config or kpi_config_template()
+    sla = config["sla"]
+    settings = kpi_settings(config)
+    # without first_response_at response compliance is not computed (missing), not an error
+    kw = dict(freq=freq, start=start, end=end, as_of=as_of, settings=settings, unavailable="skip")
+    team = kpi_table(dataset, kpis=["sla_compliance", "mql_sql_acceptance"], **kw)
+    per_owner = kpi_table(dataset, kpis=["sla_compliance"], by="owner_id", **kw)
+    per_owner = per_owner[per_owner["owner_id"] != "(missing)"].rename(columns={"owner_id": "oid"})
+    team = team.assign(oid="(team)")
+    parts = []
+    mql = team[team["kpi"] == "mql_sql_acceptance"]
+    parts.append(
+        mql.assign(
+            term="mql_delivery",
+            owner="marketing",
+            actual=mql["denominator"],
+            commitment=sla["mql_per_period"],
+            numerator=mql["denominator"],
+            denominator=np.nan,
+            breaches=np.nan,
+            n_pending=0,
+        )
+    )
+    parts.append(
+        mql.assign(
+            term="acceptance",
+            owner="marketing",
+            actual=mql["value"],
+            commitment=sla["acceptance_rate"],
+            breaches=np.nan,
+        )
+    )
+    resp = pd.concat([team[team["kpi"] == "sla_compliance"], per_owner], ignore_index=True)
+    parts.append(
+        resp.assign(
+            term="response_time",
+            owner="sales",
+            actual=resp["value"],
+            commitment=sla["response_compliance"],
+            breaches=resp["denominator"] - resp["numerator"],
+        )
+    )
+    out = pd.concat(parts, ignore_index=True).rename(columns={"oid": "owner_id"})
+    commit = pd.to_numeric(out["commitment"], errors="coerce")
+    met = (out["actual"] >= commit).astype("boolean")
+    out["met"] = met.mask(commit.isna() | out["actual"].isna())
+    cols = [
+        "period",
+        "period_start",
+        "term",
+        "owner",
+        "owner_id",
+        "actual",
+        "commitment",
+        "met",
+        "numerator",
+        "denominator",
+        "breaches",
+        "n_pending",
+    ]
+    order = {"mql_delivery": 0, "acceptance": 1, "response_time": 2}
+    out = out.assign(_o=out["term"].map(order), _t=out["owner_id"] != "(team)")
+    return out.sort_values(["period_start", "_o", "_t", "owner_id"])[cols].reset_index(drop=True)
+
+
+def sla_breaches(
+    dataset: Dataset, config: dict | None = None, *, start=None, end=None, as_of=None
+) -> pd.DataFrame:
+    """MQLs that breached the response SLA: answered late, or not answered by the deadline.
+
+    Lead and owner ids only (no names or contact details); reports should aggregate them by
+    owner and period (:func:`sla_report`) rather than list them.
+
+    Returns
+    -------
+    DataFrame
+        ``lead_id, owner_id, channel, mql_at, deadline, first_response_at, hours_to_response``
+        (missing when unanswered), ``breach`` (``late`` or ``no_response``), sorted by
+        ``mql_at``.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> b = sla_breaches(salesmkt.load_sample())
+    >>> sorted(b["breach"].unique())
+    ['late', 'no_response']
+    """
+    config = config or kpi_config_template()
+    leads = dataset.leads
+    from salesmkt.data.validate import check_columns
+
+    check_columns(leads, "leads", ["lead_id", "mql_at", "first_response_at"], caller="sla_breaches")
+    as_of = _periods.to_utc(as_of) or _latest(dataset)
+    t = pd.Timedelta(hours=config["sla"]["response_hours"])
+    m = leads[leads["mql_at"].notna()]
+    if start is not None:
+        m = m[m["mql_at"] >= _periods.to_utc(start)]
+    if end is not None:
+        m = m[m["mql_at"] < _periods.to_utc(end)]
+    resp = m["first_response_at"].where(m["first_response_at"] <= as_of)
+    late = resp.notna() & (resp - m["mql_at"] > t)
+    none = resp.isna() & (m["mql_at"] + t <= as_of)
+    b = m[(late | none).to_numpy()]
+    r = resp[(late | none).to_numpy()]
+    out = pd.DataFrame(
+        {
+            "lead_id": b["lead_id"],
+            "owner_id": b.get("owner_id", pd.NA),
+            "channel": b.get("channel", pd.NA),
+            "mql_at": b["mql_at"],
+            "deadline": b["mql_at"] + t,
+            "first_response_at": r,
+            "hours_to_response": (r - b["mql_at"]).dt.total_seconds() / 3600,
+            "breach": np.where(r.notna(), "late", "no_response"),
+        }
+    )
+    return out.sort_values("mql_at", kind="stable").reset_index(drop=True)

@@ -1,1 +1,0 @@
-"""Plots over the outputs of the compute functions: data first, ``ax=None``, return the Axes."""

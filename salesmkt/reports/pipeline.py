@@ -1,0 +1,350 @@
+"""The report pipeline: execute the guided notebooks on a data folder and render them to HTML.
+
+Each notebook runs with papermill, which injects the data location and the period into its
+``parameters`` cell; nbconvert renders the executed notebook without code cells; an
+``index.html`` links the reports. Before a report is written, its HTML is scanned for personal
+data (:mod:`salesmkt.data.pii`); a report that shows any is not published.
+
+Examples
+--------
+>>> [p.name for p in notebook_paths()][:1]
+['01_data_check.ipynb']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from salesmkt._base.atomic import write_text_atomic
+
+__all__ = ["ReportError", "notebook_paths", "run_reports", "render_html"]
+
+
+class ReportError(RuntimeError):
+    """A notebook failed, or its report would have shown personal data."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One rendered report."""
+
+    notebook: str
+    title: str
+    html_path: Path
+    seconds: float
+
+
+def notebooks_dir() -> Path:
+    """The folder of the guided notebooks (the repository's, or the installed copy)."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "notebooks", package / "_notebooks"):
+        if candidate.is_dir() and any(candidate.glob("[0-9]*.ipynb")):
+            return candidate
+    raise FileNotFoundError("The guided notebooks are missing from this installation.")
+
+
+def notebook_paths(only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks in order, optionally only those whose name contains one of ``only``.
+
+    Examples
+    --------
+    >>> len(notebook_paths(["01"]))
+    1
+    """
+    paths = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(o in p.name for o in only)]
+        if not paths:
+            raise ValueError(f"No notebook matches {only}; the notebooks are in {notebooks_dir()}.")
+    return paths
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "Report"
+
+
+# JupyterLab's HTML template without the scripts it fetches from a CDN: require.js (no output
+# of ours needs it), the widget manager (widgets are for working in Jupyter; a static report
+# cannot run them) and MathJax unless the notebook holds TeX math, so that a report reads
+# offline and a browser shows no failed loads.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}
+{%- if resources.salesmkt_math -%}{{ super() }}{%- endif -%}
+{%- endblock html_head_js_mathjax -%}
+"""
+_MATH = re.compile(r"\$\$|\\\(|\\\[|(?<![\w$])\$[^$\s\d][^$\n]*\$")
+
+
+def render_html(nb) -> str:
+    """An executed notebook as standalone HTML without code cells or prompts.
+
+    The page loads nothing from the network unless the notebook holds TeX math (MathJax).
+    """
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        extra_loaders=[DictLoader({"salesmkt_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="salesmkt_offline.html.j2",
+    )
+    math = any(c.cell_type == "markdown" and _MATH.search(c.source) for c in nb.cells)
+    body, _ = exporter.from_notebook_node(nb, resources={"salesmkt_math": math})
+    return body
+
+
+def _failure(nb_path: Path, exc: Exception) -> ReportError:
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f" in cell {cell}" if cell is not None else ""
+    return ReportError(
+        f"Notebook {nb_path.name} failed{where}: {ename}: {evalue}\n"
+        f"Open it with `make lab` (or jupyter lab {nb_path}) and run it on the same data to see "
+        "the full traceback."
+    )
+
+
+def _kernel_manager_class():
+    """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP.
+
+    Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
+    the report run's output to what the user needs. The kernel always draws charts inline. The kernel is not interrupted on its way
+    out: the notebook has finished, and an idle kernel that gets the interrupt logs
+    "KeyboardInterrupt caught in kernel" on stderr (jupyter_client interrupts on every
+    shutdown).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+        async def start_kernel(self, **kwargs):
+            # Charts must render inline whatever backend the calling shell asks for (a CI job
+            # or a server often exports MPLBACKEND=Agg, which would leave reports without them).
+            env = {**os.environ, **kwargs.pop("env", {})}
+            env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+            return await super().start_kernel(env=env, **kwargs)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return LocalKernelManager
+
+
+def run_reports(
+    data: str | Path,
+    out: str | Path = "reports",
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    only: list[str] | None = None,
+    notebooks: list[str | Path] | None = None,
+    config_dir: str | Path | None = None,
+    progress: bool = True,
+    check_pii: bool = True,
+    source: str | Path | None = None,
+    tz: str | None = None,
+    parameters: dict | None = None,
+) -> list[Report]:
+    """Execute every guided notebook on ``data`` and write HTML reports and an index to ``out``.
+
+    Parameters
+    ----------
+    data : str or Path
+        Data location, as accepted by :func:`salesmkt.load`. A database URL
+        (``postgres://user@host:5432/crm``) is read once into a snapshot of canonical Parquet
+        files in a temporary folder, so every notebook sees the same data and none gets the URL.
+    out : str or Path
+        Folder for the HTML reports; created if missing.
+    start, end : str, optional
+        Reporting period (ISO dates, ``end`` exclusive); notebooks default to the latest full
+        month in the data.
+    only : list of str, optional
+        Run only notebooks whose file name contains one of these strings (e.g. ``["01"]``).
+    notebooks : list of path, optional
+        Notebooks to run instead of the guided ones (a team's own, with a ``parameters`` cell).
+    config_dir : str or Path, optional
+        Where the team's ``kpis.yml`` and ``personas.yml`` live; defaults to the data folder.
+        Report runs read them and never write them.
+    progress : bool
+        Show a progress bar with one step per notebook.
+    check_pii : bool
+        Refuse to publish a report that shows a personal value found in the data.
+    source : str or Path, optional
+        Vendor export format of ``data`` (``"hubspot"``, ``"salesforce"``, ``"ga4"`` or a YAML
+        column mapping). The export is converted once into canonical Parquet files in a
+        temporary folder, and the notebooks run on that.
+    tz : str, optional
+        Time zone of times exported without an offset (see :func:`salesmkt.load`).
+    parameters : dict, optional
+        Values for the notebooks' other parameters (e.g. ``{"n_personas": 4}``), given to every
+        notebook; see each notebook's ``parameters`` cell. The data location, period and
+        ``config_dir`` are set by the arguments above, not here.
+
+    Returns
+    -------
+    list of Report
+
+    Raises
+    ------
+    ReportError
+        Naming the notebook and cell that failed, or the report that would show personal data.
+
+    Examples
+    --------
+    >>> import tempfile, salesmkt
+    >>> out = tempfile.mkdtemp()
+    >>> reports = run_reports(salesmkt.sample_dir(), out, only=["01"], progress=False)
+    >>> (Path(out) / "index.html").exists(), reports[0].html_path.name
+    (True, '01_data_check.html')
+    """
+    import nbformat
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    from salesmkt.data.database import describe, is_database
+    from salesmkt.io import load
+    from salesmkt.data.pii import find_pii, pii_values
+    from salesmkt.sources.convert import convert_export
+
+    database = is_database(data)  # a connection URL: read once into a snapshot (below)
+    data, out = (data if database else Path(data).resolve()), Path(out).resolve()
+    paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
+    reserved = {"data_dir", "period_start", "period_end", "config_dir"} & set(parameters or {})
+    if reserved:
+        raise ValueError(
+            f"parameters {sorted(reserved)} are set by run_reports' own arguments (data, start, "
+            "end, config_dir); pass them there."
+        )
+    reports: list[Report] = []
+    with tempfile.TemporaryDirectory(prefix="salesmkt-run-") as work:
+        data_dir = data
+        # notebooks read canonical files: convert an export, or snapshot a database, once
+        # (every report then shows the same data, and no password reaches a notebook)
+        if source or tz or database:
+            data_dir = convert_export(data, Path(work) / "data", source=source, tz=tz)
+        # fail early, with the validation message, before any notebook runs
+        dataset = load(data_dir)
+        secrets = pii_values(dataset.tables.values()) if check_pii else set()
+        fixed = {"data_dir", "period_start", "period_end", "config_dir"}
+        params = {
+            **(parameters or {}),
+            "data_dir": str(data_dir),
+            "period_start": start,
+            "period_end": end,
+            "config_dir": str(_config_dir(config_dir, data, database)),
+        }
+        # each notebook gets the parameters it declares; one that no notebook declares is a typo
+        every = paths if notebooks else notebook_paths()
+        declared = {p: set(pm.inspect_notebook(str(p))) for p in {*paths, *every}}
+        unknown = set(parameters or {}) - set().union(*(declared[p] for p in every))
+        if unknown:
+            raise ValueError(
+                f"no notebook has the parameter(s) {', '.join(sorted(unknown))}; see the "
+                "notebooks' parameters cells."
+            )
+        bar = tqdm(paths, desc="reports", unit="notebook", disable=not progress)
+        for nb_path in bar:
+            bar.set_postfix_str(nb_path.stem)
+            executed = Path(work) / nb_path.name
+            t0 = dt.datetime.now()
+            try:
+                pm.execute_notebook(
+                    str(nb_path),
+                    str(executed),
+                    parameters={
+                        k: v for k, v in params.items() if k in declared[nb_path] or k in fixed
+                    },
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=work,
+                    log_output=False,
+                    kernel_manager_class=_kernel_manager_class(),
+                )
+            except Exception as exc:  # papermill wraps the kernel's error
+                raise _failure(nb_path, exc) from None
+            nb = nbformat.read(executed, as_version=4)
+            page = render_html(nb)
+            if check_pii:
+                hits = find_pii(page, secrets)
+                if not hits.empty:
+                    raise ReportError(
+                        f"Report {nb_path.stem} would show personal data ({len(hits)} hits, "
+                        f"e.g. {', '.join(hits['masked'].head(3))} as {hits['kind'].iloc[0]}). "
+                        "Show aggregates instead of rows that carry names, emails or phones."
+                    )
+            html_path = out / f"{nb_path.stem}.html"
+            write_text_atomic(html_path, page)
+            seconds = (dt.datetime.now() - t0).total_seconds()
+            reports.append(Report(nb_path.name, _title(nb), html_path, seconds))
+            if progress:
+                bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
+    shown = describe(data) if database else data.name
+    write_text_atomic(out / "index.html", _index(reports, shown, start, end))
+    return reports
+
+
+def _config_dir(config_dir, data, database: bool) -> Path:
+    """Where kpis.yml and personas.yml are read: given, else beside the data (the current folder
+    for a database)."""
+    if config_dir:
+        return Path(config_dir).resolve()
+    if database:
+        return Path.cwd()
+    return data if data.is_dir() else data.parent
+
+
+def _index(reports: list[Report], data: str, start, end) -> str:
+    if start is None and end is None:
+        period = "the latest full month in the data"
+    else:
+        period = f"{start or 'start of data'} to {end or 'end of data'} (end excluded)"
+    items = "\n".join(
+        f'<li><a href="{html.escape(r.html_path.name)}">{html.escape(r.title)}</a>'
+        f' <span class="meta">{html.escape(r.notebook)}</span></li>'
+        for r in reports
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = json.dumps({"data": data, "period": period})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>salesmkt reports</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 3rem auto; padding: 0 1rem;
+       color: #1f2933; }}
+h1 {{ font-weight: 600; }} li {{ margin: .6rem 0; font-size: 1.15rem; }}
+a {{ color: #1d4ed8; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
+.meta {{ color: #6b7280; font-size: .85rem; margin-left: .5rem; }}
+footer {{ color: #6b7280; font-size: .85rem; margin-top: 2rem; }}
+</style></head>
+<body data-run='{html.escape(meta)}'>
+<h1>Sales &amp; marketing reports</h1>
+<p>Data: <b>{html.escape(data)}</b> &middot; period: {html.escape(period)}</p>
+<ol>
+{items}
+</ol>
+<footer>Generated {stamp} by salesmkt. Reports show aggregates only, no customer-level personal
+data.</footer>
+</body></html>
+"""
