@@ -34,5 +34,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "check_columns": "validate",
         "validate_table": "validate",
         "validate_tables": "validate",
+        "stage_entries": "stages",
     },
 )

@@ -15,7 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "lead_segments": "lifecycle",
         "lifecycle_funnel": "lifecycle",
         "reached_stage": "lifecycle",
-        "stage_entries": "lifecycle",
         "plot_funnel": "plots",
         "plot_funnel_breakdown": "plots",
         "plot_funnel_trends": "plots",

@@ -33,10 +33,6 @@ from salesmkt.funnels.stage_time import stage_durations, stalled_leads, time_in_
 
 __all__ = [
     "lifecycle_funnel",
-    "stage_entries",
-    "stage_durations",
-    "time_in_stage",
-    "stalled_leads",
     "lead_segments",
     "reached_stage",
     "biggest_drop_offs",

@@ -35,15 +35,7 @@ from salesmkt.kpis.base import DEFAULT_SETTINGS, KPI, PART_COLS, Context, comple
 from salesmkt.kpis.catalog import CATALOG
 from salesmkt.kpis.customers import cohort_matrix
 
-__all__ = [
-    "KPI",
-    "KPI_CATALOG",
-    "kpi_catalog",
-    "kpi_table",
-    "missing_kpi_inputs",
-    "cohort_retention",
-    "DEFAULT_SETTINGS",
-]
+__all__ = ["KPI_CATALOG", "kpi_catalog", "kpi_table", "missing_kpi_inputs", "cohort_retention"]
 
 #: Every KPI of the catalog by id (see :func:`kpi_catalog` for a table of the definitions).
 KPI_CATALOG: dict[str, KPI] = CATALOG

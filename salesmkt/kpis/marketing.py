@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmkt.kpis.base import Context, grouped, join, parts, ratio
+from salesmkt.kpis.base import Context, grouped, join, parts
 
 
 def avg_session_duration(ctx: Context) -> pd.DataFrame:
@@ -213,7 +213,6 @@ __all__ = [
     "roas",
     "cost_per_lead",
     "traffic_to_lead",
-    "ratio",
 ]
 
 

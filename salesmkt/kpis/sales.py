@@ -5,7 +5,6 @@ Each function takes a :class:`~salesmkt.kpis.base.Context` and returns KPI parts
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from salesmkt.data.schema import STAGES
@@ -364,5 +363,4 @@ __all__ = [
     "sla_compliance",
     "mkt_sourced_pipeline",
     "mkt_sourced_revenue",
-    "np",
 ]

@@ -23,27 +23,10 @@ from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.kpis.compute import KPI_CATALOG, _latest, kpi_table
 from salesmkt.kpis.config import (
-    KPIConfigError,
     kpi_config_template,
-    load_kpi_config,
-    save_kpi_config,
 )
-from salesmkt.kpis.setup import apply_targets, report_period, scorecard_summary
 
-__all__ = [
-    "KPIConfigError",
-    "kpi_config_template",
-    "load_kpi_config",
-    "save_kpi_config",
-    "suggest_targets",
-    "kpi_settings",
-    "apply_targets",
-    "report_period",
-    "scorecard_summary",
-    "scorecard",
-    "sla_report",
-    "sla_breaches",
-]
+__all__ = ["suggest_targets", "kpi_settings", "scorecard", "sla_report", "sla_breaches"]
 
 STATUSES = ("on track", "at risk", "off track", "no target", "no data", "context")
 

@@ -31,43 +31,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from salesmkt.personas import features as pf
-from salesmkt.personas.cards import persona_cards, render_persona_cards
-from salesmkt.personas.explain import (
-    persona_channels,
-    persona_funnel,
-    persona_outcomes,
-    persona_profiles,
-    persona_rules,
-    persona_summary,
-)
-from salesmkt.personas.file import load_personas, match_personas, save_personas
-from salesmkt.personas.select import KSelection, choose_n_personas, too_few_for_personas
-from salesmkt.personas.views import persona_crosstab, persona_projection, persona_silhouette
-from salesmkt.personas.workshop import PersonaWorkshop, persona_workshop
+from salesmkt.personas.explain import persona_profiles
 
-__all__ = [
-    "PersonaModel",
-    "KSelection",
-    "choose_n_personas",
-    "too_few_for_personas",
-    "persona_features",
-    "persona_profiles",
-    "persona_outcomes",
-    "persona_rules",
-    "persona_summary",
-    "persona_funnel",
-    "persona_channels",
-    "persona_crosstab",
-    "persona_cards",
-    "render_persona_cards",
-    "load_personas",
-    "save_personas",
-    "match_personas",
-    "persona_silhouette",
-    "persona_projection",
-    "persona_workshop",
-    "PersonaWorkshop",
-]
+__all__ = ["PersonaModel", "persona_features"]
 
 METHODS = ("kmeans", "gmm", "hdbscan", "kprototypes")
 

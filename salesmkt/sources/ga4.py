@@ -51,14 +51,7 @@ import pandas as pd
 from salesmkt.data.validate import Finding
 from salesmkt.sources._ga4_channels import CHANNEL_GROUPS, default_channel_group
 
-__all__ = [
-    "CHANNEL_GROUPS",
-    "ga4_tables",
-    "read",
-    "classify",
-    "default_channel_group",
-    "default_kind",
-]
+__all__ = ["ga4_tables", "read", "classify", "default_kind"]
 
 LEAD_EVENTS = ("generate_lead", "sign_up", "form_submit")
 _SUFFIXES = (".parquet", ".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")

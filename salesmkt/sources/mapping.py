@@ -75,15 +75,8 @@ from salesmkt.sources._common import (
     parse_times,
 )
 from salesmkt.sources._read import read_table_file
-from salesmkt.sources.mapping_templates import mapping_template, write_mapping_template
 
-__all__ = [
-    "load_mapping",
-    "mapping_about",
-    "mapping_template",
-    "write_mapping_template",
-    "read_mapped",
-]
+__all__ = ["load_mapping", "mapping_about", "read_mapped"]
 
 _TABLE_KEYS = {
     "file",
