@@ -29,7 +29,9 @@ import pandas as pd
 from salesmkt.data import periods as _periods
 from salesmkt.data.stages import MISSING, _as_list, _segments, _stages, stage_entries
 from salesmkt.data.validate import check_columns
-from salesmkt.funnels.stage_time import stage_durations, stalled_leads, time_in_stage
+
+# the old path salesmkt.lifecycle offered these (salesmkt._compat); their home is stage_time
+from salesmkt.funnels.stage_time import stage_durations, stalled_leads, time_in_stage  # noqa: F401
 
 __all__ = [
     "lifecycle_funnel",
