@@ -147,6 +147,7 @@ def load_sample() -> Dataset:
     Examples
     --------
     >>> ds = load_sample()
+    >>> from salesmkt.data.schema import TABLES
     >>> sorted(ds.tables) == sorted(TABLES)
     True
     """
