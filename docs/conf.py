@@ -36,7 +36,13 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "gallery/README.rst", "gallery/*/README.rst", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "semantics/generated",
+    "gallery/README.rst",
+    "gallery/*/README.rst",
+    "**.ipynb_checkpoints",
+]
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
@@ -163,6 +169,56 @@ def write_api_pages(app=None) -> None:
 
 
 write_api_pages()
+
+
+# -- tables of the semantics pages, from the code that defines them -------------------------
+
+
+def _cell(value) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def write_semantics_tables() -> None:
+    """``semantics/generated/*.md``: the KPI catalog and the tables of the data contract."""
+    from salesmkt.data import schema
+    from salesmkt.kpis import kpi_catalog
+
+    out = DOCS / "semantics" / "generated"
+    out.mkdir(exist_ok=True)
+    catalog = kpi_catalog()
+    rows = [
+        "| id | KPI | owner | unit | better | kind | formula |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| `{r.id}` | {_cell(r.name)} | {r.owner} | {r.unit} | {r.direction} | {r.kind} "
+        f"| {_cell(r.formula)} |"
+        for r in catalog.itertuples()
+    ]
+    files = {"kpi_catalog.md": "\n".join(rows) + "\n"}
+    parts = []
+    for name, table in schema.TABLES.items():
+        parts += [f"### `{name}`", "", f"One row {table.description.removeprefix('one row ')}.", ""]
+        parts += ["| column | required | kind | meaning |", "|---|---|---|---|"]
+        for required, columns in ((True, table.required), (False, table.optional)):
+            parts += [
+                f"| `{c.name}` | {'yes' if required else ''} | {c.kind} | {_cell(c.description)} |"
+                for c in columns
+            ]
+        notes = [f"key: `{', '.join(table.key)}`"] if table.key else []
+        notes += [
+            f"`{fk.column}` refers to `{fk.ref_table}.{fk.ref_column}`" for fk in table.foreign_keys
+        ]
+        notes += [rule.description for rule in table.order_rules]
+        parts += ["", *(f"- {n}" for n in notes), ""]
+    files["contract.md"] = "\n".join(parts)
+    for fname, text in files.items():
+        path = out / fname
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+
+
+write_semantics_tables()
 
 
 def _constant_doc(app, what, name, obj, options, lines) -> None:
