@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: report real test lint format lab sample bench clean
+.PHONY: report real test docs lint format lab sample bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
+## make docs: the documentation site (semantics, API reference, chart gallery) into
+## docs/_build/html; open docs/_build/html/index.html
+docs: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
+
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -53,4 +59,5 @@ bench: $(VENV)/.installed-test
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf reports .pytest_cache build dist
+	rm -rf reports .pytest_cache build dist docs/_build docs/auto_gallery docs/api/generated \
+		docs/sg_execution_times.rst

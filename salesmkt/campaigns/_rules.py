@@ -1,8 +1,8 @@
 """Rule-based attribution as vectorised weight vectors over the touches of each journey.
 
 Private to :mod:`salesmkt.campaigns.attribution`. Every function takes a :class:`Paths` and returns one
-weight per touch; the weights of each journey are >= 0 and sum to 1 (reference
-``attribution.md`` section 1, edge cases in 1.3). Everything is numpy over the flat touch
+weight per touch; the weights of each journey are >= 0 and sum to 1 (edge cases in
+docs/semantics/attribution.md). Everything is numpy over the flat touch
 arrays, with no Python loop over journeys, so a million journeys take a fraction of a second.
 """
 

@@ -7,7 +7,7 @@ path counts in ChannelAttribution's format (one row per unique path, channels jo
 ``" > "``, with ``total_conversions``, ``total_null`` and optionally
 ``total_conversion_value``).
 
-Models (definitions and edge cases: reference ``attribution.md``):
+Models (definitions and edge cases: docs/semantics/attribution.md):
 
 ``first_touch``, ``last_touch``, ``last_non_direct``, ``linear``
     Rule-based; each repeated touch of a channel gets its own weight.

@@ -1,6 +1,6 @@
 """Is a campaign's effect real? Lift tests for holdout groups and A/B splits.
 
-Thin wrappers over statsmodels and scipy (reference ``attribution.md`` section 3):
+Thin wrappers over statsmodels and scipy (docs/semantics/lift.md):
 
 * conversion lift: two-proportion z-test with the pooled proportion (= Pearson χ² without
   continuity correction), Wilson intervals per arm, Newcombe's interval for the difference;

@@ -1,7 +1,7 @@
 """Markov-chain removal effects solved exactly as an absorbing chain.
 
-Private to :mod:`salesmkt.campaigns.attribution`. Follows Anderl et al. (2016) and reference
-``attribution.md`` 2.1: states ``(start)``, one per channel (order 1) or per last-k-channel
+Private to :mod:`salesmkt.campaigns.attribution`. Follows Anderl et al. (2016) and
+docs/semantics/attribution.md: states ``(start)``, one per channel (order 1) or per last-k-channel
 tuple (order k), and the absorbing ``(conversion)`` and ``(null)``. Transition counts weight
 each path by its journeys (conversions + non-conversions); consecutive repeats of a channel are
 collapsed first, as ChannelAttribution does. Removing a channel sends every transition into a

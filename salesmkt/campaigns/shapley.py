@@ -1,6 +1,6 @@
 """Shapley-value attribution: count-based (closed form) and rate-based (exact subset sums).
 
-Private to :mod:`salesmkt.campaigns.attribution`; reference ``attribution.md`` 2.2 (Zhao, Mahboobi &
+Private to :mod:`salesmkt.campaigns.attribution`; docs/semantics/attribution.md (Zhao, Mahboobi &
 Bagheri 2018).
 
 *Count-based*: the characteristic function ``v(S)`` is the conversions of journeys whose set

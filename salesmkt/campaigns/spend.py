@@ -1,6 +1,6 @@
 """What each campaign and channel cost and returned: spend metrics, unit economics, referrals.
 
-Definitions follow reference ``kpis.md`` (CPL, CAC, ROI, ROAS, lead value, LTV, payback):
+Definitions follow docs/semantics/kpis.md (CPL, CAC, ROI, ROAS, lead value, LTV, payback):
 
 * a period is the half-open UTC interval ``[period_start, period_end)``; spend goes by
   ``spend.date``, sessions by ``started_at``, leads by ``created_at``, MQLs by ``mql_at``;
@@ -357,7 +357,7 @@ def attributed_returns(attribution: pd.DataFrame, metrics: pd.DataFrame) -> pd.D
     """CAC and ROAS of each channel (or campaign) under each attribution model.
 
     Spend comes from :func:`spend_metrics`; customers and revenue from
-    :func:`salesmkt.attribute` (reference ``attribution.md`` 4: channel CAC under model m =
+    :func:`salesmkt.attribute` (docs/semantics/attribution.md: channel CAC under model m =
     channel spend / customers credited to it by m). Use the same period for both.
 
     Parameters

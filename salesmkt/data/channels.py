@@ -22,7 +22,7 @@ from salesmkt.data.schema import CHANNELS
 
 __all__ = ["CHANNEL_GROUPS", "SYNONYMS", "normalize_channels"]
 
-#: Channel groups used by traffic and CAC KPIs (kpis.md §1.6); ``kpis.yml`` may override them.
+#: Channel groups used by traffic and CAC KPIs (docs/semantics/kpis.md); ``kpis.yml`` may override them.
 CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "paid": ("paid_search", "paid_social", "display"),
     "organic": ("organic_search",),

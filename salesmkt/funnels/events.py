@@ -5,7 +5,7 @@ conversion window; ``funnel_trends`` does it per entry period; ``time_to_convert
 durations between two steps. The ``plot_*`` functions in :mod:`salesmkt.funnels.plots` draw
 them.
 
-Semantics (see ``reference/funnels.md``; the choices are the ones of ClickHouse ``windowFunnel``
+Semantics (see the event funnel page, docs/semantics/funnels.md; the choices are the ones of ClickHouse ``windowFunnel``
 unless stated):
 
 * **ordered** (default): a person reaches step *k* when some step-1 event starts a chain

@@ -1,6 +1,6 @@
 """The lifecycle funnel of CRM leads: created, MQL, SQL, opportunity, customer.
 
-Semantics follow ``reference/funnels.md`` (section 2) and ``reference/kpis.md``:
+Semantics: the lifecycle funnel page of the docs, docs/semantics/lifecycle.md:
 
 * A lead *reached* stage k when it has a timestamp for stage k **or any later stage** by
   ``as_of``: a skipped stage counts as passed, entered at the time of the next stage the lead

@@ -138,7 +138,7 @@ def stalled_leads(
 
     A lead is *stalled* when it is still in a stage at ``as_of`` (not advanced, not
     disqualified) and has been there longer than ``threshold`` days. The default threshold is
-    the stage's own 90th percentile of time in stage of leads that advanced (``funnels.md``),
+    the stage's own 90th percentile of time in stage of leads that advanced (docs/semantics/lifecycle.md),
     computed over all leads so that breakdown groups are judged by the same yardstick.
 
     Returns

@@ -56,7 +56,7 @@ DEFAULT_SETTINGS: dict = {
 
 @dataclass(frozen=True)
 class KPI:
-    """One declared KPI of the catalog (see ``reference/kpis.md`` section 2).
+    """One declared KPI of the catalog (see the KPI semantics page, docs/semantics/kpis.md).
 
     ``kind`` is ``period`` (events whose own timestamp is in P), ``cohort`` (items that entered
     a state in P, followed to ``as_of``) or ``snapshot`` (state at the start of P).

@@ -1,5 +1,5 @@
 """The declared KPIs: id, name, owner team, unit, direction, definition, formula and the
-function that computes each. Definitions follow ``reference/kpis.md`` section 2.
+function that computes each. Definitions: docs/semantics/kpis.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The shared KPI catalog: declared KPIs and one long tidy table of their values.
 
-Every KPI follows ``reference/kpis.md``: the formula, the variant adopted, the timestamp that
+Every KPI follows docs/semantics/kpis.md: the formula, the variant adopted, the timestamp that
 places a row in a period, and the edge cases. Conventions (section 1):
 
 * Periods are half-open UTC intervals ``[start, end)`` of a week (Monday start), month or

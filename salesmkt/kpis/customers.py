@@ -1,5 +1,5 @@
 """Customer and revenue KPIs of the catalog: revenue mix, retention, lead value and unit
-economics (``reference/kpis.md`` §4, §5, §6).
+economics (docs/semantics/kpis.md).
 
 A customer is *active* in a period when its order revenue in the period is above 0 (§1.5).
 """

@@ -1,4 +1,4 @@
-"""Marketing KPIs of the catalog: web traffic, cost and return (``reference/kpis.md`` §3, §5).
+"""Marketing KPIs of the catalog: web traffic, cost and return (docs/semantics/kpis.md).
 
 Each function takes a :class:`~salesmkt.kpis.base.Context` and returns KPI parts.
 """

@@ -120,7 +120,7 @@ def plot_kpi_trend(
 ) -> Axes:
     """A KPI's value per period, with its target line and the at-risk band.
 
-    The band spans from the target to ``tolerance`` x |target| on the wrong side (below for
+    The band spans from the target to ``tolerance`` x ``abs(target)`` on the wrong side (below for
     higher-is-better KPIs, above for lower-is-better). A period still running at ``as_of`` is
     drawn with a hollow marker.
 

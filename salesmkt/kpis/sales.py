@@ -1,4 +1,4 @@
-"""Sales and handoff KPIs of the catalog (``reference/kpis.md`` §4, §5).
+"""Sales and handoff KPIs of the catalog (docs/semantics/kpis.md).
 
 Each function takes a :class:`~salesmkt.kpis.base.Context` and returns KPI parts.
 """

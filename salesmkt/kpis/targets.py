@@ -115,7 +115,7 @@ def status_for(value, target, direction: str, tolerance: float) -> str:
     """``on track`` / ``at risk`` / ``off track`` for a value against a target.
 
     Higher-is-better KPIs are on track at or above the target and at risk within
-    ``tolerance`` x |target| below it; lower-is-better ones mirror that. ``context`` KPIs are
+    ``tolerance`` x ``abs(target)`` below it; lower-is-better ones mirror that. ``context`` KPIs are
     not judged; a missing value is ``no data`` and a missing target ``no target``.
 
     Examples
@@ -161,7 +161,7 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
     -------
     DataFrame
         One row per KPI of ``config["kpis"]``: ``kpi, name, owner, unit, direction, period,
-        value, previous, change, target, gap`` (value - target), ``gap_share`` (gap / |target|),
+        value, previous, change, target, gap`` (value - target), ``gap_share`` (gap / ``abs(target)``),
         ``status``, ``n_excluded, n_pending``. Status logic: :func:`status_for`.
 
     Examples
@@ -243,7 +243,7 @@ def sla_report(
 
     Terms (``kpis.yml`` ``sla``): marketing delivers ``mql_per_period`` MQLs (MQLs by
     ``mql_at``); sales answers MQLs within ``response_hours`` for at least
-    ``response_compliance`` of them (``sla_compliance`` of ``kpis.md``: a response before the
+    ``response_compliance`` of them (``sla_compliance`` of docs/semantics/kpis.md: a response before the
     MQL complies; MQLs unanswered but still inside their deadline at ``as_of`` are pending,
     excluded and counted); at least ``acceptance_rate`` of MQLs are accepted (reach SQL or
     later by ``as_of``), a check on MQL quality owned by marketing. Response compliance is

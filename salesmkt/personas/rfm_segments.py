@@ -1,6 +1,6 @@
 """RFM: recency, frequency and monetary value of customers, their scores and named segments.
 
-Semantics follow the project's reference (personas and RFM, section 2):
+Semantics: the persona and RFM page of the docs, docs/semantics/personas.md:
 
 * **recency** = whole days from a customer's last order to ``as_of`` (default: the day after
   the last order in the data); **frequency** = number of orders; **monetary** = total revenue

@@ -1,6 +1,6 @@
 """GA4's default channel group: the rules (first match wins) and its map onto the channels.
 
-Rules as in exports.md section 3.4; the site lists are approximations of Google's unpublished
+Rules as in docs/exports.md (GA4); the site lists are approximations of Google's unpublished
 ones.
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 __all__ = ["CHANNEL_GROUPS", "default_channel_group"]
 
-#: GA4 default channel group -> channel (exports.md 4.1).
+#: GA4 default channel group -> channel (docs/semantics/data.md, Channels).
 CHANNEL_GROUPS: dict[str, str] = {
     "organic search": "organic_search",
     "paid search": "paid_search",

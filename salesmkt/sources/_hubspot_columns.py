@@ -39,7 +39,7 @@ _COMPANY_IDS = ["Associated Company IDs", "associatedcompanyid", "Associated Com
 _CONTACT_IDS = ["Associated Contact IDs", "Associated Contact ID", "associatedcontactid"]
 _DEAL_IDS = ["Associated Deal IDs", "Associated Deal ID"]
 _STAGE = ["Deal Stage", "dealstage"]
-# campaign drill-down per source (utm_campaign), exports.md section 1.4
+# campaign drill-down per source (utm_campaign), docs/exports.md (HubSpot)
 _CAMPAIGN_DD = {"paid_search": 1, "email_marketing": 1, "social_media": 2, "organic_social": 2}
 
 

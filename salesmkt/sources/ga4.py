@@ -9,7 +9,7 @@ INT64 values as strings, both are accepted) or straight from a warehouse table t
 are one Ibis expression that the backend runs, so only one row per session and the narrow event
 rows come back.
 
-Semantic choices (exports.md sections 3 and 4):
+Semantic choices (docs/exports.md, GA4):
 
 - A session is (``user_pseudo_id``, ``ga_session_id``), not a ``session_start`` row (ids repeat
   across users; ``session_start`` can be missing). ``session_id`` is
