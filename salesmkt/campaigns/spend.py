@@ -310,7 +310,9 @@ def referral_summary(
         One row per channel: ``channel, is_referral, customers, share_of_new_customers,
         revenue, spend, cac, monthly_retention, ltv, ltv_cac``, referral first, then by
         customers; deals without a lead are left out. ``monthly_retention`` is
-        (1 − monthly churn hazard from orders, see ``spend_metrics``); referral programmes usually pay in offers
+        a model estimate, 1 − the monthly churn hazard from order intervals (see
+        ``spend_metrics``), not the period-on-period ``customer_retention`` of
+        :mod:`salesmkt.data.definitions` nor cohort retention; referral programmes usually pay in offers
         (credits, free months) rather than media, so their cost is missing unless spend rows
         record it.
 

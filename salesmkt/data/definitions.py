@@ -154,11 +154,14 @@ def won_deals(deals: pd.DataFrame) -> pd.DataFrame:
     key = customer_key(won) if {"account_id", "lead_id"} & set(won.columns) else None
     if key is None:
         key = pd.Series(pd.NA, index=won.index, dtype="string")
-    order = won.assign(_key=key)
     sort = ["closed_at", "deal_id"] if "deal_id" in won.columns else ["closed_at"]
+    order = pd.DataFrame({c: won[c].to_numpy() for c in sort})
+    order = order.assign(_key=key.to_numpy(), _pos=np.arange(len(won)))
     order = order.sort_values(sort, kind="stable")
-    first = ~order["_key"].duplicated() | order["_key"].isna()
-    first = first.reindex(won.index).to_numpy(dtype=bool)
+    first = np.empty(len(won), dtype=bool)  # positions, so a repeated index label is harmless
+    first[order["_pos"].to_numpy()] = (
+        ~order["_key"].duplicated() | order["_key"].isna()
+    ).to_numpy()
     if "deal_type" in won.columns:
         dtype = won["deal_type"].astype("string")
         typed = dtype.notna().to_numpy(dtype=bool)
