@@ -19,6 +19,7 @@ import pandas as pd
 
 from salesmkt.campaigns.lift import conversion_lift, revenue_lift
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.definitions import won_deals
 from salesmkt.data.validate import check_columns
 
 __all__ = ["holdout_test", "holdout_summary", "NO_HOLDOUT"]
@@ -75,7 +76,7 @@ def holdout_test(
     ``assigned_at`` (strictly after it). ``outcome`` is a lead timestamp column (``mql_at``,
     ``sql_at``, ``opportunity_at``, ``customer_at``) or ``"deal_created"`` / ``"deal_won"``
     (a deal of the lead created, or won, in the window). Revenue per person is the amount of
-    the lead's won deals created in the window (zero for everyone else). ``campaign_id=None``
+    the lead's won deals (:func:`salesmkt.data.definitions.won_deals`) created in the window (zero for everyone else). ``campaign_id=None``
     takes the campaign with the most assigned people.
 
     Returns
@@ -131,7 +132,7 @@ def holdout_test(
         check_columns(deals, "deals", ["lead_id", "created_at", "amount"], caller="holdout_test")
     if outcome in _DEAL_OUTCOMES:
         col = "created_at" if outcome == "deal_created" else "closed_at"
-        d = deals if outcome == "deal_created" else deals[deals["status"].eq("won").fillna(False)]
+        d = deals if outcome == "deal_created" else won_deals(deals)
         d = d[["lead_id", col]].rename(columns={"lead_id": "person_id", col: "at"})
         m = a[["person_id"]].assign(start=start, end=end).merge(d, on="person_id", how="left")
         hit = (m["at"] > m["start"]) & (m["at"] <= m["end"])
@@ -145,8 +146,8 @@ def holdout_test(
         at = a["person_id"].map(leads[outcome])
         converted = ((at > start) & (at <= end)).to_numpy(dtype=bool, na_value=False)
     revenue = np.zeros(len(a))
-    if deals is not None and "status" in deals.columns:
-        won = deals[deals["status"].eq("won").fillna(False)]
+    if deals is not None and {"status", "closed_at"} <= set(deals.columns):
+        won = won_deals(deals)
         m = a[["person_id"]].assign(start=start, end=end, row=np.arange(len(a)))
         m = m.merge(
             won[["lead_id", "created_at", "amount"]], left_on="person_id", right_on="lead_id"

@@ -7,9 +7,10 @@ Definitions follow docs/semantics/kpis.md (CPL, CAC, ROI, ROAS, lead value, LTV,
 * a deal is *sourced* by its lead's ``channel`` and ``campaign_id`` (first touch, §1.7); deals
   without a lead are unsourced (``"(unsourced)"``); multi-touch credit is
   :func:`salesmkt.attribute`'s job;
-* *new customers* are accounts (``account_id``, ``lead_id`` standing in) with a won
-  ``new_business`` deal closed in the period; *revenue* is the amount of won deals closed in
-  the period;
+* won deals, new customers and their rule for a missing ``deal_type`` are those of
+  :mod:`salesmkt.data.definitions`: *new customers* are customers (``account_id``,
+  ``lead_id`` standing in) whose first won new-business deal closed in the period; *revenue*
+  is the amount of won deals closed in the period;
 * a group without spend rows has unknown cost (missing), explicit zero-spend rows cost 0;
   every zero denominator gives a missing value.
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.definitions import customer_key, new_customers, won_deals
 from salesmkt.data.validate import check_columns
 
 __all__ = ["spend_metrics", "referral_summary", "attributed_returns"]
@@ -85,8 +87,7 @@ def _sourced_deals(dataset: Dataset, by: str) -> pd.DataFrame:
     leads = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
     group = deals["lead_id"].map(leads[by].astype("string") if by in leads.columns else None)
     group = group.fillna(f"(no {by})").where(deals["lead_id"].isin(leads.index), UNSOURCED)
-    account = deals["account_id"] if "account_id" in deals.columns else deals["lead_id"]
-    account = account.astype("string").fillna(deals["lead_id"].astype("string"))
+    account = customer_key(deals)
     lead_created = deals["lead_id"].map(leads["created_at"])
     return deals.assign(group=group.astype("string"), account=account, lead_created=lead_created)
 
@@ -103,12 +104,9 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
     """
     if dataset.orders is None:
         return pd.DataFrame(columns=["arpa_monthly", "churn_monthly"])
-    won_new = deals[deals["status"].eq("won").fillna(False) & (deals["closed_at"] < end)]
-    if "deal_type" in won_new.columns:
-        won_new = won_new[won_new["deal_type"].eq("new_business").fillna(True)]
-    source = (
-        won_new.sort_values("closed_at").drop_duplicates("account").set_index("account")["group"]
-    )
+    new = new_customers(deals)
+    new = new[new["closed_at"] < end]
+    source = new.set_index("customer")["group"]
     orders = dataset.orders[dataset.orders["ordered_at"] < end]
     o = pd.DataFrame(
         {
@@ -166,13 +164,12 @@ def _one_period(dataset, by, start, end, margin, campaigns) -> pd.DataFrame:
     mqls = leads[_in(leads["mql_at"], start, end)] if "mql_at" in leads.columns else leads.iloc[:0]
     n_mqls = mqls.groupby(_key(mqls, by, channel_of)).size()
     deals = _sourced_deals(dataset, by)
-    won = deals[deals["status"].eq("won").fillna(False) & _in(deals["closed_at"], start, end)]
+    all_won = won_deals(deals)
+    won = all_won[_in(all_won["closed_at"], start, end)]
     revenue = won.groupby("group")["amount"].sum()
-    new = won
-    if "deal_type" in won.columns:
-        new = won[won["deal_type"].eq("new_business").fillna(True)]
-    customers = new.groupby("group")["account"].nunique()
-    cohort = deals[deals["status"].eq("won").fillna(False) & _in(deals["lead_created"], start, end)]
+    new = new_customers(deals)
+    customers = new[_in(new["closed_at"], start, end)].groupby("group")["customer"].nunique()
+    cohort = all_won[_in(all_won["lead_created"], start, end)]
     cohort_value = cohort.groupby("group")["amount"].sum()
     econ = _unit_economics(dataset, deals, start, end)
     index = sorted(
@@ -313,7 +310,9 @@ def referral_summary(
         One row per channel: ``channel, is_referral, customers, share_of_new_customers,
         revenue, spend, cac, monthly_retention, ltv, ltv_cac``, referral first, then by
         customers; deals without a lead are left out. ``monthly_retention`` is
-        (1 − monthly churn hazard from orders, see ``spend_metrics``); referral programmes usually pay in offers
+        a model estimate, 1 − the monthly churn hazard from order intervals (see
+        ``spend_metrics``), not the period-on-period ``customer_retention`` of
+        :mod:`salesmkt.data.definitions` nor cohort retention; referral programmes usually pay in offers
         (credits, free months) rather than media, so their cost is missing unless spend rows
         record it.
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.definitions import customer_key
 
 MISSING = "(missing)"
 ALL = "(all)"
@@ -207,12 +208,8 @@ class Context:
         return sp
 
     def account_key(self, df: pd.DataFrame) -> pd.Series:
-        """Customer key of deals or leads: ``account_id``, else ``lead_id`` (§1.5)."""
-        acc = df["account_id"].astype("string") if "account_id" in df.columns else None
-        lead = df["lead_id"].astype("string") if "lead_id" in df.columns else None
-        if acc is None:
-            return lead
-        return acc if lead is None else acc.fillna(lead)
+        """Customer key of deals or leads (:func:`salesmkt.data.definitions.customer_key`)."""
+        return customer_key(df)
 
     def other_costs(self, start: pd.Timestamp, end: pd.Timestamp) -> float | None:
         """People, tools and agency costs in ``[start, end)`` from the settings, or None."""

@@ -364,8 +364,12 @@ def kpi_table(
 def cohort_retention(
     orders: pd.DataFrame, *, freq: str = "M", as_of=None, max_age: int | None = None
 ) -> pd.DataFrame:
-    """Customer retention by first-order cohort and age (the retention heatmap's data).
+    """Cohort retention: the share of each first-order cohort active at each age (the retention
+    heatmap's data).
 
+    Not the period-on-period ``customer_retention`` of the scorecard
+    (:func:`salesmkt.data.definitions.customer_retention`): that follows last period's
+    customers one period; this follows a cohort from its first order, so it falls with age.
     A customer belongs to the cohort of its first order with revenue above 0 and is *active*
     at age h when it has revenue in period ``cohort + h``. Cells are listed only when that
     period has ended by ``as_of``, so the triangle never shows a partial period as a drop.

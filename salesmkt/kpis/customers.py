@@ -10,6 +10,12 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
+from salesmkt.data.definitions import (
+    NEW,
+    active_customers,
+    order_customer_type,
+    won_deals,
+)
 from salesmkt.kpis.base import Context, grouped, join, parts, ratio
 from salesmkt.kpis.marketing import cac
 
@@ -20,18 +26,16 @@ def _activity(ctx: Context) -> pd.DataFrame:
     """Revenue per (customer, segment, period), over all orders (not only requested periods)."""
     if "activity" not in ctx._cache:
         o = ctx.table("orders")
-        o = o[o["revenue"] > 0]
-        o = o.assign(_p=ctx.floor(o["ordered_at"]), segment=ctx.segment(o, "orders"))
-        act = o.groupby(["customer_id", "segment", "_p"], observed=True)["revenue"].sum()
-        ctx._cache["activity"] = act.reset_index()
+        o = o.assign(segment=ctx.segment(o, "orders"))
+        act = active_customers(o, freq=ctx.freq, by="segment")
+        ctx._cache["activity"] = act.rename(columns={"period_start": "_p"})
     return ctx._cache["activity"]
 
 
 def revenue_share_new(ctx: Context) -> pd.DataFrame:
     if ctx.settings["revenue_share_source"] == "deals":
-        d = ctx.table("deals")
-        won = d[(d["status"] == "won") & d["closed_at"].notna()]
-        new = (won["deal_type"] == "new_business").fillna(False) if "deal_type" in won else False
+        won = won_deals(ctx.table("deals"))
+        new = won["customer_type"] == NEW
         won = won.assign(_new=won["amount"].where(new, 0.0), _old=won["amount"].where(~new, 0.0))
         g = grouped(
             ctx,
@@ -44,10 +48,8 @@ def revenue_share_new(ctx: Context) -> pd.DataFrame:
         )
         variant = "deals"
     else:
-        o = ctx.table("orders")
-        paying = o["ordered_at"].where(o["revenue"] > 0)
-        first = paying.groupby(o["customer_id"], observed=True).transform("min")
-        is_new = (ctx.floor(first) == ctx.floor(o["ordered_at"])).fillna(False).astype(bool)
+        o = order_customer_type(ctx.table("orders"), freq=ctx.freq)
+        is_new = o["customer_type"] == NEW
         o = o.assign(_new=o["revenue"].where(is_new, 0.0), _old=o["revenue"].where(~is_new, 0.0))
         g = grouped(
             ctx,
@@ -70,8 +72,7 @@ def revenue_share_new(ctx: Context) -> pd.DataFrame:
 
 def revenue_by_product(ctx: Context) -> pd.DataFrame:
     if ctx.settings["revenue_by_product_source"] == "deals":
-        d = ctx.table("deals")
-        rows = d[(d["status"] == "won") & d["closed_at"].notna()].rename(columns={"amount": "_r"})
+        rows = won_deals(ctx.table("deals")).rename(columns={"amount": "_r"})
         ts, table, variant = "closed_at", "deals", "deals"
     else:
         rows = ctx.table("orders").rename(columns={"revenue": "_r"})
@@ -146,8 +147,8 @@ def grr(ctx: Context) -> pd.DataFrame:
 
 def lead_value(ctx: Context) -> pd.DataFrame:
     leads = ctx.table("leads")
-    d = ctx.table("deals")
-    won = d[(d["status"] == "won") & (d["closed_at"] <= ctx.as_of)]
+    won = won_deals(ctx.table("deals"))
+    won = won[won["closed_at"] <= ctx.as_of]
     won = won[won["lead_id"].notna()] if "lead_id" in won else won.iloc[:0]
     by_lead = won.groupby("lead_id")["amount"].sum()
     leads = leads.assign(_one=1, _rev=leads["lead_id"].map(by_lead).fillna(0.0).astype(float))

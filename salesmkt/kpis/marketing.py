@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt.data.definitions import new_customers, won_deals
 from salesmkt.kpis.base import Context, grouped, join, parts
 
 
@@ -94,12 +95,7 @@ def _new_customers(ctx: Context) -> pd.DataFrame:
         first = o.drop_duplicates("customer_id")
         chan = first["customer_id"].astype("string").map(ctx.account_attr("channel"))
         return first.assign(at=first["ordered_at"], channel=chan, _table="orders")
-    d = ctx.table("deals")
-    won = d[(d["status"] == "won") & d["closed_at"].notna()]
-    if "deal_type" in won.columns:
-        won = won[won["deal_type"] == "new_business"]
-    won = won.assign(_acc=ctx.account_key(won)).sort_values("closed_at", kind="stable")
-    first = won.drop_duplicates("_acc")
+    first = new_customers(ctx.table("deals"))
     return first.assign(at=first["closed_at"], channel=ctx.deal_channel(first), _table="deals")
 
 
@@ -136,8 +132,7 @@ def _won_revenue_by_channel_spend(ctx: Context, paid_only: bool) -> pd.DataFrame
         sp = sp[ctx.is_paid(sp["channel"]).to_numpy()]
     sp_p = sp.assign(_p=ctx.place(sp["date"]))
     spent = set(zip(sp_p["_p"], sp_p["channel"].astype("string").fillna("-"), strict=True))
-    d = ctx.table("deals")
-    won = d[(d["status"] == "won") & d["closed_at"].notna()]
+    won = won_deals(ctx.table("deals"))
     chan = ctx.deal_channel(won).fillna("-")
     key = list(zip(ctx.place(won["closed_at"]), chan, strict=True))
     counted = np.array([k in spent for k in key], dtype=bool)
@@ -160,8 +155,8 @@ def roas(ctx: Context) -> pd.DataFrame:
     out = [parts(g, num="revenue", den="cost", variant="same_period")]
     # cohort view: won amount (by as_of) of paid leads created in P / paid spend in P
     leads = ctx.table("leads")
-    d = ctx.table("deals")
-    won = d[(d["status"] == "won") & (d["closed_at"] <= ctx.as_of)]
+    won = won_deals(ctx.table("deals"))
+    won = won[won["closed_at"] <= ctx.as_of]
     amount = won.groupby("lead_id")["amount"].sum() if "lead_id" in won else pd.Series(dtype=float)
     paid = leads[ctx.is_paid(leads["channel"]).to_numpy()] if "channel" in leads else leads.iloc[:0]
     paid = paid.assign(_rev=paid["lead_id"].map(amount).fillna(0.0).astype(float))

@@ -231,7 +231,11 @@ def plot_kpi_trends(
 
 
 def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Heatmap of the share of each first-order cohort still buying, by age.
+    """Heatmap of cohort retention: the share of each first-order cohort buying, by age.
+
+    This is *cohort* retention (``RETENTION_LABELS["cohort_retention"]`` in
+    :mod:`salesmkt.data.definitions`): it falls with age and is not the period-on-period
+    customer retention of the scorecard.
 
     Parameters
     ----------
@@ -243,9 +247,9 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
     >>> import salesmkt
     >>> r = salesmkt.cohort_retention(salesmkt.load_sample().orders, freq="Q")
     >>> plot_cohort_retention(r).get_title(loc="left")
-    'Customers still buying, by first-order cohort'
+    'Cohort retention: share of each first-order cohort buying, by age'
     """
-    title = "Customers still buying, by first-order cohort"
+    title = "Cohort retention: share of each first-order cohort buying, by age"
     if retention.empty:
         ax = no_data(get_ax(ax, (10, 2.5)), retention.attrs.get("note", "No orders yet."))
         return finish(ax, title)
@@ -277,7 +281,7 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
     return finish(
         ax,
         title,
-        xlabel="periods since first order",
+        xlabel="periods since first order (cohort retention)",
         ylabel="cohort (customers)",
     )
 

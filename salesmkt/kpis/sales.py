@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt.data.definitions import won_deals
 from salesmkt.data.schema import STAGES
 from salesmkt.funnels.lifecycle import stage_entries
 from salesmkt.kpis.base import Context, grouped, join, parts, ratio
@@ -166,6 +167,8 @@ def lead_response_time(ctx: Context) -> pd.DataFrame:
 
 def _closed(ctx: Context, status: str) -> pd.DataFrame:
     d = ctx.table("deals")
+    if status == "won":  # the one definition of a won deal
+        return won_deals(d)
     return d[(d["status"] == status) & d["closed_at"].notna()]
 
 
@@ -187,8 +190,9 @@ def win_rate(ctx: Context) -> pd.DataFrame:
     d = ctx.table("deals")
     closed = d[d["closed_at"].notna()]
     st = closed["status"].astype("string")
+    won = won_deals(d)
     closed = closed.assign(
-        _won=(st == "won").fillna(False).astype(bool),
+        _won=closed.index.isin(won.index) & (st == "won").fillna(False).to_numpy(dtype=bool),
         _dec=st.isin(["won", "lost"]).fillna(False).astype(bool),
         _x=~st.isin(["won", "lost"]).fillna(False).astype(bool),
     )

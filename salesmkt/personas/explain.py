@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt.data.definitions import won_deals
 from salesmkt.data.schema import STAGES
 from salesmkt.data.validate import check_columns
 from salesmkt.personas import features as pf
@@ -275,7 +276,7 @@ def persona_outcomes(dataset, labels) -> pd.DataFrame:
         n_excluded = int(persona.isna().sum())
         d = deals.assign(persona=persona).dropna(subset=["persona"])
         d["persona"] = d["persona"].astype(np.int64)
-        won = d[d["status"] == "won"]
+        won = won_deals(d) if "closed_at" in d.columns else d[d["status"] == "won"]
         out["deals_won"] = won.groupby("persona").size().reindex(out.index, fill_value=0)
         lost = (d["status"] == "lost").groupby(d["persona"]).sum()
         out["deals_lost"] = lost.reindex(out.index, fill_value=0)

@@ -223,8 +223,8 @@ def run_reports(
     from tqdm.auto import tqdm
 
     from salesmkt.data.database import describe, is_database
-    from salesmkt.io import load
     from salesmkt.data.pii import find_pii, pii_values
+    from salesmkt.io import load
     from salesmkt.sources.convert import convert_export
 
     database = is_database(data)  # a connection URL: read once into a snapshot (below)

@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="reports", help="output folder (default: reports)")
     parser.add_argument("--only", nargs="*", choices=sorted(REAL_DATASETS), default=None)
     args = parser.parse_args(argv)
-    from salesmkt.reports.pipeline import ReportError
     from salesmkt.data.validate import ValidationError
+    from salesmkt.reports.pipeline import ReportError
 
     try:
         run_real_reports(args.data, args.out, datasets=args.only)
