@@ -298,7 +298,7 @@ def test_period_start_and_period_end_warn_and_agree(ds, name, call):
     assert f"{name}: the keyword 'period_start' is deprecated; use 'start'" in messages
     assert f"{name}: the keyword 'period_end' is deprecated; use 'end'" in messages
     pd.testing.assert_frame_equal(old, new)
-    with pytest.raises(TypeError, match="give 'start' only"):
+    with pytest.raises(TypeError, match="give 'start' only"), pytest.warns(DeprecationWarning):
         call(ds, start="2025-03-01", period_start="2025-03-01")
     with pytest.raises(TypeError, match="unexpected keyword argument 'period_begin'"):
         call(ds, period_begin="2025-03-01")
