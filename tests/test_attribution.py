@@ -156,9 +156,7 @@ def test_journeys_period_keeps_journeys_ending_inside():
         }
     )
     conv = pd.DataFrame({"person_id": ["P1"], "converted_at": [T0 + pd.Timedelta(days=35)]})
-    j = build_journeys(
-        tp, conv, period_start=T0 + pd.Timedelta(days=10), period_end=T0 + pd.Timedelta(days=36)
-    )
+    j = build_journeys(tp, conv, start=T0 + pd.Timedelta(days=10), end=T0 + pd.Timedelta(days=36))
     assert sorted(j["person_id"]) == ["P1", "P2"]  # P1 converts inside, P2 ends inside
 
 

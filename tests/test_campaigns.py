@@ -124,7 +124,7 @@ def worked():
 
 
 def feb(ds, **kw):
-    return spend_metrics(ds, period_start="2025-02-01", period_end="2025-03-01", **kw)
+    return spend_metrics(ds, start="2025-02-01", end="2025-03-01", **kw)
 
 
 def test_channel_metrics_match_worked_example(worked):
@@ -167,9 +167,7 @@ def test_revenue_variant_is_labelled(worked):
 
 
 def test_campaign_grouping_and_periods(worked):
-    m = spend_metrics(
-        worked, by="campaign_id", period_start="2025-01-01", period_end="2025-03-01", freq="M"
-    )
+    m = spend_metrics(worked, by="campaign_id", start="2025-01-01", end="2025-03-01", freq="M")
     c1 = m[m["campaign_id"] == "C1"].set_index("period")
     assert c1["spend"].tolist() == [1000.0, 1200.0]
     assert c1["leads"].tolist() == [1, 1]
@@ -210,7 +208,7 @@ def test_without_spend_or_campaigns_volumes_count_and_costs_are_missing(worked):
     c = feb(bare, by="campaign_id")
     assert c[["name", "channel", "offer"]].isna().all().all()  # no campaigns table to name them
     assert c["leads"].sum() == full["leads"].sum()
-    assert referral_summary(bare, period_start="2025-02-01")["spend"].isna().all()
+    assert referral_summary(bare, start="2025-02-01")["spend"].isna().all()
     ax = salesmkt.plot_spend_vs_return(c)
     assert "no spend" in ax.texts[0].get_text()
     ax = salesmkt.plot_cac_cpl(m.reset_index())

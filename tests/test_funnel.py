@@ -429,8 +429,8 @@ def test_funnel_trends_by_entry_week():
     assert tr["in_window"].tolist() == [0, 0, 0, 1]
     monthly = funnel_trends(e, ["A", "B"], window="3D", freq="M")
     assert monthly["persons"].tolist() == [3, 2]
-    with pytest.raises(ValueError, match="freq must be one of"):
-        funnel_trends(e, ["A", "B"], window="3D", freq="Q")
+    with pytest.raises(ValueError, match="funnel_trends: freq=.fortnight. is not a frequency"):
+        funnel_trends(e, ["A", "B"], window="3D", freq="fortnight")
 
 
 def test_time_to_convert_per_person_and_binned():

@@ -84,7 +84,7 @@ def test_breakdown_and_cohorts():
     assert email["entered"].tolist() == [3, 2, 2, 2, 1]  # A B E (F excluded)
     assert email["n_excluded"].iloc[0] == 1
     assert set(by["channel"]) == {"email", "referral", "(missing)"}
-    co = salesmkt.lifecycle_funnel(LEADS, cohort="M", as_of="2025-03-01")
+    co = salesmkt.lifecycle_funnel(LEADS, freq="M", as_of="2025-03-01")
     jan = co[co["cohort"] == pd.Timestamp("2025-01-01", tz="UTC")].set_index("stage")
     feb = co[co["cohort"] == pd.Timestamp("2025-02-01", tz="UTC")].set_index("stage")
     assert jan["entered"].tolist() == [5, 4, 3, 3, 2]  # opp: A B C
@@ -96,7 +96,7 @@ def test_empty_cohort_months_appear():
     two = LEADS[LEADS["lead_id"].isin(["A", "G"])].copy()
     two.loc[two["lead_id"] == "G", "created_at"] = pd.Timestamp("2025-04-02", tz="UTC")
     two.loc[two["lead_id"] == "G", ["mql_at", "sql_at"]] = pd.NaT
-    co = salesmkt.lifecycle_funnel(two, cohort="M", as_of="2025-05-01")
+    co = salesmkt.lifecycle_funnel(two, freq="M", as_of="2025-05-01")
     months = co.drop_duplicates("cohort")["cohort"].dt.strftime("%Y-%m").tolist()
     assert months == ["2025-01", "2025-02", "2025-03", "2025-04"]
     assert (co[co["cohort"].dt.month == 2]["entered"] == 0).all()
@@ -158,7 +158,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="unknown stage"):
         salesmkt.lifecycle_funnel(LEADS, stages=["lead", "won"])
     with pytest.raises(ValueError, match="freq"):
-        salesmkt.lifecycle_funnel(LEADS, cohort="D")
+        salesmkt.lifecycle_funnel(LEADS, freq="fortnight")
 
 
 def test_sample_excludes_planted_out_of_order_leads(sample):

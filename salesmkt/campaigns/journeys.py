@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt.data import periods as _periods
 from salesmkt.data.validate import check_columns
 
 __all__ = ["customer_conversions", "build_journeys", "path_counts"]
@@ -40,8 +41,9 @@ def customer_conversions(
     *,
     source: str = "deals",
     person_col: str = "lead_id",
-    period_start=None,
-    period_end=None,
+    start=None,
+    end=None,
+    **deprecated,
 ) -> pd.DataFrame:
     """One conversion per person, with its value and CRM milestones.
 
@@ -59,8 +61,10 @@ def customer_conversions(
         deal creation = ``opportunity_at``).
     person_col : str
         Column of ``leads`` (and ``deals``) that identifies the person.
-    period_start, period_end : date-like, optional
-        Keep conversions in ``[period_start, period_end)`` (UTC).
+    start, end : date-like, optional
+        Keep conversions in the half-open UTC interval ``[start, end)``. The old names
+        ``period_start`` and ``period_end`` still work for one release with a
+        DeprecationWarning.
 
     Returns
     -------
@@ -76,6 +80,13 @@ def customer_conversions(
     >>> customer_conversions(ds.leads, ds.deals).columns.tolist()[:3]
     ['person_id', 'converted_at', 'value']
     """
+    kw = _periods.renamed_keywords(
+        "customer_conversions",
+        deprecated,
+        {"period_start": "start", "period_end": "end"},
+        start=start,
+        end=end,
+    )
     check_columns(leads, "leads", [person_col, "created_at"], caller="customer_conversions")
     if source not in ("deals", "leads"):
         raise ValueError(f"customer_conversions: source must be 'deals' or 'leads', got {source!r}")
@@ -124,11 +135,8 @@ def customer_conversions(
             }
         )
         n_excluded = 0
-    for bound, keep in ((period_start, lambda t, b: t >= b), (period_end, lambda t, b: t < b)):
-        if bound is not None:
-            b = pd.Timestamp(bound)
-            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
-            out = out[keep(out["converted_at"], b)]
+    if kw["start"] is not None or kw["end"] is not None:
+        out = out[_periods.within(out["converted_at"], kw["start"], kw["end"]).to_numpy()]
     out = out.sort_values(["converted_at", "person_id"], ignore_index=True)
     out.attrs["n_excluded"] = n_excluded
     return out
@@ -141,8 +149,9 @@ def build_journeys(
     person_col: str = "person_id",
     lookback_days: float = 90.0,
     include_non_converting: bool = True,
-    period_start=None,
-    period_end=None,
+    start=None,
+    end=None,
+    **deprecated,
 ) -> pd.DataFrame:
     """Each person's touches before conversion, within a lookback window.
 
@@ -167,9 +176,11 @@ def build_journeys(
         Length of the window before the conversion.
     include_non_converting : bool
         Keep journeys that did not convert (Markov and rate-based Shapley learn from them).
-    period_start, period_end : date-like, optional
-        Keep journeys that end in ``[period_start, period_end)``: at the conversion, or at the
-        last touch for journeys that did not convert.
+    start, end : date-like, optional
+        Keep journeys that end in the half-open UTC interval ``[start, end)``: at the
+        conversion, or at the last touch for journeys that did not convert. The old names
+        ``period_start`` and ``period_end`` still work for one release with a
+        DeprecationWarning.
 
     Returns
     -------
@@ -196,6 +207,13 @@ def build_journeys(
     1        P1            1        email                     7.0
     2        P2            0       direct                     0.0
     """
+    period = _periods.renamed_keywords(
+        "build_journeys",
+        deprecated,
+        {"period_start": "start", "period_end": "end"},
+        start=start,
+        end=end,
+    )
     check_columns(
         touchpoints, "touchpoints", [person_col, "ts", "channel"], caller="build_journeys"
     )
@@ -243,11 +261,8 @@ def build_journeys(
             }
         ).astype({"channel": "string", "campaign_id": "string"})
         tp = pd.concat([tp, blank], ignore_index=True)
-    for bound, inside in ((period_start, lambda e, b: e >= b), (period_end, lambda e, b: e < b)):
-        if bound is not None:
-            b = pd.Timestamp(bound)
-            b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
-            tp = tp[inside(tp["end"], b)]
+    if period["start"] is not None or period["end"] is not None:
+        tp = tp[_periods.within(tp["end"], period["start"], period["end"]).to_numpy()]
     tp = tp.sort_values(["person_id", "ts"], kind="stable")
     tp = tp.reset_index(drop=True)
     has_touch = tp["ts"].notna()

@@ -2,7 +2,8 @@
 
 Definitions follow docs/semantics/kpis.md (CPL, CAC, ROI, ROAS, lead value, LTV, payback):
 
-* a period is the half-open UTC interval ``[period_start, period_end)``; spend goes by
+* a period is the half-open UTC interval ``[start, end)`` (:mod:`salesmkt.data.periods`);
+  spend goes by
   ``spend.date``, sessions by ``started_at``, leads by ``created_at``, MQLs by ``mql_at``;
 * a deal is *sourced* by its lead's ``channel`` and ``campaign_id`` (first touch, §1.7); deals
   without a lead are unsourced (``"(unsourced)"``); multi-touch credit is
@@ -29,6 +30,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import customer_key, new_customers, won_deals
 from salesmkt.data.validate import check_columns
@@ -54,21 +56,17 @@ _EMPTY = {
 
 
 def _bounds(dataset: Dataset, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
-    def ts(x):
-        t = pd.Timestamp(x)
-        return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
     if start is None or end is None:
         spend = dataset.spend["date"] if dataset.spend is not None else dataset.leads["created_at"]
         lo = min(dataset.leads["created_at"].min(), spend.min())
         hi = max(dataset.leads["created_at"].max(), spend.max())
         start = lo.normalize() if start is None else start
         end = (hi.normalize() + pd.Timedelta(days=1)) if end is None else end
-    return ts(start), ts(end)
+    return _periods.to_utc(start), _periods.to_utc(end)
 
 
 def _in(s: pd.Series, start, end) -> pd.Series:
-    return (s >= start) & (s < end)
+    return _periods.within(s, start, end)
 
 
 def _key(df: pd.DataFrame, by: str, campaign_channel: pd.Series) -> pd.Series:
@@ -209,10 +207,11 @@ def spend_metrics(
     dataset: Dataset,
     *,
     by: str = "campaign_id",
-    period_start=None,
-    period_end=None,
+    start=None,
+    end=None,
     freq: str | None = None,
     gross_margin: float | None = None,
+    **deprecated,
 ) -> pd.DataFrame:
     """Spend, volume and return per campaign or channel, with unit economics.
 
@@ -224,10 +223,14 @@ def spend_metrics(
         and ``attrs["note"]`` says so in plain words.
     by : {"campaign_id", "channel"}
         Grouping. Spend rows take their campaign's channel.
-    period_start, period_end : date-like, optional
-        The period ``[start, end)``; default: the whole data range.
-    freq : {"M", "Q", "Y"}, optional
-        Split the period into months, quarters or years (column ``period``).
+    start, end : date-like, optional
+        The half-open UTC interval ``[start, end)``; default: the whole data range. The old
+        names ``period_start`` and ``period_end`` still work for one release with a
+        DeprecationWarning.
+    freq : {"D", "W", "M", "Q", "Y"} or a word such as ``"month"``, optional
+        Split the period into days, weeks (Monday start), months, quarters or years (column
+        ``period``, labelled ``2025-02``, ``2025-Q1``... as in :func:`salesmkt.kpi_table`);
+        the first and last parts are cut at ``start`` and ``end``.
     gross_margin : float, optional
         Margin for ROI, LTV and payback. ``None``: revenue-based values, labelled
         ``variant="revenue"`` (they overstate return).
@@ -250,6 +253,17 @@ def spend_metrics(
     >>> m.columns.tolist()[:7]
     ['channel', 'spend', 'sessions', 'leads', 'mqls', 'customers', 'revenue']
     """
+    kw = _periods.renamed_keywords(
+        "spend_metrics",
+        deprecated,
+        {"period_start": "start", "period_end": "end"},
+        start=start,
+        end=end,
+    )
+    if freq is not None:
+        freq = _periods.check_freq(
+            freq, allowed=_periods.SUPPORTED["spend_metrics"], caller="spend_metrics"
+        )
     if by not in ("campaign_id", "channel"):
         raise ValueError(f"spend_metrics: by must be 'campaign_id' or 'channel', got {by!r}")
     for name in ("leads", "deals"):
@@ -264,20 +278,18 @@ def spend_metrics(
     )
     if gross_margin is not None and not 0 < gross_margin <= 1:
         raise ValueError(f"spend_metrics: gross_margin must be in (0, 1], got {gross_margin}")
-    start, end = _bounds(dataset, period_start, period_end)
+    start, end = _bounds(dataset, kw["start"], kw["end"])
     campaigns = dataset.campaigns
     if freq is None:
         out = _one_period(dataset, by, start, end, gross_margin, campaigns)
     else:
-        edges = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq=freq)
         parts = []
-        for p in edges:
-            lo = max(p.start_time.tz_localize("UTC"), start)
-            hi = min((p.end_time + pd.Timedelta(1)).tz_localize("UTC"), end)
+        for p in _periods.period_frame(start, end, freq).itertuples():
+            lo, hi = max(p.period_start, start), min(p.period_end, end)
             if lo >= hi:
                 continue
             part = _one_period(dataset, by, lo, hi, gross_margin, campaigns)
-            parts.append(part.assign(period=str(p)))
+            parts.append(part.assign(period=p.period))
         out = pd.concat(parts, ignore_index=True)
         out = out[["period", *[c for c in out.columns if c != "period"]]]
     if by == "campaign_id":
@@ -297,12 +309,26 @@ def spend_metrics(
 def referral_summary(
     dataset: Dataset,
     *,
-    period_start=None,
-    period_end=None,
+    start=None,
+    end=None,
     gross_margin: float | None = None,
     referral_channel: str = "referral",
+    **deprecated,
 ) -> pd.DataFrame:
     """The referral channel beside the others: share of new customers, CAC and retention.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        As for :func:`spend_metrics`.
+    start, end : date-like, optional
+        The half-open UTC interval ``[start, end)``; default: the whole data range. The old
+        names ``period_start`` and ``period_end`` still work for one release with a
+        DeprecationWarning.
+    gross_margin : float, optional
+        Margin for LTV (see :func:`spend_metrics`).
+    referral_channel : str
+        The channel value of referrals.
 
     Returns
     -------
@@ -323,14 +349,15 @@ def referral_summary(
     >>> r["channel"].iloc[0], round(float(r["share_of_new_customers"].sum()), 6)
     ('referral', 1.0)
     """
-    m = spend_metrics(
-        dataset,
-        by="channel",
-        period_start=period_start,
-        period_end=period_end,
-        gross_margin=gross_margin,
+    kw = _periods.renamed_keywords(
+        "referral_summary",
+        deprecated,
+        {"period_start": "start", "period_end": "end"},
+        start=start,
+        end=end,
     )
-    start, end = _bounds(dataset, period_start, period_end)
+    m = spend_metrics(dataset, by="channel", gross_margin=gross_margin, **kw)
+    start, end = _bounds(dataset, kw["start"], kw["end"])
     econ = _unit_economics(dataset, _sourced_deals(dataset, "channel"), start, end)
     m = m[m["channel"] != UNSOURCED]  # deals without a lead have no channel to compare
     total = m["customers"].sum()

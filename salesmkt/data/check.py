@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.schema import TABLES
 
@@ -133,6 +134,9 @@ def channel_mix(
 def monthly_volume(dataset: Dataset) -> pd.DataFrame:
     """Rows per calendar month (UTC) of each dated table, by its main timestamp.
 
+    Months are the half-open UTC intervals of :mod:`salesmkt.data.periods`, the same months
+    as :func:`salesmkt.kpi_table` and the lifecycle funnel's cohorts.
+
     Months without rows inside a table's range appear with 0, so gaps show.
 
     Returns
@@ -152,13 +156,12 @@ def monthly_volume(dataset: Dataset) -> pd.DataFrame:
         col = _time_column(name)
         if col is None or df[col].isna().all():
             continue
-        months = df[col].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
-        counts = months.value_counts().sort_index()
-        full = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
-        counts = counts.reindex(full, fill_value=0)
-        parts.append(
-            pd.DataFrame({"table": name, "month": full.to_timestamp(), "rows": counts.to_numpy()})
-        )
+        months = _periods.floor(df[col], "M")
+        counts = months.value_counts()
+        full = _periods.period_frame(counts.index.min(), counts.index.max() + pd.Timedelta(1), "M")
+        counts = counts.reindex(full["period_start"], fill_value=0)
+        month = full["period_start"].dt.tz_localize(None)  # naive first day of the UTC month
+        parts.append(pd.DataFrame({"table": name, "month": month, "rows": counts.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from salesmkt._base.quiet import quiet
+from salesmkt.data.periods import IBIS_UNITS
 from salesmkt.funnels._frontier import frontier_chains
 from salesmkt.funnels._spec import FunnelSpec, Matcher
 
@@ -386,8 +387,7 @@ class Engine:
 
     def cohorts(self, starts: ir.Table, freq: str) -> ir.Table:
         """Per entry period, persons by depth reached: ``period, depth, open, void, persons``."""
-        unit = {"D": "D", "W": "W", "M": "M"}[freq]
-        st = starts.mutate(period=starts.s.truncate(unit))
+        st = starts.mutate(period=starts.s.truncate(IBIS_UNITS[freq]))
         live = ~st.void
         g = st.group_by("p", "period").agg(
             depth=ibis.ifelse(live, st.depth, 0).max(),

@@ -59,12 +59,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from salesmkt.data import periods as _periods
 from salesmkt.funnels._run import run as _run
 from salesmkt.funnels._spec import FunnelSpec
 
 __all__ = ["funnel", "funnel_trends", "time_to_convert"]
-
-_FREQS = {"D": "day", "W": "week", "M": "month"}
 
 
 def _ratio(num, den) -> float:
@@ -231,7 +230,7 @@ def funnel_trends(
     as_of=None,
     method: str = "auto",
 ) -> pd.DataFrame:
-    """Funnel conversion by entry cohort (day, week or month of the chain's start).
+    """Funnel conversion by entry cohort (the day, week, month... of the chain's start).
 
     For each period, the persons with a chain starting in it (a step-1 event in the period,
     for ordered and strict funnels), and how far the best chain starting in that period got.
@@ -241,9 +240,10 @@ def funnel_trends(
 
     Parameters
     ----------
-    freq : {"D", "W", "M"}
-        Day, week (starting Monday) or calendar month, in UTC for pandas input (for an Ibis
-        table, in its backend session's time zone; set it to UTC for the same periods).
+    freq : {"D", "W", "M", "Q", "Y"} or a word such as ``"week"``
+        Day, week (starting Monday), calendar month, quarter or year
+        (:mod:`salesmkt.data.periods`), in UTC for pandas input (for an Ibis table, in its
+        backend session's time zone; set it to UTC for the same periods).
     **options
         As in :func:`funnel` (except breakdowns).
 
@@ -263,8 +263,9 @@ def funnel_trends(
     >>> tr.columns.tolist()[:4]
     ['period', 'step', 'step_name', 'persons']
     """
-    if freq not in _FREQS:
-        raise ValueError(f"freq must be one of {sorted(_FREQS)}, got {freq!r}")
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["funnel_trends"], caller="funnel_trends"
+    )
     spec, counts, _, end = _run(
         events, steps, "funnel_trends", window=window, person_col=person_col, ts_col=ts_col,
         event_col=event_col, order=order, entry=entry, by=None, attribution="first",
@@ -294,7 +295,7 @@ def funnel_trends(
             "conversion_from_first", "in_window", "n_excluded"]  # fmt: skip
     table = pd.DataFrame(rows, columns=cols)
     table.attrs["semantics"] = spec.describe()
-    table.attrs["freq"] = _FREQS[freq]
+    table.attrs["freq"] = _periods.WORDS[freq]
     table.attrs["as_of"] = end
     return table
 

@@ -65,8 +65,9 @@ def lifecycle_funnel(
     *,
     stages: Sequence | None = None,
     by: str | Sequence[str] | None = None,
-    cohort: str | None = None,
+    freq: str | None = None,
     as_of=None,
+    **deprecated,
 ) -> pd.DataFrame:
     """Leads reaching each lifecycle stage, with conversion and drop-off between stages.
 
@@ -79,9 +80,12 @@ def lifecycle_funnel(
     by : str or list of str, optional
         Lead column(s) to break down by (channel, a persona column, company size band...).
         Missing values form their own group ``"(missing)"``.
-    cohort : {"W", "M", "Q"}, optional
-        Group leads by the period they were created in (a cohort funnel). Recent cohorts are
-        immature: their leads may still advance.
+    freq : {"D", "W", "M", "Q", "Y"} or a word such as ``"month"``, optional
+        Group leads by the period they were created in (a cohort funnel, column ``cohort``):
+        day, week (Monday start), month, quarter or year in UTC
+        (:mod:`salesmkt.data.periods`). Recent cohorts are immature: their leads may still
+        advance. The old name of this keyword, ``cohort``, still works for one release with a
+        DeprecationWarning.
     as_of : timestamp, optional
         Count stages reached up to this time. Default: the latest stage timestamp in ``leads``.
 
@@ -94,7 +98,7 @@ def lifecycle_funnel(
         ``drop_off_rate`` (dropped / previous), ``median_days_from_previous`` (between entry
         times; skipped stages count 0 days), ``n_excluded`` (leads of the group left out
         because their stage timestamps are out of order) and ``as_of``. Rates with a zero
-        denominator are missing. With ``cohort``, every period from the first to the last
+        denominator are missing. With ``freq``, every period from the first to the last
         cohort appears, empty ones with 0 leads.
 
     Examples
@@ -105,6 +109,13 @@ def lifecycle_funnel(
     >>> bool((f.query("step == 1")["conversion_from_first"] == 1).all())
     True
     """
+    freq = _periods.renamed_keywords("lifecycle_funnel", deprecated, {"cohort": "freq"}, freq=freq)[
+        "freq"
+    ]
+    if freq is not None:
+        freq = _periods.check_freq(
+            freq, allowed=_periods.SUPPORTED["lifecycle_funnel"], caller="lifecycle_funnel"
+        )
     spec = _stages(stages)
     by = _as_list(by)
     check_columns(
@@ -115,8 +126,7 @@ def lifecycle_funnel(
     keys = list(by)
     frame = _segments(leads, by)
     frame["excluded"] = entries["excluded"].to_numpy()
-    if cohort is not None:
-        freq = _periods.check_freq(cohort)
+    if freq is not None:
         frame["cohort"] = _periods.floor(pd.to_datetime(leads[spec[0][1]], utc=True), freq)
         keys = ["cohort", *by]
     names = [n for n, _ in spec]
@@ -146,7 +156,7 @@ def lifecycle_funnel(
             )
             rows.append(row)
     out = pd.DataFrame(rows, columns=[*keys, *FUNNEL_METRICS])
-    if cohort is not None:
+    if freq is not None:
         out = _fill_cohorts(out, by, names, freq)
     out["as_of"] = as_of
     return out.reset_index(drop=True)

@@ -255,8 +255,9 @@ def kpi_table(
         The company's tables (:func:`salesmkt.load`).
     kpis : list of str, optional
         KPI ids from :data:`KPI_CATALOG`. Default: every KPI whose tables the dataset has.
-    freq : {"M", "W", "Q"}
-        Period length: month, week (Monday start) or quarter.
+    freq : {"M", "W", "Q"} or {"month", "week", "quarter"}
+        Period length: month, week (Monday start) or quarter (see
+        :mod:`salesmkt.data.periods` for the codes and words every function shares).
     by : str, optional
         Break down by a column: a row's own column (``sessions.channel``, ``deals.product``,
         ``deals.owner_id``), else its lead's (deals via ``lead_id``; orders via the account's
@@ -265,7 +266,7 @@ def kpi_table(
         channel) land in ``"(missing)"``, so ratios needing them are missing for the other
         groups rather than wrong. Other costs are only added without a breakdown.
     start, end : date or str, optional
-        Periods overlapping ``[start, end)``. Default: from the first lead (or the first
+        Periods overlapping the half-open UTC interval ``[start, end)``. Default: from the first lead (or the first
         timestamp) to ``as_of``, the last period possibly partial.
     as_of : timestamp, optional
         Cut-off for cohort KPIs (and what counts as reached). Default: the latest timestamp in
@@ -310,7 +311,7 @@ def kpi_table(
     >>> bool(t["value"].abs().max() < float("inf"))
     True
     """
-    freq = _periods.check_freq(freq)
+    freq = _periods.check_freq(freq, allowed=_periods.SUPPORTED["kpi_table"], caller="kpi_table")
     if kpis is None:
         chosen = [k for k in KPI_CATALOG.values() if _available(dataset, k)]
     else:
@@ -374,6 +375,17 @@ def cohort_retention(
     at age h when it has revenue in period ``cohort + h``. Cells are listed only when that
     period has ended by ``as_of``, so the triangle never shows a partial period as a drop.
 
+    Parameters
+    ----------
+    orders : DataFrame
+        The canonical ``orders`` table.
+    freq : {"W", "M", "Q", "Y"} or {"week", "month", "quarter", "year"}
+        Cohort and age length (weeks start on Monday; :mod:`salesmkt.data.periods`).
+    as_of : timestamp, optional
+        Cut-off: cells whose period has not ended by then are left out. Default: the last order.
+    max_age : int, optional
+        The oldest age (in periods) to list.
+
     Returns
     -------
     DataFrame
@@ -387,7 +399,9 @@ def cohort_retention(
     >>> bool((r.query("age == 0")["retention"] == 1).all())
     True
     """
-    freq = _periods.check_freq(freq)
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["cohort_retention"], caller="cohort_retention"
+    )
     cols = [
         "cohort",
         "age",

@@ -59,9 +59,10 @@ def _normalise(raw, source: str) -> dict:
             _fail(source, str(key), f"unknown key; the keys are {', '.join(sorted(known))}")
     out: dict = {"version": 1}
     freq = raw.get("freq", "M")
-    if str(freq).upper() not in _periods.FREQS:
-        _fail(source, "freq", f"must be M, Q or W, got {freq!r}")
-    out["freq"] = str(freq).upper()
+    try:
+        out["freq"] = _periods.check_freq(freq, allowed=_periods.SUPPORTED["kpis.yml"])
+    except ValueError:
+        _fail(source, "freq", f"must be M, Q or W (or month, quarter, week), got {freq!r}")
     out["at_risk_tolerance"] = _number(
         raw.get("at_risk_tolerance", 0.1), source, "at_risk_tolerance", low=0, high=1
     )

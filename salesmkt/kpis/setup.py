@@ -64,6 +64,15 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
     default ``as_of`` of :func:`salesmkt.kpi_table`). When the data starts after that period
     ended (an export of a few weeks), the period is the partial one the data covers.
 
+    Parameters
+    ----------
+    dataset : Dataset
+    start, end : date or str, optional
+        The half-open UTC interval ``[start, end)``; ``start`` is floored to its period and
+        ``end`` defaults to the end of that period.
+    freq : {"D", "W", "M", "Q", "Y"} or a word such as ``"month"``
+        Period length (:mod:`salesmkt.data.periods`).
+
     Returns
     -------
     dict
@@ -78,7 +87,9 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
     """
     from salesmkt.kpis.compute import _earliest, _latest
 
-    freq = _periods.check_freq(freq)
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["report_period"], caller="report_period"
+    )
     as_of = _latest(dataset)
     if start is None:
         this = _periods.floor_one(as_of, freq)

@@ -155,7 +155,10 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
     config : dict, optional
         From :func:`load_kpi_config`; default the template.
     period : str or date, optional
-        Period label (``2025-02``) or a date in it. Default: the latest full period.
+        Period label (``2025-02``) or a date in it. Default: the latest full period. (One period
+        named by its label, hence not ``start``/``end``; its length is the config's ``freq``.)
+    as_of : timestamp, optional
+        Cut-off for the KPI table computed from a dataset.
 
     Returns
     -------
@@ -249,6 +252,18 @@ def sla_report(
     later by ``as_of``), a check on MQL quality owned by marketing. Response compliance is
     given for the sales team and for each sales owner (``owner_id``) of the leads.
 
+    Parameters
+    ----------
+    dataset : Dataset
+    config : dict, optional
+        From :func:`load_kpi_config`; default the template.
+    freq : {"M", "W", "Q"} or {"month", "week", "quarter"}
+        Period length, as in :func:`salesmkt.kpi_table`.
+    start, end : date or str, optional
+        Periods overlapping the half-open UTC interval ``[start, end)``.
+    as_of : timestamp, optional
+        Cut-off for responses and acceptance. Default: the latest timestamp in the data.
+
     Returns
     -------
     DataFrame
@@ -263,6 +278,7 @@ def sla_report(
     >>> sorted(r["term"].unique())
     ['acceptance', 'mql_delivery', 'response_time']
     """
+    freq = _periods.check_freq(freq, allowed=_periods.SUPPORTED["sla_report"], caller="sla_report")
     config = config or kpi_config_template()
     sla = config["sla"]
     settings = kpi_settings(config)
@@ -336,6 +352,16 @@ def sla_breaches(
     Lead and owner ids only (no names or contact details); reports should aggregate them by
     owner and period (:func:`sla_report`) rather than list them.
 
+    Parameters
+    ----------
+    dataset : Dataset
+    config : dict, optional
+        From :func:`load_kpi_config`; default the template.
+    start, end : date or str, optional
+        MQLs with ``mql_at`` in the half-open UTC interval ``[start, end)``.
+    as_of : timestamp, optional
+        Cut-off: responses after it count as missing. Default: the latest timestamp in the data.
+
     Returns
     -------
     DataFrame
@@ -358,10 +384,7 @@ def sla_breaches(
     as_of = _periods.to_utc(as_of) or _latest(dataset)
     t = pd.Timedelta(hours=config["sla"]["response_hours"])
     m = leads[leads["mql_at"].notna()]
-    if start is not None:
-        m = m[m["mql_at"] >= _periods.to_utc(start)]
-    if end is not None:
-        m = m[m["mql_at"] < _periods.to_utc(end)]
+    m = m[_periods.within(m["mql_at"], start, end).to_numpy()]
     resp = m["first_response_at"].where(m["first_response_at"] <= as_of)
     late = resp.notna() & (resp - m["mql_at"] > t)
     none = resp.isna() & (m["mql_at"] + t <= as_of)

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +152,11 @@ def _kernel_manager_class():
     return LocalKernelManager
 
 
+#: The notebooks' old period parameters, still filled (with a DeprecationWarning) for a team's
+#: own notebook that declares them.
+_OLD_PERIOD = {"period_start": "start", "period_end": "end"}
+
+
 def run_reports(
     data: str | Path,
     out: str | Path = "reports",
@@ -177,8 +183,10 @@ def run_reports(
     out : str or Path
         Folder for the HTML reports; created if missing.
     start, end : str, optional
-        Reporting period (ISO dates, ``end`` exclusive); notebooks default to the latest full
-        month in the data.
+        Reporting period (ISO dates, the half-open interval ``[start, end)``), given to the
+        notebooks' ``start`` and ``end`` parameters; notebooks default to the latest full
+        month in the data. A notebook that still declares the old ``period_start`` and
+        ``period_end`` gets them too, with a DeprecationWarning.
     only : list of str, optional
         Run only notebooks whose file name contains one of these strings (e.g. ``["01"]``).
     notebooks : list of path, optional
@@ -230,7 +238,7 @@ def run_reports(
     database = is_database(data)  # a connection URL: read once into a snapshot (below)
     data, out = (data if database else Path(data).resolve()), Path(out).resolve()
     paths = [Path(p) for p in notebooks] if notebooks else notebook_paths(only)
-    reserved = {"data_dir", "period_start", "period_end", "config_dir"} & set(parameters or {})
+    reserved = {"data_dir", "start", "end", "config_dir", *_OLD_PERIOD} & set(parameters or {})
     if reserved:
         raise ValueError(
             f"parameters {sorted(reserved)} are set by run_reports' own arguments (data, start, "
@@ -246,17 +254,27 @@ def run_reports(
         # fail early, with the validation message, before any notebook runs
         dataset = load(data_dir)
         secrets = pii_values(dataset.tables.values()) if check_pii else set()
-        fixed = {"data_dir", "period_start", "period_end", "config_dir"}
+        fixed = {"data_dir", "start", "end", "config_dir"}
         params = {
             **(parameters or {}),
             "data_dir": str(data_dir),
-            "period_start": start,
-            "period_end": end,
+            "start": start,
+            "end": end,
+            # a team's own notebook that still declares the old names gets them too
+            **{old: {"start": start, "end": end}[new] for old, new in _OLD_PERIOD.items()},
             "config_dir": str(_config_dir(config_dir, data, database)),
         }
         # each notebook gets the parameters it declares; one that no notebook declares is a typo
         every = paths if notebooks else notebook_paths()
         declared = {p: set(pm.inspect_notebook(str(p))) for p in {*paths, *every}}
+        for p in paths:
+            for old_name in sorted(_OLD_PERIOD.keys() & declared[p]):
+                warnings.warn(
+                    f"notebook {p.name}: the parameter {old_name!r} is deprecated; rename it "
+                    f"{_OLD_PERIOD[old_name]!r} in its parameters cell",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
         unknown = set(parameters or {}) - set().union(*(declared[p] for p in every))
         if unknown:
             raise ValueError(
