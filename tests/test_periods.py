@@ -129,6 +129,11 @@ CALLS = {
     ),
     "spend_metrics": lambda ds, f: salesmkt.spend_metrics(ds, by="channel", freq=f),
     "period_label": lambda ds, f: periods.period_label(ds.leads["created_at"], f),
+    "first_order_cohort": lambda ds, f: salesmkt.first_order_cohort(ds.orders, freq=f),
+    "order_customer_type": lambda ds, f: salesmkt.order_customer_type(ds.orders, freq=f),
+    "active_customers": lambda ds, f: salesmkt.active_customers(ds.orders, freq=f),
+    "customer_retention": lambda ds, f: salesmkt.customer_retention(ds.orders, freq=f),
+    "revenue_retention": lambda ds, f: salesmkt.revenue_retention(ds.orders, freq=f),
 }
 
 

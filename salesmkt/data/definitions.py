@@ -228,7 +228,7 @@ def first_order_cohort(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     ----------
     orders : DataFrame
         The orders table.
-    freq : {"W", "M", "Q"}
+    freq : {"W", "M", "Q", "Y"}
         Period length.
 
     Returns
@@ -244,7 +244,9 @@ def first_order_cohort(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     >>> c.columns.tolist(), c["customer_id"].is_unique
     (['customer_id', 'first_order_at', 'cohort'], True)
     """
-    freq = _periods.check_freq(freq)
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["first_order_cohort"], caller="first_order_cohort"
+    )
     check_columns(orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohorts")
     paying = orders[orders["revenue"] > 0]
     first = paying.groupby("customer_id", observed=True)["ordered_at"].min()
@@ -264,7 +266,7 @@ def order_customer_type(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     ----------
     orders : DataFrame
         The orders table.
-    freq : {"W", "M", "Q"}
+    freq : {"W", "M", "Q", "Y"}
         Period length.
 
     Returns
@@ -279,6 +281,9 @@ def order_customer_type(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     >>> sorted(o["customer_type"].unique())
     ['existing', 'new']
     """
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["order_customer_type"], caller="order_customer_type"
+    )
     first = first_order_cohort(orders, freq=freq).set_index("customer_id")["first_order_at"]
     at = pd.Series(pd.NaT, index=orders.index, dtype="datetime64[ns, UTC]")
     if len(first):
@@ -295,7 +300,7 @@ def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) 
     ----------
     orders : DataFrame
         The orders table.
-    freq : {"W", "M", "Q"}
+    freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
         A column of ``orders`` to break down by (a customer active in two segments counts in
@@ -313,7 +318,9 @@ def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) 
     >>> bool((a["revenue"] > 0).all())
     True
     """
-    freq = _periods.check_freq(freq)
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["active_customers"], caller="active_customers"
+    )
     cols = ["customer_id", "ordered_at", "revenue", *([by] if by else [])]
     check_columns(orders, "orders", cols, caller="active_customers")
     o = orders[orders["revenue"] > 0]
@@ -325,7 +332,6 @@ def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) 
 
 def _pairs(orders: pd.DataFrame, freq: str, by: str | None) -> pd.DataFrame:
     """Per (period, segment, customer of the previous period): revenue then and now."""
-    freq = _periods.check_freq(freq)
     act = active_customers(orders, freq=freq, by=by)
     keys = ["customer_id", *([by] if by else [])]
     before = act.assign(period_start=act["period_start"].map(lambda p: _periods.shift(p, freq)))
@@ -350,7 +356,7 @@ def customer_retention(
     ----------
     orders : DataFrame
         The orders table.
-    freq : {"W", "M", "Q"}
+    freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
         A column of ``orders`` to break down by.
@@ -370,6 +376,9 @@ def customer_retention(
     >>> bool(r["customer_retention"].between(0, 1).all())
     True
     """
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["customer_retention"], caller="customer_retention"
+    )
     both = _pairs(orders, freq, by)
     keys = ["period_start", *([by] if by else [])]
     out = (
@@ -396,7 +405,7 @@ def revenue_retention(
     ----------
     orders : DataFrame
         The orders table.
-    freq : {"W", "M", "Q"}
+    freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
         A column of ``orders`` to break down by.
@@ -413,6 +422,9 @@ def revenue_retention(
     >>> bool((r["grr"] <= r["nrr"] + 1e-12).all())
     True
     """
+    freq = _periods.check_freq(
+        freq, allowed=_periods.SUPPORTED["revenue_retention"], caller="revenue_retention"
+    )
     both = _pairs(orders, freq, by)
     keys = ["period_start", *([by] if by else [])]
     capped = np.minimum(both["revenue_previous"], both["revenue_now"])

@@ -72,6 +72,11 @@ SUPPORTED = {
     "lifecycle_funnel": CODES,
     "funnel_trends": CODES,
     "spend_metrics": CODES,
+    "first_order_cohort": ("W", "M", "Q", "Y"),
+    "order_customer_type": ("W", "M", "Q", "Y"),
+    "active_customers": ("W", "M", "Q", "Y"),
+    "customer_retention": ("W", "M", "Q", "Y"),
+    "revenue_retention": ("W", "M", "Q", "Y"),
 }
 #: Average length of a period in months, to convert per-period money to per-month money.
 MONTHS_PER_PERIOD = {"D": 1 / 30.436875, "W": 7 / 30.436875, "M": 1.0, "Q": 3.0, "Y": 12.0}
