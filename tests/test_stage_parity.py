@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import salesmkt
 from salesmkt.data.stages import leads_reached, reached_stage, stage_entries
 from salesmkt.funnels.lifecycle import lifecycle_funnel
 from salesmkt.io import Dataset
@@ -242,3 +243,20 @@ def test_six_leads_by_hand_kpis():
     # customers in February: L1 after 50 days, L5 after 35
     r = k.loc[("time_to_purchase", "2025-02", "total")]
     assert (r["denominator"], r["median"], r["n_excluded"]) == (2, 42.5, 0)
+
+
+def test_the_data_check_flags_the_leads_the_funnels_leave_out(sample):
+    from salesmkt.data.validate import validate_table
+
+    _, findings = validate_table("leads", sample.leads)
+    flagged = [f for f in findings if "lifecycle stages out of order" in f.problem]
+    assert len(flagged) == 1
+    assert flagged[0].count == int(stage_entries(sample.leads)["excluded"].sum()) == 22
+
+
+def test_one_home_many_doors():
+    from salesmkt.data import stages
+
+    assert salesmkt.stage_entries is salesmkt.funnels.stage_entries is stages.stage_entries
+    assert salesmkt.reached_stage is salesmkt.funnels.reached_stage is stages.reached_stage
+    assert salesmkt.data.leads_reached is stages.leads_reached
