@@ -20,6 +20,7 @@ import pandas as pd
 from salesmkt.campaigns.lift import conversion_lift, revenue_lift
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import won_deals
+from salesmkt.data.stages import stage_entries, stages_in
 from salesmkt.data.validate import check_columns
 
 __all__ = ["holdout_test", "holdout_summary", "NO_HOLDOUT"]
@@ -75,17 +76,21 @@ def holdout_test(
     A person converts when ``outcome`` happens within ``window`` days after their
     ``assigned_at`` (strictly after it). ``outcome`` is a lead timestamp column (``mql_at``,
     ``sql_at``, ``opportunity_at``, ``customer_at``) or ``"deal_created"`` / ``"deal_won"``
-    (a deal of the lead created, or won, in the window). Revenue per person is the amount of
-    the lead's won deals (:func:`salesmkt.data.definitions.won_deals`) created in the window (zero for everyone else). ``campaign_id=None``
-    takes the campaign with the most assigned people.
+    (a deal of the lead created, or won, in the window). A lifecycle stage column is reached as
+    :mod:`salesmkt.data.stages` defines it: a skipped stage is entered with the next stage the
+    lead reached, and people whose stage timestamps are out of order are left out and counted
+    in ``n_excluded``. Revenue per person is the amount of the lead's won deals created in the
+    window (:func:`salesmkt.data.definitions.won_deals`; zero for everyone else).
+    ``campaign_id=None`` takes the campaign with the most
+    assigned people.
 
     Returns
     -------
     DataFrame
         One row: ``campaign_id, campaign_name, outcome, window_days, n_excluded`` (assigned
-        people not found
-        among the leads), the columns of :func:`conversion_lift` and of :func:`revenue_lift`
-        (prefixed ``revenue_``). Without an assignments table: one row with counts 0,
+        people not found among the leads, or, for a stage outcome, with stage timestamps out of
+        order), the columns of :func:`conversion_lift` and of :func:`revenue_lift` (prefixed
+        ``revenue_``). Without an assignments table: one row with counts 0,
         every figure missing and the verdict saying there is no holdout test.
 
     Examples
@@ -121,8 +126,14 @@ def holdout_test(
     a = a[a["campaign_id"] == campaign_id]
     if a.empty:
         raise ValueError(f"holdout_test: no assignments for campaign_id={campaign_id!r}")
-    leads = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
-    known = a["person_id"].isin(leads.index)
+    leads = dataset.leads.drop_duplicates("lead_id")
+    spec = stages_in(leads)
+    stage = {c: n for n, c in spec}.get(outcome)
+    known = a["person_id"].isin(leads["lead_id"])
+    if stage is not None:  # reached as the one definition says (skips, out-of-order leads)
+        e = stage_entries(leads, stages=spec, caller="holdout_test").set_index("lead_id")
+        known &= ~a["person_id"].map(e["excluded"]).fillna(True).astype(bool)
+    leads = leads.set_index("lead_id")
     n_excluded = int((~known).sum())
     a = a[known]
     start = a["assigned_at"]
@@ -143,7 +154,7 @@ def holdout_test(
                 f"holdout_test: outcome {outcome!r} is neither a column of leads nor one of "
                 f"{sorted(_DEAL_OUTCOMES)}"
             )
-        at = a["person_id"].map(leads[outcome])
+        at = a["person_id"].map(e[stage] if stage is not None else leads[outcome])
         converted = ((at > start) & (at <= end)).to_numpy(dtype=bool, na_value=False)
     revenue = np.zeros(len(a))
     if deals is not None and {"status", "closed_at"} <= set(deals.columns):

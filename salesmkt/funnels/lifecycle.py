@@ -1,15 +1,10 @@
 """The lifecycle funnel of CRM leads: created, MQL, SQL, opportunity, customer.
 
-Semantics: the lifecycle funnel page of the docs, docs/semantics/lifecycle.md:
-
-* A lead *reached* stage k when it has a timestamp for stage k **or any later stage** by
-  ``as_of``: a skipped stage counts as passed, entered at the time of the next stage the lead
-  reached (a lead that jumps from MQL straight to opportunity passed SQL when it became an
-  opportunity).
-* Timestamps after ``as_of`` are treated as not reached yet.
-* A lead whose stage timestamps go backwards (e.g. ``sql_at`` before ``mql_at``) cannot be
-  placed in the funnel: it is left out and counted in ``n_excluded``, never dropped silently.
-* Disqualified leads stay in the denominators (they entered the stage and did not advance).
+Which stage a lead reached, when, and which leads are left out (stage timestamps out of order)
+is defined once, in :mod:`salesmkt.data.stages` (docs page docs/semantics/lifecycle.md): a skipped
+stage counts as passed, timestamps after ``as_of`` count as not reached, and a lead whose stage
+timestamps go backwards is left out and counted in ``n_excluded``. Disqualified leads stay in
+the denominators (they entered the stage and did not advance).
 
 Examples
 --------
@@ -27,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
-from salesmkt.data.stages import MISSING, _as_list, _segments, _stages, stage_entries
+from salesmkt.data.stages import (
+    MISSING,
+    _as_list,
+    _segments,
+    _stages,
+    reached_stage,
+    stage_entries,
+)
 from salesmkt.data.validate import check_columns
 
 # the old path salesmkt.lifecycle offered these (salesmkt._compat); their home is stage_time
@@ -280,32 +282,3 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
         "excess_lost",
     ]
     return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
-
-
-def reached_stage(dataset, stage: str | None):
-    """The dataset with only the leads that reached ``stage`` (or a later one); ``None`` keeps
-    every lead.
-
-    For analyses of one part of the funnel, e.g. personas of the leads that became customers.
-    The other tables are kept whole.
-
-    Examples
-    --------
-    >>> import salesmkt
-    >>> ds = salesmkt.load_sample()
-    >>> won = reached_stage(ds, "customer")
-    >>> len(won.leads) == int(ds.leads["customer_at"].notna().sum())
-    True
-    """
-    from dataclasses import replace
-
-    if stage is None:
-        return dataset
-    names = [n for n, _ in _stages(None)]
-    if stage not in names:
-        raise ValueError(f"reached_stage: unknown stage {stage!r}; use one of {', '.join(names)}")
-    later = [c for n, c in _stages(None)[names.index(stage) :] if c in dataset.leads.columns]
-    if not later:
-        raise ValueError(f"reached_stage: the leads have no column for {stage!r} or a later stage")
-    kept = dataset.leads[dataset.leads[later].notna().any(axis=1)].reset_index(drop=True)
-    return replace(dataset, leads=kept)

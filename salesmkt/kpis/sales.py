@@ -8,19 +8,27 @@ from __future__ import annotations
 import pandas as pd
 
 from salesmkt.data.definitions import won_deals
-from salesmkt.data.schema import STAGES
-from salesmkt.funnels.lifecycle import stage_entries
+from salesmkt.data.stages import stage_entries, stages_in
 from salesmkt.kpis.base import Context, grouped, join, parts, ratio
 
 _DAY = 86_400.0
 
 
-def stage_conversion(ctx: Context) -> pd.DataFrame:
-    """Cohort conversion: entered stage k in P, reached k+1 or later by ``as_of``."""
-    leads = ctx.table("leads")
-    spec = [(n, c) for n, c in STAGES if c in leads.columns]
-    e = stage_entries(leads, stages=spec, as_of=ctx.as_of, caller="kpi_table")
+def _entries(ctx: Context, leads: pd.DataFrame) -> pd.DataFrame:
+    """Stage entries of ``leads`` by ``ctx.as_of`` (:mod:`salesmkt.data.stages`), on its index."""
+    e = stage_entries(leads, stages=stages_in(leads), as_of=ctx.as_of, caller="kpi_table")
     e.index = leads.index
+    return e
+
+
+def stage_conversion(ctx: Context) -> pd.DataFrame:
+    """Cohort conversion: entered stage k in P, reached k+1 or later by ``as_of``.
+
+    Leads with stage timestamps out of order are counted in ``n_excluded`` by creation period.
+    """
+    leads = ctx.table("leads")
+    spec = stages_in(leads)
+    e = _entries(ctx, leads)
     names = [n for n, _ in spec]
     disq = (
         leads["disqualified_at"].where(leads["disqualified_at"] <= ctx.as_of)
@@ -61,41 +69,51 @@ def stage_conversion(ctx: Context) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _reached_sql(leads: pd.DataFrame, as_of) -> pd.Series:
-    later = [c for c in ("sql_at", "opportunity_at", "customer_at") if c in leads.columns]
-    reached = pd.Series(False, index=leads.index)
-    for c in later:
-        reached |= (leads[c] <= as_of).fillna(False).astype(bool)
-    return reached
-
-
 def mql_sql_acceptance(ctx: Context) -> pd.DataFrame:
+    """MQLs of P (leads with their own ``mql_at`` in P) that reached SQL or later by ``as_of``.
+
+    Sales-sourced leads (SQL reached without an MQL: the MQL stage skipped) measure no handoff;
+    they are excluded and counted by the period they reached SQL in. Leads with stage
+    timestamps out of order are excluded and counted by their ``mql_at``.
+    """
     leads = ctx.table("leads")
-    acc = _reached_sql(leads, ctx.as_of)
+    e = _entries(ctx, leads)
+    acc = e["sql"].notna()
+    own_mql = e["mql"].notna() & ~e["mql_skipped"]
     disq = (
         (leads["disqualified_at"] <= ctx.as_of).fillna(False).astype(bool)
         if ("disqualified_at" in leads.columns)
         else pd.Series(False, index=leads.index)
     )
-    mql = leads.assign(_one=1, _acc=acc, _pend=~acc & ~disq)[leads["mql_at"].notna().to_numpy()]
+    mql = leads.assign(_one=1, _acc=acc, _pend=~acc & ~disq)[own_mql.to_numpy()]
     g = grouped(
-        ctx, mql, "mql_at", "leads", n=("_one", "sum"), k=("_acc", "sum"), p=("_pend", "sum")
+        ctx,
+        mql,
+        e.loc[own_mql, "mql"],
+        "leads",
+        n=("_one", "sum"),
+        k=("_acc", "sum"),
+        p=("_pend", "sum"),
     )
-    # sales-sourced leads (SQL without ever being an MQL) measure no handoff: excluded, counted
-    first_sql = (
-        leads[["sql_at", "opportunity_at", "customer_at"]].min(axis=1)
-        if {"sql_at", "opportunity_at", "customer_at"} <= set(leads.columns)
-        else leads["created_at"]
+    direct = (acc & e["mql_skipped"]).to_numpy()
+    gx = grouped(
+        ctx, leads.assign(_one=1)[direct], e.loc[direct, "sql"], "leads", x=("_one", "sum")
     )
-    direct = leads.assign(_one=1)[(leads["mql_at"].isna() & acc).to_numpy()]
-    gx = grouped(ctx, direct, first_sql[direct.index], "leads", x=("_one", "sum"))
-    g = join(g, gx)
+    bad = (e["excluded"] & leads["mql_at"].notna()).to_numpy()
+    gb = grouped(ctx, leads.assign(_one=1)[bad], "mql_at", "leads", y=("_one", "sum"))
+    g = join(g, gx, gb)
+    g["x"] = g["x"] + g["y"]
     return parts(g, num="k", den="n", excluded="x", pending="p", variant="cohort")
 
 
-def _durations(ctx, df, start, end, table, variant, unit=_DAY, clamp=False, item="total"):
+def _durations(
+    ctx, df, start, end, table, variant, unit=_DAY, clamp=False, item="total", excluded=None
+):
     days = (df[end] - df[start]).dt.total_seconds() / unit
     bad = days < 0
+    if excluded is not None:  # rows left out by a definition (stage timestamps out of order)
+        bad = bad | excluded
+        days = days.where(~excluded)
     if clamp:
         days, bad = days.clip(lower=0), pd.Series(False, index=df.index)
     df = df.assign(_d=days.where(~bad), _ok=~bad, _bad=bad)
@@ -122,9 +140,17 @@ def _durations(ctx, df, start, end, table, variant, unit=_DAY, clamp=False, item
 
 
 def time_to_purchase(ctx: Context) -> pd.DataFrame:
+    """Days from creation to customer of the leads that became customers in P (by ``as_of``).
+
+    Leads with stage timestamps out of order are excluded and counted by their ``customer_at``.
+    """
     leads = ctx.table("leads")
-    cust = leads[leads["customer_at"].notna()]
-    return _durations(ctx, cust, "created_at", "customer_at", "leads", "median_days")
+    e = _entries(ctx, leads)
+    raw = leads["customer_at"]
+    cust = (e["customer"].notna() | (e["excluded"] & raw.notna() & (raw <= ctx.as_of))).to_numpy()
+    df = leads[cust].assign(_start=e.loc[cust, "lead"], _end=raw[cust])
+    x = e.loc[cust, "excluded"].astype(bool)
+    return _durations(ctx, df, "_start", "_end", "leads", "median_days", excluded=x)
 
 
 def lead_response_time(ctx: Context) -> pd.DataFrame:

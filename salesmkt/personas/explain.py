@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data.definitions import won_deals
-from salesmkt.data.schema import STAGES
+from salesmkt.data.stages import stages_in
 from salesmkt.data.validate import check_columns
+from salesmkt.funnels.lifecycle import lifecycle_funnel
 from salesmkt.personas import features as pf
 
 PROFILE_COLUMNS = [
@@ -300,17 +301,30 @@ def persona_outcomes(dataset, labels) -> pd.DataFrame:
     return out.reset_index()
 
 
-def persona_funnel(leads: pd.DataFrame, labels) -> pd.DataFrame:
+def persona_funnel(leads: pd.DataFrame, labels, *, as_of=None) -> pd.DataFrame:
     """The lifecycle funnel of each persona: how many leads reached each stage.
 
-    A stage counts as reached when its timestamp is set or any later stage's is (leads that
-    skipped MQL still passed it). ``rate`` is the share of the persona's leads that reached
-    the stage, ``step_rate`` the share of those at the previous stage.
+    The lifecycle funnel broken down by persona (:func:`salesmkt.lifecycle_funnel` with ``by``
+    the personas), over the stages whose columns ``leads`` has. "Reached" follows
+    :mod:`salesmkt.data.stages`: a stage counts as reached when its timestamp or any later
+    stage's is set by ``as_of`` (leads that skipped MQL still passed it); leads whose stage
+    timestamps are out of order are left out and counted in ``n_excluded``. ``rate`` is the
+    share of the persona's counted leads that reached the stage, ``step_rate`` the share of
+    those at the previous stage.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        The canonical ``leads`` table.
+    labels : array-like
+        The persona of each lead, in the leads' row order.
+    as_of : timestamp, optional
+        Count stages reached up to this time. Default: the latest stage timestamp in ``leads``.
 
     Returns
     -------
     DataFrame
-        Columns ``persona, stage, leads, rate, step_rate``.
+        Columns ``persona, stage, leads, rate, step_rate, n_excluded, as_of``.
 
     Examples
     --------
@@ -321,20 +335,25 @@ def persona_funnel(leads: pd.DataFrame, labels) -> pd.DataFrame:
     [1.0, 1.0]
     """
     lab = _labels(leads, labels, "persona_funnel")
-    stages = [(s, c) for s, c in STAGES if c in leads.columns]
-    reached = np.zeros((len(leads), len(stages)), dtype=bool)
-    for j in range(len(stages) - 1, -1, -1):
-        reached[:, j] = leads[stages[j][1]].notna().to_numpy()
-        if j + 1 < len(stages):
-            reached[:, j] |= reached[:, j + 1]
-    rows = []
-    for p in np.unique(lab):
-        m = lab == p
-        counts = reached[m].sum(axis=0)
-        prev = np.concatenate([[m.sum()], counts[:-1]])
-        for (stage, _), c, before in zip(stages, counts, prev, strict=True):
-            rows.append((p, stage, int(c), c / m.sum(), c / before if before else np.nan))
-    return pd.DataFrame(rows, columns=["persona", "stage", "leads", "rate", "step_rate"])
+    col = "persona"
+    while col in leads.columns:  # a column of the leads must not shadow the labels
+        col = f"_{col}"
+    f = lifecycle_funnel(leads.assign(**{col: lab}), stages=stages_in(leads), by=col, as_of=as_of)
+    back = {str(p): p for p in np.unique(lab)}
+    out = pd.DataFrame(
+        {
+            "persona": f[col].map(back).astype(np.int64),
+            "stage": f["stage"],
+            "leads": f["entered"].astype(int),
+            "rate": f["conversion_from_first"],
+            "step_rate": f["conversion_from_previous"],
+            "n_excluded": f["n_excluded"],
+            "as_of": f["as_of"],
+            "_step": f["step"],
+        }
+    )
+    out = out.sort_values(["persona", "_step"], kind="stable").drop(columns="_step")
+    return out.reset_index(drop=True)
 
 
 def persona_channels(leads: pd.DataFrame, labels) -> pd.DataFrame:

@@ -279,6 +279,9 @@ def plot_persona_outcomes(
 def plot_persona_funnel(funnel: pd.DataFrame, *, names=None, ax: Axes | None = None) -> Axes:
     """Share of each persona's leads reaching every lifecycle stage, one line per persona.
 
+    The leads left out because their stage timestamps are out of order are counted under the
+    chart.
+
     Parameters
     ----------
     funnel : DataFrame
@@ -289,8 +292,9 @@ def plot_persona_funnel(funnel: pd.DataFrame, *, names=None, ax: Axes | None = N
     >>> import salesmkt
     >>> leads = salesmkt.load_sample().leads
     >>> model = salesmkt.PersonaModel(5, random_state=0).fit(leads)
-    >>> len(plot_persona_funnel(salesmkt.persona_funnel(leads, model.labels_)).get_lines())
-    5
+    >>> ax = plot_persona_funnel(salesmkt.persona_funnel(leads, model.labels_))
+    >>> len(ax.get_lines()), ax.get_xlabel()
+    (5, '22 leads with stages out of order left out')
     """
     ax = get_ax(ax, (8, 4))
     stages = list(dict.fromkeys(funnel["stage"]))
@@ -303,7 +307,13 @@ def plot_persona_funnel(funnel: pd.DataFrame, *, names=None, ax: Axes | None = N
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(PercentFormatter(1))
     ax.legend(fontsize=8, frameon=False)
-    return finish(ax, "How far each persona's leads get (share of leads, log scale)")
+    excluded = (
+        int(funnel.groupby("persona")["n_excluded"].first().sum())
+        if "n_excluded" in funnel.columns
+        else 0
+    )
+    note = f"{excluded} leads with stages out of order left out" if excluded else ""
+    return finish(ax, "How far each persona's leads get (share of leads, log scale)", xlabel=note)
 
 
 def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = None) -> Axes:
