@@ -42,7 +42,7 @@ SECONDARY = CATEGORICAL[1]
 MUTED = CATEGORICAL[7]
 GOOD = CATEGORICAL[2]
 BAD = CATEGORICAL[3]
-WARNING = CATEGORICAL[1]
+WARNING = CATEGORICAL[8]
 
 #: Neutrals: dark text (seaborn's own annotation ink), secondary text, light fills, paper.
 INK = "#262626"

@@ -352,6 +352,7 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
     r = cards.set_index("persona").loc[persona]
     ax = get_ax(ax, (6, 7.5))
     ax.axis("off")
+    ax.set_title("Persona card", loc="left", fontsize=8, color=SUBTLE)
     color = persona_color(persona)
     ax.add_patch(Rectangle((0, 0.955), 1, 0.045, color=color, transform=ax.transAxes))
     name = r.get("name") or f"Persona {persona}"
