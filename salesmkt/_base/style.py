@@ -124,8 +124,9 @@ def category_colors(values, *, fixed: dict[str, str] | None = None) -> list[str]
     return out
 
 
-def text_color_on(fill: str) -> str:
-    """:data:`INK` on a light fill, :data:`PAPER` on a dark one (seaborn's rule for heatmaps).
+def text_color_on(fill) -> str:
+    """:data:`INK` or :data:`PAPER`, whichever contrasts more with ``fill`` (WCAG contrast
+    ratio): dark text on light cells, light text on dark ones.
 
     Examples
     --------
@@ -134,7 +135,10 @@ def text_color_on(fill: str) -> str:
     """
     from seaborn.utils import relative_luminance
 
-    return INK if relative_luminance(fill) > 0.408 else PAPER
+    lum = relative_luminance(fill)
+    on_ink = (lum + 0.05) / (relative_luminance(INK) + 0.05)
+    on_paper = 1.05 / (lum + 0.05)
+    return INK if on_ink >= on_paper else PAPER
 
 
 def get_ax(ax: Axes | None, figsize: tuple[float, float] = (8, 4)) -> Axes:
@@ -269,6 +273,11 @@ def annotated_heatmap(
         yticklabels=list(data.index),
         ax=ax,
     )
+    if finite.size:  # seaborn's ink switches to white too early on mid tones: by contrast
+        mesh = ax.collections[0]
+        fills = mesh.get_facecolors()[~missing.ravel()] if len(mesh.get_facecolors()) else []
+        for t, fill in zip(ax.texts, fills, strict=False):
+            t.set_color(text_color_on(fill))
     for i, j in zip(*np.nonzero(missing), strict=True):
         ax.add_patch(
             Rectangle((j, i), 1, 1, facecolor=PAPER, edgecolor=LIGHT, hatch=MISSING_HATCH, lw=0)
@@ -277,6 +286,7 @@ def annotated_heatmap(
             ax.text(j + 0.5, i + 0.5, missing_label, ha="center", va="center",
                     fontsize=fontsize, color=SUBTLE)  # fmt: skip
     ax.tick_params(length=0)
+    ax.tick_params(axis="y", labelrotation=0)  # seaborn turns long row labels on their side
     if title:
         ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.set_xlabel(xlabel)

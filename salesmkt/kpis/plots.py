@@ -342,7 +342,7 @@ def plot_sla_compliance(
         "acceptance": "SLA: MQLs accepted by sales",
     }
     ylabel = {
-        "response_time": "share answered within the hours (numbers: breaches)",
+        "response_time": "share answered in time\n(numbers: breaches)",
         "mql_delivery": "MQLs",
         "acceptance": "share accepted",
     }[term]
