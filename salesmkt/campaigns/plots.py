@@ -12,13 +12,22 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from salesmkt._base.style import (
     BAD,
     CHANNEL_COLORS,
+    DIVERGING_CMAP,
     GOOD,
+    INK,
     MUTED,
+    PAPER,
     PRIMARY,
+    SECONDARY,
+    SEQUENTIAL_CMAP,
+    SUBTLE,
+    annotated_heatmap,
     finish,
     get_ax,
+    light,
     no_data,
     percent_axis,
+    text_color_on,
     thousands_axis,
 )
 
@@ -65,7 +74,7 @@ def plot_spend_vs_return(
         no_data(ax, metrics.attrs.get("note", "No campaign has spend in the period."))
         return finish(ax, "Spend and the revenue it sourced")
     colors = [CHANNEL_COLORS.get(c, MUTED) for c in data.get("channel", ["other"] * len(data))]
-    ax.scatter(data["spend"], data["revenue"], s=60, c=colors, zorder=3, edgecolor="white")
+    ax.scatter(data["spend"], data["revenue"], s=60, c=colors, zorder=3, edgecolor=PAPER)
     xmax = float(max(data["spend"].max(), 1.0)) * 1.2
     ymax = float(max(data["revenue"].max(), 1.0)) * 1.1
     edge = min(xmax, ymax)
@@ -99,7 +108,7 @@ def plot_spend_vs_return(
             transform=ax.transAxes,
             ha="right",
             fontsize=8,
-            color=MUTED,
+            color=SUBTLE,
         )
     return finish(
         ax,
@@ -134,7 +143,7 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         y - 0.2,
         data["cac"],
         height=0.4,
-        color="#dd6b20",
+        color=SECONDARY,
         label="cost per new customer (CAC)",
     )
     ax.set_yticks(y, data["channel"])
@@ -154,7 +163,7 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                 " cost unknown (no spend rows)",
                 va="center",
                 fontsize=8,
-                color=MUTED,
+                color=SUBTLE,
                 transform=ax.get_yaxis_transform(),
             )
             continue
@@ -192,32 +201,23 @@ def plot_attribution(
     if models is not None:
         wide = wide[models]
     wide = wide.loc[wide.mean(axis=1).sort_values(ascending=False).index]
+    wide = wide.set_axis([m.replace("_", " ") for m in wide.columns], axis=1)
     ax = get_ax(ax, (1.1 * wide.shape[1] + 3, 0.42 * wide.shape[0] + 1.5))
     values = wide.to_numpy(dtype=float)
-    vmax = np.nanmax(np.abs(values)) if values.size else 1.0
-    ax.imshow(values, cmap="Blues", vmin=min(0.0, np.nanmin(values)), vmax=vmax, aspect="auto")
-    for (i, j), v in np.ndenumerate(values):
-        if np.isfinite(v):
-            ax.text(
-                j,
-                i,
-                f"{v:.0%}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if v > 0.6 * vmax else "black",
-            )
-    ax.set_xticks(
-        range(wide.shape[1]),
-        [m.replace("_", " ") for m in wide.columns],
-        rotation=35,
-        ha="right",
+    negative = bool(values.size and np.nanmin(values) < 0)  # e.g. Shapley credits
+    annotated_heatmap(
+        wide,
+        fmt=".0%",
+        cmap=DIVERGING_CMAP if negative else SEQUENTIAL_CMAP,
+        vmin=None if negative else 0.0,
+        center=0.0 if negative else None,
+        xlabel="attribution model",
+        ylabel=str(by).replace("_", " "),
+        title="Share of conversions credited, by model",
+        ax=ax,
     )
-    ax.set_yticks(range(wide.shape[0]), wide.index)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(length=0)
-    return finish(ax, "Share of conversions credited, by model")
+    ax.tick_params(axis="x", labelrotation=35)
+    return ax
 
 
 def plot_transitions(
@@ -255,25 +255,21 @@ def plot_transitions(
     cols += [c for c in ("(conversion)", "(null)") if c in wide.columns]
     wide = wide.reindex(index=rows, columns=cols, fill_value=0.0)
     ax = get_ax(ax, (0.6 * len(cols) + 3, 0.45 * len(rows) + 1.5))
-    values = wide.to_numpy(dtype=float)
-    ax.imshow(values, cmap="Purples", vmin=0, vmax=max(values.max(), 1e-9), aspect="auto")
-    for (i, j), v in np.ndenumerate(values):
-        if v > 0 and v >= min_probability:
-            ax.text(
-                j,
-                i,
-                f"{v:.0%}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if v > 0.6 * values.max() else "black",
-            )
-    ax.set_xticks(range(len(cols)), cols, rotation=40, ha="right")
-    ax.set_yticks(range(len(rows)), rows)
-    ax.tick_params(length=0)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-    return finish(ax, "Where journeys go next", xlabel="next state", ylabel="from")
+    shown = (wide > 0) & (wide >= min_probability)
+    labels = wide.map(lambda v: f"{v:.0%}").where(shown, "")
+    annotated_heatmap(
+        wide,
+        labels=labels,
+        vmin=0.0,
+        vmax=max(float(wide.to_numpy().max()) if wide.size else 0.0, 1e-9),
+        xlabel="next state",
+        ylabel="from",
+        title="Where journeys go next",
+        fontsize=7,
+        ax=ax,
+    )
+    ax.tick_params(axis="x", labelrotation=40)
+    return ax
 
 
 def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -308,18 +304,19 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         rates,
         yerr=[rates - low, high - rates],
         fmt="none",
-        ecolor="black",
+        ecolor=INK,
         capsize=6,
         lw=1,
     )
-    for x, (r, n) in enumerate(zip(rates, [row["n_control"], row["n_treatment"]], strict=True)):
+    counts = [row["n_control"], row["n_treatment"]]
+    for x, (r, n, c) in enumerate(zip(rates, counts, colors, strict=True)):
         ax.text(
             x,
             r / 2,
             f"{r:.1%}\nof {int(n):,}",
             ha="center",
             va="center",
-            color="white",
+            color=text_color_on(c),
             fontsize=9,
             fontweight="bold",
         )
@@ -327,7 +324,8 @@ def plot_lift(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         0.5,
         0.97,
         f"lift {row['absolute_lift'] * 100:+.1f} points "
-        f"(95% interval {row['lift_low'] * 100:+.1f} to {row['lift_high'] * 100:+.1f})",
+        f"(95% interval {row['lift_low'] * 100:+.1f} to {row['lift_high'] * 100:+.1f}; "
+        + ("significant at 5 %)" if significant else "not significant)"),
         transform=ax.transAxes,
         ha="center",
         va="top",
@@ -369,10 +367,10 @@ def plot_conversion_rates(
     y = np.arange(len(t))[::-1]
     rate = t["rate"].to_numpy(float)
     err = np.vstack([rate - t["rate_low"].to_numpy(float), t["rate_high"].to_numpy(float) - rate])
-    ax.barh(y, rate, color="#93c5fd", height=0.6)
-    ax.errorbar(rate, y, xerr=err, fmt="none", ecolor="#1e3a8a", capsize=3, lw=1)
+    ax.barh(y, rate, color=light(PRIMARY), height=0.6)
+    ax.errorbar(rate, y, xerr=err, fmt="none", ecolor=PRIMARY, capsize=3, lw=1)
     overall = t["converted"].sum() / t["leads"].sum() if len(t) else np.nan
-    ax.axvline(overall, color="#dc2626", ls="--", lw=1, label=f"all leads: {overall:.1%}")
+    ax.axvline(overall, color=INK, ls="--", lw=1, label=f"all leads: {overall:.1%}")
     labels = [f"{g}  (n={n:,})" for g, n in zip(t["group"], t["leads"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))

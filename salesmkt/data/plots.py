@@ -7,7 +7,11 @@ from matplotlib.axes import Axes
 
 from salesmkt._base.style import (
     CHANNEL_COLORS,
+    LIGHT,
+    MUTED,
     PRIMARY,
+    SUBTLE,
+    category_colors,
     finish,
     get_ax,
     percent_axis,
@@ -41,7 +45,8 @@ def plot_missing_values(missing: pd.DataFrame, *, top: int = 15, ax: Axes | None
     percent_axis(ax.xaxis)
     ax.set_xlim(0, 1)
     if data.empty:
-        ax.text(0.5, 0.5, "No missing values", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "No missing values", ha="center", va="center", transform=ax.transAxes,
+                color=SUBTLE)  # fmt: skip
     return finish(ax, "Columns with the most missing values", xlabel="share of rows missing")
 
 
@@ -70,7 +75,7 @@ def plot_channel_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             wide[channel],
             left=left,
             label=channel,
-            color=CHANNEL_COLORS.get(channel, "#cbd5e0"),
+            color=CHANNEL_COLORS.get(channel, MUTED),
         )
         left += wide[channel]
     percent_axis(ax.xaxis)
@@ -96,12 +101,11 @@ def plot_monthly_volume(
     """
     ax = get_ax(ax, (9, 4))
     names = tables or list(volume["table"].unique())
-    for name in names:
+    for name, color in zip(names, category_colors(names), strict=True):
         part = volume[volume["table"] == name]
-        ax.plot(
-            part["month"], 100 * part["rows"] / part["rows"].mean(), marker="o", ms=3, label=name
-        )
-    ax.axhline(100, color="#cbd5e0", lw=1, zorder=0)
+        ax.plot(part["month"], 100 * part["rows"] / part["rows"].mean(), marker="o", ms=3,
+                label=name, color=color)  # fmt: skip
+    ax.axhline(100, color=LIGHT, lw=1, zorder=0)
     thousands_axis(ax.yaxis)
     ax.legend(ncols=3, fontsize=8, frameon=False)
     return finish(ax, "Monthly volume (100 = the table's average month)", ylabel="index")

@@ -11,14 +11,19 @@ from matplotlib.patches import Patch
 from salesmkt._base.style import (
     BAD,
     CHANNEL_COLORS,
+    INK,
     MUTED,
+    PAPER,
     PRIMARY,
+    SUBTLE,
+    annotated_heatmap,
+    category_colors,
     finish,
     get_ax,
+    light,
     percent_axis,
     thousands_axis,
 )
-from salesmkt.funnels.lifecycle import funnel_keys
 
 __all__ = [
     "plot_funnel",
@@ -31,9 +36,6 @@ __all__ = [
 ]
 
 
-_PALETTE = ["#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#d69e2e", "#319795", "#e53e3e"]
-
-
 def _pct(x: float) -> str:
     return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
 
@@ -44,20 +46,13 @@ def _group_col(table: pd.DataFrame) -> str | None:
 
 
 def _colors(values) -> list[str]:
-    out, i = [], 0
-    for v in values:
-        if v in CHANNEL_COLORS:
-            out.append(CHANNEL_COLORS[v])
-        else:
-            out.append(_PALETTE[i % len(_PALETTE)])
-            i += 1
-    return out
+    return category_colors(values, fixed=CHANNEL_COLORS)
 
 
 def _caption(ax: Axes, table: pd.DataFrame) -> None:
     text = table.attrs.get("semantics")
     if text:
-        ax.text(0, 1.0, text, transform=ax.transAxes, fontsize=8, color="#4a5568", va="bottom")
+        ax.text(0, 1.0, text, transform=ax.transAxes, fontsize=8, color=SUBTLE, va="bottom")
 
 
 def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -94,7 +89,7 @@ def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         x,
         data["in_window"],
         bottom=persons,
-        color="white",
+        color=PAPER,
         edgecolor=MUTED,
         hatch="///",
         width=0.62,
@@ -113,7 +108,7 @@ def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             rate = lost / prev if prev else np.nan
             text = f"-{lost:,.0f}" + ("" if np.isnan(rate) else f"\n({_pct(rate)} drop)")
             ax.annotate(text, xy=(i - 0.5, 0.55 * top), ha="center", va="center", fontsize=8,
-                        color="#c53030")  # fmt: skip
+                        color=BAD)  # fmt: skip
     ax.set_xticks(
         x, [f"{s}. {name}" for s, name in zip(data["step"], data["step_name"], strict=True)]
     )
@@ -123,7 +118,7 @@ def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.legend(
             handles=[
                 Patch(color=PRIMARY, label="reached the step"),
-                Patch(facecolor="white", edgecolor=MUTED, hatch="///", label="may still reach it"),
+                Patch(facecolor=PAPER, edgecolor=MUTED, hatch="///", label="may still reach it"),
             ],
             loc="upper right",
             fontsize=8,
@@ -212,20 +207,21 @@ def plot_time_to_convert(ttc: pd.DataFrame, *, bins: int = 20, ax: Axes | None =
         unit, name = _unit(ttc["bin_end"])
         left = ttc["bin_start"] / unit
         width = (ttc["bin_end"] - ttc["bin_start"]) / unit
-        ax.bar(left, ttc["persons"], width=width, align="edge", color=PRIMARY, edgecolor="white")
+        ax.bar(left, ttc["persons"], width=width, align="edge", color=PRIMARY, edgecolor=PAPER)
         median = None
     else:
         unit, name = _unit(ttc["duration"])
         values = (ttc["duration"] / unit).to_numpy(dtype=float)
         if len(values):
-            ax.hist(values, bins=bins, color=PRIMARY, edgecolor="white")
+            ax.hist(values, bins=bins, color=PRIMARY, edgecolor=PAPER)
         median = float(np.median(values)) if len(values) else None
     if median is not None:
-        ax.axvline(median, color="#c53030", lw=1.5, ls="--")
-        ax.text(median, 1.0, f" median {median:.1f} {name}", color="#c53030", fontsize=9,
+        ax.axvline(median, color=INK, lw=1.5, ls="--")
+        ax.text(median, 1.0, f" median {median:.1f} {name}", color=INK, fontsize=9,
                 transform=ax.get_xaxis_transform(), va="top")  # fmt: skip
     if not len(ttc):
-        ax.text(0.5, 0.5, "Nobody converted", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "Nobody converted", ha="center", va="center", transform=ax.transAxes,
+                color=SUBTLE)  # fmt: skip
     return finish(ax, f"Time to convert: {frm} to {to}", xlabel=f"{name} from {frm} to {to}",
                   ylabel="persons")  # fmt: skip
 
@@ -254,7 +250,9 @@ def plot_funnel_trends(trends: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     steps = later.drop_duplicates("step").sort_values("step")
     open_periods = set(trends.loc[trends["in_window"] > 0, "period"])
     for (step, name), color in zip(
-        steps[["step", "step_name"]].itertuples(index=False), _PALETTE, strict=False
+        steps[["step", "step_name"]].itertuples(index=False),
+        category_colors(steps["step"]),
+        strict=True,
     ):
         g = later[later["step"] == step].sort_values("period")
         done = ~g["period"].isin(open_periods)
@@ -262,14 +260,14 @@ def plot_funnel_trends(trends: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.plot(g.loc[done, "period"], g.loc[done, "conversion_from_first"], "o-", color=color,
                 lw=2, label=f"{step}. {name}")  # fmt: skip
         ax.plot(g.loc[~done, "period"], g.loc[~done, "conversion_from_first"], "o",
-                mfc="white", color=color)  # fmt: skip
+                mfc=PAPER, color=color)  # fmt: skip
     percent_axis(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, frameon=False, title="reached step", title_fontsize=8)
     unit = trends.attrs.get("freq", "period")
     if open_periods:
         ax.text(1.0, 1.0, "hollow: entrants may still convert", transform=ax.transAxes,
-                fontsize=8, color="#4a5568", ha="right", va="bottom")  # fmt: skip
+                fontsize=8, color=SUBTLE, ha="right", va="bottom")  # fmt: skip
     finish(ax, None, xlabel=f"entry {unit}", ylabel="conversion from step 1")
     ax.set_title(f"Funnel conversion by entry {unit}", loc="left", fontsize=12,
                  fontweight="bold", pad=16)  # fmt: skip
@@ -277,7 +275,9 @@ def plot_funnel_trends(trends: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 
 def _keys(funnel: pd.DataFrame) -> list[str]:
-    return funnel_keys(funnel)
+    """The breakdown columns of a lifecycle funnel: those before ``stage`` (its documented
+    layout is ``[cohort], [by...], stage, step, ...``)."""
+    return list(funnel.columns[: funnel.columns.get_loc("stage")])
 
 
 def plot_lifecycle_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -319,7 +319,7 @@ def plot_lifecycle_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Ax
             va="center",
             ha="left",
             fontsize=9,
-            color="#1a202c",
+            color=INK,
         )
     ax.set_yticks(y, f["stage"])
     ax.set_xlim(0, top * 1.55)
@@ -368,33 +368,21 @@ def plot_lifecycle_breakdown(
     ).reindex(size.index)
     names = f.drop_duplicates("step").set_index("step")["stage"]
     prev = funnel.drop_duplicates("step").set_index("step")["stage"]
-    ax = get_ax(ax, (9, 0.45 * len(wide) + 1.6))
-    ax.imshow(wide.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i in range(wide.shape[0]):
-        for j in range(wide.shape[1]):
-            v = wide.iat[i, j]
-            ax.text(
-                j,
-                i,
-                "–" if pd.isna(v) else f"{v:.0%}",
-                ha="center",
-                va="center",
-                color="white" if (pd.notna(v) and v > 0.6) else "black",
-                fontsize=9,
-            )
-    ax.set_xticks(
-        range(wide.shape[1]), [f"{prev[s - 1]} → {names[s]}" for s in wide.columns], fontsize=9
-    )
     names_ = [f"{s:%Y-%m}" if isinstance(s, pd.Timestamp) else str(s) for s in size.index]
-    ax.set_yticks(
-        range(len(wide)),
-        [f"{s} ({int(n):,})" for s, n in zip(names_, size, strict=True)],
+    wide = wide.set_axis([f"{prev[s - 1]} → {names[s]}" for s in wide.columns], axis=1)
+    wide = wide.set_axis([f"{s} ({int(n):,})" for s, n in zip(names_, size, strict=True)])
+    ax = get_ax(ax, (9, 0.45 * len(wide) + 1.6))
+    return annotated_heatmap(
+        wide,
+        fmt=".0%",
+        vmin=0,
+        vmax=1,
+        xlabel="from stage → to stage (share of leads moving on)",
+        ylabel=f"{by} (leads)",
+        title=f"Stage conversion by {by}",
         fontsize=9,
+        ax=ax,
     )
-    ax.tick_params(length=0)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-    return finish(ax, f"Stage conversion by {by}")
 
 
 def plot_time_in_stage(durations: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -422,14 +410,17 @@ def plot_time_in_stage(durations: pd.DataFrame, *, ax: Axes | None = None) -> Ax
         showfliers=False,
         tick_labels=order,
         widths=0.5,
-        medianprops={"color": BAD},
+        medianprops={"color": INK, "lw": 2},
         patch_artist=True,
-        boxprops={"facecolor": "#bee3f8", "edgecolor": PRIMARY},
+        boxprops={"facecolor": light(PRIMARY), "edgecolor": PRIMARY},
+        whiskerprops={"color": PRIMARY},
+        capprops={"color": PRIMARY},
     )
     ax.invert_yaxis()
     for i, d in enumerate(data, start=1):
         if len(d):
-            ax.text(np.median(d), i - 0.33, f"{np.median(d):.1f} d", ha="center", fontsize=8)
+            ax.text(np.median(d), i - 0.33, f"{np.median(d):.1f} d", ha="center", fontsize=8,
+                    color=INK)  # fmt: skip
     return finish(
         ax,
         "Time in stage",

@@ -291,7 +291,8 @@ def kpi_table(
         ``2025-02``), ``period_start, period_end, [by], item`` (``total`` for the headline;
         parts such as ``paid``, a stage pair, a product or ``owner O1``), ``numerator,
         denominator, value, median`` (for duration and amount KPIs), ``n_excluded,
-        n_pending, variant, as_of``. For ``median`` KPIs numerator / denominator is the mean;
+        n_pending, variant, as_of, complete`` (whether the period had ended by ``as_of``; a
+        period still running is partial). For ``median`` KPIs numerator / denominator is the mean;
         for ``amount`` KPIs it is the share of the total.
 
     Raises
@@ -353,10 +354,11 @@ def kpi_table(
     out = pd.concat(frames, ignore_index=True)
     out = out.merge(periods, on="period_start", how="left")
     out["as_of"] = as_of
+    out["complete"] = _periods.is_full(out["period_end"], out["as_of"])
     seg = [by] if by else []
     out = out.rename(columns={"segment": by}) if by else out.drop(columns="segment")
     measures = PART_COLS[PART_COLS.index("item") :]
-    cols = ["kpi", "period", "period_start", "period_end", *seg, *measures, "as_of"]
+    cols = ["kpi", "period", "period_start", "period_end", *seg, *measures, "as_of", "complete"]
     out = out[cols].reset_index(drop=True)
     out.attrs["not_computed"] = skipped
     return out

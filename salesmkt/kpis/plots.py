@@ -6,20 +6,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 
 from salesmkt._base.style import (
     BAD,
     GOOD,
+    INK,
     MUTED,
+    PAPER,
     PRIMARY,
-    WARN,
+    SEQUENTIAL_CMAP,
+    WARNING,
+    annotated_heatmap,
     finish,
     get_ax,
+    light,
     no_data,
     percent_axis,
     thousands_axis,
 )
-from salesmkt.data.periods import is_full
 
 __all__ = [
     "scorecard_table",
@@ -29,8 +34,8 @@ __all__ = [
     "format_value",
 ]
 
-STATUS_COLORS = {"on track": GOOD, "at risk": WARN, "off track": BAD}
-_STATUS_FILL = {"on track": "#c6f6d5", "at risk": "#fefcbf", "off track": "#fed7d7"}
+STATUS_COLORS = {"on track": GOOD, "at risk": WARNING, "off track": BAD}
+_STATUS_FILL = {status: light(color) for status, color in STATUS_COLORS.items()}
 
 
 def format_value(value, unit: str) -> str:
@@ -60,8 +65,8 @@ def format_value(value, unit: str) -> str:
 def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
     """The scorecard as a formatted great_tables ``GT`` (renders as HTML in notebooks).
 
-    Values are formatted by unit, the status cell is coloured (green on track, yellow at
-    risk, red off track), and the arrow says whether the KPI moved the right way since the
+    Values are formatted by unit, the status cell says the status and is tinted by it (the
+    palette's good, warning and bad colours), and the arrow says whether the KPI moved the right way since the
     previous period.
 
     Parameters
@@ -122,7 +127,7 @@ def plot_kpi_trend(
 
     The band spans from the target to ``tolerance`` x ``abs(target)`` on the wrong side (below for
     higher-is-better KPIs, above for lower-is-better). A period still running at ``as_of`` is
-    drawn with a hollow marker.
+    drawn with a hollow marker (the table's ``complete`` column).
 
     Parameters
     ----------
@@ -146,14 +151,14 @@ def plot_kpi_trend(
     d = table[(table["kpi"] == kpi) & (table["item"] == item)].sort_values("period_start")
     ax = get_ax(ax, (8, 3.4))
     x = d["period_start"].dt.tz_localize(None)
-    full = is_full(d["period_end"], d["as_of"]).to_numpy()
+    full = d["complete"].to_numpy(dtype=bool)
     ax.plot(x, d["value"], color=PRIMARY, lw=2, zorder=3)
     ax.scatter(x[full], d["value"][full], color=PRIMARY, s=18, zorder=4)
     if (~full).any():
         ax.scatter(
             x[~full],
             d["value"][~full],
-            facecolor="white",
+            facecolor=PAPER,
             edgecolor=PRIMARY,
             s=30,
             zorder=4,
@@ -165,7 +170,8 @@ def plot_kpi_trend(
         ax.axhline(
             target, color=GOOD, ls="--", lw=1.2, label=f"target {format_value(target, spec.unit)}"
         )
-        ax.axhspan(lo, hi, color=WARN, alpha=0.18, label="at risk")
+        ax.axhspan(lo, hi, facecolor=light(WARNING), edgecolor=WARNING, hatch="..", lw=0,
+                   label="at risk")  # fmt: skip
     if spec.unit == "share":
         percent_axis(ax.yaxis)
     elif spec.unit.startswith("currency"):
@@ -255,41 +261,34 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
         return finish(ax, title)
     wide = retention.pivot_table(index="cohort", columns="age", values="retention")
     sizes = retention.drop_duplicates("cohort").set_index("cohort")["customers"]
+    wide = wide.set_axis([f"{c:%Y-%m} ({int(sizes[c])})" for c in wide.index])
     ax = get_ax(ax, (10, 0.35 * len(wide) + 1.8))
-    ax.imshow(wide.to_numpy(dtype=float), cmap="Greens", vmin=0, vmax=1, aspect="auto")
-    if wide.shape[1] <= 20:
-        for i in range(wide.shape[0]):
-            for j in range(wide.shape[1]):
-                v = wide.iat[i, j]
-                if pd.notna(v):
-                    ax.text(
-                        j,
-                        i,
-                        f"{v:.0%}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if v > 0.6 else "black",
-                    )
-    ax.set_xticks(range(wide.shape[1]), wide.columns)
-    ax.set_yticks(
-        range(len(wide)), [f"{c:%Y-%m} ({int(sizes[c])})" for c in wide.index], fontsize=8
-    )
-    ax.tick_params(length=0)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-    return finish(
-        ax,
-        title,
-        xlabel="periods since first order (cohort retention)",
+    labels = None
+    if wide.shape[1] > 20:  # too many cells to read: colour only
+        labels = wide.map(lambda v: "")
+    return annotated_heatmap(
+        wide,
+        fmt=".0%",
+        labels=labels,
+        cmap=SEQUENTIAL_CMAP,
+        vmin=0,
+        vmax=1,
+        xlabel="periods since first order (cohort retention; hatched: not over yet)",
         ylabel="cohort (customers)",
+        missing_label="",
+        title=title,
+        fontsize=7,
+        ax=ax,
     )
 
 
 def plot_sla_compliance(
     report: pd.DataFrame, *, term: str = "response_time", ax: Axes | None = None
 ) -> Axes:
-    """Team SLA compliance per period against the commitment (bars green when met).
+    """Team SLA compliance per period against the commitment.
+
+    Bars of periods that met it are plain (good colour), those that missed it cross-hatched
+    (bad colour), so the status reads without colour.
 
     Parameters
     ----------
@@ -308,22 +307,32 @@ def plot_sla_compliance(
     d = report[(report["term"] == term) & (report["owner_id"] == "(team)")]
     d = d[d["actual"].notna()].sort_values("period_start")
     ax = get_ax(ax, (9, 3.6))
-    colors = [
-        GOOD if m is True else (BAD if m is False else MUTED) for m in d["met"].astype(object)
+    met = d["met"].astype(object)
+    colors = [GOOD if m is True else (BAD if m is False else MUTED) for m in met]
+    hatches = ["" if m is True else ("xx" if m is False else "..") for m in met]
+    bars = ax.bar(d["period"], d["actual"], color=colors, edgecolor=PAPER, lw=0.5)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    handles = [
+        Patch(facecolor=GOOD, edgecolor=PAPER, label="met"),
+        Patch(facecolor=BAD, edgecolor=PAPER, hatch="xx", label="missed"),
     ]
-    ax.bar(d["period"], d["actual"], color=colors)
+    if any(m is not True and m is not False for m in met):
+        handles.append(Patch(facecolor=MUTED, edgecolor=PAPER, hatch="..", label="no commitment"))
     commit = pd.to_numeric(d["commitment"], errors="coerce")
     if commit.notna().any():
         ax.axhline(
             commit.iloc[-1],
-            color="black",
+            color=INK,
             ls="--",
             lw=1,
             label=f"commitment {commit.iloc[-1]:g}"
             if term == "mql_delivery"
             else f"commitment {commit.iloc[-1]:.0%}",
         )
-        ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
+        handles.append(ax.get_lines()[-1])
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="lower right",
+              bbox_to_anchor=(1, 1.0), ncols=len(handles))  # fmt: skip
     if term == "response_time":
         for p, a, b in zip(d["period"], d["actual"], d["breaches"], strict=True):
             ax.text(p, a + 0.01, f"{int(b)}", ha="center", va="bottom", fontsize=7, color=BAD)
@@ -337,7 +346,7 @@ def plot_sla_compliance(
         "acceptance": "SLA: MQLs accepted by sales",
     }
     ylabel = {
-        "response_time": "share answered within the hours (red: breaches)",
+        "response_time": "share answered in time\n(numbers: breaches)",
         "mql_delivery": "MQLs",
         "acceptance": "share accepted",
     }[term]

@@ -8,6 +8,7 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "FIELD_TITLES": "cards",
         "persona_cards": "cards",
         "render_persona_cards": "cards",
         "persona_channels": "explain",

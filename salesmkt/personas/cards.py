@@ -1,7 +1,8 @@
 """Persona cards: the data-filled facts of each persona beside the fields a workshop writes.
 
-Private to :mod:`salesmkt.personas`, which re-exports :func:`persona_cards` and
-:func:`render_persona_cards`; :func:`salesmkt.plot_persona_card` draws one card as a figure.
+Private to :mod:`salesmkt.personas`, which re-exports :func:`persona_cards`,
+:func:`render_persona_cards` and :data:`FIELD_TITLES`; :func:`salesmkt.plot_persona_card` draws
+one card as a figure.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pandas as pd
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
+#: The workshop fields of a persona card and their titles, in the order cards show them
+#: (public: the HTML cards, the card figure and the workshop app all use these titles).
 FIELD_TITLES = {
     "description": "In one line",
     "goals": "Goals",

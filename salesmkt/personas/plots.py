@@ -11,7 +11,29 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from salesmkt._base.style import MUTED, finish, get_ax, no_data, percent_axis
+from salesmkt._base.style import (
+    BAD,
+    CATEGORICAL,
+    DIVERGING_CMAP,
+    GOOD,
+    INK,
+    LIGHT,
+    MUTED,
+    PAPER,
+    PRIMARY,
+    SECONDARY,
+    SUBTLE,
+    WARNING,
+    annotated_heatmap,
+    category_colors,
+    finish,
+    get_ax,
+    light,
+    no_data,
+    percent_axis,
+    text_color_on,
+)
+from salesmkt.personas.cards import FIELD_TITLES
 
 __all__ = [
     "PERSONA_COLORS",
@@ -29,11 +51,9 @@ __all__ = [
 ]
 
 
-#: One colour per persona number (0 = largest persona), the same in every persona chart.
-PERSONA_COLORS = (
-    "#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#c53030",
-    "#319795", "#d69e2e", "#b83280", "#4a5568", "#68d391",
-)  # fmt: skip
+#: One colour per persona number (0 = largest persona), the same in every persona chart: the
+#: palette's categorical colours but its grey (kept for HDBSCAN's unassigned leads).
+PERSONA_COLORS = tuple(c for c in CATEGORICAL if c != MUTED)
 
 
 def persona_color(p: int) -> str:
@@ -82,25 +102,29 @@ def plot_k_selection(selection, *, ax: Axes | None = None) -> Axes:
     ax = get_ax(ax, (9, 4.5))
     k = table["k"].to_numpy()
     if table["stability_min"].notna().any():
-        ax.bar(k, table["stability_min"], width=0.6, color="#e2e8f0",
+        ax.bar(k, table["stability_min"], width=0.6, color=LIGHT,
                label="weakest persona's stability", zorder=0)  # fmt: skip
-    for col, label, higher in _INDICES:
+    for (col, label, higher), color in zip(_INDICES, category_colors(_INDICES), strict=True):
         v = table[col].to_numpy(dtype=float)
         if np.all(np.isnan(v)):
             continue
         lo, hi = np.nanmin(v), np.nanmax(v)
         scaled = (v - lo) / (hi - lo) if hi > lo else np.ones_like(v)
-        ax.plot(k, scaled if higher else 1 - scaled, marker="o", ms=4, label=label)
+        ax.plot(k, scaled if higher else 1 - scaled, marker="o", ms=4, label=label, color=color)
     inertia = table["inertia"].to_numpy(dtype=float)
-    ax.plot(k, inertia / inertia[0], ls="--", color="#4a5568", label="inertia (elbow)")
+    ax.plot(k, inertia / inertia[0], ls="--", color=SUBTLE, label="inertia (elbow)")
+    failing = False
     for kk, ok in zip(k, table["admissible"], strict=True):
         if not ok:
-            ax.axvspan(kk - 0.5, kk + 0.5, color="#fed7d7", alpha=0.35, lw=0, zorder=-1)
+            ax.axvspan(kk - 0.5, kk + 0.5, facecolor=light(BAD), edgecolor=PAPER, hatch="//",
+                       alpha=0.5, lw=0, zorder=-1,
+                       label=None if failing else "fails the size or stability rule")  # fmt: skip
+            failing = True
     if suggested is not None:
-        ax.axvline(suggested, color="#1a202c", lw=1.5)
+        ax.axvline(suggested, color=INK, lw=1.5)
         ax.annotate(f"suggested: {suggested}", (suggested, 0.98), xycoords=("data", "axes fraction"),
                     xytext=(4, 0), textcoords="offset points", ha="left", va="top", fontsize=9,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
+                    bbox={"facecolor": PAPER, "edgecolor": "none", "pad": 1})  # fmt: skip
     ax.set_xticks(k)
     ax.set_ylim(0, 1.08)
     ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
@@ -136,7 +160,7 @@ def plot_silhouette(silhouette: pd.DataFrame, *, names=None, ax: Axes | None = N
                 transform=ax.get_yaxis_transform())  # fmt: skip
         y0 += len(vals) + max(10, len(data) // 60)
     mean = data["silhouette"].mean()
-    ax.axvline(mean, color="#1a202c", ls="--", lw=1)
+    ax.axvline(mean, color=INK, ls="--", lw=1)
     ax.annotate(f"mean {mean:.2f}", (mean, 1.0), xycoords=("data", "axes fraction"), fontsize=8,
                 xytext=(3, -10), textcoords="offset points")  # fmt: skip
     ax.set_yticks([])
@@ -177,21 +201,22 @@ def plot_persona_profiles(
     cat = cat.loc[cat.abs().max(axis=1).sort_values(ascending=False).index]
     cat = cat.head(max(0, max_rows - len(num_rows)))
     wide = pd.concat([wide.loc[num_rows], cat])
+    wide = wide.set_axis([textwrap.fill(_name(p, names), 14) for p in wide.columns], axis=1)
     ax = get_ax(ax, (1.3 * wide.shape[1] + 4, 0.32 * len(wide) + 1.5))
-    vals = wide.to_numpy(dtype=float)
-    im = ax.imshow(np.clip(vals, -3, 3), cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
-    for (i, j), v in np.ndenumerate(vals):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:+.1f}", ha="center", va="center", fontsize=7,
-                    color="white" if abs(v) > 2 else "#1a202c")  # fmt: skip
-    ax.set_yticks(range(len(wide)), wide.index, fontsize=8)
-    labels = [textwrap.fill(_name(p, names), 14) for p in wide.columns]
-    ax.set_xticks(range(wide.shape[1]), labels, fontsize=8)
-    ax.xaxis.tick_top()
-    ax.figure.colorbar(im, ax=ax, shrink=0.6, label="z-score vs all leads")
-    ax.set_title("What sets each persona apart", loc="left", fontsize=12, fontweight="bold",
-                 pad=28)  # fmt: skip
-    return ax
+    return annotated_heatmap(
+        wide,
+        fmt="+.1f",
+        cmap=DIVERGING_CMAP,
+        vmin=-3,
+        vmax=3,
+        center=0,
+        xlabel="persona",
+        ylabel="feature (category: level)",
+        title="What sets each persona apart",
+        colorbar="z-score vs all leads (red above, blue below)",
+        fontsize=7,
+        ax=ax,
+    )
 
 
 def plot_persona_map(projection: pd.DataFrame, *, names=None, ax: Axes | None = None) -> Axes:
@@ -217,7 +242,7 @@ def plot_persona_map(projection: pd.DataFrame, *, names=None, ax: Axes | None = 
         ax.scatter(part["x"], part["y"], s=6, alpha=0.45, color=persona_color(p), lw=0,
                    label=_name(p, names))  # fmt: skip
     for r in projection[projection["kind"] == "centre"].itertuples():
-        ax.scatter(r.x, r.y, s=160, color=persona_color(r.persona), edgecolor="white", lw=2,
+        ax.scatter(r.x, r.y, s=160, color=persona_color(r.persona), edgecolor=PAPER, lw=2,
                    marker="X")  # fmt: skip
     share = projection["explained"].iloc[0]
     ax.legend(fontsize=8, markerscale=3, frameon=False, loc="best")
@@ -256,7 +281,7 @@ def plot_persona_outcomes(
     ax = get_ax(ax, (9, 4))
     width = 0.8 / len(metrics)
     x = np.arange(len(data))
-    shades = ("#a0aec0", "#2b6cb0", "#2f855a", "#dd6b20", "#805ad5")
+    shades = (MUTED, PRIMARY, SECONDARY, CATEGORICAL[4], CATEGORICAL[9])
     pretty = {"share": "share of leads", "conversion_rate": "lead → customer",
               "win_rate": "win rate (closed deals)"}  # fmt: skip
     for i, m in enumerate(metrics):
@@ -334,17 +359,16 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
     >>> ax.texts[0].get_text()
     'Persona 0'
     """
-    from salesmkt.personas.cards import FIELD_TITLES
-
     r = cards.set_index("persona").loc[persona]
     ax = get_ax(ax, (6, 7.5))
     ax.axis("off")
+    ax.set_title("Persona card", loc="left", fontsize=8, color=SUBTLE)
     color = persona_color(persona)
     ax.add_patch(Rectangle((0, 0.955), 1, 0.045, color=color, transform=ax.transAxes))
     name = r.get("name") or f"Persona {persona}"
     ax.text(0.02, 0.91, name, fontsize=15, fontweight="bold", transform=ax.transAxes, va="top")
     ax.text(0.02, 0.865, textwrap.fill(str(r.get("suggested_label", "")), 70), fontsize=8.5,
-            color="#52606d", transform=ax.transAxes, va="top")  # fmt: skip
+            color=SUBTLE, transform=ax.transAxes, va="top")  # fmt: skip
 
     def pct(v):
         return "–" if pd.isna(v) else f"{v:.0%}"
@@ -357,7 +381,7 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
             ("Avg deal", num(r.get("avg_deal_size"))), ("CAC", num(r.get("cac")))]  # fmt: skip
     for i, (k, v) in enumerate(kpis):
         x = 0.02 + i * 0.165
-        ax.text(x, 0.80, k, fontsize=7.5, color="#52606d", transform=ax.transAxes)
+        ax.text(x, 0.80, k, fontsize=7.5, color=SUBTLE, transform=ax.transAxes)
         ax.text(x, 0.765, v, fontsize=11, fontweight="bold", transform=ax.transAxes)
     y = 0.71
     facts = [("Rule", r.get("rule", "")), ("Stands out on", r.get("key_numbers", "")),
@@ -371,7 +395,7 @@ def plot_persona_card(cards: pd.DataFrame, persona: int, *, ax: Axes | None = No
         body = textwrap.fill(str(text), 85)
         ax.text(0.02, y, title, fontsize=8.5, fontweight="bold", transform=ax.transAxes, va="top")
         ax.text(0.02, y - 0.028, body, fontsize=8, transform=ax.transAxes, va="top",
-                color="#9aa5b1" if text.startswith("(to be") else "#1f2933")  # fmt: skip
+                color=MUTED if text.startswith("(to be") else INK)  # fmt: skip
         y -= 0.045 + 0.026 * body.count("\n") + 0.02
     return ax
 
@@ -410,40 +434,47 @@ def plot_persona_channels(
     lift = channels.pivot_table(index="persona", columns=column, values="lift", fill_value=0)
     order = share.mean().sort_values(ascending=False).index
     share, lift = share[order], lift[order]
-    ax = get_ax(ax, (1.0 * share.shape[1] + 3, 0.6 * share.shape[0] + 1.5))
-    im = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
-    for (i, j), v in np.ndenumerate(share.to_numpy()):
-        lv = lift.to_numpy()[i, j]
-        ax.text(j, i, f"{v:.0%}\n{lv:.1f}x", ha="center", va="center", fontsize=7,
-                color="white" if v > share.to_numpy().max() * 0.6 else "#1a202c")  # fmt: skip
-    ax.set_xticks(range(share.shape[1]), [c.replace("_", " ") for c in share.columns],
-                  rotation=30, ha="right", fontsize=8)  # fmt: skip
-    ax.set_yticks(range(share.shape[0]), [_name(p, names) for p in share.index], fontsize=8)
-    ax.figure.colorbar(im, ax=ax, shrink=0.7, label="share of the persona's leads")
+    labels = share.map(lambda v: f"{v:.0%}") + "\n" + lift.map(lambda v: f"{v:.1f}x")
+    share = share.set_axis([c.replace("_", " ") for c in share.columns], axis=1)
+    share = share.set_axis([_name(p, names) for p in share.index])
+    labels = labels.set_axis(share.columns, axis=1).set_axis(share.index)
     if title is None:
         title = (
             "Where each persona comes from (share, and lift vs all leads)"
             if column == "channel"
             else f"Personas by {column.replace('_', ' ')} (share, and lift vs all leads)"
         )
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+    ax = get_ax(ax, (1.0 * share.shape[1] + 3, 0.6 * share.shape[0] + 1.5))
+    annotated_heatmap(
+        share,
+        labels=labels,
+        vmin=0,
+        xlabel=column.replace("_", " "),
+        ylabel="persona",
+        title=title,
+        colorbar="share of the persona's leads",
+        fontsize=7,
+        ax=ax,
+    )
+    ax.tick_params(axis="x", labelrotation=30)
     return ax
 
 
-#: Colours of the standard R×F segments (others get grey).
+#: Healthy segments in the good colour, new ones in the primary, fading ones in the warning
+#: colour, those at risk in the bad colour, lapsed ones grey; each cell also names its segment.
 SEGMENT_COLORS = {
-    "Champions": "#2f855a",
-    "Loyal Customers": "#68d391",
-    "Potential Loyalists": "#9ae6b4",
-    "New Customers": "#90cdf4",
-    "Promising": "#bee3f8",
-    "Need Attention": "#faf089",
-    "About to Sleep": "#fbd38d",
-    "At Risk": "#f6ad55",
-    "Can't Lose Them": "#fc8181",
-    "Hibernating": "#cbd5e0",
-    "Lost": "#a0aec0",
-    "Others": "#e2e8f0",
+    "Champions": GOOD,
+    "Loyal Customers": light(GOOD),
+    "Potential Loyalists": CATEGORICAL[9],
+    "New Customers": PRIMARY,
+    "Promising": light(PRIMARY),
+    "Need Attention": light(WARNING),
+    "About to Sleep": WARNING,
+    "At Risk": light(BAD),
+    "Can't Lose Them": BAD,
+    "Hibernating": light(MUTED),
+    "Lost": MUTED,
+    "Others": LIGHT,
 }
 
 
@@ -476,22 +507,23 @@ def plot_rfm_grid(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     order = counts.sort_values(ascending=False).index
     for r, f in order:
         name = seg[(r, f)]
-        color = SEGMENT_COLORS.get(name, "#e2e8f0")
-        ax.add_patch(Rectangle((f - 0.5, r - 0.5), 1, 1, color=color, ec="white", lw=2))
+        color = SEGMENT_COLORS.get(name, LIGHT)
+        ax.add_patch(Rectangle((f - 0.5, r - 0.5), 1, 1, facecolor=color, ec=PAPER, lw=2))
         text = f"{counts[(r, f)]:,}"
         if name not in labelled:
             labelled.add(name)
             label = textwrap.fill(name, 12)
             text = f"{label}\n{seg_total[name]:,} ({seg_total[name] / n:.0%})"
             ax.text(f, r, text, ha="center", va="center", fontsize=7.5, fontweight="bold",
-                    color="white" if name == "Champions" else "#1a202c")  # fmt: skip
+                    color=text_color_on(color))  # fmt: skip
         else:
             ax.text(f, r, text, ha="center", va="center", fontsize=8,
-                    color="white" if name == "Champions" else "#4a5568")  # fmt: skip
+                    color=text_color_on(color))  # fmt: skip
     for r in range(1, 6):
         for f in range(1, 6):
             if (r, f) not in counts.index:
-                ax.add_patch(Rectangle((f - 0.5, r - 0.5), 1, 1, color="#f7fafc", ec="white"))
+                ax.add_patch(Rectangle((f - 0.5, r - 0.5), 1, 1, facecolor=PAPER, ec=LIGHT,
+                                       hatch="///", lw=0))  # fmt: skip
     ax.set_xlim(0.5, 5.5)
     ax.set_ylim(0.5, 5.5)
     ax.set_xticks(np.arange(1, 6))
