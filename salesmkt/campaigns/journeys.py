@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
+from salesmkt.data.definitions import won_deals
+from salesmkt.data.stages import stage_entries
 from salesmkt.data.validate import check_columns
 
 __all__ = ["customer_conversions", "build_journeys", "path_counts"]
@@ -57,8 +59,8 @@ def customer_conversions(
     source : {"deals", "leads"}
         ``"deals"``: a person converts when their first won deal closes (value: its amount,
         milestones: lead created, deal created, closed-won). ``"leads"``: when the lead
-        reaches ``customer_at`` (value: the amount of its won deals, if ``deals`` is given;
-        deal creation = ``opportunity_at``).
+        reaches the customer stage as :mod:`salesmkt.data.stages` defines it (value: the amount
+        of its won deals, if ``deals`` is given; deal creation = ``opportunity_at``).
     person_col : str
         Column of ``leads`` (and ``deals``) that identifies the person.
     start, end : date-like, optional
@@ -70,8 +72,9 @@ def customer_conversions(
     -------
     DataFrame
         ``person_id, converted_at, value, lead_created_at, deal_created_at, closed_won_at``,
-        one row per converting person. Won deals without a close date or without a lead are
-        left out; ``attrs["n_excluded"]`` counts them.
+        one row per converting person. Won deals without a close date or without a lead (or,
+        with ``source="leads"``, leads whose stage timestamps are out of order) are left out;
+        ``attrs["n_excluded"]`` counts them.
 
     Examples
     --------
@@ -96,8 +99,8 @@ def customer_conversions(
         check_columns(
             deals, "deals", [person_col, "created_at", "amount"], caller="customer_conversions"
         )
-        status = deals["status"] if "status" in deals.columns else pd.Series("won", deals.index)
-        won = deals[status.eq("won").fillna(False)]
+        # the one definition of a won deal; a table of conversions without a status: every row
+        won = won_deals(deals) if {"status", "closed_at"} <= set(deals.columns) else deals
     if source == "deals":
         if won is None:
             raise ValueError("customer_conversions: source='deals' needs the deals table")
@@ -117,7 +120,10 @@ def customer_conversions(
         n_excluded = int((~usable).sum())
     else:
         check_columns(leads, "leads", ["customer_at"], caller="customer_conversions")
-        cust = leads[leads["customer_at"].notna()].drop_duplicates(person_col)
+        # reached the customer stage as the lifecycle funnel counts it (data.stages)
+        entries = stage_entries(leads, caller="customer_conversions")
+        cust = leads.assign(customer_at=entries["customer"].to_numpy())
+        cust = cust[cust["customer_at"].notna()].drop_duplicates(person_col)
         if won is not None:
             value = won.groupby(person_col)["amount"].sum()
             values = cust[person_col].map(value).astype(float).to_numpy()
@@ -134,7 +140,7 @@ def customer_conversions(
                 "closed_won_at": cust["customer_at"].to_numpy(),
             }
         )
-        n_excluded = 0
+        n_excluded = int(entries["excluded"].sum())
     if kw["start"] is not None or kw["end"] is not None:
         out = out[_periods.within(out["converted_at"], kw["start"], kw["end"]).to_numpy()]
     out = out.sort_values(["converted_at", "person_id"], ignore_index=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data.definitions import won_deals
-from salesmkt.data.stages import stages_in
+from salesmkt.data.stages import leads_reached, stages_in
 from salesmkt.data.validate import check_columns
 from salesmkt.funnels.lifecycle import lifecycle_funnel
 from salesmkt.personas import features as pf
@@ -263,8 +263,8 @@ def persona_outcomes(dataset, labels) -> pd.DataFrame:
     per_lead = pd.Series(lab.to_numpy(), index=leads["lead_id"].to_numpy())
     out = lab.value_counts().sort_index().rename("leads").rename_axis("persona").to_frame()
     out["share"] = out["leads"] / len(leads)
-    if "customer_at" in leads.columns:
-        out["customers"] = leads["customer_at"].notna().groupby(lab).sum()
+    if "customer_at" in leads.columns:  # reached the customer stage, as the funnel counts it
+        out["customers"] = leads_reached(leads, "customer").groupby(lab).sum()
         out["conversion_rate"] = out["customers"] / out["leads"]
     else:
         out["customers"] = out["conversion_rate"] = np.nan
