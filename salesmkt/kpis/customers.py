@@ -13,6 +13,7 @@ from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import (
     NEW,
     active_customers,
+    first_order_cohort,
     order_customer_type,
     won_deals,
 )
@@ -231,7 +232,8 @@ def cohort_matrix(orders: pd.DataFrame, *, freq: str, as_of, segment=None, max_a
     o = o.assign(
         _p=_periods.floor(o["ordered_at"], freq), segment=segment(o) if segment else "(all)"
     )
-    first = o.groupby("customer_id", observed=True)["_p"].min().rename("cohort")
+    # the cohort of a customer: the period of its first paying order (data.definitions)
+    first = first_order_cohort(orders, freq=freq).set_index("customer_id")["cohort"]
     o = o.join(first, on="customer_id")
     seg = (
         o.sort_values("ordered_at")
