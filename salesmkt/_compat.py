@@ -1,8 +1,10 @@
 """Old module paths of salesmkt 0.1 (flat modules) kept working for one release (private).
 
-``import salesmkt.lifecycle`` gives :mod:`salesmkt.funnels.lifecycle` with a
-``DeprecationWarning`` naming the new home; top-level names (``salesmkt.lifecycle_funnel``) are
-unchanged and never warn.
+``import salesmkt.lifecycle`` warns (``DeprecationWarning`` naming the new home) and gives a
+stand-in module that offers the names of :mod:`salesmkt.funnels.lifecycle`, and the public
+names of ``salesmkt`` that the old module used to re-export (``from salesmkt.lifecycle import
+stalled_leads`` still works). Top-level names (``salesmkt.lifecycle_funnel``) are unchanged and
+never warn.
 """
 
 from __future__ import annotations
@@ -60,7 +62,22 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             DeprecationWarning,
             stacklevel=2,
         )
-        return importlib.import_module(new)
+        home = importlib.import_module(new)
+        module = types.ModuleType(spec.name, home.__doc__)
+        if hasattr(home, "__path__"):
+            module.__path__ = home.__path__
+
+        def __getattr__(name: str):
+            if hasattr(home, name):
+                return getattr(home, name)
+            top = importlib.import_module("salesmkt")
+            if not name.startswith("_") and name in top.__all__:
+                return getattr(top, name)
+            raise AttributeError(f"module {spec.name!r} (now {new}) has no attribute {name!r}")
+
+        module.__getattr__ = __getattr__
+        module.__dir__ = lambda: dir(home)
+        return module
 
     def exec_module(self, module):
         pass

@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _map(args) -> int:
-    from salesmkt.sources.mapping import write_mapping_template
+    from salesmkt.sources.mapping_templates import write_mapping_template
 
     try:
         out = write_mapping_template(args.init, args.out, table=args.table, overwrite=args.force)

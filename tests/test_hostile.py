@@ -416,11 +416,11 @@ def test_random_fixture_ids_never_collide_with_input_files():
 
 
 def test_interrupted_mapping_write_keeps_the_old_file(tmp_path, monkeypatch):
-    from salesmkt.sources import mapping
+    from salesmkt.sources import mapping_templates
 
     src = tmp_path / "crm.csv"
     src.write_text("Lead ID,Created\nL1,2024-03-01T10:00Z\n")
-    out = mapping.write_mapping_template(src)
+    out = mapping_templates.write_mapping_template(src)
     before = out.read_bytes()
 
     def crash(*args):
@@ -429,6 +429,6 @@ def test_interrupted_mapping_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", crash)
     COUNTS["mapping:interrupted-write"] += 1
     with pytest.raises(KeyboardInterrupt):
-        mapping.write_mapping_template(src, overwrite=True)
+        mapping_templates.write_mapping_template(src, overwrite=True)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.csv", "crm.mapping.yml"]

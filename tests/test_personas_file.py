@@ -207,7 +207,7 @@ def test_workshop_notebook_is_a_guided_report():
     code = [c for c in nb.cells if c.cell_type == "code"]
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for line in ("data_dir = None", "period_start = None", "period_end = None",
+    for line in ("data_dir = None", "start = None", "end = None",
                  "config_dir = None", "save_config = False"):  # fmt: skip
         assert line in params[0].source
     assert sum("import salesmkt" in c.source for c in code) == 1

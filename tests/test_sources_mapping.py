@@ -12,7 +12,8 @@ import yaml
 import salesmkt
 from salesmkt.cli import main
 from salesmkt.data.validate import ValidationError
-from salesmkt.sources.mapping import load_mapping, mapping_template, write_mapping_template
+from salesmkt.sources.mapping import load_mapping
+from salesmkt.sources.mapping_templates import mapping_template, write_mapping_template
 
 FIX = Path(__file__).parent / "fixtures" / "exports"
 

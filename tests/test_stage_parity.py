@@ -257,6 +257,6 @@ def test_the_data_check_flags_the_leads_the_funnels_leave_out(sample):
 def test_one_home_many_doors():
     from salesmkt.data import stages
 
-    assert salesmkt.stage_entries is salesmkt.funnels.stage_entries is stages.stage_entries
-    assert salesmkt.reached_stage is salesmkt.funnels.reached_stage is stages.reached_stage
+    assert salesmkt.stage_entries is salesmkt.data.stage_entries is stages.stage_entries
+    assert salesmkt.reached_stage is salesmkt.data.reached_stage is stages.reached_stage
     assert salesmkt.data.leads_reached is stages.leads_reached

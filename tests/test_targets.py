@@ -11,7 +11,8 @@ from test_kpis import AS_OF, kt, worked_example
 
 import salesmkt
 from salesmkt.io import Dataset
-from salesmkt.kpis.targets import KPIConfigError, status_for
+from salesmkt.kpis.config import KPIConfigError
+from salesmkt.kpis.targets import status_for
 
 
 @pytest.fixture(scope="module")

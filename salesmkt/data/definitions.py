@@ -1,5 +1,5 @@
 """Business definitions every analysis shares: won deal, new vs existing customer, active and
-retained customer (``reference/kpis.md`` §1.5, §4, §5).
+retained customer (the KPI semantics page, docs/semantics/kpis.md).
 
 These are the one home of the rules. The KPI catalog, spend metrics, holdout tests and persona
 outcomes call them here, so a deal is won, a customer is new and a customer is retained in the
@@ -350,7 +350,7 @@ def customer_retention(
 
     For each period P: of the customers active in P − 1 (:func:`active_customers`), the share
     active in P. New customers of P enter neither part (identity form, robust to
-    reactivation; ``kpis.md`` §7). Churn is one minus it.
+    reactivation; docs/semantics/kpis.md). Churn is one minus it.
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 A CRM lead moves through the lifecycle stages of :data:`salesmkt.data.schema.STAGES`, in order:
 lead (``created_at``), mql (``mql_at``), sql (``sql_at``), opportunity (``opportunity_at``),
-customer (``customer_at``). The rules (``reference/funnels.md`` §2, ``reference/kpis.md`` §4):
+customer (``customer_at``). The rules (docs/semantics/lifecycle.md):
 
 * **Stage order.** The stages are ordered as listed (or as the ``stages`` argument lists them).
 * **Reached.** A lead reached stage k when it has a timestamp for stage k **or any later

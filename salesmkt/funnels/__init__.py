@@ -14,7 +14,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "biggest_drop_offs": "lifecycle",
         "lead_segments": "lifecycle",
         "lifecycle_funnel": "lifecycle",
-        "reached_stage": "lifecycle",
         "plot_funnel": "plots",
         "plot_funnel_breakdown": "plots",
         "plot_funnel_trends": "plots",

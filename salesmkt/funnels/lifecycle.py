@@ -27,18 +27,13 @@ from salesmkt.data.stages import (
     _as_list,
     _segments,
     _stages,
-    reached_stage,
     stage_entries,
 )
 from salesmkt.data.validate import check_columns
 
-# the old path salesmkt.lifecycle offered these (salesmkt._compat); their home is stage_time
-from salesmkt.funnels.stage_time import stage_durations, stalled_leads, time_in_stage  # noqa: F401
-
 __all__ = [
     "lifecycle_funnel",
     "lead_segments",
-    "reached_stage",
     "biggest_drop_offs",
 ]
 

@@ -49,11 +49,11 @@ A few more entries cover exports that are split over two files or lack a field::
 
 Examples
 --------
->>> import tempfile
+>>> import salesmkt, tempfile
 >>> from pathlib import Path
 >>> folder = Path(tempfile.mkdtemp())
 >>> _ = (folder / "signups.csv").write_text("Lead ID,Created,Origin\\nS1,2024-03-01T10:00Z,cpc\\n")
->>> print(mapping_template(folder / "signups.csv", table="leads").splitlines()[5])
+>>> print(salesmkt.mapping_template(folder / "signups.csv", table="leads").splitlines()[5])
     lead_id: "Lead ID"
 """
 
