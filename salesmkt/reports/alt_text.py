@@ -34,8 +34,8 @@ _SPACE = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
-    """One line of plain text: no line breaks or runs of spaces, no TeX dollar signs."""
-    return _SPACE.sub(" ", text.replace("$", "")).strip()
+    """One line: no line breaks or runs of spaces."""
+    return _SPACE.sub(" ", text).strip()
 
 
 def _sentence(text: str) -> str:
