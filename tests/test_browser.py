@@ -157,9 +157,10 @@ def test_sample_reports_display_in_chromium(browser, sample_reports):
     for report in reports:
         problems += check_report(browser, report.html_path)
     assert not problems, "\n".join(problems)
-    # the sample company runs from 2025-01-01 to 2026-06-30 (salesmkt.sample.company): reports
-    # on all of its data name those months, the check-in its latest full month
-    everything = "sample company, January 2025 to June 2026"
+    # the sample company runs from 2025-01-01 to 2026-06-30, with its earlier customers' orders
+    # from January 2024 on (salesmkt.sample): reports on all of its data name those months, the
+    # check-in its latest full month
+    everything = "sample company, January 2024 to June 2026"
     assert titles == {
         "index.html": f"Sales & marketing reports: {everything}",
         "01_data_check.html": f"Data check: {everything}",

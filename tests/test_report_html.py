@@ -211,21 +211,24 @@ def test_data_names(tmp_path):
 
 
 def test_each_notebook_shows_its_own_period(sample):
-    """The sample runs 2025-01-01 to 2026-06-30: all of it, its latest full month, or the
-    period given."""
+    """All of the sample's data, its latest full month, or the period given.
+
+    The sample company runs from 2025-01-01 to 2026-06-30, with the orders of its earlier
+    customers from January 2024 on (salesmkt.sample.revenue).
+    """
 
     def nb(kind):
         return nbformat.v4.new_notebook(metadata={"salesmkt": {"period": kind}} if kind else {})
 
     default = _Periods(sample, None, None, None)
     declared = {"period_start", "period_end"}
-    assert default.label(nb("data"), declared) == "January 2025 to June 2026"
-    assert default.label(nb("all"), declared) == "January 2025 to June 2026"
+    assert default.label(nb("data"), declared) == "January 2024 to June 2026"
+    assert default.label(nb("all"), declared) == "January 2024 to June 2026"
     assert default.label(nb("latest"), declared) == "June 2026"
     assert default.label(nb(None), declared) is None
-    assert default.overall() == "January 2025 to June 2026"
+    assert default.overall() == "January 2024 to June 2026"
     march = _Periods(sample, "2026-03-01", "2026-04-01", None)
-    assert march.label(nb("data"), declared) == "January 2025 to June 2026"  # period unused
+    assert march.label(nb("data"), declared) == "January 2024 to June 2026"  # period unused
     assert march.label(nb("all"), declared) == "March 2026"
     assert march.label(nb("latest"), declared) == "March 2026"
     assert march.label(nb(None), declared) == "March 2026"
@@ -274,3 +277,14 @@ def test_pipeline_titles_the_page_and_describes_the_chart(tmp_path):
     index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert index.title.string == "Sales & marketing reports: sample company, March 2026"
     assert "March 2026" in index.find("span", class_="meta").get_text()
+
+
+def test_data_without_dates_shows_no_period():
+    import pandas as pd
+
+    empty = SimpleNamespace(summary=lambda: pd.DataFrame({"first": [pd.NaT], "last": [pd.NaT]}))
+    nb = nbformat.v4.new_notebook(metadata={"salesmkt": {"period": "data"}})
+    assert _Periods(empty, None, None, None).label(nb, set()) is None
+    assert _Periods(empty, None, None, None).overall() is None
+    given = _Periods(empty, "2026-03-01", "2026-04-01", None)
+    assert given.overall() == "March 2026"

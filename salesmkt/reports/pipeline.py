@@ -179,7 +179,8 @@ class _Periods:
     ``"latest"``: the period given, else the latest full period of ``kpis.yml``'s frequency
     (:func:`salesmkt.report_period`, as the notebook computes it); ``"all"``: the period given,
     else all the data; ``"data"``: all the data whatever is given (the notebook does not use
-    the period). A notebook without the entry shows the period only when one is given and it
+    the period). All the data runs from the month of the first date in its tables (their main
+    timestamps, as the data check lists them) to the month of the last. A notebook without the entry shows the period only when one is given and it
     declares ``period_start``.
     """
 
@@ -187,25 +188,31 @@ class _Periods:
         self.dataset, self.start, self.end, self.config_dir = dataset, start, end, config_dir
 
     def _span(self):
+        """All the data: the months from the first to the last date of its tables' main
+        timestamps (the data check's table overview), or None without any."""
         import pandas as pd
 
-        from salesmkt.kpis.compute import _earliest, _latest
-
-        first, last = _earliest(self.dataset), _latest(self.dataset)
+        summary = self.dataset.summary()
+        first, last = summary["first"].min(), summary["last"].max()
+        if pd.isna(first) or pd.isna(last):
+            return None
         month = pd.Timestamp(first.year, first.month, 1)
         return month, pd.Timestamp(last.year, last.month, 1) + pd.DateOffset(months=1)
 
     def _given_or_span(self):
         import pandas as pd
 
-        first, last = self._span()
-        start = pd.Timestamp(self.start).tz_localize(None) if self.start else first
-        end = pd.Timestamp(self.end).tz_localize(None) if self.end else last
+        span = self._span()
+        if span is None and not (self.start and self.end):
+            return None
+        start = pd.Timestamp(self.start).tz_localize(None) if self.start else span[0]
+        end = pd.Timestamp(self.end).tz_localize(None) if self.end else span[1]
         return start, end
 
-    def overall(self) -> str:
+    def overall(self) -> str | None:
         """The period given, else all the data: what the set of reports covers."""
-        return period_label(*self._given_or_span())
+        span = self._given_or_span()
+        return period_label(*span) if span else None
 
     def label(self, nb, declared: set[str]) -> str | None:
         kind = nb.metadata.get("salesmkt", {}).get("period")
@@ -217,9 +224,10 @@ class _Periods:
             p = report_period(self.dataset, self.start, self.end, freq=freq)
             return period_label(p["start"].tz_localize(None), p["end"].tz_localize(None))
         if kind == "data":
-            return period_label(*self._span())
+            span = self._span()
+            return period_label(*span) if span else None
         if kind == "all" or ((self.start or self.end) and "period_start" in declared):
-            return period_label(*self._given_or_span())
+            return self.overall()
         return None
 
 
@@ -486,7 +494,7 @@ def run_reports(
             reports.append(Report(nb_path.name, title, html_path, seconds, page_title, period))
             if progress:
                 bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
-    shown = describe(data) if database else data.name
+    shown = describe(data) if database else data_name
     index_title = report_title(INDEX_HEADING, data_name, periods.overall())
     write_text_atomic(out / "index.html", _index(reports, shown, start, end, index_title))
     return reports
