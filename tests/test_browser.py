@@ -1,9 +1,10 @@
 """The rendered reports in a real browser: headless Chromium (Debian's package) via Playwright.
 
 Opens ``index.html`` and every report, follows the index's links, and checks that there are no
-console errors, no requests leave the machine (reports must read offline), every image loaded,
-every table is visible, no code and no stderr output is shown. Screenshots are kept under
-``test-artifacts/screenshots/`` for a person to look at.
+console errors, no requests leave the machine (reports must read offline), every page has a
+title of its own (not nbconvert's "Notebook"), every image loaded and has alt text (not
+nbconvert's placeholder), every table is visible, no code and no stderr output is shown.
+Full-page screenshots are kept under ``test-artifacts/screenshots/`` for a person to look at.
 
 The sample's report set is rendered once per run (the ``sample_reports`` fixture, shared with
 ``test_report.py`` on one xdist worker).
@@ -32,9 +33,13 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 FIX = Path(__file__).parent / "fixtures" / "exports"
+#: What nbconvert writes when an image has no alt text, and its default page title.
+DEFAULT_ALT = "No description has been provided for this image"
+DEFAULT_TITLES = {"", "Notebook"}
 
 IMAGES_JS = """() => Array.from(document.images).map((i) => ({
     src: i.getAttribute('src').slice(0, 40),
+    alt: i.getAttribute('alt'),
     ok: i.complete && i.naturalWidth > 0,
     width: i.getBoundingClientRect().width,
 }))"""
@@ -77,7 +82,9 @@ class Page:
         route.abort()
 
     def problems(self, name: str) -> list[str]:
-        out = [f"{name}: console error {e!r}" for e in self.errors]
+        title = self.page.title().strip()
+        out = [f"{name}: page title is {title!r}"] if title in DEFAULT_TITLES else []
+        out += [f"{name}: console error {e!r}" for e in self.errors]
         out += [f"{name}: fetches {u} (reports must read offline)" for u in self.external]
         return out
 
@@ -93,6 +100,9 @@ def check_report(browser, path: Path) -> list[str]:
     for img in page.evaluate(IMAGES_JS):
         if not img["ok"] or img["width"] <= 0:
             problems.append(f"{name}: image {img['src']}... did not display")
+        alt = (img["alt"] or "").strip()
+        if not alt or alt == DEFAULT_ALT:
+            problems.append(f"{name}: image {img['src']}... has no alt text ({img['alt']!r})")
     for i, t in enumerate(page.evaluate(TABLES_JS)):
         if not (t["visible"] and t["w"] > 0 and t["h"] > 0):
             problems.append(f"{name}: table {i} ({t['rows']} rows) is not visible")
@@ -105,14 +115,15 @@ def check_report(browser, path: Path) -> list[str]:
         ".jp-RenderedText .ansi-red-fg, .jp-OutputArea-output pre:has-text('Traceback')"
     ).count():
         problems.append(f"{name}: shows a traceback")
-    problems += view.problems(name)
+    problems += view.problems(name)  # before closing: it reads the page's title
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.close()
     return problems
 
 
-def check_index(browser, out: Path, reports) -> list[str]:
+def check_index(browser, out: Path, reports, titles: dict | None = None) -> list[str]:
+    """Everything wrong with the index and its links; ``titles`` gets each page's tab title."""
     view = Page(browser, (out / "index.html").as_uri())
     page = view.page
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
@@ -125,10 +136,14 @@ def check_index(browser, out: Path, reports) -> list[str]:
         page.wait_for_load_state("load")
         if not page.url.endswith("/" + href) or page.locator("h1").count() == 0:
             problems.append(f"index link {href} did not open its report")
+        if titles is not None:
+            titles[href] = page.title()
         page.go_back(wait_until="load")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
     problems += view.problems("index")
+    if titles is not None:
+        titles["index.html"] = page.title()
     page.close()
     return problems
 
@@ -137,10 +152,23 @@ def check_index(browser, out: Path, reports) -> list[str]:
 def test_sample_reports_display_in_chromium(browser, sample_reports):
     out, reports = sample_reports
     assert reports, "no report was rendered"
-    problems = check_index(browser, out, reports)
+    titles: dict[str, str] = {}
+    problems = check_index(browser, out, reports, titles)
     for report in reports:
         problems += check_report(browser, report.html_path)
     assert not problems, "\n".join(problems)
+    # the sample company runs from 2025-01-01 to 2026-06-30, with its earlier customers' orders
+    # from January 2024 on (salesmkt.sample): reports on all of its data name those months, the
+    # check-in its latest full month
+    everything = "sample company, January 2024 to June 2026"
+    assert titles == {
+        "index.html": f"Sales & marketing reports: {everything}",
+        "01_data_check.html": f"Data check: {everything}",
+        "02_persona_workshop.html": f"Persona workshop: {everything}",
+        "03_funnel_kpis.html": f"Funnel and KPI setup: {everything}",
+        "04_campaigns.html": f"Campaign evaluation: {everything}",
+        "05_checkin.html": "Sales–marketing check-in: sample company, June 2026",
+    }
 
 
 def test_vendor_export_report_displays_in_chromium(browser, tmp_path):

@@ -24,8 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from salesmkt._base.atomic import write_text_atomic
+from salesmkt.reports.alt_text import KERNEL_STARTUP
 
-__all__ = ["ReportError", "notebook_paths", "run_reports", "render_html"]
+__all__ = [
+    "ReportError",
+    "notebook_paths",
+    "run_reports",
+    "render_html",
+    "report_title",
+    "period_label",
+]
 
 
 class ReportError(RuntimeError):
@@ -40,6 +48,10 @@ class Report:
     title: str
     html_path: Path
     seconds: float
+    #: The page's ``<title>``: the heading's short form, the data and the period shown.
+    page_title: str = ""
+    #: The period the report shows, in words (``"June 2026"``), if it shows one.
+    period: str | None = None
 
 
 def notebooks_dir() -> Path:
@@ -76,25 +88,193 @@ def _title(nb) -> str:
     return "Report"
 
 
+#: Index page heading (and the first part of its ``<title>``).
+INDEX_HEADING = "Sales & marketing reports"
+
+# English month names whatever the locale (calendar.month_name follows the locale)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+
+
+def report_title(heading: str, data: str, period: str | None = None) -> str:
+    """A report page's ``<title>``: the heading up to its colon, the data and the period.
+
+    The heading's part after a colon is the report's question, which the page shows; a browser
+    tab or a bookmark needs only what the report is, on what and for when.
+
+    Examples
+    --------
+    >>> report_title("Funnel and KPI setup: one funnel, shared KPIs", "sample company", "March 2026")
+    'Funnel and KPI setup: sample company, March 2026'
+    >>> report_title("Sales–marketing check-in", "crm database")
+    'Sales–marketing check-in: crm database'
+    """
+    short = heading.split(":", 1)[0].strip() or "Report"
+    return f"{short}: {', '.join(p for p in (data, period) if p)}"
+
+
+def period_label(start, end) -> str:
+    """A period in words, ``end`` exclusive: a year, months, or days.
+
+    Examples
+    --------
+    >>> period_label("2026-03-01", "2026-04-01")
+    'March 2026'
+    >>> period_label("2025-01-01", "2026-07-01")
+    'January 2025 to June 2026'
+    >>> period_label("2026-01-01", "2026-04-01")
+    'January to March 2026'
+    >>> period_label("2025-01-01", "2026-01-01")
+    '2025'
+    >>> period_label("2026-03-02", "2026-03-16")
+    '2 to 15 March 2026'
+    >>> period_label("2026-03-02", "2026-04-16")
+    '2 March to 15 April 2026'
+    """
+    import pandas as pd
+
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if end <= start:
+        raise ValueError(f"period: end ({end:%Y-%m-%d}) must be after start ({start:%Y-%m-%d})")
+    midnight = start == start.normalize() and end == end.normalize()
+    if midnight and start.day == 1 and end.day == 1:  # whole months
+        last = end - pd.DateOffset(months=1)
+        if start.month == 1 and end.month == 1:
+            years = sorted({start.year, last.year})
+            return str(years[0]) if len(years) == 1 else f"{years[0]} to {years[-1]}"
+        first_m, last_m = _MONTHS[start.month - 1], _MONTHS[last.month - 1]
+        if (start.year, start.month) == (last.year, last.month):
+            return f"{first_m} {start.year}"
+        if start.year == last.year:
+            return f"{first_m} to {last_m} {start.year}"
+        return f"{first_m} {start.year} to {last_m} {last.year}"
+    last = end - pd.Timedelta(days=1) if midnight else end
+    a = f"{start.day} {_MONTHS[start.month - 1]}"
+    b = f"{last.day} {_MONTHS[last.month - 1]} {last.year}"
+    if start.normalize() == last.normalize():
+        return b
+    if start.year != last.year:
+        return f"{a} {start.year} to {b}"
+    if start.month == last.month:
+        return f"{start.day} to {b}"
+    return f"{a} to {b}"
+
+
+def _data_name(data, database: bool) -> str:
+    """What a title calls the data: the sample company, a folder or file, or a database."""
+    from salesmkt.io import sample_dir
+
+    if database:
+        from urllib.parse import urlsplit
+
+        name = Path(urlsplit(str(data)).path).name
+        return f"{name} database" if name else "database"
+    if Path(data).resolve() == Path(sample_dir()).resolve():
+        return "sample company"
+    return Path(data).stem if Path(data).is_file() else Path(data).name
+
+
+class _Periods:
+    """The period each notebook shows, from its ``metadata.salesmkt.period``.
+
+    ``"latest"``: the period given, else the latest full period of ``kpis.yml``'s frequency
+    (:func:`salesmkt.report_period`, as the notebook computes it); ``"all"``: the period given,
+    else all the data; ``"data"``: all the data whatever is given (the notebook does not use
+    the period). All the data runs from the month of the first date in its tables (their main
+    timestamps, as the data check lists them) to the month of the last. A notebook without the
+    entry shows the period only when one is given and it declares ``start`` (or the older
+    ``period_start``).
+    """
+
+    def __init__(self, dataset, start, end, config_dir):
+        self.dataset, self.start, self.end, self.config_dir = dataset, start, end, config_dir
+
+    def _span(self):
+        """All the data: the months from the first to the last date of its tables' main
+        timestamps (the data check's table overview), or None without any."""
+        import pandas as pd
+
+        summary = self.dataset.summary()
+        first, last = summary["first"].min(), summary["last"].max()
+        if pd.isna(first) or pd.isna(last):
+            return None
+        month = pd.Timestamp(first.year, first.month, 1)
+        return month, pd.Timestamp(last.year, last.month, 1) + pd.DateOffset(months=1)
+
+    def _given_or_span(self):
+        import pandas as pd
+
+        span = self._span()
+        if span is None and not (self.start and self.end):
+            return None
+        start = pd.Timestamp(self.start).tz_localize(None) if self.start else span[0]
+        end = pd.Timestamp(self.end).tz_localize(None) if self.end else span[1]
+        return start, end
+
+    def overall(self) -> str | None:
+        """The period given, else all the data: what the set of reports covers."""
+        span = self._given_or_span()
+        return period_label(*span) if span else None
+
+    def label(self, nb, declared: set[str]) -> str | None:
+        kind = nb.metadata.get("salesmkt", {}).get("period")
+        if kind == "latest":
+            from salesmkt.kpis.config import load_kpi_config
+            from salesmkt.kpis.setup import report_period
+
+            freq = load_kpi_config(self.config_dir)["freq"]
+            p = report_period(self.dataset, self.start, self.end, freq=freq)
+            return period_label(p["start"].tz_localize(None), p["end"].tz_localize(None))
+        if kind == "data":
+            span = self._span()
+            return period_label(*span) if span else None
+        takes_period = bool({"start", "period_start"} & declared)
+        if kind == "all" or ((self.start or self.end) and takes_period):
+            return self.overall()
+        return None
+
+
 # JupyterLab's HTML template without the scripts it fetches from a CDN: require.js (no output
 # of ours needs it), the widget manager (widgets are for working in Jupyter; a static report
 # cannot run them) and MathJax unless the notebook holds TeX math, so that a report reads
-# offline and a browser shows no failed loads.
+# offline and a browser shows no failed loads. An image output whose metadata carry an alt text
+# (``{"image/png": {"alt": ...}}``, see :mod:`salesmkt.reports.alt_text`) shows it; the lab
+# template reads no alt text of its own.
 _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}
 {%- if resources.salesmkt_math -%}{{ super() }}{%- endif -%}
 {%- endblock html_head_js_mathjax -%}
+{%- block data_png scoped -%}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}{{ super() }}{%- endif -%}
+{%- endblock data_png -%}
+{%- block data_jpg scoped -%}
+{%- set alt = output | get_metadata('alt', 'image/jpeg') -%}
+{%- if alt -%}{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}{{ super() }}{%- endif -%}
+{%- endblock data_jpg -%}
 """
 _MATH = re.compile(r"\$\$|\\\(|\\\[|(?<![\w$])\$[^$\s\d][^$\n]*\$")
 
 
-def render_html(nb) -> str:
+def render_html(nb, title: str | None = None) -> str:
     """An executed notebook as standalone HTML without code cells or prompts.
 
-    The page loads nothing from the network unless the notebook holds TeX math (MathJax).
+    The page loads nothing from the network unless the notebook holds TeX math (MathJax). Its
+    ``<title>`` is ``title``, else the notebook's ``metadata.title``, else its first heading
+    (never nbconvert's "Notebook"). Images show the alt text of their output's metadata.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Data check")])
+    >>> "<title>Data check: sample company</title>" in render_html(nb, "Data check: sample company")
+    True
     """
+    import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
@@ -106,7 +286,11 @@ def render_html(nb) -> str:
         template_file="salesmkt_offline.html.j2",
     )
     math = any(c.cell_type == "markdown" and _MATH.search(c.source) for c in nb.cells)
-    body, _ = exporter.from_notebook_node(nb, resources={"salesmkt_math": math})
+    # the template takes the notebook's metadata.title (else "Notebook"); set on a shallow copy,
+    # the caller's notebook is left as it was (nbconvert copies it deeply before rendering)
+    title = title or nb.metadata.get("title") or _title(nb)
+    titled = nbformat.NotebookNode({**nb, "metadata": {**nb.metadata, "title": title}})
+    body, _ = exporter.from_notebook_node(titled, resources={"salesmkt_math": math})
     return body
 
 
@@ -122,11 +306,16 @@ def _failure(nb_path: Path, exc: Exception) -> ReportError:
     )
 
 
+_ALT_TEXT_STARTUP = f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"
+
+
 def _kernel_manager_class():
     """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP.
 
     Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
-    the report run's output to what the user needs. The kernel always draws charts inline. The kernel is not interrupted on its way
+    the report run's output to what the user needs. The kernel always draws charts inline, and
+    gives each chart its alt text (:mod:`salesmkt.reports.alt_text`). The kernel is not
+    interrupted on its way
     out: the notebook has finished, and an idle kernel that gets the interrupt logs
     "KeyboardInterrupt caught in kernel" on stderr (jupyter_client interrupts on every
     shutdown).
@@ -143,7 +332,9 @@ def _kernel_manager_class():
             # or a server often exports MPLBACKEND=Agg, which would leave reports without them).
             env = {**os.environ, **kwargs.pop("env", {})}
             env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-            return await super().start_kernel(env=env, **kwargs)
+            # every chart the notebook shows carries its title and takeaway as alt text
+            extra = [*(kwargs.pop("extra_arguments", None) or []), _ALT_TEXT_STARTUP]
+            return await super().start_kernel(env=env, extra_arguments=extra, **kwargs)
 
         async def _async_interrupt_kernel(self) -> None:
             if not self.shutting_down:
@@ -254,6 +445,9 @@ def run_reports(
         # fail early, with the validation message, before any notebook runs
         dataset = load(data_dir)
         secrets = pii_values(dataset.tables.values()) if check_pii else set()
+        data_name = _data_name(data, database)
+        conf = _config_dir(config_dir, data, database)
+        periods = _Periods(dataset, start, end, conf)
         fixed = {"data_dir", "start", "end", "config_dir"}
         params = {
             **(parameters or {}),
@@ -262,7 +456,7 @@ def run_reports(
             "end": end,
             # a team's own notebook that still declares the old names gets them too
             **{old: {"start": start, "end": end}[new] for old, new in _OLD_PERIOD.items()},
-            "config_dir": str(_config_dir(config_dir, data, database)),
+            "config_dir": str(conf),
         }
         # each notebook gets the parameters it declares; one that no notebook declares is a typo
         every = paths if notebooks else notebook_paths()
@@ -302,7 +496,10 @@ def run_reports(
             except Exception as exc:  # papermill wraps the kernel's error
                 raise _failure(nb_path, exc) from None
             nb = nbformat.read(executed, as_version=4)
-            page = render_html(nb)
+            title = _title(nb)
+            period = periods.label(nb, declared[nb_path])
+            page_title = report_title(title, data_name, period)
+            page = render_html(nb, page_title)
             if check_pii:
                 hits = find_pii(page, secrets)
                 if not hits.empty:
@@ -314,11 +511,12 @@ def run_reports(
             html_path = out / f"{nb_path.stem}.html"
             write_text_atomic(html_path, page)
             seconds = (dt.datetime.now() - t0).total_seconds()
-            reports.append(Report(nb_path.name, _title(nb), html_path, seconds))
+            reports.append(Report(nb_path.name, title, html_path, seconds, page_title, period))
             if progress:
                 bar.write(f"{nb_path.stem}: {seconds:.1f} s -> {html_path}")
-    shown = describe(data) if database else data.name
-    write_text_atomic(out / "index.html", _index(reports, shown, start, end))
+    shown = describe(data) if database else data_name
+    index_title = report_title(INDEX_HEADING, data_name, periods.overall())
+    write_text_atomic(out / "index.html", _index(reports, shown, start, end, index_title))
     return reports
 
 
@@ -332,14 +530,15 @@ def _config_dir(config_dir, data, database: bool) -> Path:
     return data if data.is_dir() else data.parent
 
 
-def _index(reports: list[Report], data: str, start, end) -> str:
+def _index(reports: list[Report], data: str, start, end, title: str = INDEX_HEADING) -> str:
     if start is None and end is None:
-        period = "the latest full month in the data"
+        period = "each report's default (beside it)"
     else:
         period = f"{start or 'start of data'} to {end or 'end of data'} (end excluded)"
     items = "\n".join(
         f'<li><a href="{html.escape(r.html_path.name)}">{html.escape(r.title)}</a>'
-        f' <span class="meta">{html.escape(r.notebook)}</span></li>'
+        f' <span class="meta">{html.escape(" · ".join(filter(None, (r.period, r.notebook))))}'
+        "</span></li>"
         for r in reports
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -347,7 +546,7 @@ def _index(reports: list[Report], data: str, start, end) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>salesmkt reports</title>
+<title>{html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 3rem auto; padding: 0 1rem;
        color: #1f2933; }}
@@ -357,7 +556,7 @@ a {{ color: #1d4ed8; text-decoration: none; }} a:hover {{ text-decoration: under
 footer {{ color: #6b7280; font-size: .85rem; margin-top: 2rem; }}
 </style></head>
 <body data-run='{html.escape(meta)}'>
-<h1>Sales &amp; marketing reports</h1>
+<h1>{html.escape(INDEX_HEADING)}</h1>
 <p>Data: <b>{html.escape(data)}</b> &middot; period: {html.escape(period)}</p>
 <ol>
 {items}
