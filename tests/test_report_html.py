@@ -1,6 +1,6 @@
 """Page titles and chart alt text of the rendered reports, on tiny notebooks (no guided one runs).
 
-The alt text is computed in the report kernel from the figure (``salesmkt.reports.alt_text``),
+The alt text is computed in the report kernel from the figure (``salesmkt._base.alt_text``),
 kept in the output's metadata and written into ``<img alt>`` by the report template; the page
 title names the report, the data and the period.
 """
@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from IPython.core.formatters import DisplayFormatter
 
 import salesmkt
-from salesmkt.reports.alt_text import figure_alt_text, register_alt_text
+from salesmkt._base.alt_text import figure_alt_text, register_alt_text
 from salesmkt.reports.pipeline import (
     _data_name,
     _Periods,
-    period_label,
+    period_words,
     render_html,
     report_title,
     run_reports,
@@ -185,12 +185,12 @@ def test_report_title_takes_the_heading_up_to_its_colon():
     ],
 )
 def test_period_label_reads_end_as_exclusive(start, end, label):
-    assert period_label(start, end) == label
+    assert period_words(start, end) == label
 
 
 def test_period_label_refuses_an_empty_period():
     with pytest.raises(ValueError, match="end .2026-03-01. must be after start"):
-        period_label("2026-03-01", "2026-03-01")
+        period_words("2026-03-01", "2026-03-01")
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -198,7 +198,7 @@ def test_period_label_refuses_an_empty_period():
 def test_one_calendar_month_is_named_by_month_and_year(day):
     start = day.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
-    assert period_label(start, end) == f"{MONTHS.split()[start.month - 1]} {start.year}"
+    assert period_words(start, end) == f"{MONTHS.split()[start.month - 1]} {start.year}"
 
 
 def test_data_names(tmp_path):

@@ -19,6 +19,7 @@ from html import escape
 
 import pandas as pd
 
+from salesmkt._base.alt_text import figure_alt_text
 from salesmkt.personas import features as pf
 from salesmkt.personas.cards import FIELD_TITLES, persona_cards, render_persona_cards
 from salesmkt.personas.file import COLUMNS, WORKSHOP_FIELDS, load_personas, match_personas
@@ -28,12 +29,12 @@ from salesmkt.personas.file import save_personas as _save
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
+    alt = escape(figure_alt_text(fig), quote=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    return (
-        f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
-    )
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
 class PersonaWorkshop:

@@ -8,6 +8,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "ReportError": "pipeline",
+        "report_title": "pipeline",
         "run_reports": "pipeline",
         "run_real_reports": "real",
     },

@@ -23,8 +23,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from salesmkt._base.alt_text import KERNEL_STARTUP
 from salesmkt._base.atomic import write_text_atomic
-from salesmkt.reports.alt_text import KERNEL_STARTUP
 
 __all__ = [
     "ReportError",
@@ -32,7 +32,7 @@ __all__ = [
     "run_reports",
     "render_html",
     "report_title",
-    "period_label",
+    "period_words",
 ]
 
 
@@ -113,22 +113,22 @@ def report_title(heading: str, data: str, period: str | None = None) -> str:
     return f"{short}: {', '.join(p for p in (data, period) if p)}"
 
 
-def period_label(start, end) -> str:
+def period_words(start, end) -> str:
     """A period in words, ``end`` exclusive: a year, months, or days.
 
     Examples
     --------
-    >>> period_label("2026-03-01", "2026-04-01")
+    >>> period_words("2026-03-01", "2026-04-01")
     'March 2026'
-    >>> period_label("2025-01-01", "2026-07-01")
+    >>> period_words("2025-01-01", "2026-07-01")
     'January 2025 to June 2026'
-    >>> period_label("2026-01-01", "2026-04-01")
+    >>> period_words("2026-01-01", "2026-04-01")
     'January to March 2026'
-    >>> period_label("2025-01-01", "2026-01-01")
+    >>> period_words("2025-01-01", "2026-01-01")
     '2025'
-    >>> period_label("2026-03-02", "2026-03-16")
+    >>> period_words("2026-03-02", "2026-03-16")
     '2 to 15 March 2026'
-    >>> period_label("2026-03-02", "2026-04-16")
+    >>> period_words("2026-03-02", "2026-04-16")
     '2 March to 15 April 2026'
     """
     import pandas as pd
@@ -214,7 +214,7 @@ class _Periods:
     def overall(self) -> str | None:
         """The period given, else all the data: what the set of reports covers."""
         span = self._given_or_span()
-        return period_label(*span) if span else None
+        return period_words(*span) if span else None
 
     def label(self, nb, declared: set[str]) -> str | None:
         kind = nb.metadata.get("salesmkt", {}).get("period")
@@ -224,10 +224,10 @@ class _Periods:
 
             freq = load_kpi_config(self.config_dir)["freq"]
             p = report_period(self.dataset, self.start, self.end, freq=freq)
-            return period_label(p["start"].tz_localize(None), p["end"].tz_localize(None))
+            return period_words(p["start"].tz_localize(None), p["end"].tz_localize(None))
         if kind == "data":
             span = self._span()
-            return period_label(*span) if span else None
+            return period_words(*span) if span else None
         takes_period = bool({"start", "period_start"} & declared)
         if kind == "all" or ((self.start or self.end) and takes_period):
             return self.overall()
@@ -238,7 +238,7 @@ class _Periods:
 # of ours needs it), the widget manager (widgets are for working in Jupyter; a static report
 # cannot run them) and MathJax unless the notebook holds TeX math, so that a report reads
 # offline and a browser shows no failed loads. An image output whose metadata carry an alt text
-# (``{"image/png": {"alt": ...}}``, see :mod:`salesmkt.reports.alt_text`) shows it; the lab
+# (``{"image/png": {"alt": ...}}``, see :mod:`salesmkt._base.alt_text`) shows it; the lab
 # template reads no alt text of its own.
 _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
@@ -314,7 +314,7 @@ def _kernel_manager_class():
 
     Over TCP the kernel warns on every start that traffic is unencrypted; a local socket keeps
     the report run's output to what the user needs. The kernel always draws charts inline, and
-    gives each chart its alt text (:mod:`salesmkt.reports.alt_text`). The kernel is not
+    gives each chart its alt text (:mod:`salesmkt._base.alt_text`). The kernel is not
     interrupted on its way
     out: the notebook has finished, and an idle kernel that gets the interrupt logs
     "KeyboardInterrupt caught in kernel" on stderr (jupyter_client interrupts on every

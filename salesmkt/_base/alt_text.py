@@ -25,7 +25,7 @@ __all__ = ["figure_alt_text", "register_alt_text", "KERNEL_STARTUP"]
 
 #: The line the report kernel runs at start-up (``--IPKernelApp.exec_lines``); it leaves no
 #: name in the notebook's namespace.
-KERNEL_STARTUP = "__import__('salesmkt.reports.alt_text', fromlist=['_']).register_alt_text()"
+KERNEL_STARTUP = "__import__('salesmkt._base.alt_text', fromlist=['_']).register_alt_text()"
 
 #: Image types whose output metadata carry the alt text (the ones nbconvert shows as ``<img>``).
 IMAGE_TYPES = ("image/png", "image/jpeg")
