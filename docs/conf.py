@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -104,19 +105,9 @@ API_PACKAGES = {
 
 
 def public_names(package: str) -> list[tuple[str, str]]:
-    """``(name, defining module)`` of every public name of ``salesmkt.<package>``.
-
-    ``salesmkt.reports`` has no table of its own yet: its modules' ``__all__`` stand in.
-    """
+    """``(name, defining module)`` of every public name of ``salesmkt.<package>``."""
     module = importlib.import_module(f"salesmkt.{package}")
-    names = getattr(module, "__all__", None)
-    if names:
-        return [(n, _home(module, n)) for n in names]
-    found = []
-    for sub in ("pipeline", "real"):
-        mod = importlib.import_module(f"salesmkt.{package}.{sub}")
-        found += [(n, mod.__name__) for n in mod.__all__ if n != "main"]
-    return found
+    return [(n, _home(module, n)) for n in module.__all__]
 
 
 def _home(module, name: str) -> str:
@@ -129,6 +120,8 @@ def write_api_pages(app=None) -> None:
     """Write ``api/<package>.rst`` (autosummary tables) for every domain package."""
     api = DOCS / "api"
     api.mkdir(exist_ok=True)
+    # stubs of names a package no longer offers would still be read (and fail to import)
+    shutil.rmtree(api / "generated", ignore_errors=True)
     for package, (title, blurb) in API_PACKAGES.items():
         heading = f"``salesmkt.{package}``: {title}"
         lines = [heading, "=" * len(heading), "", blurb, ""]

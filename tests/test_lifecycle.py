@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesmkt
-from salesmkt.funnels.lifecycle import stage_entries
+from salesmkt.data.stages import stage_entries
 
 T = "2025-{}T00:00:00Z"
 
