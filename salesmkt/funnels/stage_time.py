@@ -30,7 +30,7 @@ def stage_durations(
     Examples
     --------
     >>> import salesmkt
-    >>> from salesmkt.funnels.lifecycle import stage_durations
+    >>> from salesmkt.funnels.stage_time import stage_durations
     >>> d = stage_durations(salesmkt.load_sample().leads)
     >>> sorted(d["status"].unique())[:2]
     ['advanced', 'disqualified']
@@ -88,7 +88,7 @@ def time_in_stage(
     Examples
     --------
     >>> import salesmkt
-    >>> from salesmkt.funnels.lifecycle import time_in_stage
+    >>> from salesmkt.funnels.stage_time import time_in_stage
     >>> t = time_in_stage(salesmkt.load_sample().leads)
     >>> t["stage"].tolist()
     ['lead', 'mql', 'sql', 'opportunity']
@@ -152,7 +152,7 @@ def stalled_leads(
     Examples
     --------
     >>> import salesmkt
-    >>> from salesmkt.funnels.lifecycle import stalled_leads
+    >>> from salesmkt.funnels.stage_time import stalled_leads
     >>> s = stalled_leads(salesmkt.load_sample().leads)
     >>> bool((s["stalled"] <= s["in_stage"]).all())
     True
