@@ -265,3 +265,68 @@ def test_spend_chart_wraps_a_long_list_of_campaigns_without_revenue():
         warnings.simplefilter("error")
         ax.figure.canvas.draw()
     plt.close("all")
+
+
+def test_campaign_without_leads_is_marked_not_minus_100_percent(worked):
+    spend = pd.concat(
+        [
+            worked.spend,
+            pd.DataFrame(
+                {
+                    "date": pd.to_datetime(["2025-02-12"], utc=True),
+                    "campaign_id": ["C3"],
+                    "amount": [250.0],
+                    "channel": ["paid_social"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    campaigns = pd.concat(
+        [worked.campaigns, pd.DataFrame({"campaign_id": ["C3"], "channel": ["paid_social"]})],
+        ignore_index=True,
+    )
+    ds = Dataset(**{**worked.tables, "spend": spend, "campaigns": campaigns})
+    m = feb(ds, by="campaign_id", gross_margin=0.8).set_index("campaign_id")
+    assert m.loc["C3", "status"] == "no leads sourced"
+    assert m.loc["C3", "spend"] == 250 and m.loc["C3", "leads"] == 0
+    for col in ("roi", "roas", "roas_on_margin"):
+        assert np.isnan(m.loc["C3", col]), col  # missing, not -100 % / 0
+    assert m.loc["C2", "status"] == "" and m.loc["C2", "roi"] == -1  # L4 sourced, no revenue
+    # C1: D1 10000 x 0.8 / 1200
+    assert m.loc["C1", "roas_on_margin"] == pytest.approx(8000 / 1200)
+
+
+def test_lifetime_is_capped_at_the_orders_observed(worked):
+    m = feb(worked, by="channel", gross_margin=0.8).set_index("channel")
+    # first order 2024-12-05, end 2025-03-01: 86 days of history
+    observed = 86 / (365.25 / 12)
+    ps = m.loc["paid_search"]  # A1, one order on 02-14: no loss, an endless 1 / churn
+    assert ps["lifetime_capped"] and ps["lifetime_months"] == pytest.approx(observed)
+    # A1's 10000 over the one month it is counted (15 days, at least 1 month)
+    assert ps["ltv"] == pytest.approx(10000 * 0.8 * observed)
+    assert (m["lifetime_months"].dropna() <= observed + 1e-9).all()
+    assert "86" not in m.attrs["assumptions"]["lifetime"]  # months, not days
+    assert "3 months of order history" in m.attrs["assumptions"]["lifetime"]
+    assert "80%" in m.attrs["assumptions"]["margin"]
+
+
+def test_attributed_returns_beside_sourced_ones(worked):
+    attribution = pd.DataFrame(
+        {
+            "channel": ["paid_search", "display", "organic_search"],
+            "model": ["linear"] * 3,
+            "attributed_conversions": [0.5, 0.5, 1.0],
+            "attributed_revenue": [5000.0, 5000.0, 6000.0],
+        }
+    )
+    m = feb(worked, by="channel", gross_margin=0.8, attribution=attribution)
+    m = m.set_index("channel")
+    assert m.loc["display", "roas"] == 0.0  # sourced: display sourced no won deal
+    assert m.loc["display", "attributed_roas"] == pytest.approx(5000 / 300)
+    assert m.loc["display", "attributed_roi"] == pytest.approx((5000 * 0.8 - 300) / 300)
+    assert np.isnan(m.loc["organic_search", "attributed_roas"])  # no spend rows
+    assert m.attrs["attribution_model"] == "linear"
+    two = pd.concat([attribution, attribution.assign(model="markov")])
+    with pytest.raises(ValueError, match="name one"):
+        feb(worked, by="channel", attribution=two)

@@ -286,3 +286,63 @@ def test_new_customers_parity_random(ds):
     assert m["customers"].sum() == expected
     won = df_.won_deals(ds.deals)
     assert m["revenue"].sum() == won["amount"].sum()
+
+
+def _orders(rows, **extra) -> pd.DataFrame:
+    o = pd.DataFrame(rows, columns=["customer_id", "ordered_at", "revenue"])
+    o["order_id"] = [f"O{i}" for i in range(len(o))]
+    o["ordered_at"] = pd.to_datetime(o["ordered_at"], utc=True)
+    o["revenue"] = o["revenue"].astype(float)
+    return o.assign(**extra)
+
+
+#: AN pays 12000 once a year (2025-01, 2026-01); MO pays 100 monthly Jan-Mar 2025; ONE pays 500
+#: once in 2025-02; the data ends in 2026-01.
+ANNUAL = _orders(
+    [
+        ("AN", "2025-01-15", 12000),
+        ("AN", "2026-01-10", 12000),
+        ("MO", "2025-01-03", 100),
+        ("MO", "2025-02-03", 100),
+        ("MO", "2025-03-03", 100),
+        ("ONE", "2025-02-20", 500),
+    ]
+)
+
+
+def test_an_annual_customer_is_active_between_payments():
+    a = df_.active_customers(ANNUAL, freq="M")
+    an = a[a["customer_id"] == "AN"].set_index("period_start")
+    # January 2025 to January 2026: 13 months, each with 12000 / 12 = 1000 recognised; the
+    # second year's other 11 months lie after the data's end and are not listed
+    assert len(an) == 13 and an.index.min() == _t("2025-01-01")
+    assert an.index.max() == _t("2026-01-01")
+    assert (an["revenue"] == 1000).all()
+    assert an["paid"].sum() == 2  # paid in January 2025 and January 2026 only
+    # monthly and single-order customers: their own periods, all revenue there
+    mo = a[a["customer_id"] == "MO"]
+    assert mo["period_start"].tolist() == [_t(f"2025-0{m}-01") for m in (1, 2, 3)]
+    assert (mo["revenue"] == 100).all()
+    one = a[a["customer_id"] == "ONE"]
+    assert one["period_start"].tolist() == [_t("2025-02-01")] and one["revenue"].item() == 500
+    # retention: in June 2025 the previous month's customers are {AN}; AN is kept (old rule: 0)
+    r = df_.customer_retention(ANNUAL, freq="M").set_index("period_start")
+    assert r.loc[_t("2025-06-01"), "customer_retention"] == 1.0
+    # April: March had {AN, MO}; MO stopped paying, AN is covered: 1 / 2
+    assert r.loc[_t("2025-04-01"), "customer_retention"] == 0.5
+    # the rule without terms reads the annual customer as lost after January
+    old = df_.active_customers(ANNUAL, freq="M", terms=False)
+    assert old[old["customer_id"] == "AN"]["revenue"].tolist() == [12000, 12000]
+
+
+def test_contract_terms_column_wins_over_rhythm_and_quarters():
+    o = ANNUAL.assign(billing_period=["annual", "annual", "quarterly", NA, NA, "annual"])
+    t = df_.contract_terms(o).set_index("order_id")
+    assert t.loc["O0", "term_months"] == 12 and t.loc["O0", "term_source"] == "column"
+    assert t.loc["O2", "term_months"] == 3  # the column, though the rhythm says monthly
+    assert t.loc["O3", "term_months"] == 1 and t.loc["O3", "term_source"] == "rhythm"
+    assert t.loc["O5", "term_months"] == 12  # ONE's single order, annual by the column
+    q = df_.active_customers(o, freq="Q")
+    one = q[q["customer_id"] == "ONE"]
+    # February 2025 + 12 months: Q1 2025 to Q4 2025 (4 quarters), 125 each
+    assert len(one) == 4 and (one["revenue"] == 125).all()

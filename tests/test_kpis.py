@@ -707,3 +707,71 @@ def test_quota_attainment_by_owner(ex):
     t = kt(ex, ["quota_attainment"], by="owner_id")
     assert val(t, "quota_attainment", owner_id="O1") == pytest.approx(14000 / 15000)
     assert val(t, "quota_attainment", owner_id="O2") == 0.6
+
+
+def test_roas_on_margin_beside_revenue_roas_and_margin_stated(feb, ex):
+    # D1 10000 x 0.8 / 1500 paid spend
+    assert val(feb, "roas", "on_margin") == pytest.approx(8000 / 1500)
+    assert row(feb, "roas", "on_margin")["variant"] == "margin"
+    assert "gross margin 80%" in feb.attrs["assumptions"]["marketing_roi"]
+    revenue_based = kt(ex, ["roas", "clv_simple"], {"gross_margin": None})
+    assert val(revenue_based, "roas", "on_margin") == pytest.approx(10000 / 1500)
+    assert row(revenue_based, "roas", "on_margin")["variant"] == "revenue"
+    for kpi in ("roas", "clv_simple"):
+        assert "overstates" in revenue_based.attrs["assumptions"][kpi]
+
+
+def test_wilson_intervals_and_small_sample_notes(feb):
+    from statsmodels.stats.proportion import proportion_confint
+
+    w = row(feb, "win_rate")  # 3 won of 4 decided
+    lo, hi = proportion_confint(3, 4, method="wilson")
+    assert (w["ci_low"], w["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert w["note"].startswith("small sample (n = 4)")
+    v = row(feb, "win_rate", "value_weighted")  # amounts, not counts: no interval
+    assert math.isnan(v["ci_low"]) and v["note"] == ""
+    assert math.isnan(row(feb, "cac")["ci_low"])  # not a rate
+    s = row(feb, "mql_sql_acceptance")  # 2 of 4
+    lo, hi = proportion_confint(2, 4, method="wilson")
+    assert (s["ci_low"], s["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+
+
+def test_wilson_interval_has_no_note_from_30_on():
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(40)],
+            "created_at": pd.to_datetime(["2025-02-10"] * 40, utc=True),
+            "mql_at": pd.to_datetime(["2025-02-11"] * 40, utc=True),
+            "sql_at": pd.to_datetime(["2025-02-12"] * 10 + [None] * 30, utc=True),
+            "opportunity_at": pd.NaT,
+            "customer_at": pd.NaT,
+        }
+    )
+    for c in ("opportunity_at", "customer_at"):
+        leads[c] = pd.to_datetime(leads[c], utc=True)
+    t = kt(Dataset(leads=leads), ["mql_sql_acceptance"])
+    r = row(t, "mql_sql_acceptance")
+    assert r["value"] == 0.25 and r["note"] == ""
+    assert r["ci_low"] < 0.25 < r["ci_high"]
+
+
+def test_lifetime_value_is_capped_at_the_history_observed():
+    # X and Y pay 100 on the 1st of every month, January to June 2025: churn 0 every month, so
+    # 1 / churn would be an endless lifetime; as_of 2025-07-01 gives 181 days of history
+    rows = [(c, f"2025-0{m}-01", 100.0) for c in ("X", "Y") for m in range(1, 7)]
+    o = pd.DataFrame(rows, columns=["customer_id", "ordered_at", "revenue"])
+    o["order_id"] = [f"O{i}" for i in range(len(o))]
+    o["ordered_at"] = pd.to_datetime(o["ordered_at"], utc=True)
+    t = salesmkt.kpi_table(
+        Dataset(orders=o),
+        kpis=["clv_simple"],
+        start="2025-06-01",
+        end="2025-07-01",
+        as_of="2025-07-01T00:00Z",
+        settings={"gross_margin": 0.8},
+    )
+    r = t[(t["kpi"] == "clv_simple") & (t["item"] == "total")].iloc[0]
+    months = 181 / (365.25 / 12)
+    assert r["value"] == pytest.approx(100 * 0.8 * months)
+    assert r["variant"] == "margin_lifetime_capped"
+    assert "capped at the 6 periods" in t.attrs["assumptions"]["clv_simple"]

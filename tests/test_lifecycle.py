@@ -124,6 +124,10 @@ def test_time_in_stage_and_stalled():
     # default threshold: the stage's own p90 of advancing stays (SQL: A 4 d, C 0 d skipped? no:
     # skipped stays are not "advanced"; A 4 d, G has not advanced) -> 4 days
     assert p90.loc["sql", "threshold_days"] == 4
+    # each stage against its own distribution: MQL stays of A 2 d, B 7 d, G 6 d -> p90 6.8 d
+    assert p90.loc["mql", "threshold_days"] == pytest.approx(np.quantile([2, 7, 6], 0.9))
+    assert p90.loc["mql", "threshold_basis"] == "p90 of the 3 leads that moved on from mql"
+    assert p90.loc["sql", "threshold_basis"] == "p90 of the 1 leads that moved on from sql"
     assert "lead_id" not in p90.columns
 
 
@@ -213,3 +217,31 @@ def test_funnel_invariants_on_random_leads(rows):
         # kept + excluded = the channel's leads
         n = int((leads["channel"] == g["channel"].iloc[0]).sum())
         assert g["entered"].iloc[0] + g["n_excluded"].iloc[0] == n
+
+
+def test_recent_leads_within_the_usual_time_are_pending_not_dropped():
+    f = salesmkt.lifecycle_funnel(LEADS, as_of="2025-03-01").set_index("stage")
+    # lead -> mql: A 1 d, B 2 d, D 1 d, G 1 d and C, who skips MQL (passes it on 02-01, 27 d):
+    # p90 17.2 d; E entered 01-10 and waited 50 d: dropped, not pending
+    assert f.loc["mql", "pending"] == 0 and f.loc["mql", "mature"]
+    # sql -> opportunity: A 4 d, B 0 d (skipped sql), C 0 d -> p90 3.2 d; G in SQL since
+    # 02-10 (19 d): past the usual time, dropped
+    assert f.loc["opportunity", "pending"] == 0
+    recent = salesmkt.lifecycle_funnel(LEADS, as_of="2025-02-11").set_index("stage")
+    # on 02-11 G has been in SQL 1 day (< 3.2): pending, the step is not mature
+    assert recent.loc["opportunity", "pending"] == 1 and not recent.loc["opportunity", "mature"]
+    co = salesmkt.lifecycle_funnel(LEADS, as_of="2025-02-11", freq="M")
+    feb = co[co["cohort"] == pd.Timestamp("2025-02-01", tz="UTC")].set_index("stage")
+    assert not feb.loc["opportunity", "mature"]
+    jan = co[co["cohort"] == pd.Timestamp("2025-01-01", tz="UTC")]
+    assert jan["mature"].all()
+
+
+def test_biggest_drop_offs_leave_immature_steps_out():
+    f = salesmkt.lifecycle_funnel(
+        LEADS.fillna({"channel": "web"}), by="channel", as_of="2025-02-11"
+    )
+    top = salesmkt.biggest_drop_offs(f, top=20)
+    # G (web) is pending at sql -> opportunity: that step of web is left out and said so
+    assert not ((top["channel"] == "web") & (top["step"] == "sql → opportunity")).any()
+    assert "left out" in top.attrs["note"]

@@ -287,3 +287,75 @@ def test_setup_notebook_writes_kpis_yml_only_when_asked(tmp_path):
     assert saved["targets"]["win_rate"]["target"] == 0.42
     assert saved["sla"]["response_hours"] == 2
     assert "cost_per_lead" in saved["targets"]  # filled from the suggestions
+
+
+def test_suggested_targets_round_in_the_better_direction():
+    from salesmkt.kpis.targets import _round
+
+    # shares step 0.01; up when higher is better, down when lower is better
+    assert _round(0.4512, "share", "higher") == 0.46
+    assert _round(0.4512, "share", "lower") == 0.45
+    assert _round(0.29, "share", "higher") == 0.29  # already on the step: unchanged
+    # 2 significant digits from 10 on: 512.3 -> 520 (higher) / 510 (lower)
+    assert _round(512.3, "currency", "higher") == 520
+    assert _round(512.3, "currency", "lower") == 510
+    assert _round(3.14, "hours", "lower") == 3.1 and _round(3.14, "hours", "higher") == 3.2
+    assert _round(0.4551, "share", "context") == 0.46
+
+
+def test_suggest_targets_never_easier_than_recent(ex):
+    t = kt(ex, ["win_rate", "sales_cycle_length", "cost_per_lead"], start="2025-01-01")
+    s = salesmkt.suggest_targets(t, last=2).set_index("kpi")
+    for kpi, row in s.iterrows():
+        if pd.isna(row["recent_value"]):
+            continue
+        if row["direction"] == "higher":
+            assert row["suggested_target"] >= row["recent_value"] - 1e-12, kpi
+        else:
+            assert row["suggested_target"] <= row["recent_value"] + 1e-12, kpi
+
+
+def _table(rows):
+    """A hand-made KPI table: (kpi, period, item, value) rows, months of 2025."""
+    t = pd.DataFrame(rows, columns=["kpi", "period", "item", "value"])
+    t["period_start"] = pd.to_datetime(t["period"] + "-01", utc=True)
+    t["period_end"] = t["period_start"] + pd.offsets.MonthBegin(1)
+    t["as_of"] = pd.Timestamp("2025-07-01", tz="UTC")
+    t["n_excluded"] = 0
+    t["n_pending"] = 0
+    return t
+
+
+def test_scorecard_flags_implausible_quotas_and_targets_beaten_by_far():
+    config = salesmkt.kpi_config_template()
+    config["kpis"] = ["quota_attainment", "win_rate", "cost_per_lead"]
+    config["targets"] = {
+        "quota_attainment": {"target": 1.0},
+        "win_rate": {"target": 0.25},  # beaten by 0.45 / 0.25 - 1 = 80 % every month
+        "cost_per_lead": {"target": 100.0},  # lower is better; 70 in May only beats it by 30 %
+    }
+    rows = [
+        ("quota_attainment", "2025-04", "total", 0.9),
+        ("quota_attainment", "2025-05", "total", 0.9),
+        ("quota_attainment", "2025-06", "total", 0.95),
+        ("quota_attainment", "2025-06", "owner O1", 2.21),  # above 150 %
+        ("quota_attainment", "2025-06", "owner O2", 0.03),  # below 20 %
+        ("quota_attainment", "2025-06", "owner O3", 1.2),  # plausible
+        ("quota_attainment", "2025-05", "owner O9", 3.0),  # other period: not in June's note
+    ]
+    for p in ("2025-04", "2025-05", "2025-06"):
+        rows.append(("win_rate", p, "total", 0.45))
+    rows += [
+        ("cost_per_lead", "2025-04", "total", 70.0),
+        ("cost_per_lead", "2025-05", "total", 85.0),  # beaten by 15 % only
+        ("cost_per_lead", "2025-06", "total", 70.0),
+    ]
+    sc = salesmkt.scorecard(_table(rows), config, period="2025-06").set_index("kpi")
+    q = sc.loc["quota_attainment", "check"]
+    assert "probable quota-data problem" in q
+    assert "O1 at 221%" in q and "O2 at 3%" in q and "O3" not in q and "O9" not in q
+    assert "too easy" in sc.loc["win_rate", "check"]
+    assert sc.loc["cost_per_lead", "check"] == ""
+    # June alone is not every recent period: a scorecard of April has too little history
+    sc_april = salesmkt.scorecard(_table(rows), config, period="2025-04").set_index("kpi")
+    assert sc_april.loc["win_rate", "check"] == ""

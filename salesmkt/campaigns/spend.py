@@ -101,7 +101,7 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
     customers acquired by then.
     """
     if dataset.orders is None:
-        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly"])
+        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly", "observed_months"])
     new = new_customers(deals)
     new = new[new["closed_at"] < end]
     source = new.set_index("customer")["group"]
@@ -114,9 +114,10 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
         }
     )
     o["group"] = o["account"].map(source)
+    observed = (end - o["at"].min()).total_seconds() / 86_400.0 / _DAYS_PER_MONTH if len(o) else 0
     o = o.dropna(subset=["group"]).sort_values(["account", "at"])
     if o.empty:
-        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly"])
+        return pd.DataFrame(columns=["arpa_monthly", "churn_monthly", "observed_months"])
     gap = o.groupby("account")["at"].diff().dt.total_seconds() / 86_400.0
     per = (
         o.assign(gap=gap)
@@ -140,7 +141,11 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
         revenue=("revenue", "sum"), months=("months", "sum"), lost=("lost", "sum")
     )
     return pd.DataFrame(
-        {"arpa_monthly": g["revenue"] / g["months"], "churn_monthly": g["lost"] / g["months"]}
+        {
+            "arpa_monthly": g["revenue"] / g["months"],
+            "churn_monthly": g["lost"] / g["months"],
+            "observed_months": observed,
+        }
     )
 
 
@@ -196,9 +201,20 @@ def _one_period(dataset, by, start, end, margin, campaigns) -> pd.DataFrame:
     out["lead_value"] = ratio(get(cohort_value), out["leads"])
     arpa = out[by].map(econ["arpa_monthly"]).astype(float).to_numpy()
     churn = out[by].map(econ["churn_monthly"]).astype(float).to_numpy()
-    out["ltv"] = ratio(arpa * m, churn)
+    observed = float(econ["observed_months"].iloc[0]) if len(econ) else np.nan
+    with np.errstate(divide="ignore"):
+        expected = np.where(np.isnan(arpa) | np.isnan(churn), np.nan, 1 / churn)  # inf: no churn
+    lifetime = np.minimum(expected, observed)
+    out["lifetime_months"] = lifetime
+    out["lifetime_capped"] = (expected > observed).astype(bool)
+    out["ltv"] = arpa * m * lifetime
     out["ltv_cac"] = ratio(out["ltv"], out["cac"])
     out["payback_months"] = ratio(out["cac"], arpa * m)
+    out["roas_on_margin"] = ratio(out["revenue"] * m, out["spend"])
+    no_leads = (out["leads"] == 0) & (out["revenue"] == 0) & (out["spend"] > 0)
+    for col in ("roas", "roi", "roas_on_margin", "ltv_cac", "payback_months"):
+        out.loc[no_leads, col] = np.nan
+    out["status"] = np.where(no_leads, "no leads sourced", "")
     out["variant"] = "revenue" if margin is None else "margin"
     return out
 
@@ -211,6 +227,8 @@ def spend_metrics(
     end=None,
     freq: str | None = None,
     gross_margin: float | None = None,
+    attribution: pd.DataFrame | None = None,
+    model: str | None = None,
     **deprecated,
 ) -> pd.DataFrame:
     """Spend, volume and return per campaign or channel, with unit economics.
@@ -232,19 +250,36 @@ def spend_metrics(
         ``period``, labelled ``2025-02``, ``2025-Q1``... as in :func:`salesmkt.kpi_table`);
         the first and last parts are cut at ``start`` and ``end``.
     gross_margin : float, optional
-        Margin for ROI, LTV and payback. ``None``: revenue-based values, labelled
-        ``variant="revenue"`` (they overstate return).
+        Margin for ROI, ROAS on margin, LTV and payback. ``None``: revenue-based values,
+        labelled ``variant="revenue"`` (they overstate return); ``attrs["assumptions"]`` says
+        which.
+    attribution : DataFrame, optional
+        Output of :func:`salesmkt.attribute` with the same ``by``: adds the *attributed*
+        returns (multi-touch credit) beside the *sourced* ones (first touch, the lead's own
+        campaign). Only without ``freq`` (attribution has no periods).
+    model : str, optional
+        The attribution model to use when ``attribution`` holds several (required then).
 
     Returns
     -------
     DataFrame
         One row per group (and period): ``<by>, spend, sessions, leads, mqls, customers,
-        revenue, cpl, cost_per_mql, cac, roas, roi, lead_value, ltv, ltv_cac,
-        payback_months, variant`` (plus ``name``, ``offer`` of campaigns for
-        ``by="campaign_id"``). ``lead_value`` is the won amount of the period's leads (cohort,
-        closed by the end of the data) per lead; ``ltv`` = monthly revenue per active customer
-        × margin / monthly logo churn of the group's customers (from orders in the period);
-        ``payback_months`` = CAC / (monthly revenue per customer × margin).
+        revenue, cpl, cost_per_mql, cac, roas, roi, lead_value, lifetime_months,
+        lifetime_capped, ltv, ltv_cac, payback_months, roas_on_margin, status, variant``
+        (plus ``name``, ``offer`` of campaigns for ``by="campaign_id"``; plus
+        ``attributed_revenue, attributed_roas, attributed_roi`` with ``attribution``).
+        ``revenue``, ``roas``, ``roi`` are *sourced*: won deals whose lead came from the group.
+        ``roas`` is revenue per unit of spend; ``roas_on_margin`` is gross profit (revenue ×
+        margin) per unit of spend, break-even at 1. ``status`` is ``"no leads sourced"`` for
+        a group with spend but no lead and no revenue in the period: its returns are missing,
+        not -100 % (its value, if any, shows in the attributed returns or a holdout test),
+        else empty. ``lead_value`` is the won amount of the period's leads (cohort, closed by
+        the end of the data) per lead; ``lifetime_months`` is the expected customer lifetime,
+        1 / the monthly churn hazard of the group's customers, capped at the months of order
+        history observed (``lifetime_capped`` says where; a group without churn gets the
+        observed months); ``ltv`` = monthly revenue per active customer × margin ×
+        ``lifetime_months``; ``payback_months`` = CAC / (monthly revenue per customer ×
+        margin).
 
     Examples
     --------
@@ -278,6 +313,8 @@ def spend_metrics(
     )
     if gross_margin is not None and not 0 < gross_margin <= 1:
         raise ValueError(f"spend_metrics: gross_margin must be in (0, 1], got {gross_margin}")
+    if attribution is not None and freq is not None:
+        raise ValueError("spend_metrics: attribution has no periods; use it without freq")
     start, end = _bounds(dataset, kw["start"], kw["end"])
     campaigns = dataset.campaigns
     if freq is None:
@@ -298,11 +335,62 @@ def spend_metrics(
             known = info[col] if col in info.columns else pd.Series(dtype="string")
             out.insert(1 + (freq is not None), col, out["campaign_id"].map(known).astype("string"))
     out = out.reset_index(drop=True)
+    if attribution is not None:
+        out = _with_attributed(out, attribution, by=by, model=model, margin=gross_margin)
+    orders = dataset.orders
+    observed = (
+        (end - orders["ordered_at"].min()).total_seconds() / 86_400.0 / _DAYS_PER_MONTH
+        if orders is not None and orders["ordered_at"].notna().any()
+        else np.nan
+    )
+    out.attrs["assumptions"] = {
+        "margin": "no gross margin given: returns, LTV and payback on revenue, which "
+        "overstates them"
+        if gross_margin is None
+        else f"gross margin {gross_margin:.0%}",
+        "lifetime": "expected lifetime 1 / monthly churn, capped at the "
+        f"{observed:.0f} months of order history observed"
+        if np.isfinite(observed)
+        else "no orders: no lifetime value",
+    }
     if absent:
         out.attrs["note"] = (
             f"The data has no {' and no '.join(absent)} table: spend and the figures that need "
             "it (CPL, cost per MQL, CAC, ROAS, ROI, LTV:CAC, payback) are missing."
         )
+    return out
+
+
+def _with_attributed(out, attribution, *, by, model, margin) -> pd.DataFrame:
+    check_columns(
+        attribution,
+        "attribution",
+        [by, "model", "attributed_revenue"],
+        caller="spend_metrics",
+    )
+    models = list(dict.fromkeys(attribution["model"]))
+    if model is None:
+        if len(models) != 1:
+            raise ValueError(
+                f"spend_metrics: attribution holds the models {', '.join(models)}; name one "
+                "with model="
+            )
+        model = models[0]
+    elif model not in models:
+        raise ValueError(
+            f"spend_metrics: attribution has no model {model!r}; it has {', '.join(models)}"
+        )
+    a = attribution[attribution["model"] == model]
+    rev = a.groupby(a[by].astype("string"))["attributed_revenue"].sum()
+    m = 1.0 if margin is None else float(margin)
+    out = out.copy()
+    out["attributed_revenue"] = out[by].map(rev).astype(float).fillna(0.0).to_numpy()
+    spend = out["spend"].to_numpy(dtype=float)
+    arev = out["attributed_revenue"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["attributed_roas"] = np.where(spend > 0, arev / spend, np.nan)
+        out["attributed_roi"] = np.where(spend > 0, (arev * m - spend) / spend, np.nan)
+    out.attrs["attribution_model"] = model
     return out
 
 

@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "read_tables": "files",
         "RETENTION_LABELS": "definitions",
         "active_customers": "definitions",
+        "contract_terms": "definitions",
         "customer_key": "definitions",
         "customer_retention": "definitions",
         "first_order_cohort": "definitions",

@@ -22,7 +22,15 @@ Rules
   close of its first won new-business deal; it is new once.
 * **New vs existing revenue (orders).** An order is from a new customer when the customer's
   first order with revenue above 0 falls in the same period as the order.
-* **Active customer** in a period: at least one order with revenue above 0 in the period.
+* **Active customer** in a period: a paying order (revenue above 0) in the period, or a
+  paying order earlier whose contract term covers the period. An order's term is its
+  ``term_months`` column (months), else its ``billing_period`` or ``term`` column (``monthly``,
+  ``quarterly``, ``semiannual``, ``annual``/``yearly``, or a number of months); without one,
+  the customer's own rhythm: the median gap between its consecutive paying orders, snapped to
+  1, 3, 6 or 12 months (a customer with a single paying order: its own period only). An
+  annual customer paying once a year is thus active in the eleven months between payments,
+  not churned and won back. Orders of one month or less cover their own period only (the
+  rule without terms). See :func:`active_customers`.
 * **Retention**, three measures that answer different questions and carry different names:
 
   ``customer_retention``
@@ -63,6 +71,7 @@ from salesmkt.data.validate import check_columns
 __all__ = [
     "RETENTION_LABELS",
     "active_customers",
+    "contract_terms",
     "customer_key",
     "customer_retention",
     "first_order_cohort",
@@ -293,8 +302,97 @@ def order_customer_type(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     return orders.assign(first_order_at=at, customer_type=np.where(is_new, NEW, EXISTING))
 
 
-def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) -> pd.DataFrame:
-    """Customers active in each period: with at least one order of revenue above 0 in it.
+#: Words of a ``billing_period`` / ``term`` column and the months they cover.
+TERM_WORDS: dict[str, float] = {
+    "monthly": 1,
+    "month": 1,
+    "quarterly": 3,
+    "quarter": 3,
+    "semiannual": 6,
+    "half-yearly": 6,
+    "annual": 12,
+    "annually": 12,
+    "yearly": 12,
+    "year": 12,
+    "biennial": 24,
+}
+_SNAP_MONTHS = np.array([1.0, 3.0, 6.0, 12.0])
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def contract_terms(orders: pd.DataFrame) -> pd.DataFrame:
+    """The months each paying order covers, and where that comes from.
+
+    The rule (module docstring, *Active customer*): the order's ``term_months`` column, else
+    its ``billing_period`` or ``term`` column (words of :data:`TERM_WORDS` or a number of
+    months), else the customer's median gap between consecutive paying orders snapped to 1,
+    3, 6 or 12 months (nearest on a log scale, so 11 to 13 months give 12), else 1 month (a
+    customer with a single paying order).
+
+    Parameters
+    ----------
+    orders : DataFrame
+        The orders table.
+
+    Returns
+    -------
+    DataFrame
+        The paying orders (revenue above 0) with ``term_months`` (float) and ``term_source``
+        (``column``, ``rhythm`` or ``single order``).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> t = contract_terms(salesmkt.load_sample().orders)
+    >>> bool(t["term_months"].isin([1, 3, 6, 12]).all())
+    True
+    """
+    check_columns(
+        orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="contract_terms"
+    )
+    o = orders[orders["revenue"] > 0]
+    given = pd.Series(np.nan, index=o.index)
+    for col in ("term_months", "billing_period", "term"):
+        if col in o.columns:
+            raw = o[col]
+            num = pd.to_numeric(raw, errors="coerce")
+            words = raw.astype("string").str.strip().str.lower().map(TERM_WORDS)
+            given = given.fillna(num.where(num > 0)).fillna(words.astype(float))
+    ts = pd.to_datetime(o["ordered_at"], utc=True)
+    gap = (
+        o.assign(_ts=ts)
+        .sort_values(["customer_id", "_ts"], kind="stable")
+        .groupby("customer_id")["_ts"]
+        .diff()
+        .dt.total_seconds()
+        / 86_400
+        / _DAYS_PER_MONTH
+    )
+    median_gap = gap.groupby(o.loc[gap.index, "customer_id"]).median()
+    snapped = median_gap.map(
+        lambda g: (
+            float(_SNAP_MONTHS[np.argmin(np.abs(np.log(_SNAP_MONTHS) - np.log(g)))])
+            if pd.notna(g) and g > 0
+            else np.nan
+        )
+    )
+    rhythm = o["customer_id"].map(snapped).astype(float)
+    term = given.fillna(rhythm).fillna(1.0)
+    source = np.where(given.notna(), "column", np.where(rhythm.notna(), "rhythm", "single order"))
+    return o.assign(term_months=term.to_numpy(), term_source=source)
+
+
+def active_customers(
+    orders: pd.DataFrame, *, freq: str, by: str | None = None, terms: bool = True
+) -> pd.DataFrame:
+    """Customers active in each period: a paying order in it, or a contract term covering it.
+
+    An order covers the periods from its own to the last one starting before its period's
+    start plus its term (:func:`contract_terms`): a 12-month order covers 12 months, 4
+    quarters or 52-53 weeks; an order of one month or less covers its own period only. Its
+    revenue is spread evenly over the periods it covers (recognised revenue), so revenue per
+    active customer is a per-period amount, not an annual invoice. Periods after the last
+    period with an order (the end of the data) are not listed.
 
     Parameters
     ----------
@@ -305,11 +403,15 @@ def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) 
     by : str, optional
         A column of ``orders`` to break down by (a customer active in two segments counts in
         each).
+    terms : bool
+        ``False``: the rule without contract terms, active only in periods with a paying order
+        and all of its revenue there.
 
     Returns
     -------
     DataFrame
-        ``customer_id, [by,] period_start, revenue`` (the revenue of its paying orders).
+        ``customer_id, [by,] period_start, revenue, paid`` (``revenue``: the revenue of its
+        paying orders recognised in the period; ``paid``: a paying order falls in the period).
 
     Examples
     --------
@@ -323,10 +425,39 @@ def active_customers(orders: pd.DataFrame, *, freq: str, by: str | None = None) 
     )
     cols = ["customer_id", "ordered_at", "revenue", *([by] if by else [])]
     check_columns(orders, "orders", cols, caller="active_customers")
-    o = orders[orders["revenue"] > 0]
+    o = contract_terms(orders) if terms else orders[orders["revenue"] > 0].assign(term_months=1.0)
     o = o.assign(period_start=_periods.floor(o["ordered_at"], freq))
     keys = ["customer_id", *([by] if by else []), "period_start"]
-    out = o.groupby(keys, observed=True, sort=True)["revenue"].sum().reset_index()
+    if len(o):
+        last = o["period_start"].max()
+        spans: dict[tuple, list] = {}
+        for p0, term in set(zip(o["period_start"], o["term_months"], strict=True)):
+            if term <= 1:
+                spans[(p0, term)] = [p0]
+                continue
+            stop = p0 + pd.DateOffset(months=int(round(term)))
+            starts, p = [], p0
+            while p < stop:
+                starts.append(p)
+                p = _periods.shift(p, freq)
+            spans[(p0, term)] = starts
+        cover = [spans[k] for k in zip(o["period_start"], o["term_months"], strict=True)]
+        n = np.array([len(c) for c in cover], dtype=float)
+        o = o.assign(
+            _paid_at=o["period_start"],
+            period_start=cover,
+            revenue=o["revenue"].astype(float) / n,
+        ).explode("period_start")
+        o["period_start"] = pd.to_datetime(o["period_start"], utc=True)
+        o = o[o["period_start"] <= last]
+        o = o.assign(paid=o["period_start"] == o["_paid_at"])
+    else:
+        o = o.assign(paid=pd.Series(dtype=bool))
+    out = (
+        o.groupby(keys, observed=True, sort=True)
+        .agg(revenue=("revenue", "sum"), paid=("paid", "any"))
+        .reset_index()
+    )
     return out
 
 

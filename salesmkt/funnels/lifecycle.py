@@ -49,6 +49,8 @@ FUNNEL_METRICS = (
     "drop_off_rate",
     "median_days_from_previous",
     "n_excluded",
+    "pending",
+    "mature",
 )
 
 
@@ -92,6 +94,10 @@ def lifecycle_funnel(
         One row per (cohort, breakdown, stage): ``[cohort], [by...], stage, step`` (1-based),
         ``entered`` (leads that reached the stage or a later one), ``conversion_from_previous``,
         ``conversion_from_first``, ``dropped`` (reached the previous stage, not this one),
+        ``pending`` (of those dropped, leads still within the usual time to move on: less
+        time since they entered the previous stage than the 90th percentile of the days
+        leads that did move on took, over all leads), ``mature`` (no lead pending: the step's
+        drop-off is final; a cohort is mature when all its steps are),
         ``drop_off_rate`` (dropped / previous), ``median_days_from_previous`` (between entry
         times; skipped stages count 0 days), ``n_excluded`` (leads of the group left out
         because their stage timestamps are out of order) and ``as_of``. Rates with a zero
@@ -129,8 +135,19 @@ def lifecycle_funnel(
     names = [n for n, _ in spec]
     for n in names:
         frame[n] = entries[n].set_axis(frame.index)
+    usual = {}
     for prev, cur in zip(names[:-1], names[1:], strict=True):
         frame[f"_d_{cur}"] = (frame[cur] - frame[prev]).dt.total_seconds() / 86_400
+        moved = frame.loc[~frame["excluded"], f"_d_{cur}"].dropna()
+        usual[cur] = float(moved.quantile(0.9)) if len(moved) else np.nan
+        waited = (as_of - frame[prev]).dt.total_seconds() / 86_400
+        # still within the usual time to move on: not (yet) a drop-off
+        frame[f"_pending_{cur}"] = (
+            ~frame["excluded"]
+            & frame[prev].notna()
+            & frame[cur].isna()
+            & (waited < usual[cur] if np.isfinite(usual[cur]) else True)
+        )
     groups = frame.groupby(keys, dropna=False, observed=True) if keys else [((), frame)]
     rows = []
     for key, g in groups:
@@ -150,7 +167,9 @@ def lifecycle_funnel(
                 drop_off_rate=(prev - reached[k]) / prev if prev else np.nan,
                 median_days_from_previous=kept[f"_d_{n}"].median() if k else np.nan,
                 n_excluded=int(g["excluded"].sum()),
+                pending=int(g[f"_pending_{n}"].sum()) if k else 0,
             )
+            row["mature"] = row["pending"] == 0
             rows.append(row)
     out = pd.DataFrame(rows, columns=[*keys, *FUNNEL_METRICS])
     if freq is not None:
@@ -170,8 +189,9 @@ def _fill_cohorts(out: pd.DataFrame, by: list[str], names: list[str], freq: str)
         grid = grid.merge(pd.DataFrame({col: out[col].unique()}), how="cross")
     grid = grid.merge(pd.DataFrame({"stage": names, "step": range(1, len(names) + 1)}), how="cross")
     full = grid.merge(out, on=["cohort", *by, "stage", "step"], how="left")
-    for c in ("entered", "dropped", "n_excluded"):
+    for c in ("entered", "dropped", "n_excluded", "pending"):
         full[c] = full[c].fillna(0).astype(int)
+    full["mature"] = full["mature"].fillna(True).astype(bool)
     return full.sort_values(["cohort", *by, "step"], kind="stable")
 
 
@@ -226,7 +246,10 @@ def lead_segments(
 def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int = 5) -> pd.DataFrame:
     """The stage steps of a broken-down funnel that lose the most leads beyond the average.
 
-    For each segment and step, ``excess_lost`` = leads entering the previous stage x (overall
+    Only mature steps count (no lead still within the usual time to move on, see
+    :func:`lifecycle_funnel`): a recent cohort is never flagged for leads that may yet advance;
+    ``attrs["note"]`` says how many steps were left out. For each segment and step,
+    ``excess_lost`` = leads entering the previous stage x (overall
     conversion of the step - the segment's conversion): the leads the segment would have kept
     had it converted like everybody else. The overall conversion is recomputed from the summed
     counts of all segments.
@@ -256,6 +279,10 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
     f = funnel.sort_values([by, "step"])
     f = f.assign(entered_previous=f.groupby(by)["entered"].shift(1))
     f = f[f["step"] > 1]
+    n_immature = 0
+    if "mature" in f.columns:  # leads still within the usual time are not drop-offs yet
+        n_immature = int((~f["mature"].astype(bool)).sum())
+        f = f[f["mature"].astype(bool)]
     names = funnel.drop_duplicates("step").set_index("step")["stage"]
     overall = f.groupby("step")[["entered", "entered_previous"]].sum()
     rate = overall["entered"] / overall["entered_previous"].where(overall["entered_previous"] > 0)
@@ -276,4 +303,10 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
         "overall_conversion",
         "excess_lost",
     ]
-    return out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
+    out = out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
+    if n_immature:
+        out.attrs["note"] = (
+            f"{n_immature} step(s) left out: some of their leads are still within the usual "
+            "time to move on, so their drop-off is not final yet."
+        )
+    return out

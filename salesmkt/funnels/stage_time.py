@@ -144,8 +144,10 @@ def stalled_leads(
     Returns
     -------
     DataFrame
-        ``[by...], stage, threshold_days, in_stage, stalled, stalled_share`` (missing when no
-        lead is in the stage).
+        ``[by...], stage, threshold_days, threshold_basis, in_stage, stalled, stalled_share``
+        (missing when no lead is in the stage). ``threshold_basis`` says what the threshold
+        is, e.g. ``p90 of the 412 leads that moved on from mql`` (each stage judged against
+        its own usual time, never a pooled one) or ``fixed: 10 days``.
 
     Examples
     --------
@@ -163,11 +165,18 @@ def stalled_leads(
                 f"threshold must be days or a percentile like 'p90', got {threshold!r}"
             )
         q = int(threshold[1:]) / 100
-        limits = d[d["status"] == "advanced"].groupby("stage", sort=False)["days"].quantile(q)
+        moved = d[d["status"] == "advanced"].groupby("stage", sort=False)["days"]
+        limits = moved.quantile(q)
+        basis = {
+            st: f"{threshold} of the {n:,} leads that moved on from {st}"
+            for st, n in moved.size().items()
+        }
     else:
         limits = pd.Series(float(threshold), index=d["stage"].unique())
+        basis = {st: f"fixed: {float(threshold):g} days" for st in limits.index}
     d = d.assign(
         threshold_days=d["stage"].map(limits),
+        threshold_basis=d["stage"].map(basis).fillna("no lead moved on from this stage yet"),
         open=d["status"] == "in_stage",
     )
     d["is_stalled"] = d["open"] & (d["days"] > d["threshold_days"])
@@ -175,6 +184,7 @@ def stalled_leads(
         d.groupby([*by, "stage"], sort=False, observed=True)
         .agg(
             threshold_days=("threshold_days", "first"),
+            threshold_basis=("threshold_basis", "first"),
             in_stage=("open", "sum"),
             stalled=("is_stalled", "sum"),
         )

@@ -92,6 +92,8 @@ class Context:
     as_of: pd.Timestamp
     settings: dict
     _cache: dict = field(default_factory=dict)
+    #: What a KPI's values assume, in words (kpi id -> text), filled by the KPI functions.
+    assumptions: dict = field(default_factory=dict)
 
     # ---------------------------------------------------------------- periods
     @property
@@ -129,6 +131,24 @@ class Context:
     def margin(self) -> tuple[float, str]:
         m = self.settings.get("gross_margin")
         return (1.0, "revenue") if m is None else (float(m), "margin")
+
+    def margin_note(self, kpi: str) -> None:
+        """State the gross margin ``kpi`` rests on in :attr:`assumptions`."""
+        m = self.settings.get("gross_margin")
+        self.assume(
+            kpi,
+            "no gross margin set (kpis.yml settings.gross_margin): computed on revenue, "
+            "which overstates the return"
+            if m is None
+            else f"gross margin {float(m):.0%} (kpis.yml settings.gross_margin)",
+        )
+
+    def assume(self, kpi: str, text: str) -> None:
+        old = self.assumptions.get(kpi)
+        if old is None:
+            self.assumptions[kpi] = text
+        elif text not in old:
+            self.assumptions[kpi] = f"{old}; {text}"
 
     # ---------------------------------------------------------------- tables
     def table(self, name: str) -> pd.DataFrame:

@@ -66,6 +66,76 @@ _EXTRA: dict[str, dict[str, list[str]]] = {
 }
 
 
+# Rates that are counts over counts (a share of leads, deals, sessions or customers): they get a
+# Wilson interval. Items left out are not counts (value-weighted win rate, organic / paid).
+_COUNT_RATES: dict[str, set[str]] = {
+    "bounce_rate": set(),
+    "traffic_by_channel_group": {"organic_to_paid"},
+    "stage_conversion": set(),
+    "mql_sql_acceptance": set(),
+    "win_rate": {"value_weighted"},
+    "sla_compliance": set(),
+    "customer_retention": set(),
+    "churn_rate": set(),
+    "traffic_to_lead": {"per_visitor"},
+}
+_COUNT_ITEMS = {("quota_attainment", "share_at_quota")}
+#: Below this many items in the denominator a rate carries a small-sample note.
+SMALL_N = 30
+_Z95 = 1.959963984540054
+
+
+def wilson_interval(successes, n, *, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion (95 % by default); missing where ``n`` is 0.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval([3], [4])
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.3006, 0.9544)
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        den = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / den
+        half = z / den * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    ok = n > 0
+    return np.where(ok, np.clip(centre - half, 0, 1), np.nan), np.where(
+        ok, np.clip(centre + half, 0, 1), np.nan
+    )
+
+
+def _intervals(out: pd.DataFrame) -> pd.DataFrame:
+    """Add ``ci_low, ci_high`` (Wilson, count rates only) and a small-sample ``note``."""
+    num, den = out["numerator"].astype(float), out["denominator"].astype(float)
+    rate = np.array(
+        [
+            (k in _COUNT_RATES and i not in _COUNT_RATES[k]) or (k, i) in _COUNT_ITEMS
+            for k, i in zip(out["kpi"], out["item"], strict=True)
+        ],
+        dtype=bool,
+    )
+    counts = (
+        rate
+        & (den > 0).to_numpy()
+        & (num >= 0).to_numpy()
+        & (num <= den).to_numpy()
+        & np.isclose(num, np.round(num))
+        & np.isclose(den, np.round(den))
+    )
+    lo, hi = wilson_interval(num.where(counts), den.where(counts))
+    out["ci_low"], out["ci_high"] = lo, hi
+    small = counts & (den < SMALL_N).to_numpy()
+    out["note"] = ""
+    out.loc[small, "note"] = [
+        f"small sample (n = {int(n)}): 95 % interval {a:.0%} to {b:.0%}"
+        for n, a, b in zip(den[small], lo[small], hi[small], strict=True)
+    ]
+    return out
+
+
 # Optional columns that exports often lack: vendor loaders add them empty, so a column without
 # a single value means "not in the data" (0 % SLA compliance would be wrong), not "none yet".
 _OPTIONAL: set[tuple[str, str]] = {("leads", "first_response_at"), ("sessions", "duration_s")}
@@ -292,8 +362,13 @@ def kpi_table(
         parts such as ``paid``, a stage pair, a product or ``owner O1``), ``numerator,
         denominator, value, median`` (for duration and amount KPIs), ``n_excluded,
         n_pending, variant, as_of, complete`` (whether the period had ended by ``as_of``; a
-        period still running is partial). For ``median`` KPIs numerator / denominator is the mean;
-        for ``amount`` KPIs it is the share of the total.
+        period still running is partial), ``ci_low, ci_high`` (95 % Wilson interval of rates
+        that are counts over counts: win rate, conversions, acceptance, SLA compliance,
+        retention, churn, bounce, traffic shares; missing for the others) and ``note`` (``small
+        sample (n = 12): 95 % interval 14 % to 62 %`` when such a rate rests on fewer than 30
+        items, else empty). For ``median`` KPIs numerator / denominator is the mean; for
+        ``amount`` KPIs it is the share of the total. ``attrs["assumptions"]`` states, per
+        KPI, what the values assume (gross margin, lifetime cap).
 
     Raises
     ------
@@ -359,8 +434,11 @@ def kpi_table(
     out = out.rename(columns={"segment": by}) if by else out.drop(columns="segment")
     measures = PART_COLS[PART_COLS.index("item") :]
     cols = ["kpi", "period", "period_start", "period_end", *seg, *measures, "as_of", "complete"]
-    out = out[cols].reset_index(drop=True)
+    out = _intervals(out[cols].reset_index(drop=True))
     out.attrs["not_computed"] = skipped
+    out.attrs["assumptions"] = {
+        k.id: ctx.assumptions[k.id] for k in chosen if k.id in ctx.assumptions
+    }
     return out
 
 

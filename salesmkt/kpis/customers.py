@@ -170,10 +170,35 @@ def _arpa(ctx: Context) -> pd.Series:
     return ratio(g["revenue"], g["active"])
 
 
+def observed_periods(ctx: Context) -> float:
+    """Periods of order history observed: from the first order to ``as_of``."""
+    o = ctx.table("orders")
+    if o.empty or o["ordered_at"].isna().all():
+        return np.nan
+    days = (ctx.as_of - o["ordered_at"].min()).total_seconds() / 86_400
+    return days / (365.25 / 12) / _periods.MONTHS_PER_PERIOD[ctx.freq]
+
+
 def clv_simple(ctx: Context) -> pd.DataFrame:
+    """ARPA x margin x expected lifetime; the lifetime 1 / churn is capped at the periods of
+    order history observed (a churn of 1 % a month would otherwise promise 100 months from
+    two years of data); the denominator is the churn used, max(churn, 1 / observed)."""
     margin, label = ctx.margin
+    ctx.margin_note("clv_simple")
+    span = observed_periods(ctx)
     g = _retention_base(ctx)
-    g = g.assign(arpa_m=_arpa(ctx) * margin, churn=ratio(g["S"] - g["kept"], g["S"]))
+    churn = ratio(g["S"] - g["kept"], g["S"])
+    floor_churn = 1 / span if span and np.isfinite(span) and span > 0 else np.nan
+    capped = churn.where(~(churn < floor_churn), floor_churn)
+    g = g.assign(arpa_m=_arpa(ctx) * margin, churn=capped)
+    if np.isfinite(floor_churn) and (churn < floor_churn).any():
+        label = f"{label}_lifetime_capped"
+    ctx.assume(
+        "clv_simple",
+        f"expected lifetime 1 / churn, capped at the {span:.0f} periods of order history observed"
+        if np.isfinite(span)
+        else "expected lifetime 1 / churn",
+    )
     return parts(g, num="arpa_m", den="churn", variant=label)
 
 
@@ -182,8 +207,10 @@ def _headline(ctx: Context, rows: pd.DataFrame) -> pd.Series:
 
 
 def ltv_cac(ctx: Context) -> pd.DataFrame:
+    clv = clv_simple(ctx)
+    ctx.assume("ltv_cac", ctx.assumptions.get("clv_simple", ""))
     g = pd.concat(
-        [_headline(ctx, clv_simple(ctx)).rename("clv"), _headline(ctx, cac(ctx)).rename("cac")],
+        [_headline(ctx, clv).rename("clv"), _headline(ctx, cac(ctx)).rename("cac")],
         axis=1,
     )
     return parts(g, num="clv", den="cac", variant="simple_clv_blended_cac")
@@ -191,6 +218,7 @@ def ltv_cac(ctx: Context) -> pd.DataFrame:
 
 def cac_payback_months(ctx: Context) -> pd.DataFrame:
     margin, label = ctx.margin
+    ctx.margin_note("cac_payback_months")
     monthly = _arpa(ctx) / _periods.MONTHS_PER_PERIOD[ctx.freq] * margin
     g = pd.concat([_headline(ctx, cac(ctx)).rename("cac"), monthly.rename("m")], axis=1)
     return parts(g, num="cac", den="m", variant=label)
@@ -204,6 +232,7 @@ def horizon(ctx: Context) -> int:
 def clv_cohort(ctx: Context) -> pd.DataFrame:
     """Cumulative margin per acquired customer by age; ``total`` is the value at the horizon."""
     margin, label = ctx.margin
+    ctx.margin_note("clv_cohort")
     tri = cohort_matrix(
         ctx.table("orders"),
         freq=ctx.freq,

@@ -143,6 +143,7 @@ def _won_revenue_by_channel_spend(ctx: Context, paid_only: bool) -> pd.DataFrame
 
 def marketing_roi(ctx: Context) -> pd.DataFrame:
     margin, label = ctx.margin
+    ctx.margin_note("marketing_roi")
     g = _won_revenue_by_channel_spend(ctx, paid_only=False)
     spend = g["spend"].where(g["rows"] > 0)
     g = g.assign(profit=g["revenue"] * margin - spend, cost=spend)
@@ -152,7 +153,12 @@ def marketing_roi(ctx: Context) -> pd.DataFrame:
 def roas(ctx: Context) -> pd.DataFrame:
     g = _won_revenue_by_channel_spend(ctx, paid_only=True)
     g = g.assign(cost=g["spend"].where(g["rows"] > 0))
+    margin, label = ctx.margin
+    ctx.margin_note("roas")
     out = [parts(g, num="revenue", den="cost", variant="same_period")]
+    # ROAS on margin: gross profit per unit of ad spend (break-even at 1), beside revenue ROAS
+    gm = g.assign(profit=g["revenue"] * margin)
+    out.append(parts(gm, num="profit", den="cost", item="on_margin", variant=label))
     # cohort view: won amount (by as_of) of paid leads created in P / paid spend in P
     leads = ctx.table("leads")
     won = won_deals(ctx.table("deals"))

@@ -30,6 +30,14 @@ __all__ = ["suggest_targets", "kpi_settings", "scorecard", "sla_report", "sla_br
 
 STATUSES = ("on track", "at risk", "off track", "no target", "no data", "context")
 
+#: An owner's quota attainment outside these bounds is flagged as a probable quota-data problem
+#: (a missing, mistyped or stale quota) rather than read as performance.
+QUOTA_PLAUSIBLE = (0.2, 1.5)
+#: A target beaten by more than this share of it in every one of the last ``TOO_EASY_PERIODS``
+#: periods is flagged as too easy to steer by.
+TOO_EASY_MARGIN = 0.2
+TOO_EASY_PERIODS = 3
+
 
 def kpi_settings(config: dict) -> dict:
     """The ``settings`` argument of :func:`salesmkt.kpi_table` for a ``kpis.yml`` config.
@@ -54,8 +62,11 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
 
     The suggestion is the KPI recomputed over the last ``last`` full periods from summed
     numerators and denominators (the median for duration KPIs), a starting point the team
-    adjusts, not a goal in itself. Data without a full period (an export of a few weeks)
-    gives suggestions from the partial periods it has; ``periods`` names them.
+    adjusts, not a goal in itself. It is rounded in the KPI's better direction (up for a
+    higher-is-better KPI, down for a lower-is-better one), so a suggestion is never easier than
+    recent performance; ``context`` KPIs are rounded to the nearest step. Data without a full
+    period (an export of a few weeks) gives suggestions from the partial periods it has;
+    ``periods`` names them.
 
     Returns
     -------
@@ -95,20 +106,29 @@ def suggest_targets(table: pd.DataFrame, *, kpis=None, last: int = 3) -> pd.Data
                 "unit": spec.unit,
                 "periods": ", ".join(h["period"]),
                 "recent_value": recent,
-                "suggested_target": _round(recent, spec.unit),
+                "suggested_target": _round(recent, spec.unit, spec.direction),
             }
         )
     cols = ["kpi", "name", "direction", "unit", "periods", "recent_value", "suggested_target"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def _round(v: float, unit: str) -> float:
+def _round(v: float, unit: str, direction: str = "context") -> float:
+    """``v`` rounded to a readable step: 0.01 for shares, two significant digits from 10 on,
+    0.1 below; up for ``higher``-is-better KPIs, down for ``lower``, nearest otherwise."""
     if pd.isna(v):
         return np.nan
+    v = float(v)
     if unit == "share":
-        return round(float(v), 2)
-    mag = 10 ** max(int(np.floor(np.log10(abs(v)))) - 1, 0) if v else 1
-    return float(round(v / mag) * mag) if abs(v) >= 10 else round(float(v), 1)
+        step = 0.01
+    elif abs(v) >= 10:
+        step = float(10 ** max(int(np.floor(np.log10(abs(v)))) - 1, 0))
+    else:
+        step = 0.1
+    q = v / step
+    q = round(q, 9)  # 0.29 / 0.01 is 28.999999999999996: not a reason to round up or down
+    n = np.ceil(q) if direction == "higher" else np.floor(q) if direction == "lower" else round(q)
+    return round(float(n) * step, 10)
 
 
 def status_for(value, target, direction: str, tolerance: float) -> str:
@@ -165,7 +185,12 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
     DataFrame
         One row per KPI of ``config["kpis"]``: ``kpi, name, owner, unit, direction, period,
         value, previous, change, target, gap`` (value - target), ``gap_share`` (gap / ``abs(target)``),
-        ``status``, ``n_excluded, n_pending``. Status logic: :func:`status_for`.
+        ``status``, ``n_excluded, n_pending``, ``check``. Status logic: :func:`status_for`.
+        ``check`` is a sanity note, empty when there is nothing to say: for quota attainment,
+        owners whose attainment is above 150 % or below 20 % (:data:`QUOTA_PLAUSIBLE`), a
+        probable quota-data problem rather than performance; for any KPI with a target, a target
+        beaten by more than 20 % in each of the last 3 periods up to ``period``
+        (:data:`TOO_EASY_MARGIN`), too easy to steer by.
 
     Examples
     --------
@@ -228,9 +253,61 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
                 "status": status_for(value, target, spec.direction, tol),
                 "n_excluded": int(cur["n_excluded"]),
                 "n_pending": int(cur["n_pending"]),
+                "check": "; ".join(
+                    note
+                    for note in (
+                        _quota_check(t, label) if kpi == "quota_attainment" else "",
+                        _too_easy(config, spec, h.iloc[: i + 1]),
+                    )
+                    if note
+                ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _quota_check(t: pd.DataFrame, label: str) -> str:
+    """Owners whose attainment in ``label`` is implausible (:data:`QUOTA_PLAUSIBLE`)."""
+    low, high = QUOTA_PLAUSIBLE
+    o = t[
+        (t["kpi"] == "quota_attainment")
+        & (t["period"] == label)
+        & t["item"].astype(str).str.startswith("owner ")
+    ]
+    odd = o[(o["value"] > high) | (o["value"] < low)].sort_values("value", ascending=False)
+    if odd.empty:
+        return ""
+    owners = ", ".join(
+        f"{item.removeprefix('owner ')} at {value:.0%}"
+        for item, value in zip(odd["item"], odd["value"], strict=True)
+    )
+    return (
+        f"probable quota-data problem: {owners} (outside {low:.0%} to {high:.0%}); "
+        "check these quotas before reading attainment as performance"
+    )
+
+
+def _too_easy(config: dict, spec, h: pd.DataFrame) -> str:
+    """A note when the target was beaten by far in each of the last periods of ``h``."""
+    if spec.direction not in ("higher", "lower"):
+        return ""
+    recent = h.tail(TOO_EASY_PERIODS)
+    if len(recent) < TOO_EASY_PERIODS:
+        return ""
+    for period, value in zip(recent["period"], recent["value"], strict=True):
+        target, _ = _target(config, spec.id, period)
+        if target is None or pd.isna(value) or target == 0:
+            return ""
+        gap = value - target if spec.direction == "higher" else target - value
+        if gap <= TOO_EASY_MARGIN * abs(target):
+            return ""
+    return (
+        f"target beaten by more than {TOO_EASY_MARGIN:.0%} in each of the last "
+        f"{TOO_EASY_PERIODS} periods: too easy to steer by, consider raising it"
+        if spec.direction == "higher"
+        else f"target beaten by more than {TOO_EASY_MARGIN:.0%} in each of the last "
+        f"{TOO_EASY_PERIODS} periods: too easy to steer by, consider lowering it"
+    )
 
 
 def sla_report(
