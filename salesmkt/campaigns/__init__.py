@@ -8,6 +8,11 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "campaign_decisions": "headlines",
+        "campaign_headline": "headlines",
+        "channel_cost_finding": "headlines",
+        "conversion_finding": "headlines",
+        "spend_finding": "headlines",
         "MODELS": "attribution",
         "attribute": "attribution",
         "markov_removal_effects": "attribution",

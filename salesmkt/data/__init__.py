@@ -11,6 +11,12 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "check_decisions": "check",
+        "check_headline": "check",
+        "missing_finding": "check",
+        "mix_finding": "check",
+        "overview_finding": "check",
+        "volume_finding": "check",
         "normalize_channels": "channels",
         "channel_mix": "check",
         "describe_findings": "check",

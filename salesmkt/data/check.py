@@ -26,6 +26,12 @@ __all__ = [
     "monthly_volume",
     "describe_findings",
     "missing_data",
+    "check_headline",
+    "check_decisions",
+    "overview_finding",
+    "volume_finding",
+    "missing_finding",
+    "mix_finding",
 ]
 
 
@@ -184,6 +190,218 @@ def describe_findings(dataset: Dataset) -> str:
     ]
     lines += [f"- {m}" for m in f["message"]]
     return "\n".join(lines)
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{x:.{digits}%}".replace("%", " %")
+
+
+def _stale(overview: pd.DataFrame, days: int = 14) -> pd.DataFrame:
+    """Dated tables whose last row is more than ``days`` before the latest table's last row."""
+    o = overview.dropna(subset=["last"])
+    o = o[~o["table"].isin(["campaigns", "quotas", "assignments"])]  # plans, not activity
+    if o.empty:
+        return o
+    lag = (o["last"].max() - o["last"]).dt.days
+    return o.assign(lag_days=lag)[lag > days]
+
+
+def overview_finding(overview: pd.DataFrame) -> str:
+    """The tables in one sentence: how many, how many rows, the span, and any stale table.
+
+    Parameters
+    ----------
+    overview : DataFrame
+        :func:`table_overview`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> o = pd.DataFrame({"table": ["leads", "deals"], "rows": [4600, 1100],
+    ...     "first": pd.to_datetime(["2025-01-01", "2025-01-05"], utc=True),
+    ...     "last": pd.to_datetime(["2026-06-30", "2026-03-31"], utc=True), "warnings": [1, 0]})
+    >>> print(overview_finding(o))
+    2 tables, 5,700 rows, from January 2025 to June 2026. *deals* ends on 2026-03-31, 91 days before the others: a stale export?
+    """
+    text = f"{len(overview)} tables, {overview['rows'].sum():,.0f} rows"
+    dated = overview.dropna(subset=["first", "last"])
+    if len(dated):
+        text += f", from {dated['first'].min():%B %Y} to {dated['last'].max():%B %Y}"
+    text += "."
+    for _, r in _stale(overview).iterrows():
+        text += (
+            f" *{r['table']}* ends on {r['last']:%Y-%m-%d}, {r['lag_days']:,.0f} days before the "
+            "others: a stale export?"
+        )
+    return text
+
+
+def volume_finding(volume: pd.DataFrame) -> str:
+    """Gaps in the monthly volume: months with no rows inside a table's range, or none.
+
+    Parameters
+    ----------
+    volume : DataFrame
+        :func:`monthly_volume`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"table": ["leads"] * 3, "rows": [10, 0, 12],
+    ...     "month": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"])})
+    >>> print(volume_finding(v))
+    1 month without rows inside a table's range: leads in February 2026. Re-export before reading trends.
+    """
+    gaps = volume[volume["rows"] == 0]
+    if gaps.empty:
+        return (
+            f"Every table has rows in every month of its range ({volume['table'].nunique()} "
+            "tables): no gap in the exports."
+        )
+    where = "; ".join(
+        f"{table} in {', '.join(f'{m:%B %Y}' for m in g['month'])}"
+        for table, g in gaps.groupby("table", sort=True)
+    )
+    n = len(gaps)
+    return (
+        f"{n} month{'s' if n > 1 else ''} without rows inside a table's range: {where}. "
+        "Re-export before reading trends."
+    )
+
+
+def missing_finding(missing: pd.DataFrame, *, top: int = 2) -> str:
+    """The optional columns most often empty, in one sentence.
+
+    Parameters
+    ----------
+    missing : DataFrame
+        :func:`missing_values`.
+    top : int
+        How many columns to name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"table": ["leads", "leads", "deals"],
+    ...     "column": ["channel", "mql_at", "product"], "missing": [46, 2300, 0],
+    ...     "share": [0.01, 0.5, 0.0]})
+    >>> print(missing_finding(m))
+    2 columns have empty values; the most: leads.mql_at (50 %), leads.channel (1 %).
+    """
+    m = missing[missing["missing"] > 0].sort_values(
+        ["share", "table", "column"], ascending=[False, True, True]
+    )
+    if m.empty:
+        return "No column has empty values."
+    names = ", ".join(
+        f"{r['table']}.{r['column']} ({_pct(r['share'])})" for _, r in m.head(top).iterrows()
+    )
+    return f"{len(m)} column{'s' if len(m) > 1 else ''} have empty values; the most: {names}."
+
+
+def mix_finding(mix: pd.DataFrame) -> str:
+    """The largest lead channel and the share of leads without a known channel.
+
+    Parameters
+    ----------
+    mix : DataFrame
+        :func:`channel_mix`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> mix = pd.DataFrame({"table": ["leads"] * 3, "channel": ["organic_search", "other", "email"],
+    ...     "rows": [60, 10, 30], "share": [0.6, 0.1, 0.3]})
+    >>> print(mix_finding(mix))
+    The most leads come from organic_search (60 %); 10 % of leads have no known channel (other or missing).
+    """
+    leads = mix[mix["table"] == "leads"] if "leads" in set(mix["table"]) else mix
+    if leads.empty:
+        return "No table has a channel column."
+    top = leads.sort_values(["share", "channel"], ascending=[False, True]).iloc[0]
+    unknown = leads.loc[leads["channel"].isin(["other", "(missing)"]), "share"].sum()
+    return (
+        f"The most {top['table']} come from {top['channel']} ({_pct(top['share'])}); "
+        f"{_pct(unknown)} of {top['table']} have no known channel (other or missing)."
+    )
+
+
+def check_headline(dataset: Dataset) -> str:
+    """The data check's answer first: can the numbers be trusted, what was flagged, what to
+    fix before reading any trend.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> print(check_headline(salesmkt.load_sample()).splitlines()[0])  # doctest: +ELLIPSIS
+    **The data meets the contract...
+    """
+    f = dataset.findings
+    overview = table_overview(dataset)
+    volume = monthly_volume(dataset)
+    stale = _stale(overview)
+    gaps = volume[volume["rows"] == 0]
+    usable = stale.empty and gaps.empty
+    lines = [
+        "**The data meets the contract"
+        + (" and can be used as it is.**" if usable else ", but check the exports first.**")
+        + " "
+        + overview_finding(overview)
+    ]
+    if len(f):
+        lines.append(
+            f"{len(f)} thing{'s' if len(f) > 1 else ''} flagged, rows kept (each analysis that "
+            "has to leave them out says how many): "
+            + "; ".join(f"{r['table']}: {r['problem']}" for _, r in f.iterrows())
+            + "."
+        )
+    if not gaps.empty:
+        lines.append(volume_finding(volume))
+    lines.append(mix_finding(channel_mix(dataset)))
+    decisions = _check_decisions(dataset)
+    if decisions:
+        lines.append(f"**To decide:** {decisions[0]}")
+    return lines[0] + "".join(f"\n- {line}" for line in lines[1:])
+
+
+def _check_decisions(dataset: Dataset) -> list[str]:
+    out = []
+    overview = table_overview(dataset)
+    for _, r in _stale(overview).iterrows():
+        out.append(
+            f"Re-export *{r['table']}*: it ends {r['lag_days']:,.0f} days before the other tables."
+        )
+    gaps = monthly_volume(dataset).query("rows == 0")
+    for table in sorted(gaps["table"].unique()):
+        out.append(f"Fill the monthly gap in *{table}* before reading its trend.")
+    f = dataset.findings
+    for _, r in f.iterrows():
+        out.append(f"Fix at the source: {r['table']}.{r['column']}, {r['problem']}.")
+    mix = channel_mix(dataset)
+    leads = mix[mix["table"] == "leads"]
+    unknown = leads.loc[leads["channel"].isin(["other", "(missing)"]), "share"].sum()
+    if unknown >= 0.02:
+        out.append(f"Map the unknown lead sources: {_pct(unknown)} of leads have no known channel.")
+    return out[:4]
+
+
+def check_decisions(dataset: Dataset) -> str:
+    """Two to four concrete actions from the data check: tables to re-export, gaps to fill,
+    flagged rows to fix at the source, lead sources to map.
+
+    Returns
+    -------
+    str
+        A Markdown list (a single line saying nothing needs fixing when that is so).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> check_decisions(salesmkt.load_sample()).startswith("- ")
+    True
+    """
+    d = _check_decisions(dataset)
+    return "\n".join(f"- {x}" for x in d) if d else "- Nothing to fix: go on to the reports."
 
 
 def missing_data(

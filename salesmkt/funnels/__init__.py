@@ -8,6 +8,9 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "drop_off_finding": "headlines",
+        "funnel_finding": "headlines",
+        "stalled_finding": "headlines",
         "funnel": "events",
         "funnel_trends": "events",
         "time_to_convert": "events",

@@ -8,6 +8,12 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "checkin_decisions": "headlines",
+        "checkin_headline": "headlines",
+        "kpi_decisions": "headlines",
+        "kpi_headline": "headlines",
+        "scorecard_finding": "headlines",
+        "sla_finding": "headlines",
         "KPI_CATALOG": "compute",
         "cohort_retention": "compute",
         "kpi_catalog": "compute",

@@ -8,6 +8,9 @@ from salesmkt._base.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "persona_decisions": "headlines",
+        "persona_finding": "headlines",
+        "persona_headline": "headlines",
         "FIELD_TITLES": "cards",
         "persona_cards": "cards",
         "render_persona_cards": "cards",
