@@ -85,7 +85,7 @@ def drop_off_finding(funnel: pd.DataFrame, *, by: str | None = None) -> str:
     key = top.columns[0]
     return (
         f"The largest loss beyond the average is {key} *{r[key]}* at {r['step']}: "
-        f"{_pct(r['conversion'])} of its {r['entered_previous']:,.0f} leads moved on against "
+        f"{_pct(r['conversion'])} of its {r['decided']:,.0f} leads whose outcome is known moved on against "
         f"{_pct(r['overall_conversion'])} overall, about {r['excess_lost']:,.0f} leads more "
         "lost than at the average rate."
     )

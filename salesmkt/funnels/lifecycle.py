@@ -243,16 +243,21 @@ def lead_segments(
     return out
 
 
-def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int = 5) -> pd.DataFrame:
+def biggest_drop_offs(
+    funnel: pd.DataFrame, *, by: str | None = None, top: int = 5, min_excess: float = 1.0
+) -> pd.DataFrame:
     """The stage steps of a broken-down funnel that lose the most leads beyond the average.
 
-    Only mature steps count (no lead still within the usual time to move on, see
-    :func:`lifecycle_funnel`): a recent cohort is never flagged for leads that may yet advance;
-    ``attrs["note"]`` says how many steps were left out. For each segment and step,
-    ``excess_lost`` = leads entering the previous stage x (overall
-    conversion of the step - the segment's conversion): the leads the segment would have kept
-    had it converted like everybody else. The overall conversion is recomputed from the summed
-    counts of all segments.
+    Leads still within the usual time to move on (``pending``, see :func:`lifecycle_funnel`)
+    are neither kept nor lost yet: they leave the step's denominator, so a recent cohort is
+    never flagged for leads that may yet advance (``attrs["note"]`` counts them). For each
+    segment and step, over the *decided* leads (entered the previous stage and either moved on
+    or dropped for good), ``excess_lost`` = decided leads x (overall conversion of the step -
+    the segment's conversion): the leads the segment would have kept had it converted like
+    everybody else. The overall conversion is recomputed from the summed counts of all
+    segments. Steps that lose fewer than ``min_excess`` leads beyond the average (one whole
+    lead by default) are no drop-off to discuss and are not listed, so the table may have
+    fewer than ``top`` rows, or none.
 
     Parameters
     ----------
@@ -262,8 +267,9 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
     Returns
     -------
     DataFrame
-        ``[by], step`` (e.g. ``mql → sql``), ``entered_previous, entered, conversion,
-        overall_conversion, excess_lost``, the ``top`` rows with the largest ``excess_lost``.
+        ``[by], step`` (e.g. ``mql → sql``), ``entered_previous, decided, entered, conversion,
+        overall_conversion, excess_lost``, at most ``top`` rows with the largest
+        ``excess_lost``.
 
     Examples
     --------
@@ -279,34 +285,34 @@ def biggest_drop_offs(funnel: pd.DataFrame, *, by: str | None = None, top: int =
     f = funnel.sort_values([by, "step"])
     f = f.assign(entered_previous=f.groupby(by)["entered"].shift(1))
     f = f[f["step"] > 1]
-    n_immature = 0
-    if "mature" in f.columns:  # leads still within the usual time are not drop-offs yet
-        n_immature = int((~f["mature"].astype(bool)).sum())
-        f = f[f["mature"].astype(bool)]
+    pending = f["pending"] if "pending" in f.columns else 0
+    f = f.assign(decided=f["entered_previous"] - pending)
+    n_pending = int(f["entered_previous"].sub(f["decided"]).sum())
     names = funnel.drop_duplicates("step").set_index("step")["stage"]
-    overall = f.groupby("step")[["entered", "entered_previous"]].sum()
-    rate = overall["entered"] / overall["entered_previous"].where(overall["entered_previous"] > 0)
+    overall = f.groupby("step")[["entered", "decided"]].sum()
+    rate = overall["entered"] / overall["decided"].where(overall["decided"] > 0)
     f = f.assign(
         overall_conversion=f["step"].map(rate),
-        conversion=f["entered"] / f["entered_previous"].where(f["entered_previous"] > 0),
+        conversion=f["entered"] / f["decided"].where(f["decided"] > 0),
         step_name=[f"{names[s - 1]} → {names[s]}" for s in f["step"]],
     )
-    lost = f["entered_previous"] * (f["overall_conversion"] - f["conversion"])
+    lost = f["decided"] * (f["overall_conversion"] - f["conversion"])
     f["excess_lost"] = lost.astype("float64")  # float even when no segment has leads
-    out = f.nlargest(top, "excess_lost")
+    out = f[f["excess_lost"] >= min_excess].nlargest(top, "excess_lost")
     cols = [
         by,
         "step_name",
         "entered_previous",
+        "decided",
         "entered",
         "conversion",
         "overall_conversion",
         "excess_lost",
     ]
     out = out[cols].rename(columns={"step_name": "step"}).reset_index(drop=True)
-    if n_immature:
+    if n_pending:
         out.attrs["note"] = (
-            f"{n_immature} step(s) left out: some of their leads are still within the usual "
-            "time to move on, so their drop-off is not final yet."
+            f"{n_pending:,} leads are still within the usual time to move on: not counted as "
+            "lost (nor as kept) yet."
         )
     return out
