@@ -205,7 +205,8 @@ def lead_segments(
     out = leads.copy()
     if persona_col in leads.columns:
         out["persona"] = leads[persona_col].astype("string").fillna(MISSING)
-        out.attrs["persona_source"] = f"column {persona_col}"
+        # the named personas of personas.yml (salesmkt.assign_personas) say so themselves
+        out.attrs["persona_source"] = leads.attrs.get("persona_source") or f"column {persona_col}"
         return out
     if size_col not in leads.columns:  # an export without company size: say so, do not fail
         out["persona"] = pd.Series(MISSING, index=leads.index, dtype="string")

@@ -111,12 +111,17 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
 def scorecard_summary(scorecard: pd.DataFrame) -> str:
     """The scorecard in one Markdown paragraph: counts by status and the KPIs off track.
 
+    A KPI that has missed its target (at risk or off track) for two periods or more in a row
+    says for how many (``periods_missed`` of :func:`salesmkt.scorecard`).
+
     Examples
     --------
     >>> sc = pd.DataFrame({"name": ["Win rate", "CAC"], "status": ["on track", "off track"],
     ...                    "period": ["2026-06"] * 2})
     >>> print(scorecard_summary(sc))
     **2026-06**: 1 of 2 KPIs on track, 0 at risk, 1 off track. Off track: CAC.
+    >>> print(scorecard_summary(sc.assign(periods_missed=[0, 3])))
+    **2026-06**: 1 of 2 KPIs on track, 0 at risk, 1 off track. Off track: CAC (3 periods running).
     """
     n = scorecard["status"].value_counts()
     judged = int(n.get("on track", 0) + n.get("at risk", 0) + n.get("off track", 0))
@@ -124,8 +129,13 @@ def scorecard_summary(scorecard: pd.DataFrame) -> str:
         f"**{scorecard['period'].iloc[0]}**: {int(n.get('on track', 0))} of {judged} KPIs on "
         f"track, {int(n.get('at risk', 0))} at risk, {int(n.get('off track', 0))} off track."
     )
+    runs = scorecard.get("periods_missed", pd.Series(0, index=scorecard.index))
     for status in ("off track", "at risk"):
-        names = scorecard.loc[scorecard["status"] == status, "name"].tolist()
+        rows = scorecard["status"] == status
+        names = [
+            f"{name} ({int(run)} periods running)" if run >= 2 else name
+            for name, run in zip(scorecard.loc[rows, "name"], runs[rows], strict=True)
+        ]
         if names:
             text += f" {status.capitalize()}: {', '.join(names)}."
     rest = int(len(scorecard) - judged)
