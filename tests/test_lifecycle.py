@@ -213,3 +213,13 @@ def test_funnel_invariants_on_random_leads(rows):
         # kept + excluded = the channel's leads
         n = int((leads["channel"] == g["channel"].iloc[0]).sum())
         assert g["entered"].iloc[0] + g["n_excluded"].iloc[0] == n
+
+
+def test_funnel_coverage_tells_placed_from_all_leads():
+    # seven leads, F's stage dates go backwards: six placed, one left out
+    f = salesmkt.lifecycle_funnel(LEADS, as_of="2025-03-01")
+    assert salesmkt.funnel_coverage(f) == (
+        "The funnel counts **6 of 7 leads**: 1 lead whose stage dates are out of order is left out."
+    )
+    ok = salesmkt.lifecycle_funnel(LEADS[LEADS["lead_id"] != "F"], as_of="2025-03-01")
+    assert salesmkt.funnel_coverage(ok) == "The funnel counts **all 6 leads**."
