@@ -252,3 +252,13 @@ def test_biggest_drop_offs_leave_immature_steps_out():
         assert web["decided"].iloc[0] == before - step["pending"]
     assert "still within the usual time" in top.attrs["note"]
     assert salesmkt.biggest_drop_offs(f, top=20).query("excess_lost < 1").empty
+
+
+def test_funnel_coverage_tells_placed_from_all_leads():
+    # seven leads, F's stage dates go backwards: six placed, one left out
+    f = salesmkt.lifecycle_funnel(LEADS, as_of="2025-03-01")
+    assert salesmkt.funnel_coverage(f) == (
+        "The funnel counts **6 of 7 leads**: 1 lead whose stage dates are out of order is left out."
+    )
+    ok = salesmkt.lifecycle_funnel(LEADS[LEADS["lead_id"] != "F"], as_of="2025-03-01")
+    assert salesmkt.funnel_coverage(ok) == "The funnel counts **all 6 leads**."

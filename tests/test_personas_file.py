@@ -216,3 +216,32 @@ def test_workshop_notebook_is_a_guided_report():
     assert all(not c.get("outputs") for c in code)
     assert nb.cells[0].source.startswith("# ")
     assert nb.cells[-1].source.startswith("## Decisions and next steps")
+
+
+def test_assign_personas_gives_the_fitted_personas_their_saved_names(sample, tmp_path):
+    leads = sample.leads
+    model = PersonaModel(4, random_state=3).fit(leads)
+    table = _persona_file.match_personas(model, leads).assign(name=["A", "B", "", "D"])
+    _persona_file.save_personas(tmp_path, table)
+    out = salesmkt.assign_personas(leads, tmp_path)
+    # every lead gets the persona k-means put it in, under the name saved for that persona
+    expected = pd.Series(model.labels_).map({0: "A", 1: "B", 2: "persona P3", 3: "D"})
+    assert out["persona"].tolist() == expected.tolist()
+    assert out["persona_id"].tolist() == [f"P{i + 1}" for i in model.labels_]
+    assert "personas.yml" in out.attrs["persona_source"]
+    assert "persona" not in leads.columns  # the input is left alone
+
+
+def test_assign_personas_ignores_unmatched_and_needs_the_features(sample, tmp_path):
+    leads = sample.leads
+    model = PersonaModel(3, random_state=0).fit(leads)
+    table = _persona_file.match_personas(model, leads).assign(name=["A", "B", "C"])
+    gone = table.iloc[[0]].assign(id="P9", persona=pd.NA, status="unmatched", name="Gone")
+    both = pd.concat([table, gone], ignore_index=True)
+    assert set(salesmkt.assign_personas(leads, both)["persona"]) == {"A", "B", "C"}
+    with pytest.raises(ValueError, match="leads: job_role missing"):
+        salesmkt.assign_personas(leads.drop(columns="job_role"), table)
+    # no saved personas: the leads as they are
+    same = salesmkt.assign_personas(leads, tmp_path)
+    assert same.equals(leads) and same is not leads
+    assert salesmkt.assign_personas(leads, None).equals(leads)

@@ -265,3 +265,67 @@ def test_journeys_and_funnel_shape(tables):
     orders = tables["orders"]
     assert orders["ordered_at"].min() < pd.Timestamp("2025-01-01", tz="UTC")
     assert orders["customer_id"].value_counts().max() > 12
+
+
+# --- the shipped kpis.yml and personas.yml ---------------------------------------------------
+
+
+def test_generator_leaves_the_config_files_alone(company, tmp_path):
+    for name in ("kpis.yml", "personas.yml"):
+        (tmp_path / name).write_bytes((SAMPLE / name).read_bytes())
+    written = write(company, tmp_path)
+    assert not {"kpis.yml", "personas.yml"} & {p.name for p in written}
+    for name in ("kpis.yml", "personas.yml"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes()
+
+
+def test_shipped_targets_are_ones_an_honest_team_would_agree():
+    import salesmkt
+
+    ds = salesmkt.load(SAMPLE)
+    config = salesmkt.load_kpi_config(SAMPLE)
+    # the SLA terms and the KPIs that measure them carry the same numbers
+    assert config["targets"]["mql_sql_acceptance"]["target"] == config["sla"]["acceptance_rate"]
+    assert config["targets"]["sla_compliance"]["target"] == config["sla"]["response_compliance"]
+    assert set(config["targets"]) == set(config["kpis"])
+    table = salesmkt.kpi_table(
+        ds, kpis=config["kpis"], freq=config["freq"], settings=salesmkt.kpi_settings(config)
+    )
+    sla = salesmkt.sla_report(ds, config, freq=config["freq"])
+    full = sorted(table.loc[table["period_end"] <= table["as_of"], "period"].unique())[-12:]
+    met = pd.DataFrame(
+        {
+            p: salesmkt.scorecard(table, config, period=p, sla=sla)
+            .set_index("kpi")["status"]
+            .eq("on track")
+            for p in full
+        }
+    )
+    # over the last twelve months each target, the MQL commitment too, was met in some months
+    # and missed in others: neither beaten every month nor out of reach
+    assert "sla_mql_delivery" in met.index
+    never = met.index[~met.any(axis=1)].tolist()
+    always = met.index[met.all(axis=1)].tolist()
+    assert never == [] and always == []
+
+
+def test_shipped_personas_are_the_workshops_default_personas(company):
+    import salesmkt
+    from salesmkt.personas import PersonaModel, load_personas, match_personas
+
+    leads = salesmkt.load(SAMPLE).leads
+    saved = load_personas(SAMPLE)
+    assert len(saved) == 5 and saved["name"].str.len().gt(0).all()
+    assert saved["name"].is_unique
+    for field in ("description", "goals", "objections", "notes"):
+        assert saved[field].str.len().gt(0).all(), field
+    # notebook 02 by default: the suggested five personas, random_state 0, default features
+    model = PersonaModel(5, random_state=0).fit(leads)
+    again = match_personas(model, leads, saved)
+    assert again["status"].tolist() == ["matched"] * 5
+    assert again["match_jaccard"].min() > 0.95
+    # the planted persona each named persona recovers is the one it is named after
+    truth = company.truth["personas"].set_index("lead_id")["persona"]
+    named = salesmkt.assign_personas(leads, saved).set_index("lead_id")["persona"]
+    agree = pd.crosstab(named, truth.reindex(named.index))
+    assert (agree.idxmax(axis=1) == agree.index).all()

@@ -359,3 +359,82 @@ def test_scorecard_flags_implausible_quotas_and_targets_beaten_by_far():
     # June alone is not every recent period: a scorecard of April has too little history
     sc_april = salesmkt.scorecard(_table(rows), config, period="2025-04").set_index("kpi")
     assert sc_april.loc["win_rate", "check"] == ""
+
+
+def _kpi_history(values, target, direction="higher"):
+    """A one-KPI table as kpi_table returns it, with hand-set monthly values."""
+    starts = pd.date_range("2026-01-01", periods=len(values), freq="MS", tz="UTC")
+    return pd.DataFrame(
+        {
+            "kpi": "win_rate",
+            "item": "total",
+            "period": [f"{s:%Y-%m}" for s in starts],
+            "period_start": starts,
+            "value": values,
+            "n_excluded": 0,
+            "n_pending": 0,
+        }
+    )
+
+
+def test_scorecard_counts_periods_missed_in_a_row():
+    config = salesmkt.apply_targets(
+        {**salesmkt.kpi_config_template(), "targets": {}},
+        kpis=["win_rate"],
+        targets={"win_rate": 0.3},
+    )
+    # on track, missed (off track), missed (at risk: within 10 %), missed
+    t = _kpi_history([0.35, 0.20, 0.28, 0.25], 0.3)
+    sc = salesmkt.scorecard(t, config, period="2026-04")
+    assert sc["periods_missed"].tolist() == [3]
+    assert salesmkt.scorecard(t, config, period="2026-01")["periods_missed"].tolist() == [0]
+    assert salesmkt.scorecard_summary(sc).endswith(
+        "Off track: Win rate. Missed 3 periods running: Win rate."
+    )
+
+
+def test_scorecard_scores_the_mql_delivery_commitment():
+    config = salesmkt.apply_targets(
+        {**salesmkt.kpi_config_template(), "targets": {}},
+        kpis=["win_rate"],
+        targets={"win_rate": 0.3},
+        sla={"mql_per_period": 120},
+    )
+    t = _kpi_history([0.35, 0.35, 0.35], 0.3)
+    starts = pd.date_range("2026-01-01", periods=3, freq="MS", tz="UTC")
+    sla = pd.DataFrame(
+        {
+            "period": [f"{s:%Y-%m}" for s in starts] * 2,
+            "period_start": list(starts) * 2,
+            "term": ["mql_delivery"] * 3 + ["acceptance"] * 3,
+            "owner_id": "(team)",
+            "actual": [130.0, 100.0, 110.0, 0.5, 0.5, 0.5],
+        }
+    )
+    sc = salesmkt.scorecard(t, config, period="2026-03", sla=sla).set_index("kpi")
+    row = sc.loc["sla_mql_delivery"]
+    # 110 against 120: 8.3 % short, within the 10 % tolerance; 100 the month before: off track
+    assert (row["value"], row["previous"], row["target"]) == (110.0, 100.0, 120.0)
+    assert row["status"] == "at risk" and row["periods_missed"] == 2
+    assert row["owner"] == "marketing" and row["name"] == "MQLs delivered (SLA)"
+    assert salesmkt.scorecard_summary(sc.reset_index()).startswith(
+        "**2026-03**: 1 of 2 KPIs on track, 1 at risk, 0 off track."
+    )
+    with pytest.raises(ValueError, match="no MQL delivery for 2026-04"):
+        salesmkt.scorecard(_kpi_history([0.3] * 4, 0.3), config, period="2026-04", sla=sla)
+
+
+def test_scorecard_mql_delivery_is_the_sla_reports_count(sample):
+    config = salesmkt.load_kpi_config(salesmkt.sample_dir())
+    sla = salesmkt.sla_report(sample, config)
+    sc = salesmkt.scorecard(sample, config, period="2026-03", sla=sla).set_index("kpi")
+    # the number the SLA chart shows for the month ...
+    march = sla[(sla["term"] == "mql_delivery") & (sla["period"] == "2026-03")]
+    assert sc.loc["sla_mql_delivery", "value"] == march["actual"].item()
+    # ... which is the leads whose mql_at falls in March 2026, but for a few whose stage dates
+    # are out of order (the MQL-to-SQL acceptance leaves them out and counts them)
+    mql = sample.leads["mql_at"]
+    n = int(((mql >= "2026-03-01") & (mql < "2026-04-01")).sum())
+    excluded = sc.loc["mql_sql_acceptance", "n_excluded"]
+    assert n - excluded <= sc.loc["sla_mql_delivery", "value"] <= n
+    assert sc.loc["sla_mql_delivery", "target"] == config["sla"]["mql_per_period"]

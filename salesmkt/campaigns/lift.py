@@ -35,6 +35,9 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
+from salesmkt.data.schema import STAGES
+from salesmkt.data.stages import leads_reached
+
 __all__ = [
     "conversion_lift",
     "conversion_rates",
@@ -336,8 +339,11 @@ def conversion_rates(
     """Share of leads that converted, per value of one or more lead columns, with Wilson
     intervals.
 
-    A lead converted when ``outcome`` holds a value (a stage timestamp such as ``customer_at``)
-    or is true (a flag). The groups were not assigned at random, so a difference between them
+    A lead converted when ``outcome`` holds a value or is true (a flag). When ``outcome`` is a
+    lifecycle stage's timestamp (``customer_at``, ``opportunity_at``, ...), a lead converted
+    when it reached that stage as the funnel counts it (:func:`salesmkt.leads_reached`): a lead
+    whose stage dates are out of order reached nothing. It stays among the leads of its
+    group, so that the groups add up to all leads, and ``attrs["n_excluded"]`` counts them. The groups were not assigned at random, so a difference between them
     is an association, not an effect: use :func:`conversion_lift` for a randomised split.
 
     Parameters
@@ -369,7 +375,7 @@ def conversion_rates(
     >>> t = conversion_rates(leads, "channel")
     >>> int(t["leads"].sum()) == len(leads)
     True
-    >>> int(t["converted"].sum()) == int(leads["customer_at"].notna().sum())
+    >>> int(t["converted"].sum()) == int(salesmkt.leads_reached(leads, "customer").sum())
     True
     >>> conversion_rates(leads, {"company_size": [1, 50, 500]})["group"].tolist()
     ['1-49', '50-499', '500+']
@@ -378,9 +384,16 @@ def conversion_rates(
 
     spec = by if isinstance(by, dict) else {b: bins for b in ([by] if isinstance(by, str) else by)}
     check_columns(leads, "leads", [*spec, outcome], caller="conversion_rates")
-    hit = leads[outcome]
-    flag = hit.dtype == "boolean" or hit.dtype == bool
-    hit = (hit.fillna(False).astype(bool) if flag else hit.notna()).to_numpy()
+    stage = {c: n for n, c in STAGES}.get(outcome)
+    n_excluded = 0
+    if stage is not None and "created_at" in leads.columns:
+        # one definition of reaching a stage, the funnel's (out-of-order leads reach nothing)
+        reached = leads_reached(leads, stage)
+        hit, n_excluded = reached.to_numpy(), reached.attrs["n_excluded"]
+    else:
+        hit = leads[outcome]
+        flag = hit.dtype == "boolean" or hit.dtype == bool
+        hit = (hit.fillna(False).astype(bool) if flag else hit.notna()).to_numpy()
     overall = hit.mean() if len(hit) else np.nan
     parts = []
     for col, edges in spec.items():
@@ -401,4 +414,5 @@ def conversion_rates(
     out["rate"] = out["converted"] / out["leads"]
     out["rate_low"], out["rate_high"] = np.asarray(low, float), np.asarray(high, float)
     out["lift"] = out["rate"] / overall if overall else np.nan
+    out.attrs["n_excluded"] = n_excluded
     return out

@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "funnel_trends": "events",
         "time_to_convert": "events",
         "biggest_drop_offs": "lifecycle",
+        "funnel_coverage": "lifecycle",
         "lead_segments": "lifecycle",
         "lifecycle_funnel": "lifecycle",
         "plot_funnel": "plots",

@@ -195,6 +195,40 @@ def _fill_cohorts(out: pd.DataFrame, by: list[str], names: list[str], freq: str)
     return full.sort_values(["cohort", *by, "step"], kind="stable")
 
 
+def funnel_coverage(funnel: pd.DataFrame) -> str:
+    """How many leads a funnel counts, of how many, and why the rest are left out (Markdown).
+
+    The funnel's first stage counts the leads it could place; leads whose stage dates go
+    backwards are left out (``n_excluded``). The sentence gives both, so that the funnel's
+    count and the number of leads in the data (the data check's) are told apart.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        Output of :func:`lifecycle_funnel` without a breakdown.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"stage": ["lead", "customer"], "step": [1, 2],
+    ...                   "entered": [1200, 80], "n_excluded": [34, 34]})
+    >>> print(funnel_coverage(f))
+    The funnel counts **1,200 of 1,234 leads**: 34 leads whose stage dates are out of order are left out.
+    >>> print(funnel_coverage(f.assign(n_excluded=0)))
+    The funnel counts **all 1,200 leads**.
+    """
+    if funnel.empty:
+        return "The funnel counts no leads."
+    first = funnel.sort_values("step").iloc[0]
+    placed, excluded = int(first["entered"]), int(first["n_excluded"])
+    if not excluded:
+        return f"The funnel counts **all {placed:,} leads**."
+    return (
+        f"The funnel counts **{placed:,} of {placed + excluded:,} leads**: {excluded:,} "
+        f"lead{'s' if excluded != 1 else ''} whose stage dates are out of order "
+        f"{'are' if excluded != 1 else 'is'} left out."
+    )
+
+
 #: Company size bands (employees) standing in for personas when none are assigned.
 SIZE_BANDS = (
     (0, "1-49 employees"),
@@ -225,7 +259,8 @@ def lead_segments(
     out = leads.copy()
     if persona_col in leads.columns:
         out["persona"] = leads[persona_col].astype("string").fillna(MISSING)
-        out.attrs["persona_source"] = f"column {persona_col}"
+        # the named personas of personas.yml (salesmkt.assign_personas) say so themselves
+        out.attrs["persona_source"] = leads.attrs.get("persona_source") or f"column {persona_col}"
         return out
     if size_col not in leads.columns:  # an export without company size: say so, do not fail
         out["persona"] = pd.Series(MISSING, index=leads.index, dtype="string")

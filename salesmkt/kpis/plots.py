@@ -50,6 +50,8 @@ def format_value(value, unit: str) -> str:
         return "–"
     if unit == "share":
         return f"{value:.1%}".replace("%", " %")
+    if unit == "count":
+        return f"{value:,.0f}"
     if unit in ("currency", "currency/day"):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     suffix = {

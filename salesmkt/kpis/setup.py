@@ -111,12 +111,17 @@ def report_period(dataset: Dataset, start=None, end=None, *, freq: str = "M") ->
 def scorecard_summary(scorecard: pd.DataFrame) -> str:
     """The scorecard in one Markdown paragraph: counts by status and the KPIs off track.
 
+    KPIs that have missed their targets (at risk or off track) for two periods or more in a row
+    are named with the number of periods (``periods_missed`` of :func:`salesmkt.scorecard`).
+
     Examples
     --------
     >>> sc = pd.DataFrame({"name": ["Win rate", "CAC"], "status": ["on track", "off track"],
     ...                    "period": ["2026-06"] * 2})
     >>> print(scorecard_summary(sc))
     **2026-06**: 1 of 2 KPIs on track, 0 at risk, 1 off track. Off track: CAC.
+    >>> scorecard_summary(sc.assign(periods_missed=[0, 3])).split(". ")[-1]
+    'Missed 3 periods running: CAC.'
     """
     n = scorecard["status"].value_counts()
     judged = int(n.get("on track", 0) + n.get("at risk", 0) + n.get("off track", 0))
@@ -128,6 +133,9 @@ def scorecard_summary(scorecard: pd.DataFrame) -> str:
         names = scorecard.loc[scorecard["status"] == status, "name"].tolist()
         if names:
             text += f" {status.capitalize()}: {', '.join(names)}."
+    runs = scorecard.get("periods_missed", pd.Series(0, index=scorecard.index))
+    for run in sorted({int(r) for r in runs if r >= 2}, reverse=True):
+        text += f" Missed {run} periods running: {', '.join(scorecard.loc[runs == run, 'name'])}."
     rest = int(len(scorecard) - judged)
     if rest:
         text += f" {rest} without a target or data."

@@ -164,7 +164,14 @@ def _target(config: dict, kpi: str, period: str):
     return target, spec.get("tolerance", config["at_risk_tolerance"])
 
 
-def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, as_of=None):
+def scorecard(
+    kpi_table_or_dataset,
+    config: dict | None = None,
+    period=None,
+    *,
+    as_of=None,
+    sla: pd.DataFrame | None = None,
+):
     """Each shared KPI's value in a period against its target, with gap and status.
 
     Parameters
@@ -179,13 +186,21 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
         named by its label, hence not ``start``/``end``; its length is the config's ``freq``.)
     as_of : timestamp, optional
         Cut-off for the KPI table computed from a dataset.
+    sla : DataFrame, optional
+        The :func:`sla_report` of the same data and frequency. With it, marketing's MQL
+        delivery commitment (``sla.mql_per_period`` of ``config``) is scored as one more row,
+        ``sla_mql_delivery`` ("MQLs delivered (SLA)"): the MQLs of the period against the
+        commitment, judged like a KPI (more is better, the config's tolerance). The response
+        time and acceptance terms are the KPIs ``sla_compliance`` and ``mql_sql_acceptance``.
 
     Returns
     -------
     DataFrame
-        One row per KPI of ``config["kpis"]``: ``kpi, name, owner, unit, direction, period,
-        value, previous, change, target, gap`` (value - target), ``gap_share`` (gap / ``abs(target)``),
-        ``status``, ``n_excluded, n_pending``, ``check``. Status logic: :func:`status_for`.
+        One row per KPI of ``config["kpis"]`` (then the SLA row): ``kpi, name, owner, unit,
+        direction, period, value, previous, change, target, gap`` (value - target),
+        ``gap_share`` (gap / ``abs(target)``), ``status``, ``n_excluded, n_pending``,
+        ``periods_missed`` (how many periods in a row up to this one missed the target: at
+        risk or off track; 0 when on track), ``check``. Status logic: :func:`status_for`.
         ``check`` is a sanity note, empty when there is nothing to say: for quota attainment,
         owners whose attainment is above 150 % or below 20 % (:data:`QUOTA_PLAUSIBLE`), a
         probable quota-data problem rather than performance; for any KPI with a target, a target
@@ -230,12 +245,10 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
         spec = KPI_CATALOG[kpi]
         h = t[(t["kpi"] == kpi) & (t["item"] == spec.headline)].sort_values("period_start")
         labels = h["period"].tolist()
-        cur = h[h["period"] == label].iloc[0]
+        targets = [_target(config, kpi, p) for p in labels]
         i = labels.index(label)
-        prev = h.iloc[i - 1]["value"] if i > 0 else np.nan
-        target, tol = _target(config, kpi, label)
-        value = cur["value"]
-        gap = value - target if target is not None else np.nan
+        row = _score_row(h["value"].tolist(), targets, i, spec.direction)
+        cur = h[h["period"] == label].iloc[0]
         rows.append(
             {
                 "kpi": kpi,
@@ -244,13 +257,7 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
                 "unit": spec.unit,
                 "direction": spec.direction,
                 "period": label,
-                "value": value,
-                "previous": prev,
-                "change": value - prev,
-                "target": np.nan if target is None else target,
-                "gap": gap,
-                "gap_share": gap / abs(target) if target not in (None, 0) else np.nan,
-                "status": status_for(value, target, spec.direction, tol),
+                **row,
                 "n_excluded": int(cur["n_excluded"]),
                 "n_pending": int(cur["n_pending"]),
                 "check": "; ".join(
@@ -263,6 +270,8 @@ def scorecard(kpi_table_or_dataset, config: dict | None = None, period=None, *, 
                 ),
             }
         )
+    if sla is not None:
+        rows.append(_sla_delivery_row(sla, config, label))
     return pd.DataFrame(rows)
 
 
@@ -308,6 +317,57 @@ def _too_easy(config: dict, spec, h: pd.DataFrame) -> str:
         else f"target beaten by more than {TOO_EASY_MARGIN:.0%} in each of the last "
         f"{TOO_EASY_PERIODS} periods: too easy to steer by, consider lowering it"
     )
+
+
+def _score_row(values: list, targets: list, i: int, direction: str) -> dict:
+    """Value, previous, change, target, gap and status of period ``i`` of a KPI's history, and
+    how many periods in a row up to ``i`` missed their target."""
+    value, (target, tol) = values[i], targets[i]
+    prev = values[i - 1] if i > 0 else np.nan
+    missed = 0
+    for v, (t, tl) in zip(values[i::-1], targets[i::-1], strict=True):
+        if status_for(v, t, direction, tl) not in ("at risk", "off track"):
+            break
+        missed += 1
+    gap = value - target if target is not None else np.nan
+    return {
+        "value": value,
+        "previous": prev,
+        "change": value - prev,
+        "target": np.nan if target is None else target,
+        "gap": gap,
+        "gap_share": gap / abs(target) if target not in (None, 0) else np.nan,
+        "status": status_for(value, target, direction, tol),
+        "periods_missed": missed,
+    }
+
+
+def _sla_delivery_row(sla: pd.DataFrame, config: dict, label: str) -> dict:
+    """The scorecard row of marketing's MQL delivery commitment (see :func:`scorecard`)."""
+    h = sla[(sla["term"] == "mql_delivery") & (sla["owner_id"] == "(team)")]
+    h = h.sort_values("period_start")
+    labels = h["period"].tolist()
+    if label not in labels:
+        raise ValueError(
+            f"scorecard: the SLA report has no MQL delivery for {label}; compute it with the "
+            "same frequency and period as the KPI table."
+        )
+    commitment = config["sla"]["mql_per_period"]
+    tol = config["at_risk_tolerance"]
+    row = _score_row(h["actual"].tolist(), [(commitment, tol)] * len(h), labels.index(label),
+                     "higher")  # fmt: skip
+    return {
+        "kpi": "sla_mql_delivery",
+        "name": "MQLs delivered (SLA)",
+        "owner": "marketing",
+        "unit": "count",
+        "direction": "higher",
+        "period": label,
+        **row,
+        "n_excluded": 0,
+        "n_pending": 0,
+        "check": "",
+    }
 
 
 def sla_report(

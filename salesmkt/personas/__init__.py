@@ -20,6 +20,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "persona_profiles": "explain",
         "persona_rules": "explain",
         "persona_summary": "explain",
+        "assign_personas": "file",
         "load_personas": "file",
         "match_personas": "file",
         "save_personas": "file",

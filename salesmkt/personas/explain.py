@@ -392,11 +392,14 @@ def persona_channels(leads: pd.DataFrame, labels) -> pd.DataFrame:
     return out
 
 
-def persona_summary(model, leads: pd.DataFrame, *, dataset=None, labels=None) -> pd.DataFrame:
+def persona_summary(
+    model, leads: pd.DataFrame, *, dataset=None, labels=None, names: dict | None = None
+) -> pd.DataFrame:
     """One row per persona: size, share, suggested label, rule with its fidelity, and (with a
     ``dataset``) the outcomes of :func:`persona_outcomes`.
 
-    ``labels`` defaults to ``model.predict(leads)``.
+    ``labels`` defaults to ``model.predict(leads)``. ``names`` (persona number -> the name the
+    workshop gave it, e.g. ``PersonaWorkshop.names``) adds a ``name`` column after ``persona``.
 
     Examples
     --------
@@ -407,6 +410,8 @@ def persona_summary(model, leads: pd.DataFrame, *, dataset=None, labels=None) ->
     >>> s = persona_summary(model, ds.leads, dataset=ds)
     >>> bool(s["leads"].sum() == len(ds.leads)), "win_rate" in s
     (True, True)
+    >>> persona_summary(model, ds.leads, names={0: "Growth Marketer"})["name"].tolist()[:2]
+    ['Growth Marketer', 'persona 1']
     """
     lab = model.predict(leads) if labels is None else _labels(leads, labels, "persona_summary")
     prof = persona_profiles(leads, lab, plan=model.feature_plan_)
@@ -418,4 +423,7 @@ def persona_summary(model, leads: pd.DataFrame, *, dataset=None, labels=None) ->
     if dataset is not None:
         outcomes = persona_outcomes(dataset.__class__(**{**dataset.tables, "leads": leads}), lab)
         out = out.merge(outcomes.drop(columns=["leads", "share"]), on="persona", how="left")
+    if names is not None:
+        named = out["persona"].map(lambda p: names.get(int(p), f"persona {int(p)}"))
+        out.insert(1, "name", named)
     return out

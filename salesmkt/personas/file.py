@@ -277,3 +277,82 @@ def match_personas(
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["persona"] = out["persona"].astype("Int64")
     return out
+
+
+def assign_personas(leads: pd.DataFrame, personas=None) -> pd.DataFrame:
+    """A copy of ``leads`` with the saved persona of every lead: ``persona_id`` and ``persona``.
+
+    Each lead goes to the nearest saved persona centre (the fingerprints of ``personas.yml``)
+    in the feature space the fingerprints name, prepared on ``leads`` as
+    :class:`salesmkt.PersonaModel` prepares them. On the leads the workshop fitted, this is
+    the workshop's own assignment (k-means assigns every lead to its nearest centre), so the
+    check-in and campaign reports count the same personas, under the same names, as the
+    workshop. Only the personas of the last fit are used (``unmatched`` ones are not).
+
+    Parameters
+    ----------
+    leads : DataFrame
+        The leads table; it needs the feature columns the fingerprints name.
+    personas : DataFrame, path or None
+        Saved personas (:func:`load_personas`), or the folder (or file) of ``personas.yml``.
+        ``None``, a folder without the file or an empty table: ``leads`` is returned as it is
+        (a copy).
+
+    Returns
+    -------
+    DataFrame
+        ``leads`` plus ``persona_id`` (``P1`` ...) and ``persona`` (the name the team gave,
+        else ``persona P1``). ``attrs["persona_source"]`` says where the personas come from.
+
+    Raises
+    ------
+    ValueError
+        When the leads lack a feature column the fingerprints name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import salesmkt
+    >>> from salesmkt.personas import PersonaModel
+    >>> leads = salesmkt.load_sample().leads
+    >>> model = PersonaModel(3, random_state=0).fit(leads)
+    >>> table = match_personas(model, leads).assign(name=["Ann", "Bob", "Cy"])
+    >>> out = assign_personas(leads, table)
+    >>> bool((out["persona"].map({"Ann": 0, "Bob": 1, "Cy": 2}) == model.labels_).all())
+    True
+    """
+    out = leads.copy()
+    if personas is not None and not isinstance(personas, pd.DataFrame):
+        personas = load_personas(personas)
+    if personas is None or personas.empty:
+        return out
+    current = personas[personas["persona"].notna() & personas["fingerprint"].notna()]
+    if current.empty:
+        raise ValueError(
+            "personas: no persona of the last workshop fit has a fingerprint; run the persona "
+            "workshop (notebook 02) and save personas.yml again."
+        )
+    current = current.sort_values("persona")
+    first = current["fingerprint"].iloc[0]
+    numeric = list(first.get("numeric") or {})
+    categorical = list(first.get("categorical") or {})
+    missing = [c for c in [*numeric, *categorical] if c not in leads.columns]
+    if missing:
+        raise ValueError(
+            f"leads: {', '.join(missing)} missing; the saved personas (personas.yml) were "
+            "built on these columns."
+        )
+    # a numeric column the workshop treated as categories stays categorical (e.g. a 0/1 flag)
+    forced = [c for c in categorical if pf.is_numeric(leads[c])]
+    plan = pf.plan_features(leads, [*numeric, *categorical], categorical=forced)
+    Z = pf.transform(plan, leads)
+    C = np.vstack([_embed(fp, plan)[0] for fp in current["fingerprint"]])
+    nearest = np.argmin((C**2).sum(1)[None, :] - 2 * Z @ C.T, axis=1)
+    ids = current["id"].astype(str).to_numpy()
+    names = np.array(
+        [n or f"persona {i}" for n, i in zip(current["name"], ids, strict=True)], dtype=object
+    )
+    out["persona_id"] = pd.array(ids[nearest], dtype="string")
+    out["persona"] = pd.array(names[nearest], dtype="string")
+    out.attrs["persona_source"] = "the named personas of the workshop (personas.yml)"
+    return out

@@ -1,0 +1,237 @@
+"""The rendered sample reports tell one story: a number shown in two reports is the same number.
+
+Each check reads the figures a manager sees, from the rendered HTML of the reports (the
+``sample_reports`` fixture renders all five once), and compares them across reports: the KPI
+scorecard of the KPI setup (03) and of the check-in (05) for the same period, the check-in's
+headline counts against its own scorecard table, the personas' names and sizes of the workshop
+(02) against the campaign review (04) and the check-in, and the lead and customer counts of the
+data check (01), the funnel (03), the workshop and the campaign review.
+
+Tables are found by what their columns say (case, underscores and units aside), not by their
+position, so that a new section or a relabelled column does not break the checks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports")]
+
+SUMMARY = re.compile(
+    r"(\d+) of (\d+) KPIs on track, (\d+) at risk, (\d+) off track\.(?: Off track: ([^.]+)\.)?"
+)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("\xa0", " ").split()).lower()
+
+
+class Table:
+    """One HTML table: normalised column headers, the cell texts, and its title if any."""
+
+    def __init__(self, element):
+        self.title = ""
+        title = element.find(class_="gt_title")
+        if title is not None:
+            self.title = title.get_text(" ", strip=True)
+        head = element.find("thead")
+        rows = element.find_all("tr")
+        header_row = head.find_all("tr")[-1] if head is not None else rows[0]
+        self.columns = [
+            _norm(c.get_text(" ", strip=True)) for c in header_row.find_all(["th", "td"])
+        ]
+        body = element.find("tbody")
+        body_rows = body.find_all("tr") if body is not None else rows[1:]
+        self.rows = [
+            [" ".join(c.get_text(" ", strip=True).split()) for c in tr.find_all(["th", "td"])]
+            for tr in body_rows
+        ]
+        self.rows = [r for r in self.rows if len(r) == len(self.columns)]
+
+    def col(self, *words: str) -> int:
+        """Index of the first column whose header contains all ``words``."""
+        for i, c in enumerate(self.columns):
+            if all(w in c for w in words):
+                return i
+        raise KeyError(f"no column with {words} in {self.columns}")
+
+    def has(self, *words: str) -> bool:
+        try:
+            self.col(*words)
+        except KeyError:
+            return False
+        return True
+
+    def records(self, **spec: tuple[str, ...]) -> list[dict]:
+        idx = {k: self.col(*v) for k, v in spec.items()}
+        return [{k: r[i] for k, i in idx.items()} for r in self.rows]
+
+
+def _page(reports, stem: str) -> BeautifulSoup:
+    _, rendered = reports
+    path = next(r.html_path for r in rendered if r.html_path.stem.startswith(stem))
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _tables(page: BeautifulSoup) -> list[Table]:
+    return [Table(t) for t in page.find_all("table")]
+
+
+def _find(page: BeautifulSoup, test, what: str) -> Table:
+    found = [t for t in _tables(page) if test(t)]
+    assert found, f"no table of {what} in the report"
+    return found[0]
+
+
+def _int(text: str) -> int:
+    return int(re.sub(r"[^\d-]", "", text))
+
+
+def _scorecard(page: BeautifulSoup) -> Table:
+    return _find(page, lambda t: t.title.startswith("KPI scorecard"), "the KPI scorecard")
+
+
+# --- the KPI setup (03) and the check-in (05) score the same KPIs the same way ---------------
+
+
+def test_kpi_setup_and_check_in_show_the_same_scorecard(sample_reports):
+    setup, checkin = (
+        _scorecard(_page(sample_reports, "03")),
+        _scorecard(_page(sample_reports, "05")),
+    )
+    assert setup.title == checkin.title  # the same period
+    spec = {
+        "kpi": ("kpi",),
+        "value": ("value",),
+        "target": ("target",),
+        "previous": ("previous",),
+        "status": ("status",),
+    }
+    assert setup.records(**spec) == checkin.records(**spec)
+    rows = {r["kpi"]: r for r in checkin.records(**spec)}
+    # every shared KPI has an agreed target in the sample's kpis.yml: none is left unjudged
+    assert not [k for k, r in rows.items() if "no target" in r["status"]]
+    # marketing's MQL commitment of the SLA is on the scorecard, judged
+    mql = [r for k, r in rows.items() if "MQL" in k and "SLA" in k]
+    assert len(mql) == 1 and mql[0]["status"] in ("on track", "at risk", "off track")
+
+
+def test_check_in_headline_counts_its_scorecard(sample_reports):
+    page = _page(sample_reports, "05")
+    table = _scorecard(page).records(kpi=("kpi",), status=("status",))
+    statuses = [r["status"] for r in table]
+    text = " ".join(page.get_text(" ").split())
+    found = list(SUMMARY.finditer(text))
+    assert found, "the check-in states no count of KPIs on track"
+    for m in found:
+        on, judged, risk, off = map(int, m.group(1, 2, 3, 4))
+        assert on == statuses.count("on track")
+        assert risk == statuses.count("at risk")
+        assert off == statuses.count("off track")
+        assert judged == on + risk + off
+        named = [n for n in (m.group(5) or "").split(", ") if n]
+        assert named == [r["kpi"] for r in table if r["status"] == "off track"]
+
+
+# --- personas: the workshop's names and sizes are the other reports' -------------------------
+
+
+def _workshop_personas(reports) -> dict[str, int]:
+    """Persona name -> leads, from the workshop's persona summary table."""
+    page = _page(reports, "02")
+    table = _find(
+        page,
+        lambda t: t.has("name") and t.has("leads") and t.has("conversion"),
+        "the personas' outcomes",
+    )
+    return {r["name"]: _int(r["leads"]) for r in table.records(name=("name",), leads=("leads",))}
+
+
+def test_workshop_personas_carry_their_names(sample_reports):
+    personas = _workshop_personas(sample_reports)
+    assert len(personas) == 5
+    assert not [n for n in personas if re.fullmatch(r"persona \w+", n)]
+    page = _page(sample_reports, "02")
+    listed = _find(page, lambda t: t.has("id") and t.has("status"), "the workshop's personas")
+    names = [r["name"] for r in listed.records(name=("name",), status=("status",))]
+    assert sorted(names) == sorted(personas)
+    assert {r["status"] for r in listed.records(name=("name",), status=("status",))} == {"matched"}
+
+
+def test_campaign_review_counts_the_workshops_personas(sample_reports):
+    personas = _workshop_personas(sample_reports)
+    page = _page(sample_reports, "04")
+    rates = _find(page, lambda t: t.has("breakdown") and t.has("group"), "conversion by group")
+    rows = rates.records(breakdown=("breakdown",), group=("group",), leads=("leads",))
+    by_persona = {r["group"]: _int(r["leads"]) for r in rows if _norm(r["breakdown"]) == "persona"}
+    assert by_persona == personas
+
+
+def test_check_in_names_the_workshops_personas(sample_reports):
+    personas = _workshop_personas(sample_reports)
+    page = _page(sample_reports, "05")
+    table = _find(
+        page,
+        lambda t: t.has("persona") and t.has("excess"),
+        "the drop-offs by persona",
+    )
+    shown = {r["persona"] for r in table.records(persona=("persona",))}
+    assert shown and shown <= set(personas)
+
+
+# --- leads and customers: the data check, the funnel, the workshop, the campaign review --------
+
+
+def test_lead_and_customer_counts_agree(sample_reports):
+    overview = _find(
+        _page(sample_reports, "01"),
+        lambda t: t.columns[:1] == ["table"] and t.has("rows"),
+        "the tables and their rows",
+    )
+    rows = {r["table"]: _int(r["rows"]) for r in overview.records(table=("table",), rows=("rows",))}
+    n_leads = rows["leads"]
+
+    setup = _page(sample_reports, "03")
+    funnel = _find(setup, lambda t: t.has("stage") and t.has("entered"), "the funnel")
+    entered = {
+        r["stage"]: _int(r["entered"])
+        for r in funnel.records(stage=("stage",), entered=("entered",))
+    }
+    # the funnel counts fewer leads than the data check, and says how many and why
+    text = " ".join(setup.get_text(" ").split())
+    m = re.search(r"The funnel counts ([\d,]+) of ([\d,]+) leads\s*:\s*([\d,]+) leads? whose", text)
+    assert m, "the funnel does not say how many leads it counts"
+    placed, total, left_out = (_int(g) for g in m.groups())
+    assert (placed, total) == (entered["lead"], n_leads)
+    assert placed + left_out == n_leads
+
+    # conversion by channel in 03 and 04: every lead, and the funnel's customers
+    by_channel = _find(
+        setup, lambda t: t.has("channel") and t.has("customers"), "customers by source"
+    )
+    counted = by_channel.records(leads=("leads",), customers=("customers",))
+    assert sum(_int(r["leads"]) for r in counted) == n_leads
+    customers = sum(_int(r["customers"]) for r in counted)
+    assert customers == entered["customer"]
+
+    review = _page(sample_reports, "04")
+    rates = _find(
+        review, lambda t: t.has("breakdown") and t.has("converted"), "conversion by group"
+    )
+    rows4 = rates.records(breakdown=("breakdown",), leads=("leads",), converted=("converted",))
+    for breakdown in ("channel", "persona"):
+        part = [r for r in rows4 if _norm(r["breakdown"]) == breakdown]
+        assert sum(_int(r["leads"]) for r in part) == n_leads, breakdown
+        assert sum(_int(r["converted"]) for r in part) == customers, breakdown
+
+    # the workshop's personas hold every lead and the same customers
+    assert sum(_workshop_personas(sample_reports).values()) == n_leads
+    workshop = _find(
+        _page(sample_reports, "02"),
+        lambda t: t.has("name") and t.has("customers"),
+        "the personas' outcomes",
+    )
+    assert sum(_int(r["c"]) for r in workshop.records(c=("customers",))) == customers
