@@ -22,6 +22,8 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol
+
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
 CATEGORICAL = (
     "#0173b2",  # blue
@@ -174,16 +176,33 @@ def percent_axis(axis) -> None:
     axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
-def thousands_axis(axis) -> None:
-    """Show large numbers as 12k / 1.2M."""
+def thousands_axis(axis, *, currency: str | None = None) -> None:
+    """Show large numbers as 12k / 1.2M; with ``currency`` (an ISO code) as $12k / €1.2M."""
+    prefix = "" if currency is None else currency_symbol(currency)
 
     def fmt(x, _pos):
+        sign = "-" if x < 0 else ""
         for div, suffix in ((1e6, "M"), (1e3, "k")):
             if abs(x) >= div:
-                return f"{x / div:.3g}{suffix}"
-        return f"{x:.4g}"
+                return f"{sign}{prefix}{abs(x) / div:.3g}{suffix}"
+        return f"{sign}{prefix}{abs(x):.4g}"
 
     axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def currency_axis(axis, currency: str | None) -> None:
+    """Show amounts with their currency: $12k, €1.2M (:func:`thousands_axis` with a prefix).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> currency_axis(ax.yaxis, "EUR")
+    >>> ax.yaxis.get_major_formatter()(25000, 0), ax.yaxis.get_major_formatter()(-50, 0)
+    ('€25k', '-€50')
+    >>> plt.close(fig)
+    """
+    thousands_axis(axis, currency=currency or DEFAULT_CURRENCY)
 
 
 def annotated_heatmap(
