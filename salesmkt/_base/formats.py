@@ -19,6 +19,7 @@ __all__ = [
     "format_count",
     "format_number",
     "format_percent",
+    "format_unit",
     "is_missing",
 ]
 
@@ -119,3 +120,26 @@ def format_percent(value, decimals: int = 1) -> str:
     ('25.3 %', '150 %', '–')
     """
     return MISSING if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
+
+
+def format_unit(value, unit: str, currency: str | None = None) -> str:
+    """A value in a KPI's unit (the catalog's ``unit``): 25.3 %, $1,234, 3.2 h, 22.0 days.
+
+    Examples
+    --------
+    >>> format_unit(0.2534, "share"), format_unit(1234.5, "currency", "EUR")
+    ('25.3 %', '€1,234')
+    >>> format_unit(3.21, "hours"), format_unit(80.5, "currency/day"), format_unit(2, "ratio")
+    ('3.2 h', '$80.50 a day', '2.00×')
+    """
+    if is_missing(value):
+        return MISSING
+    if unit == "share":
+        return format_percent(value)
+    if unit in ("currency", "currency/day"):
+        text = format_amount(value, currency)
+        return text + " a day" if unit == "currency/day" else text
+    if unit == "ratio":
+        return format_number(value, 2, "×")
+    suffix = {"hours": " h", "days": " days", "seconds": " s", "months": " months"}.get(unit, "")
+    return format_number(value, 1, suffix)

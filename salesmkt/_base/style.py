@@ -7,7 +7,8 @@ stay distinct under red-green colour-vision deficiency. Charts use it through na
 sequence :data:`CATEGORICAL`, :data:`CHANNEL_COLORS`, the neutrals for text and fills, and the
 light tint of any of these (:func:`light`); :func:`palette` lists them all. No chart writes a
 colour of its own. Where good and bad are shown, a chart also marks them by shape, hatch or
-text, never by colour alone.
+text, never by colour alone. Amount axes carry the currency (:func:`currency_axis`); the
+number formats of :mod:`salesmkt._base.formats` are offered here for the charts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol
+from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol, format_unit  # noqa: F401
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
 CATEGORICAL = (

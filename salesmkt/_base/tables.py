@@ -19,18 +19,35 @@ import numpy as np
 import pandas as pd
 
 from salesmkt._base.formats import (
+    DEFAULT_CURRENCY,
     MISSING,
     format_amount,
     format_count,
     format_number,
     format_percent,
+    format_unit,
     is_missing,
 )
 
 __all__ = ["COLUMNS", "KINDS", "Column", "column_label", "format_table", "format_values"]
 
 #: How a column's values read: its kind decides the format, ``decimals`` its precision.
-KINDS = ("amount", "count", "percent", "ratio", "number", "days", "hours", "date", "bool", "text")
+#: ``by_unit``: each row in its KPI's unit (the table's ``unit`` column: share, currency, ...);
+#: ``unit``: the unit itself in words (``currency`` as the currency's code).
+KINDS = (
+    "amount",
+    "count",
+    "percent",
+    "ratio",
+    "number",
+    "days",
+    "hours",
+    "date",
+    "bool",
+    "text",
+    "by_unit",
+    "unit",
+)
 
 
 class Column(NamedTuple):
@@ -73,7 +90,7 @@ COLUMNS: dict[str, Column] = {
     "breakdown": _c("Breakdown"),
     "group": _c("Group"),
     "owner": _c("Owner team"),
-    "unit": _c("Unit"),
+    "unit": _c("Unit", "unit"),
     "direction": _c("Better when"),
     "definition": _c("Definition"),
     "description": _c("Description"),
@@ -162,8 +179,11 @@ COLUMNS: dict[str, Column] = {
     "stability_min": _c("Weakest stability", "number", 2),
     "seconds": _c("Time (seconds)", "number", 1),
     "median_frequency": _c("Median orders", "number", 0),
-    "recent_value": _c("Recent value", "number", 2),
-    "suggested_target": _c("Suggested target", "number", 2),
+    "recent_value": _c("Recent value", "by_unit"),
+    "suggested_target": _c("Suggested target", "by_unit"),
+    "target": _c("Target", "by_unit"),
+    "value": _c("Value", "by_unit"),
+    "previous": _c("Previous", "by_unit"),
     # durations
     "median_days": _c("Median (days)", "days", 1),
     "mean_days": _c("Mean (days)", "days", 1),
@@ -272,8 +292,13 @@ def _date(value) -> str:
     return f"{ts.day} {ts:%b %Y}"
 
 
-def format_values(values: pd.Series, column: Column, *, currency: str | None = None) -> pd.Series:
+def format_values(
+    values: pd.Series, column: Column, *, currency: str | None = None, units=None
+) -> pd.Series:
     """The column's values as the text a reader sees (missing values as "–").
+
+    ``units`` (one KPI unit per value) formats a ``by_unit`` column; without it such a column
+    reads as plain numbers.
 
     Examples
     --------
@@ -282,10 +307,20 @@ def format_values(values: pd.Series, column: Column, *, currency: str | None = N
     ['€1,234', '–']
     >>> format_values(pd.Series([True, False]), COLUMNS["met"]).tolist()
     ['Met', 'Missed']
+    >>> format_values(pd.Series([0.25, 390.0]), COLUMNS["target"], units=["share", "currency"]).tolist()
+    ['25.0 %', '$390']
     """
     kind, decimals = column.kind, column.decimals
     if kind not in KINDS:
         raise ValueError(f"column {column.label!r}: unknown kind {kind!r}; kinds: {KINDS}")
+    if kind == "by_unit":
+        if units is not None:
+            return pd.Series(
+                [format_unit(v, str(u), currency) for v, u in zip(values, units, strict=True)],
+                index=values.index,
+                dtype=object,
+            )
+        kind = "number"
     if kind in ("number", "days", "hours", "ratio") and decimals is None:
         decimals = _auto_decimals(values)
     if kind == "amount":
@@ -299,6 +334,10 @@ def format_values(values: pd.Series, column: Column, *, currency: str | None = N
         fmt = lambda v: format_number(v, decimals)  # noqa: E731
     elif kind == "date":
         fmt = _date
+    elif kind == "unit":
+        code = (currency or DEFAULT_CURRENCY).upper()
+        words = {"share": "%", "currency": code, "currency/day": f"{code} a day"}
+        fmt = lambda v: MISSING if is_missing(v) else words.get(str(v), str(v))  # noqa: E731
     elif kind == "bool":
         yes, no = column.words
         fmt = lambda v: MISSING if is_missing(v) else yes if bool(v) else no  # noqa: E731
@@ -382,9 +421,10 @@ def format_table(
         elif value_kind and name not in COLUMNS and pd.api.types.is_numeric_dtype(data[name]):
             spec = spec._replace(kind=value_kind, decimals=None)
         label = (labels or {}).get(name, spec.label)
-        view[name] = format_values(data[name], spec, currency=currency)
+        units = data["unit"] if "unit" in data.columns else None
+        view[name] = format_values(data[name], spec, currency=currency, units=units)
         header[name] = label
-        if spec.kind not in ("text", "bool", "date"):
+        if spec.kind not in ("text", "bool", "date", "unit"):
             numeric.append(name)
     gt = GT(view).cols_label(**header) if len(view.columns) else GT(view)
     if title:

@@ -9,10 +9,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol
 from salesmkt._base.style import (
     BAD,
     CHANNEL_COLORS,
+    DEFAULT_CURRENCY,
     DIVERGING_CMAP,
     GOOD,
     INK,
@@ -24,6 +24,7 @@ from salesmkt._base.style import (
     SUBTLE,
     annotated_heatmap,
     currency_axis,
+    currency_symbol,
     finish,
     get_ax,
     light,

@@ -8,9 +8,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, format_amount, format_percent, is_missing
 from salesmkt._base.style import (
     BAD,
+    DEFAULT_CURRENCY,
     GOOD,
     INK,
     MUTED,
@@ -21,6 +21,7 @@ from salesmkt._base.style import (
     annotated_heatmap,
     currency_axis,
     finish,
+    format_unit,
     get_ax,
     light,
     no_data,
@@ -51,21 +52,7 @@ def format_value(value, unit: str, *, currency: str | None = None) -> str:
     >>> format_value(80.5, "currency/day", currency="EUR")
     '€80.50 a day'
     """
-    if is_missing(value):
-        return "–"
-    if unit == "share":
-        return format_percent(value)
-    if unit in ("currency", "currency/day"):
-        text = format_amount(value, currency)
-        return text + " a day" if unit == "currency/day" else text
-    suffix = {
-        "hours": " h",
-        "days": " days",
-        "seconds": " s",
-        "months": " months",
-        "ratio": "×",
-    }.get(unit, "")
-    return f"{value:,.1f}{suffix}" if unit != "ratio" else f"{value:,.2f}×"
+    return format_unit(value, unit, currency)
 
 
 def scorecard_table(

@@ -20,6 +20,7 @@ from html import escape
 import pandas as pd
 
 from salesmkt._base.alt_text import figure_alt_text
+from salesmkt._base.tables import format_table
 from salesmkt.personas import features as pf
 from salesmkt.personas.cards import FIELD_TITLES, persona_cards, render_persona_cards
 from salesmkt.personas.file import COLUMNS, WORKSHOP_FIELDS, load_personas, match_personas
@@ -148,12 +149,9 @@ class PersonaWorkshop:
                 "<th>smallest share</th><th>weakest stability</th><th>admissible</th></tr>"
                 f"{rows}</table></details>"
             )
-        cur = self.table.copy()
-        cur["share"] = cur["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
-        cur["persona"] = cur["persona"].astype("string").fillna("–")
+        cur = self.table[["persona", "id", "name", "status", "share", "suggested_label"]]
         parts.append("<h3>Personas</h3>")
-        parts.append(cur[["persona", "id", "name", "status", "share", "suggested_label"]]
-                     .to_html(index=False, na_rep="", escape=True))  # fmt: skip
+        parts.append(format_table(cur, labels={"persona": "Persona (number)"}).as_raw_html())
         fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
         plot_persona_profiles(self.model.profiles_, names=self.names, ax=ax)
         parts.append(_png(fig))
