@@ -128,7 +128,7 @@ COLUMNS: dict[str, Column] = {
     "won_deals": _c("Won deals", "count"),
     "levels": _c("Levels", "count"),
     "k": _c("Personas", "count"),
-    "periods": _c("Periods", "count"),
+    "periods": _c("Periods"),
     # amounts
     "spend": _c("Spend", "amount"),
     "revenue": _c("Revenue", "amount"),
@@ -255,7 +255,11 @@ def column_label(name) -> str:
 def _infer(name, values: pd.Series) -> Column:
     """The vocabulary's entry, else one inferred from the column's name and type."""
     if name in COLUMNS:
-        return COLUMNS[name]
+        spec = COLUMNS[name]
+        numeric = spec.kind in ("amount", "count", "percent", "ratio", "number", "days", "hours")
+        if numeric and not pd.api.types.is_numeric_dtype(values) and values.notna().any():
+            return spec._replace(kind="text")  # a column of words under a numeric name
+        return spec
     label = column_label(name)
     text = str(name)
     if pd.api.types.is_bool_dtype(values) or (
@@ -429,8 +433,9 @@ def format_table(
     gt = GT(view).cols_label(**header) if len(view.columns) else GT(view)
     if title:
         gt = gt.tab_header(title=title, subtitle=subtitle)
-    if numeric:
+    if numeric:  # numbers right-aligned and never broken across lines ("28.5 %")
         gt = gt.cols_align(align="right", columns=numeric)
+        gt = gt.tab_style(style=style.css("white-space: nowrap"), locations=loc.body(numeric))
     if highlight == "row_max" and numeric:
         values = data[numeric].apply(pd.to_numeric, errors="coerce")
         values = values.replace([np.inf, -np.inf], np.nan)
