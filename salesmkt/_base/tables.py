@@ -325,7 +325,9 @@ def format_values(
                 dtype=object,
             )
         kind = "number"
-    if kind in ("number", "days", "hours", "ratio") and decimals is None:
+    if kind == "ratio" and decimals is None:
+        decimals = 1  # ROAS 4.2, LTV:CAC 3.1: one decimal in every column of a pivot
+    if kind in ("number", "days", "hours") and decimals is None:
         decimals = _auto_decimals(values)
     if kind == "amount":
         big = _auto_decimals(values) == 0 if decimals is None else None
@@ -435,7 +437,7 @@ def format_table(
         gt = gt.tab_header(title=title, subtitle=subtitle)
     if numeric:  # numbers right-aligned and never broken across lines ("28.5 %")
         gt = gt.cols_align(align="right", columns=numeric)
-        gt = gt.tab_style(style=style.css("white-space: nowrap"), locations=loc.body(numeric))
+        gt = gt.tab_style(style=style.css("white-space: nowrap;"), locations=loc.body(numeric))
     if highlight == "row_max" and numeric:
         values = data[numeric].apply(pd.to_numeric, errors="coerce")
         values = values.replace([np.inf, -np.inf], np.nan)
