@@ -3,7 +3,9 @@
 Opens ``index.html`` and every report, follows the index's links, and checks that there are no
 console errors, no requests leave the machine (reports must read offline), every page has a
 title of its own (not nbconvert's "Notebook"), every image loaded and has alt text (not
-nbconvert's placeholder), every table is visible, no code and no stderr output is shown.
+nbconvert's placeholder), every table is visible, no code and no stderr output is shown, and no
+raw value reaches a reader (:func:`raw_values`: ``nan``, ``None``, ``True``, Python reprs,
+snake_case column headers, bare row numbers).
 Full-page screenshots are kept under ``test-artifacts/screenshots/`` for a person to look at.
 
 The sample's report set is rendered once per run (the ``sample_reports`` fixture, shared with
@@ -17,10 +19,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 import salesmkt
-
-pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -48,6 +49,115 @@ TABLES_JS = """() => Array.from(document.querySelectorAll('table')).map((t) => {
     return {w: r.width, h: r.height, rows: t.rows.length,
             visible: s.display !== 'none' && s.visibility !== 'hidden' && t.offsetParent !== null};
 })"""
+
+
+#: Values no reader should see: missing and undefined numbers as Python or pandas print them.
+RAW_WORD = re.compile(r"(?<![\w.-])(nan|NaN|NaT|-?inf|-?Infinity)(?![\w-])")
+#: Python's words as values: in a table cell, or assigned in prose (``save_config = True``).
+RAW_CELL = re.compile(r"(?<![\w.-])(None|True|False|nan|NaN|NaT|-?inf|<NA>)(?![\w-])")
+RAW_ASSIGNED = re.compile(r"\w\s*=\s*(None|True|False)\b")
+#: Python's representations of objects.
+REPR = re.compile(
+    r"<[\w.]+ object at 0x|\b(Timestamp|Timedelta|Period|np\.float64|np\.int64|datetime\.\w+)\("
+    r"|\bdtype: \w+|\bName: \w+, dtype"
+)
+SNAKE = re.compile(r"^[a-z]+(_[a-z]+)+$")
+ROW_NUMBER = re.compile(r"^\d+$")
+INVISIBLE = ["script", "style", "head", "template", "noscript", "title"]
+
+
+def raw_values(html: str, name: str = "page") -> list[str]:
+    """Raw values a reader would see on a page, as readable lines (empty: none).
+
+    Flags ``nan``, ``NaT``, ``inf`` anywhere in the visible text; ``None``, ``True``,
+    ``False`` in table cells or assigned in prose (``save_config = True``); Python reprs
+    (``<... object at 0x``, ``Timestamp(``); snake_case column headers; and row numbers that
+    are only an index (a body ``th`` holding a bare number, or an unlabelled first column
+    counting 0, 1, 2, ...). Scripts, styles and elements hidden with ``hidden`` or
+    ``display: none`` are not read.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(INVISIBLE):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        css = (tag.get("style") or "").replace(" ", "").lower()
+        if tag.has_attr("hidden") or "display:none" in css or "visibility:hidden" in css:
+            tag.decompose()
+    out: list[str] = []
+
+    def add(problem: str, text: str) -> None:
+        line = f"{name}: {problem}: {' '.join(text.split())[:120]!r}"
+        if line not in out:
+            out.append(line)
+
+    for table in soup.find_all("table"):
+        for th in table.find_all("th"):
+            text = th.get_text(" ", strip=True)
+            if SNAKE.match(text):
+                add("snake_case column header", text)
+            if th.find_parent("tbody") is not None and ROW_NUMBER.match(text):
+                add("row number shown as a row header", text)
+        for cell in table.find_all(["td", "th"]):
+            text = cell.get_text(" ", strip=True)
+            if RAW_CELL.search(text):
+                add("raw value in a table cell", text)
+        rows = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
+        firsts = [r.find(["td", "th"]) for r in rows]
+        head = table.find("thead")
+        corner = head.find(["th", "td"]) if head else None
+        if (
+            len(firsts) > 1
+            and corner is not None
+            and not corner.get_text(strip=True)
+            and all(c is not None for c in firsts)
+            and [c.get_text(strip=True) for c in firsts] == [str(i) for i in range(len(firsts))]
+        ):
+            add("row numbers in an unlabelled first column", "0, 1, 2, ...")
+    text = soup.get_text(" ")
+    for pattern, problem in ((RAW_WORD, "raw value"), (RAW_ASSIGNED, "code parameter"),
+                             (REPR, "Python representation")):  # fmt: skip
+        for m in pattern.finditer(text):
+            add(problem, text[max(0, m.start() - 40) : m.end() + 40])
+    return out
+
+
+def test_raw_values_are_found_on_a_hand_made_page():
+    clean = """<html><head><title>nan None</title><style>.x{content:'True'}</style></head>
+    <body><h1>Report</h1><p>None of the campaigns lost money; a rate of 12.5 % (n = 40).</p>
+    <p>Information about infrastructure and the Nantes office.</p>
+    <script>var a = None; var nan = NaN;</script>
+    <div hidden><p>nan</p></div>
+    <table><thead><tr><th>Channel</th><th>Conversion rate</th><th>Commitment</th></tr></thead>
+    <tbody><tr><td>paid_search</td><td>3.1 %</td><td>Met</td></tr>
+    <tr><td>email</td><td>–</td><td>Missed</td></tr></tbody></table></body></html>"""
+    assert raw_values(clean) == []
+    dirty = """<html><body><h1>Report</h1>
+    <p>ROAS nan and a payback of inf months.</p>
+    <p>Set save_config = True to keep the file.</p>
+    <p>Saved at Timestamp('2026-01-01 00:00:00') by &lt;salesmkt.Model object at 0x7f3a&gt;.</p>
+    <table><thead><tr><th></th><th>owner_id</th><th>met</th></tr></thead>
+    <tbody><tr><th>0</th><td>u1</td><td>True</td></tr>
+    <tr><th>1</th><td>u2</td><td>None</td></tr></tbody></table>
+    <table><thead><tr><th></th><th>Owner</th></tr></thead>
+    <tbody><tr><td>0</td><td>u1</td></tr><tr><td>1</td><td>u2</td></tr></tbody></table>
+    </body></html>"""
+    found = raw_values(dirty, "r")
+    kinds = {line.split(": ")[1] for line in found}
+    assert kinds == {
+        "raw value",
+        "code parameter",
+        "Python representation",
+        "snake_case column header",
+        "row number shown as a row header",
+        "raw value in a table cell",
+        "row numbers in an unlabelled first column",
+    }, found
+    assert "r: snake_case column header: 'owner_id'" in found
+    assert "r: raw value in a table cell: 'True'" in found
+    assert "r: raw value in a table cell: 'None'" in found
+    assert not any("'met'" in line for line in found)  # one word: not snake_case
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +225,7 @@ def check_report(browser, path: Path) -> list[str]:
         ".jp-RenderedText .ansi-red-fg, .jp-OutputArea-output pre:has-text('Traceback')"
     ).count():
         problems.append(f"{name}: shows a traceback")
+    problems += raw_values(page.content(), name)
     problems += view.problems(name)  # before closing: it reads the page's title
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -148,6 +259,7 @@ def check_index(browser, out: Path, reports, titles: dict | None = None) -> list
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("reports")
 def test_sample_reports_display_in_chromium(browser, sample_reports):
     out, reports = sample_reports
@@ -171,6 +283,7 @@ def test_sample_reports_display_in_chromium(browser, sample_reports):
     }
 
 
+@pytest.mark.slow
 def test_vendor_export_report_displays_in_chromium(browser, tmp_path):
     """The documented one-command path: HubSpot + GA4 exports in one folder, --source hubspot."""
     data = tmp_path / "exports"

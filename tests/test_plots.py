@@ -316,3 +316,38 @@ def test_heatmap_of_only_missing_cells_draws_hatches():
     ax = style.annotated_heatmap(values)
     assert [t.get_text() for t in ax.texts] == ["n/a", "n/a"]
     assert len([p for p in ax.patches if p.get_hatch()]) == 2
+
+
+def test_amount_charts_carry_the_currency():
+    metrics = pd.DataFrame(
+        {
+            "name": ["Brand search", "Newsletter"],
+            "channel": ["paid_search", "email"],
+            "spend": [20000.0, 500.0],
+            "revenue": [90000.0, 30000.0],
+            "leads": [100, 50],
+            "cpl": [200.0, 10.0],
+            "cac": [4000.0, 250.0],
+        }
+    )
+    ax = salesmkt.plot_spend_vs_return(metrics, currency="EUR")
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert "€20k" in ticks and "€0" in ticks
+    assert "EUR" in ax.get_xlabel() and "EUR" in ax.get_ylabel()
+    ax = salesmkt.plot_cac_cpl(metrics, currency="GBP")
+    labels = [t.get_text().strip() for t in ax.texts]
+    assert {"£200", "£4k", "£10", "£250"} <= set(labels)
+    assert "GBP" in ax.get_xlabel()
+    table = pd.DataFrame(
+        {
+            "kpi": "cac",
+            "item": "total",
+            "period_start": pd.date_range("2026-01-01", periods=3, freq="MS", tz="UTC"),
+            "value": [400.0, 450.0, 500.0],
+            "complete": True,
+        }
+    )
+    ax = salesmkt.plot_kpi_trend(table, "cac", target=390.0, currency="EUR")
+    assert ax.get_ylabel() == "EUR (lower is better)"
+    assert "target €390" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -7,7 +7,8 @@ stay distinct under red-green colour-vision deficiency. Charts use it through na
 sequence :data:`CATEGORICAL`, :data:`CHANNEL_COLORS`, the neutrals for text and fills, and the
 light tint of any of these (:func:`light`); :func:`palette` lists them all. No chart writes a
 colour of its own. Where good and bad are shown, a chart also marks them by shape, hatch or
-text, never by colour alone.
+text, never by colour alone. Amount axes carry the currency (:func:`currency_axis`); the
+number formats of :mod:`salesmkt._base.formats` are offered here for the charts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol, format_unit  # noqa: F401
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
 CATEGORICAL = (
@@ -174,16 +177,33 @@ def percent_axis(axis) -> None:
     axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
-def thousands_axis(axis) -> None:
-    """Show large numbers as 12k / 1.2M."""
+def thousands_axis(axis, *, currency: str | None = None) -> None:
+    """Show large numbers as 12k / 1.2M; with ``currency`` (an ISO code) as $12k / €1.2M."""
+    prefix = "" if currency is None else currency_symbol(currency)
 
     def fmt(x, _pos):
+        sign = "-" if x < 0 else ""
         for div, suffix in ((1e6, "M"), (1e3, "k")):
             if abs(x) >= div:
-                return f"{x / div:.3g}{suffix}"
-        return f"{x:.4g}"
+                return f"{sign}{prefix}{abs(x) / div:.3g}{suffix}"
+        return f"{sign}{prefix}{abs(x):.4g}"
 
     axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def currency_axis(axis, currency: str | None) -> None:
+    """Show amounts with their currency: $12k, €1.2M (:func:`thousands_axis` with a prefix).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> currency_axis(ax.yaxis, "EUR")
+    >>> ax.yaxis.get_major_formatter()(25000, 0), ax.yaxis.get_major_formatter()(-50, 0)
+    ('€25k', '-€50')
+    >>> plt.close(fig)
+    """
+    thousands_axis(axis, currency=currency or DEFAULT_CURRENCY)
 
 
 def annotated_heatmap(

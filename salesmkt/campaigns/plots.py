@@ -12,6 +12,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from salesmkt._base.style import (
     BAD,
     CHANNEL_COLORS,
+    DEFAULT_CURRENCY,
     DIVERGING_CMAP,
     GOOD,
     INK,
@@ -22,13 +23,14 @@ from salesmkt._base.style import (
     SEQUENTIAL_CMAP,
     SUBTLE,
     annotated_heatmap,
+    currency_axis,
+    currency_symbol,
     finish,
     get_ax,
     light,
     no_data,
     percent_axis,
     text_color_on,
-    thousands_axis,
 )
 
 __all__ = [
@@ -40,15 +42,21 @@ __all__ = [
 ]
 
 
-def _money(x, _pos=None) -> str:
+def _money(x, currency: str | None = None) -> str:
+    """A short amount for a chart: $12k, €1.2M, $45."""
+    sign, prefix = ("-" if x < 0 else ""), currency_symbol(currency)
     for div, suffix in ((1e6, "M"), (1e3, "k")):
         if abs(x) >= div:
-            return f"{x / div:.3g}{suffix}"
-    return f"{x:.3g}"
+            return f"{sign}{prefix}{abs(x) / div:.3g}{suffix}"
+    return f"{sign}{prefix}{abs(x):.3g}"
 
 
 def plot_spend_vs_return(
-    metrics: pd.DataFrame, *, label: str = "name", ax: Axes | None = None
+    metrics: pd.DataFrame,
+    *,
+    label: str = "name",
+    currency: str | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Spend against sourced revenue per campaign, with the break-even line (ROAS = 1).
 
@@ -59,6 +67,8 @@ def plot_spend_vs_return(
         spend (cost unknown) are left out and counted in the caption.
     label : str
         Column naming the points.
+    currency : str, optional
+        ISO code of the amounts (``kpis.yml``'s ``currency``; default USD).
 
     Examples
     --------
@@ -87,8 +97,8 @@ def plot_spend_vs_return(
         ax.annotate(name[:28], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, ymax)
-    thousands_axis(ax.xaxis)
-    thousands_axis(ax.yaxis)
+    currency_axis(ax.xaxis, currency)
+    currency_axis(ax.yaxis, currency)
     if "channel" in data.columns:
         for ch in dict.fromkeys(data["channel"].astype(str)):
             ax.scatter([], [], color=CHANNEL_COLORS.get(ch, MUTED), label=ch)
@@ -113,12 +123,14 @@ def plot_spend_vs_return(
     return finish(
         ax,
         "Spend and the revenue it sourced",
-        xlabel="spend",
-        ylabel="won revenue (lead source)",
+        xlabel=f"spend ({currency or DEFAULT_CURRENCY})",
+        ylabel=f"won revenue, lead source ({currency or DEFAULT_CURRENCY})",
     )
 
 
-def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_cac_cpl(
+    metrics: pd.DataFrame, *, currency: str | None = None, ax: Axes | None = None
+) -> Axes:
     """Cost per lead and customer acquisition cost per channel, side by side (log scale).
 
     Parameters
@@ -126,6 +138,8 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     metrics : DataFrame
         Output of :func:`salesmkt.spend_metrics` with ``by="channel"``. Channels whose cost is
         unknown are listed with a note instead of a bar.
+    currency : str, optional
+        ISO code of the amounts (``kpis.yml``'s ``currency``; default USD).
 
     Examples
     --------
@@ -151,7 +165,7 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size:  # a log axis needs a positive value (no spend table: none)
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(_money))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _money(x, currency)))
         ax.set_xlim(finite.min() / 2, finite.max() * 4)
     else:
         ax.set_xticks([])
@@ -167,11 +181,15 @@ def plot_cac_cpl(metrics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                 transform=ax.get_yaxis_transform(),
             )
             continue
-        ax.text(cpl, yi + 0.2, f" {_money(cpl)}", va="center", fontsize=8)
+        ax.text(cpl, yi + 0.2, f" {_money(cpl, currency)}", va="center", fontsize=8)
         if np.isfinite(cac):
-            ax.text(cac, yi - 0.2, f" {_money(cac)}", va="center", fontsize=8)
+            ax.text(cac, yi - 0.2, f" {_money(cac, currency)}", va="center", fontsize=8)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    return finish(ax, "Cost per lead and per new customer", xlabel="cost (log scale)")
+    return finish(
+        ax,
+        "Cost per lead and per new customer",
+        xlabel=f"cost ({currency or DEFAULT_CURRENCY}, log scale)",
+    )
 
 
 def plot_attribution(

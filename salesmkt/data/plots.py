@@ -14,6 +14,7 @@ from salesmkt._base.style import (
     category_colors,
     finish,
     get_ax,
+    no_data,
     percent_axis,
     thousands_axis,
 )
@@ -64,9 +65,14 @@ def plot_channel_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_channel_mix(salesmkt.channel_mix(salesmkt.load_sample()))
     >>> len(ax.get_legend().get_texts()) >= 5
     True
+    >>> plot_channel_mix(salesmkt.channel_mix(salesmkt.load_sample()).iloc[:0]).get_legend() is None
+    True
     """
     ax = get_ax(ax, (8, 1.2 * mix["table"].nunique() + 1.5))
     wide = mix.pivot_table(index="table", columns="channel", values="share", fill_value=0)
+    if wide.empty:
+        no_data(ax, "No table records a channel.")
+        return finish(ax, "Channel mix")
     order = wide.sum().sort_values(ascending=False).index
     left = pd.Series(0.0, index=wide.index)
     for channel in order:
@@ -79,7 +85,10 @@ def plot_channel_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         )
         left += wide[channel]
     percent_axis(ax.xaxis)
-    ax.legend(ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # no channel at all: no empty legend (and no warning)
+        ax.legend(
+            ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False
+        )
     return finish(ax, "Channel mix", xlabel="share of rows")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from salesmkt._base.atomic import write_text_atomic
+from salesmkt._base.formats import DEFAULT_CURRENCY
 from salesmkt.data import periods as _periods
 from salesmkt.kpis.base import DEFAULT_SETTINGS
 from salesmkt.kpis.compute import KPI_CATALOG
@@ -53,7 +54,16 @@ def _normalise(raw, source: str) -> dict:
     """Check a parsed config and return it complete (defaults filled), or raise."""
     if not isinstance(raw, dict):
         _fail(source, "(top level)", "must be a mapping of keys such as kpis, targets, sla")
-    known = {"version", "freq", "at_risk_tolerance", "kpis", "targets", "settings", "sla"}
+    known = {
+        "version",
+        "freq",
+        "currency",
+        "at_risk_tolerance",
+        "kpis",
+        "targets",
+        "settings",
+        "sla",
+    }
     for key in raw:
         if key not in known:
             _fail(source, str(key), f"unknown key; the keys are {', '.join(sorted(known))}")
@@ -63,6 +73,10 @@ def _normalise(raw, source: str) -> dict:
         out["freq"] = _periods.check_freq(freq, allowed=_periods.SUPPORTED["kpis.yml"])
     except ValueError:
         _fail(source, "freq", f"must be M, Q or W (or month, quarter, week), got {freq!r}")
+    currency = raw.get("currency", DEFAULT_CURRENCY)
+    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        _fail(source, "currency", f"must be a three-letter ISO code such as EUR, got {currency!r}")
+    out["currency"] = currency.upper()
     out["at_risk_tolerance"] = _number(
         raw.get("at_risk_tolerance", 0.1), source, "at_risk_tolerance", low=0, high=1
     )
@@ -180,7 +194,8 @@ def load_kpi_config(path: str | os.PathLike | None = None) -> dict:
     Returns
     -------
     dict
-        Keys ``version, freq, at_risk_tolerance, kpis, targets, settings, sla``, complete.
+        Keys ``version, freq, currency, at_risk_tolerance, kpis, targets, settings, sla``,
+        complete (``currency``: the ISO code of every amount in the reports, default USD).
 
     Raises
     ------

@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 
 from salesmkt._base.style import (
     BAD,
+    DEFAULT_CURRENCY,
     GOOD,
     INK,
     MUTED,
@@ -18,12 +19,13 @@ from salesmkt._base.style import (
     SEQUENTIAL_CMAP,
     WARNING,
     annotated_heatmap,
+    currency_axis,
     finish,
+    format_unit,
     get_ax,
     light,
     no_data,
     percent_axis,
-    thousands_axis,
 )
 
 __all__ = [
@@ -38,33 +40,24 @@ STATUS_COLORS = {"on track": GOOD, "at risk": WARNING, "off track": BAD}
 _STATUS_FILL = {status: light(color) for status, color in STATUS_COLORS.items()}
 
 
-def format_value(value, unit: str) -> str:
-    """A KPI value for people: 25.0 %, 1,234, 3.2 h, 22.0 days.
+def format_value(value, unit: str, *, currency: str | None = None) -> str:
+    """A KPI value for people: 25.0 %, $1,234, 3.2 h, 22.0 days.
+
+    Amounts carry ``currency`` (an ISO code, ``kpis.yml``'s ``currency``; default USD).
 
     Examples
     --------
     >>> format_value(0.2534, "share"), format_value(1234.5, "currency"), format_value(3.21, "hours")
-    ('25.3 %', '1,234', '3.2 h')
+    ('25.3 %', '$1,234', '3.2 h')
+    >>> format_value(80.5, "currency/day", currency="EUR")
+    '€80.50 a day'
     """
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "share":
-        return f"{value:.1%}".replace("%", " %")
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit in ("currency", "currency/day"):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-    suffix = {
-        "hours": " h",
-        "days": " days",
-        "seconds": " s",
-        "months": " months",
-        "ratio": "×",
-    }.get(unit, "")
-    return f"{value:,.1f}{suffix}" if unit != "ratio" else f"{value:,.2f}×"
+    return format_unit(value, unit, currency)
 
 
-def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
+def scorecard_table(
+    scorecard: pd.DataFrame, *, title: str | None = None, currency: str | None = None
+):
     """The scorecard as a formatted great_tables ``GT`` (renders as HTML in notebooks).
 
     Values are formatted by unit, the status cell says the status and is tinted by it (the
@@ -75,6 +68,8 @@ def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
     ----------
     scorecard : DataFrame
         Output of :func:`salesmkt.scorecard`.
+    currency : str, optional
+        ISO code of the amounts (``kpis.yml``'s ``currency``; default USD).
 
     Examples
     --------
@@ -92,10 +87,17 @@ def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
         {
             "KPI": sc["name"],
             "Owner": sc["owner"],
-            "Value": [format_value(v, u) for v, u in zip(sc["value"], sc["unit"], strict=True)],
-            "Target": [format_value(v, u) for v, u in zip(sc["target"], sc["unit"], strict=True)],
+            "Value": [
+                format_value(v, u, currency=currency)
+                for v, u in zip(sc["value"], sc["unit"], strict=True)
+            ],
+            "Target": [
+                format_value(v, u, currency=currency)
+                for v, u in zip(sc["target"], sc["unit"], strict=True)
+            ],
             "Previous": [
-                format_value(v, u) for v, u in zip(sc["previous"], sc["unit"], strict=True)
+                format_value(v, u, currency=currency)
+                for v, u in zip(sc["previous"], sc["unit"], strict=True)
             ],
             "Trend": np.where(sc["change"].isna(), "–", arrow),
             "Status": sc["status"],
@@ -113,7 +115,8 @@ def scorecard_table(scorecard: pd.DataFrame, *, title: str | None = None):
                 style=[style.fill(color=fill), style.text(weight="bold")],
                 locations=loc.body(columns="Status", rows=rows),
             )
-    return gt.cols_align(align="right", columns=["Value", "Target", "Previous"])
+    gt = gt.cols_align(align="right", columns=["Value", "Target", "Previous"])
+    return gt.tab_options(table_font_size="15px", column_labels_font_weight="bold")
 
 
 def plot_kpi_trend(
@@ -123,6 +126,7 @@ def plot_kpi_trend(
     item: str | None = None,
     target: float | None = None,
     tolerance: float = 0.1,
+    currency: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """A KPI's value per period, with its target line and the at-risk band.
@@ -137,6 +141,8 @@ def plot_kpi_trend(
         Output of :func:`salesmkt.kpi_table` (without breakdown).
     kpi : str
         KPI id; ``item`` defaults to its headline.
+    currency : str, optional
+        ISO code of an amount KPI's axis and target (``kpis.yml``'s ``currency``; default USD).
 
     Examples
     --------
@@ -170,20 +176,29 @@ def plot_kpi_trend(
         band = tolerance * abs(target)
         lo, hi = (target - band, target) if spec.direction == "higher" else (target, target + band)
         ax.axhline(
-            target, color=GOOD, ls="--", lw=1.2, label=f"target {format_value(target, spec.unit)}"
+            target,
+            color=GOOD,
+            ls="--",
+            lw=1.2,
+            label=f"target {format_value(target, spec.unit, currency=currency)}",
         )
         ax.axhspan(lo, hi, facecolor=light(WARNING), edgecolor=WARNING, hatch="..", lw=0,
                    label="at risk")  # fmt: skip
     if spec.unit == "share":
         percent_axis(ax.yaxis)
     elif spec.unit.startswith("currency"):
-        thousands_axis(ax.yaxis)
+        currency_axis(ax.yaxis, currency)
     ax.set_ylim(bottom=min(0, float(np.nanmin(d["value"])) if d["value"].notna().any() else 0))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, frameon=False, loc="best")
     title = spec.name if item == spec.headline else f"{spec.name}: {item}"
     better = {"higher": "higher is better", "lower": "lower is better"}.get(spec.direction, "")
-    return finish(ax, title, ylabel=f"{spec.unit}" + (f" ({better})" if better else ""))
+    unit = {
+        "currency": currency or DEFAULT_CURRENCY,
+        "currency/day": f"{currency or DEFAULT_CURRENCY} a day",
+        "share": "share",
+    }.get(spec.unit, spec.unit)
+    return finish(ax, title, ylabel=unit + (f" ({better})" if better else ""))
 
 
 def plot_kpi_trends(
@@ -201,7 +216,8 @@ def plot_kpi_trends(
     table : DataFrame
         Output of :func:`salesmkt.kpi_table`.
     config : dict, optional
-        From :func:`salesmkt.load_kpi_config` (targets, tolerance and the KPI list).
+        From :func:`salesmkt.load_kpi_config` (targets, tolerance, the KPI list and the
+        currency of the amount KPIs).
     kpis : list of str, optional
         Default: the config's KPIs present in ``table``.
     last : int, optional
@@ -231,7 +247,14 @@ def plot_kpi_trends(
     for ax, kpi in zip(axes.flat, kpis, strict=False):
         spec = (config or {}).get("targets", {}).get(kpi, {})
         tol = spec.get("tolerance", (config or {}).get("at_risk_tolerance", 0.1))
-        plot_kpi_trend(table, kpi, target=spec.get("target"), tolerance=tol, ax=ax)
+        plot_kpi_trend(
+            table,
+            kpi,
+            target=spec.get("target"),
+            tolerance=tol,
+            currency=(config or {}).get("currency"),
+            ax=ax,
+        )
         ax.tick_params(axis="x", labelsize=8, labelrotation=30)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.remove()

@@ -12,6 +12,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from salesmkt._base.formats import format_amount
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
@@ -166,11 +167,12 @@ _CSS = """
 """
 
 
-def render_persona_cards(cards: pd.DataFrame) -> str:
+def render_persona_cards(cards: pd.DataFrame, *, currency: str | None = None) -> str:
     """The cards of :func:`persona_cards` as one self-contained HTML block (a grid of cards).
 
     Empty workshop fields show as "to be written in the workshop"; personas not matched to a
-    saved one carry a flag.
+    saved one carry a flag. Amounts carry ``currency`` (an ISO code, ``kpis.yml``'s
+    ``currency``; default USD).
 
     Examples
     --------
@@ -189,9 +191,9 @@ def render_persona_cards(cards: pd.DataFrame) -> str:
             ("Leads", f"{r['leads']:,} ({r['share']:.0%})"),
             ("Conversion", _fmt(r.get("conversion_rate"), "pct")),
             ("Win rate", _fmt(r.get("win_rate"), "pct")),
-            ("Avg deal", _fmt(r.get("avg_deal_size"), "num")),
+            ("Avg deal", format_amount(r.get("avg_deal_size"), currency)),
             ("Revenue share", _fmt(r.get("revenue_share"), "pct")),
-            ("CAC", _fmt(r.get("cac"), "num")),
+            ("CAC", format_amount(r.get("cac"), currency)),
             ("Stability", "–" if pd.isna(r.get("stability", np.nan)) else f"{r['stability']:.2f}"),
         ]
         facts = [

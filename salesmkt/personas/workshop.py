@@ -20,6 +20,7 @@ from html import escape
 import pandas as pd
 
 from salesmkt._base.alt_text import figure_alt_text
+from salesmkt._base.tables import format_table
 from salesmkt.personas import features as pf
 from salesmkt.personas.cards import FIELD_TITLES, persona_cards, render_persona_cards
 from salesmkt.personas.file import COLUMNS, WORKSHOP_FIELDS, load_personas, match_personas
@@ -41,7 +42,7 @@ class PersonaWorkshop:
     """State and views of one persona workshop (create it with :func:`persona_workshop`)."""
 
     def __init__(self, dataset, *, config_dir=None, features=None, n_personas=5,
-                 method="kmeans", selection=None, random_state=0):  # fmt: skip
+                 method="kmeans", selection=None, random_state=0, currency=None):  # fmt: skip
         self.dataset = dataset
         self.leads = dataset.leads
         self.features = list(features or (selection.settings["features"] if selection else
@@ -52,6 +53,7 @@ class PersonaWorkshop:
         self.method = method
         self.selection = selection
         self.random_state = random_state
+        self.currency = currency
         self.config_dir = config_dir
         self.saved = load_personas(config_dir) if config_dir else pd.DataFrame(columns=COLUMNS)
         self.table = self.saved
@@ -148,17 +150,14 @@ class PersonaWorkshop:
                 "<th>smallest share</th><th>weakest stability</th><th>admissible</th></tr>"
                 f"{rows}</table></details>"
             )
-        cur = self.table.copy()
-        cur["share"] = cur["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
-        cur["persona"] = cur["persona"].astype("string").fillna("–")
+        cur = self.table[["persona", "id", "name", "status", "share", "suggested_label"]]
         parts.append("<h3>Personas</h3>")
-        parts.append(cur[["persona", "id", "name", "status", "share", "suggested_label"]]
-                     .to_html(index=False, na_rep="", escape=True))  # fmt: skip
+        parts.append(format_table(cur, labels={"persona": "Persona (number)"}).as_raw_html())
         fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
         plot_persona_profiles(self.model.profiles_, names=self.names, ax=ax)
         parts.append(_png(fig))
         parts.append("<h3>Persona cards</h3>")
-        parts.append(render_persona_cards(self.cards))
+        parts.append(render_persona_cards(self.cards, currency=self.currency))
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
@@ -256,6 +255,7 @@ def persona_workshop(
     selection=None,
     random_state: int = 0,
     save: bool = False,
+    currency: str | None = None,
 ) -> PersonaWorkshop:
     """Open a persona workshop on ``dataset``'s leads.
 
@@ -274,6 +274,8 @@ def persona_workshop(
     save : bool
         Write ``personas.yml`` right away (the notebook's ``save_config`` parameter); report
         runs leave it False and never write.
+    currency : str, optional
+        ISO code of the cards' amounts (``kpis.yml``'s ``currency``; default USD).
 
     Returns
     -------
@@ -293,7 +295,8 @@ def persona_workshop(
     """
     k = n_personas or (selection.suggested_k if selection is not None else 5)
     ws = PersonaWorkshop(dataset, config_dir=config_dir, features=features, n_personas=k,
-                         method=method, selection=selection, random_state=random_state)  # fmt: skip
+                         method=method, selection=selection, random_state=random_state,
+                         currency=currency)  # fmt: skip
     if save:
         ws.save()
     return ws

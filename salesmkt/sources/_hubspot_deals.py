@@ -69,8 +69,8 @@ def _deals(df, file, tz, notes, *, won_stages, lost_stages, existing_business) -
                 f"{file}: {int(missing.sum())} deals without an amount",
                 int(missing.sum()),
                 severity="warning",
-                action="Kept with amount 0 and amount_missing=True; fill the amounts in HubSpot "
-                "for deal-size figures that include them",
+                action="Kept with an amount of 0, marked as missing (column amount_missing); "
+                "fill the amounts in HubSpot for deal-size figures that include them",
             )
         )
     stage = h.get(_STAGE)

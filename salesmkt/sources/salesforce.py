@@ -247,7 +247,7 @@ def _opportunities(df, file, tz, dayfirst, deal_types, notes) -> pd.DataFrame:
                 f"{file}: {int(missing.sum())} opportunities without an amount",
                 int(missing.sum()),
                 severity="warning",
-                action="Kept with amount 0 and amount_missing=True",
+                action="Kept with an amount of 0, marked as missing (column amount_missing)",
             )
         )
     stage = h.get(["Stage", "StageName", "Stage Name"])

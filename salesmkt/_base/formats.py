@@ -1,0 +1,149 @@
+"""Numbers for people: amounts with their currency, counts, percentages, days, yes and no.
+
+One home for how a value reads in the reports, so a table, a chart's axis and a sentence show
+the same amount the same way: ``$12,345``, ``1,234``, ``25.3 %``, ``–`` for a missing value.
+The currency is the ``currency`` setting of ``kpis.yml`` (an ISO 4217 code); the reports pass it
+on, and :data:`DEFAULT_CURRENCY` is its default.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "MISSING",
+    "currency_symbol",
+    "format_amount",
+    "format_count",
+    "format_number",
+    "format_percent",
+    "format_unit",
+    "is_missing",
+]
+
+#: The currency of amounts when ``kpis.yml`` names none (the sample company's).
+DEFAULT_CURRENCY = "USD"
+#: What a missing or undefined value (``NaN``, ``None``, ``NaT``, infinity) shows as.
+MISSING = "–"
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def is_missing(value) -> bool:
+    """Whether ``value`` has nothing to show: ``None``, ``NaN``, ``NaT``, ``pd.NA`` or infinite.
+
+    Examples
+    --------
+    >>> [is_missing(v) for v in (None, float("nan"), float("inf"), 0, "x")]
+    [True, True, True, False, False]
+    """
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return True
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return not math.isfinite(float(value))
+    try:
+        return bool(value != value)  # NaN-like objects (numpy.datetime64("NaT"), ...)
+    except (TypeError, ValueError):
+        return False
+
+
+def currency_symbol(currency: str | None) -> str:
+    """The prefix of an amount: ``$`` for USD, ``€`` for EUR, else the code and a space.
+
+    Examples
+    --------
+    >>> currency_symbol("EUR"), currency_symbol("CHF"), currency_symbol(None)
+    ('€', 'CHF ', '$')
+    """
+    code = (currency or DEFAULT_CURRENCY).strip().upper()
+    return _SYMBOLS.get(code, code + " ")
+
+
+def format_amount(value, currency: str | None = None, *, decimals: int | None = None) -> str:
+    """An amount with its currency and thousands separators: ``$12,345``, ``-€1,200``.
+
+    ``decimals`` defaults to 0 from 100 on and 2 below (a cost per lead of ``$4.50``).
+
+    Examples
+    --------
+    >>> format_amount(12345.6, "USD"), format_amount(-1200, "EUR"), format_amount(4.5, "GBP")
+    ('$12,346', '-€1,200', '£4.50')
+    >>> format_amount(float("nan"), "USD")
+    '–'
+    """
+    if is_missing(value):
+        return MISSING
+    value = float(value)
+    if decimals is None:
+        decimals = 0 if abs(value) >= 100 or value == 0 else 2
+    sign = "-" if value < 0 and round(abs(value), decimals) > 0 else ""
+    return f"{sign}{currency_symbol(currency)}{abs(value):,.{decimals}f}"
+
+
+def format_count(value) -> str:
+    """A whole number with thousands separators: ``12,345``.
+
+    Examples
+    --------
+    >>> format_count(12345.0), format_count(None)
+    ('12,345', '–')
+    """
+    return MISSING if is_missing(value) else f"{float(value):,.0f}"
+
+
+def format_number(value, decimals: int = 1, suffix: str = "") -> str:
+    """A number with thousands separators and ``decimals`` places: ``1,234.5``.
+
+    Examples
+    --------
+    >>> format_number(1234.54), format_number(2.5, 2, "×")
+    ('1,234.5', '2.50×')
+    """
+    return MISSING if is_missing(value) else f"{float(value):,.{decimals}f}{suffix}"
+
+
+def format_percent(value, decimals: int = 1) -> str:
+    """A share (0.25) as a percentage: ``25.0 %``.
+
+    Examples
+    --------
+    >>> format_percent(0.2534), format_percent(1.5, 0), format_percent(float("nan"))
+    ('25.3 %', '150 %', '–')
+    """
+    return MISSING if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
+
+
+def format_unit(value, unit: str, currency: str | None = None) -> str:
+    """A value in a KPI's unit (the catalog's ``unit``): 25.3 %, $1,234, 3.2 h, 22.0 days.
+
+    Examples
+    --------
+    >>> format_unit(0.2534, "share"), format_unit(1234.5, "currency", "EUR")
+    ('25.3 %', '€1,234')
+    >>> format_unit(3.21, "hours"), format_unit(80.5, "currency/day"), format_unit(2, "ratio")
+    ('3.2 h', '$80.50 a day', '2.00×')
+    >>> format_unit(1234.0, "count")
+    '1,234'
+    """
+    if is_missing(value):
+        return MISSING
+    if unit == "share":
+        return format_percent(value)
+    if unit in ("currency", "currency/day"):
+        text = format_amount(value, currency)
+        return text + " a day" if unit == "currency/day" else text
+    if unit == "ratio":
+        return format_number(value, 2, "×")
+    if unit == "count":
+        return format_number(value, 0)
+    suffix = {"hours": " h", "days": " days", "seconds": " s", "months": " months"}.get(unit, "")
+    return format_number(value, 1, suffix)
