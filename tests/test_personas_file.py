@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import salesmkt
 from salesmkt.personas import (
@@ -216,3 +218,125 @@ def test_workshop_notebook_is_a_guided_report():
     assert all(not c.get("outputs") for c in code)
     assert nb.cells[0].source.startswith("# ")
     assert nb.cells[-1].source.startswith("## Decisions and next steps")
+
+
+def test_fits_on_one_feature_do_not_lose_names(sample, tmp_path):
+    """The facilitator's click then shift-click: two fits on one feature, a save, a clean
+    re-run on every feature. Every saved record carries a profile over the full feature set,
+    so the names come back on the personas they were given to."""
+    leads = sample.leads
+    full = PersonaModel(5, random_state=0).fit(leads)
+    table = match_personas(full, leads).assign(name=[f"N{i}" for i in range(5)])
+    save_personas(tmp_path, table)
+    for feature in ("company_size", "job_role"):
+        one = PersonaModel(5, features=[feature], random_state=0).fit(leads)
+        save_personas(tmp_path, match_personas(one, leads, load_personas(tmp_path)))
+    kept = load_personas(tmp_path)
+    assert set(table["name"]) <= set(kept["name"])
+    again = match_personas(PersonaModel(5, random_state=0).fit(leads), leads, kept)
+    current = again.dropna(subset=["persona"]).sort_values("persona")
+    assert current["name"].tolist() == table["name"].tolist()  # same fit: same names, same order
+
+
+def test_refits_do_not_pile_up_empty_personas(sample, tmp_path):
+    leads = sample.leads
+    table = match_personas(PersonaModel(5, random_state=0).fit(leads), leads)
+    table.loc[0, "name"] = "Only named"
+    for k in (3, 4, 6, 2, 5, 7, 3, 4, 6, 5):
+        table = match_personas(PersonaModel(k, random_state=k).fit(leads), leads, table)
+        assert len(table) <= k + 1  # the current personas and at most the one named
+    save_personas(tmp_path, table)
+    saved = load_personas(tmp_path)
+    assert len(saved) <= 6 and "Only named" in set(saved["name"])
+    assert (saved["status"].eq("unmatched") <= saved["name"].ne("")).all()
+
+
+def test_merge_and_retire_keep_names_and_notes(sample, tmp_path):
+    from salesmkt.personas.file import merge_personas, retire_persona
+
+    leads = sample.leads
+    table = match_personas(PersonaModel(5, random_state=0).fit(leads), leads)
+    table["name"] = [f"N{i}" for i in range(5)]
+    table["notes"] = [f"note {i}" for i in range(5)]
+    merged = merge_personas(table, ["P1", "P2"])
+    assert merged.loc[merged["id"] == "P2", "merged_into"].item() == "P1"
+    assert "Merged with P2 (N1)." in merged.loc[merged["id"] == "P1", "notes"].item()
+    # the joint profile is the share-weighted mean of the two (checked on one numeric column)
+    fp = merged.loc[0, "fingerprint"]["numeric"]["company_size"]
+    w = table["share"].iloc[:2] / table["share"].iloc[:2].sum()
+    want = sum(
+        wi * f["numeric"]["company_size"] for wi, f in zip(w, table["fingerprint"][:2], strict=True)
+    )
+    assert fp == pytest.approx(want)
+    out = retire_persona(merged, "P3")
+    four = PersonaModel(3, random_state=0).fit(leads)
+    again = match_personas(four, leads, out)
+    assert set(again.loc[again["status"].eq("merged"), "id"]) == {"P2"}
+    assert set(again.loc[again["status"].eq("retired"), "id"]) == {"P3"}
+    assert not again.dropna(subset=["persona"])["id"].isin(["P2", "P3"]).any()
+    save_personas(tmp_path, again)
+    back = load_personas(tmp_path)
+    assert set(table["name"]) <= set(back["name"])
+    assert set(table["notes"]) <= {n.split("\n")[0] for n in back["notes"]}
+    with pytest.raises(ValueError, match="no persona with id 'P9'"):
+        retire_persona(table, "P9")
+
+
+# --- property: random sequences of refits, renames, merges, retirements and saves -------------
+
+_FEATURES = ["company_size", "annual_revenue", "job_role", "seniority", "industry", "region"]
+_OPS = st.one_of(
+    st.tuples(st.just("refit"), st.integers(2, 6),
+              st.lists(st.sampled_from(_FEATURES), min_size=1, max_size=4, unique=True),
+              st.integers(0, 3)),
+    st.tuples(st.just("rename"), st.integers(0, 5), st.sampled_from(["Ann", "Bo", "Cy", "Di"]),
+              st.sampled_from(["name", "notes", "goals"])),
+    st.tuples(st.just("merge"), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("retire"), st.integers(0, 5)),
+    st.tuples(st.just("save")),
+    st.tuples(st.just("reload")),
+)  # fmt: skip
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(ops=st.lists(_OPS, min_size=3, max_size=10))
+def test_nothing_named_is_ever_lost(sample, tmp_path_factory, ops):
+    from salesmkt.personas.file import merge_personas, retire_persona
+
+    leads = sample.leads.sample(600, random_state=0).reset_index(drop=True)
+    folder = tmp_path_factory.mktemp("personas")
+    table = match_personas(PersonaModel(4, n_init=1, random_state=0).fit(leads), leads)
+    written: dict[tuple[str, str], str] = {}  # (id, field) -> the text last typed there
+    for op in ops:
+        current = table.dropna(subset=["persona"]).reset_index(drop=True)
+        if op[0] == "refit":
+            _, k, feats, seed = op
+            model = PersonaModel(k, features=feats, n_init=1, random_state=seed).fit(leads)
+            table = match_personas(model, leads, table)
+        elif op[0] == "rename" and len(current):
+            _, i, text, field = op
+            pid = current["id"].iloc[i % len(current)]
+            table.loc[table["id"] == pid, field] = f"{text} {pid}"
+            written[(pid, field)] = f"{text} {pid}"
+        elif op[0] == "merge" and len(current) >= 2:
+            a, b = (
+                current["id"].iloc[op[1] % len(current)],
+                current["id"].iloc[op[2] % len(current)],
+            )
+            if a != b:
+                table = merge_personas(table, [a, b])
+        elif op[0] == "retire" and len(current):
+            table = retire_persona(table, current["id"].iloc[op[1] % len(current)])
+        elif op[0] == "save":
+            save_personas(folder, table)
+        elif op[0] == "reload":  # a restart: the workshop autosaves every change first
+            save_personas(folder, table)
+            table = load_personas(folder)
+        assert table["id"].is_unique
+        for (pid, field), text in written.items():
+            assert text in table.loc[table["id"] == pid, field].item(), (op, pid, field)
+    save_personas(folder, table)
+    back = load_personas(folder).set_index("id")
+    for (pid, field), text in written.items():
+        assert text in back.loc[pid, field]

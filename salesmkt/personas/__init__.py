@@ -19,6 +19,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "persona_summary": "explain",
         "load_personas": "file",
         "match_personas": "file",
+        "merge_personas": "file",
+        "retire_persona": "file",
         "save_personas": "file",
         "PersonaModel": "model",
         "persona_features": "model",
