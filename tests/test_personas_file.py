@@ -171,18 +171,33 @@ def test_workshop_refit_keeps_typed_names_and_saves(sample, tmp_path):
     assert sorted(load_personas(tmp_path)["name"]) == [f"Name {p}" for p in range(5)]
     again = persona_workshop(sample, config_dir=tmp_path, n_personas=5)
     assert again.table["status"].eq("matched").all()
-    assert set(again.names.values()) == {f"Name {p}" for p in range(5)}
+    assert {n.split(" ", 1)[1] for n in again.names.values()} == {f"Name {p}" for p in range(5)}
+    assert sorted(again.names.values())[0].startswith("P1 ")  # P1..Pk, then the name
     with pytest.raises(ValueError, match="unknown field"):
         ws.set_field(0, "shoe_size", "42")
 
 
-def test_workshop_widget_builds(sample):
-    ws = persona_workshop(sample, n_personas=4)
+def test_workshop_widget_builds(sample, tmp_path):
+    import ipywidgets as w
+
+    ws = persona_workshop(sample, config_dir=tmp_path, n_personas=4)
     box = ws.widget()
-    assert len(box.children) == 3
-    controls = box.children[0].children
-    controls[1].children[0].value = 5  # the k slider refits
-    assert ws.model.n_personas_ == 5 and len(box.children[2].children) == 5
+    (features, right), tabs = box.children[0].children, box.children[1]
+    k = next(c for c in right.children if isinstance(c, w.IntSlider))
+    method = next(c for c in right.children if isinstance(c, w.Dropdown))
+    assert "hdbscan" not in dict(method.options).values()  # it ignores the persona count
+    k.value = 5  # the persona count refits; the tabs follow, numbered P1..P5
+    assert ws.model.n_personas_ == 5 and len(tabs.children) == 5
+    assert [tabs.get_title(i) for i in range(5)] == [f"P{i}" for i in range(1, 6)]
+    tabs.children[1].children[0].value = "Bob"  # typing a name renames the tab ...
+    assert tabs.get_title(1) == "P2 Bob"
+    assert (tmp_path / "personas.draft.yml").exists() is False  # ... autosave is off here
+    boxes = [c for g in features.children[1:] for c in g.children[1:]]
+    assert {b.description for b in boxes} >= {"Company size", "Job role"}
+    for b in boxes:  # unticking everything keeps the last feature and says why
+        b.value = False
+    assert len(ws.features) == 1 and sum(b.value for b in boxes) == 1
+    assert "at least one feature" in right.children[-1].value
 
 
 def test_workshop_is_fast_enough_to_feel_live(sample):

@@ -45,5 +45,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "persona_silhouette": "views",
         "PersonaWorkshop": "workshop",
         "persona_workshop": "workshop",
+        "default_persona_file": "workshop",
     },
 )
