@@ -137,7 +137,7 @@ class PersonaWorkshop:
         self.table = previous
         self._undo: list[dict] = []
         self._charts: tuple | None = None
-        self._handle = None
+        self._handle = self._pane = None
         self.refit()
 
     # --- state -------------------------------------------------------------------------------
@@ -488,17 +488,29 @@ class PersonaWorkshop:
 
     def refresh(self) -> None:
         """Redraw the snapshot shown by :meth:`show`."""
+        if self._pane is not None:
+            self._pane.value = self.snapshot_html()
         if self._handle is not None:
             from IPython.display import HTML
 
             self._handle.update(HTML(self.snapshot_html()))
 
-    def show(self, *, autosave: bool = True) -> None:
-        """Display the controls and the live snapshot below them; from here on every change is
-        autosaved as a draft beside the persona file (``autosave=False``: not)."""
+    def show(self, *, autosave: bool = True, live: bool = False) -> None:
+        """Display the controls and the snapshot below them, redrawn on every change; from
+        here on every change is autosaved as a draft beside the persona file.
+
+        ``live=True`` (the browser app) puts the snapshot in a widget, which Voila redraws;
+        the default puts it in a display output, which a rendered report keeps as static HTML.
+        """
         from IPython.display import HTML, display
 
         self.autosave = bool(autosave and self.path)
+        if live:
+            import ipywidgets as w
+
+            self._pane = w.HTML(self.snapshot_html())
+            display(w.VBox([self.widget(), self._pane]))
+            return
         display(self.widget())
         self._handle = display(HTML(self.snapshot_html()), display_id=True)
 
@@ -597,4 +609,26 @@ def persona_workshop(
                          resume=resume)  # fmt: skip
     if save:
         ws.save()
+    return ws
+
+
+#: Environment variables through which ``salesmkt workshop`` tells the app what to open.
+APP_ENV = {"data": "SALESMKT_WORKSHOP_DATA", "file": "SALESMKT_WORKSHOP_FILE"}
+
+
+def workshop_app() -> PersonaWorkshop:
+    """The browser app's one cell (``notebooks/workshop_app.ipynb``, served by Voilà through
+    ``salesmkt workshop``): open the data named in ``SALESMKT_WORKSHOP_DATA`` (default: the
+    sample company), resume from the persona file in ``SALESMKT_WORKSHOP_FILE`` (default:
+    :func:`default_persona_file`) or its autosaved draft, and show the workshop."""
+    import warnings
+
+    from salesmkt.io import load, sample_dir
+
+    data = os.environ.get(APP_ENV["data"]) or None
+    file = os.environ.get(APP_ENV["file"]) or default_persona_file(data)
+    warnings.filterwarnings("ignore", module="sklearn")  # convergence notes on tiny features
+    dataset = load(data or sample_dir())
+    ws = persona_workshop(dataset, config_dir=file, resume=True)
+    ws.show(live=True)
     return ws

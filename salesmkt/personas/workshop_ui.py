@@ -110,19 +110,21 @@ def build_widget(ws):
         sync()
         ws.refresh()
 
+    step = {"n": 0}
+
     def run(what: str, fn):
+        step["n"] += 1
         t0 = time.perf_counter()
         message.value = f"<span class='sm-busy'>⏳ {escape(what)} ...</span>"
         for c in controls:
             c.disabled = True
         try:
             fn()
-            message.value = (f"<span class='sm-done'>{escape(what)}: done in "
-                             f"{time.perf_counter() - t0:.1f} s.</span>")  # fmt: skip
+            outcome = (f"<span class='sm-done' data-step='{step['n']}'>{escape(what)}: done in "
+                       f"{time.perf_counter() - t0:.1f} s.</span>")  # fmt: skip
         except (ValueError, ImportError) as exc:
-            message.value = (
-                f"<span class='sm-error' style='color:#c53030'>{escape(str(exc))}</span>"
-            )
+            outcome = (f"<span class='sm-error' data-step='{step['n']}' style='color:#c53030'>"
+                       f"{escape(str(exc))}</span>")  # fmt: skip
         finally:
             for c in controls:
                 c.disabled = False
@@ -130,6 +132,7 @@ def build_widget(ws):
             sync()
             build_tabs()
             ws.refresh()
+        message.value = outcome  # last, so that "done" means everything is on screen
 
     def on_features(_change):
         if quiet["on"]:
