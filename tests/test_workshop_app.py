@@ -123,8 +123,14 @@ def _cards(page) -> str:
 
 
 def _shot(page, name):
+    """A screenshot of the whole app (Voila scrolls inside the page: grow the window first)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    tall = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('*')).map((e) => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": 1300, "height": min(int(tall) + 40, 9000)})
     page.screenshot(path=str(SHOTS / f"workshop_{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1300, "height": 1000})
 
 
 def test_names_and_notes_survive_refits_reloads_and_restarts(browser, tmp_path):

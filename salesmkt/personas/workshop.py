@@ -43,40 +43,7 @@ from salesmkt.personas.file import (
     retire_persona,
 )
 from salesmkt.personas.file import save_personas as _save
-
-#: Methods the workshop offers: each honours the persona count. HDBSCAN finds its own number
-#: of personas, so it is left out of a control whose main knob is that number.
-METHODS = {"kmeans": "k-means (default)", "gmm": "Gaussian mixture"}
-
-
-def available_methods() -> dict[str, str]:
-    """The methods that work on this installation (k-prototypes needs the ``kmodes`` package).
-
-    Examples
-    --------
-    >>> "kmeans" in available_methods()
-    True
-    """
-    out = dict(METHODS)
-    try:
-        import kmodes  # noqa: F401
-
-        out["kprototypes"] = "k-prototypes (mixed data)"
-    except ImportError:
-        pass
-    return out
-
-
-def plain_name(feature: str) -> str:
-    """A column name as people say it: ``company_size`` -> ``Company size``.
-
-    Examples
-    --------
-    >>> plain_name("annual_revenue")
-    'Annual revenue'
-    """
-    text = feature.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+from salesmkt.personas.workshop_ui import available_methods, build_widget, plain_name
 
 
 def _png(fig) -> str:
@@ -403,6 +370,8 @@ class PersonaWorkshop:
         )
 
     def _chart(self) -> str:
+        if self._pane is not None:  # the live app: an HTML heatmap, drawn in milliseconds
+            return profile_table(self.model.profiles_)
         if self._charts is None:
             import matplotlib.pyplot as plt
 
@@ -482,8 +451,6 @@ class PersonaWorkshop:
     def widget(self):
         """The controls: feature check boxes, persona count, method, text fields per persona,
         merge / split / retire / undo and save; see :func:`persona_workshop`."""
-        from salesmkt.personas.workshop_ui import build_widget
-
         return build_widget(self)
 
     def refresh(self) -> None:
@@ -513,6 +480,54 @@ class PersonaWorkshop:
             return
         display(self.widget())
         self._handle = display(HTML(self.snapshot_html()), display_id=True)
+
+
+def profile_table(profiles: pd.DataFrame, *, max_rows: int = 20) -> str:
+    """The profile heatmap as an HTML table (rows and colours as
+    :func:`salesmkt.plot_persona_profiles`: z-scores, red above the average lead, blue below);
+    the live app draws it on every refit because it takes milliseconds, not a second.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"persona": [0, 1], "feature": ["company_size"] * 2,
+    ...     "kind": ["numeric"] * 2, "level": [None, None], "z": [1.5, -0.5]})
+    >>> "+1.5" in profile_table(prof) and "<th>P2</th>" in profile_table(prof)
+    True
+    """
+    import numpy as np
+
+    prof = profiles[profiles["persona"] >= 0].copy()
+    prof["row"] = np.where(
+        prof["kind"] == "numeric",
+        prof["feature"].map(plain_name),
+        prof["feature"].map(plain_name) + ": " + prof["level"].astype(str),
+    )
+    wide = prof.pivot_table(index="row", columns="persona", values="z", sort=False)
+    kinds = prof.drop_duplicates("row").set_index("row")["kind"]
+    num_rows = [r for r in wide.index if kinds[r] == "numeric"]
+    cat = wide.drop(index=num_rows)
+    cat = cat[cat.abs().max(axis=1) >= 1.0]
+    cat = cat.loc[cat.abs().max(axis=1).sort_values(ascending=False).index]
+    wide = pd.concat([wide.loc[num_rows], cat.head(max(0, max_rows - len(num_rows)))])
+
+    def cell(z) -> str:
+        if pd.isna(z):
+            return "<td></td>"
+        a = min(abs(z) / 3, 1.0)
+        rgb = "197,48,48" if z > 0 else "43,108,176"
+        ink = "#fff" if a > 0.6 else "#1f2933"
+        return f"<td style='background:rgba({rgb},{a:.2f});color:{ink}'>{z:+.1f}</td>"
+
+    head = "".join(f"<th>P{int(p) + 1}</th>" for p in wide.columns)
+    body = "".join(
+        f"<tr><th style='text-align:left'>{escape(str(r))}</th>{''.join(cell(z) for z in row)}</tr>"
+        for r, row in zip(wide.index, wide.to_numpy(), strict=True)
+    )
+    return (
+        "<table class='sm-profile' style='border-collapse:collapse;font-size:.85rem'>"
+        f"<tr><th>feature (category: level)</th>{head}</tr>{body}</table>"
+        "<p><small>z-scores against the average lead: red above, blue below.</small></p>"
+    )
 
 
 def _pct(v) -> str:

@@ -17,6 +17,41 @@ from salesmkt.personas import features as pf
 from salesmkt.personas.cards import FIELD_TITLES
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
+#: Methods the workshop offers: each honours the persona count. HDBSCAN finds its own number
+#: of personas, so it is left out of a control whose main knob is that number.
+METHODS = {"kmeans": "k-means (default)", "gmm": "Gaussian mixture"}
+
+
+def available_methods() -> dict[str, str]:
+    """The methods that work on this installation (k-prototypes needs the ``kmodes`` package).
+
+    Examples
+    --------
+    >>> "kmeans" in available_methods()
+    True
+    """
+    out = dict(METHODS)
+    try:
+        import kmodes  # noqa: F401
+
+        out["kprototypes"] = "k-prototypes (mixed data)"
+    except ImportError:
+        pass
+    return out
+
+
+def plain_name(feature: str) -> str:
+    """A column name as people say it: ``company_size`` -> ``Company size``.
+
+    Examples
+    --------
+    >>> plain_name("annual_revenue")
+    'Annual revenue'
+    """
+    text = feature.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
 _TITLES = {"name": "Name", **FIELD_TITLES}
 _HINTS = {
     "name": "a name the room will remember, e.g. Careful Carla",
@@ -27,8 +62,6 @@ _HINTS = {
 def build_widget(ws):
     """The workshop's controls over ``ws`` (a :class:`PersonaWorkshop`)."""
     import ipywidgets as w
-
-    from salesmkt.personas.workshop import available_methods, plain_name
 
     quiet = {"on": False}  # set while the code (not a person) moves a control
     boxes = {}
