@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -355,3 +356,33 @@ def test_nothing_named_is_ever_lost(sample, tmp_path_factory, ops):
     back = load_personas(folder).set_index("id")
     for (pid, field), text in written.items():
         assert text in back.loc[pid, field]
+
+
+def test_workshop_split_merge_retire_undo_and_outputs(sample, tmp_path):
+    ws = persona_workshop(sample, config_dir=tmp_path / "team.yml", n_personas=4)
+    ws.autosave = True
+    for p, n in enumerate(["A", "B", "C", "D"]):
+        ws.set_field(p, "name", n)
+    assert (tmp_path / "team.draft.yml").exists()  # typed text is on disk at once
+    ws.split(0)
+    current = ws.table.dropna(subset=["persona"])
+    assert ws.n_personas == 5 and set(current["name"]) >= {"A"}
+    assert current["notes"].str.contains("Split from P1 (A).", regex=False).sum() >= 1
+    ws.merge(0, 1)
+    assert ws.n_personas == 4
+    ws.retire(0)
+    assert ws.n_personas == 3
+    assert ws.undo() and ws.n_personas == 4  # the retirement is taken back
+    ws.save()
+    back = load_personas(tmp_path / "team.yml")
+    assert {"A", "B", "C", "D"} <= set(back["name"])  # nothing named is lost on the way
+    assert not (tmp_path / "team.draft.yml").exists()
+    assert ws.saved_line().startswith("Saved at")
+    cards = (tmp_path / "personas_cards.html").read_text()
+    assert cards.count('class="sm-card"') == 4 and "page-break-after:always" in cards
+    summary = (tmp_path / "personas_summary.html").read_text()
+    for label in ws.names.values():
+        assert escape(label) in summary and escape(label) in cards
+    # a re-run resumes the saved settings and names
+    again = persona_workshop(sample, config_dir=tmp_path / "team.yml", resume=True)
+    assert again.n_personas == 4 and again.names == ws.names

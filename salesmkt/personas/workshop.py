@@ -60,8 +60,9 @@ def _png(fig) -> str:
 _PRINT_CSS = """<style>
 body{font-family:system-ui,sans-serif;color:#1f2933;margin:24px}
 @page{size:A4;margin:14mm}
-@media print{.sm-cards{display:block}.sm-card{page-break-after:always;break-after:page;
- border:none}.sm-card:last-child{page-break-after:auto}.noprint{display:none}}
+@media print{.sm-cards{display:block!important}.sm-card{page-break-after:always;
+ break-after:page;break-inside:avoid;border:none!important}
+ .sm-card:last-child{page-break-after:auto;break-after:auto}.noprint{display:none}}
 table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #cbd5e0;padding:4px 8px;
  text-align:left;vertical-align:top}
 </style>"""
@@ -347,7 +348,8 @@ class PersonaWorkshop:
         return (
             "<!doctype html><html><head><meta charset='utf-8'><title>Our buyer personas</title>"
             f"{_PRINT_CSS}</head><body><h1>Our buyer personas</h1>"
-            f"<p>{len(c)} personas of {len(self.leads):,} leads, by {escape(self.method)} on "
+            f"<p>{len(c)} personas of {len(self.leads):,} leads, by "
+            f"{escape(available_methods().get(self.method, self.method))} on "
             f"{escape(', '.join(plain_name(f) for f in self.features))}. Agreed on "
             f"{dt.date.today():%d %B %Y}.</p><table><tr><th>Persona</th><th>Share of leads</th>"
             "<th>Lead to customer</th><th>Win rate</th><th>What sets them apart</th>"
@@ -475,7 +477,8 @@ class PersonaWorkshop:
         if live:
             import ipywidgets as w
 
-            self._pane = w.HTML(self.snapshot_html())
+            self._pane = w.HTML()
+            self._pane.value = self.snapshot_html()
             display(w.VBox([self.widget(), self._pane]))
             return
         display(self.widget())

@@ -128,17 +128,22 @@ def build_widget(ws):
         tabs.children = children
         for i, label in enumerate(ws.names[int(p)] for p in cur["persona"]):
             tabs.set_title(i, label)
-        merge_with.options = [(label, p) for p, label in ws.names.items()]
+        merge_options()
+
+    def merge_options():
+        others = [(label, q) for q, label in ws.names.items() if q != current()]
+        merge_with.options = others
+        merge_with.value = others[0][1] if others else None
 
     def current() -> int:
-        return int(ws.table.dropna(subset=["persona"]).sort_values("persona")["persona"]
-                   .iloc[tabs.selected_index or 0])  # fmt: skip
+        cur = ws.table.dropna(subset=["persona"]).sort_values("persona")["persona"]
+        return int(cur.iloc[min(tabs.selected_index or 0, len(cur) - 1)])
 
     def on_text(p, f, value):
         ws.set_field(p, f, value)
         if f == "name":
             tabs.set_title(p, ws.names[p])
-            merge_with.options = [(label, q) for q, label in ws.names.items()]
+            merge_options()
         ws.status = ""
         sync()
         ws.refresh()
@@ -190,6 +195,8 @@ def build_widget(ws):
 
     def on_merge(_b):
         a, b = current(), merge_with.value
+        if b is None:
+            return
         run(f"Merging {ws.names[b]} into {ws.names[a]}", lambda: ws.merge(a, b))
 
     def on_split(_b):
@@ -202,6 +209,7 @@ def build_widget(ws):
 
     for cb in boxes.values():
         cb.observe(on_features, names="value")
+    tabs.observe(lambda _ch: merge_options(), names="selected_index")
     k.observe(on_k, names="value")
     method.observe(on_method, names="value")
     save.on_click(on_save)
