@@ -397,8 +397,9 @@ class PersonaWorkshop:
             + (f" Not used: {escape(', '.join(plain_name(f) for f in left_out))}." if left_out
                else "")
             + "</p>",
-            f"<p class='sm-saved'><i>{escape(self.saved_line())}</i></p>",
         ]  # fmt: skip
+        if self.status or (self.path and self.path.exists()):  # a report says nothing of saving
+            parts.append(f"<p class='sm-saved'><i>{escape(self.saved_line())}</i></p>")
         if self.selection is not None:
             t = self.selection.table[["k", "silhouette", "davies_bouldin", "gap", "min_share",
                                       "stability_min", "admissible"]]  # fmt: skip
