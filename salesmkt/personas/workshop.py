@@ -495,7 +495,7 @@ def profile_table(profiles: pd.DataFrame, *, max_rows: int = 20) -> str:
     --------
     >>> prof = pd.DataFrame({"persona": [0, 1], "feature": ["company_size"] * 2,
     ...     "kind": ["numeric"] * 2, "level": [None, None], "z": [1.5, -0.5]})
-    >>> "+1.5" in profile_table(prof) and "<th>P2</th>" in profile_table(prof)
+    >>> "+1.5" in profile_table(prof) and ">P2</th>" in profile_table(prof)
     True
     """
     import numpy as np
@@ -516,13 +516,14 @@ def profile_table(profiles: pd.DataFrame, *, max_rows: int = 20) -> str:
 
     def cell(z) -> str:
         if pd.isna(z):
-            return "<td></td>"
+            return "<td></td>"  # fmt: skip
         a = min(abs(z) / 3, 1.0)
         rgb = "197,48,48" if z > 0 else "43,108,176"
         ink = "#fff" if a > 0.6 else "#1f2933"
-        return f"<td style='background:rgba({rgb},{a:.2f});color:{ink}'>{z:+.1f}</td>"
+        return (f"<td style='background:rgba({rgb},{a:.2f});color:{ink};padding:3px 10px;"
+                f"text-align:right'>{z:+.1f}</td>")  # fmt: skip
 
-    head = "".join(f"<th>P{int(p) + 1}</th>" for p in wide.columns)
+    head = "".join(f"<th style='padding:3px 10px'>P{int(p) + 1}</th>" for p in wide.columns)
     body = "".join(
         f"<tr><th style='text-align:left'>{escape(str(r))}</th>{''.join(cell(z) for z in row)}</tr>"
         for r, row in zip(wide.index, wide.to_numpy(), strict=True)
