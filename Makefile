@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: report real test docs lint format lab sample bench clean
+.PHONY: report real test docs lint format lab workshop sample bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ format: $(VENV)/.installed-test
 lab: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	$(BIN)/jupyter lab notebooks
+
+## make workshop: the persona workshop as a web page on the sample company (no code cells;
+## open the address it prints). Names and notes are saved to workshop/personas.yml.
+workshop: $(VENV)/.installed
+	$(BIN)/salesmkt workshop --file workshop/personas.yml
 
 ## make sample: rebuild data/sample from the seeded generator (byte for byte)
 sample: $(VENV)/.installed

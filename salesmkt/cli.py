@@ -1,4 +1,4 @@
-"""Command line: ``salesmkt report`` and ``salesmkt map`` (also ``python -m salesmkt ...``).
+"""Command line: ``salesmkt report``, ``salesmkt map`` and ``salesmkt workshop`` (also ``python -m salesmkt ...``).
 
 Examples
 --------
@@ -75,7 +75,61 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument("--table", default=None, help="canonical table (default: best guess)")
     mp.add_argument("--out", default=None, help="mapping file (default: FILE.mapping.yml)")
     mp.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    ws = sub.add_parser(
+        "workshop",
+        help="open the persona workshop as a web page (no code, mouse only)",
+        description="Serve the persona workshop on this machine (Voila over the workshop app "
+        "notebook) and print its address. Names and notes are saved to personas.yml next to "
+        "the data (or --file); every change is autosaved as a draft beside it.",
+    )
+    ws.add_argument("--data", default=None, help="data folder or file (default: the sample)")
+    ws.add_argument("--file", default=None, help="persona file (default: next to the data)")
+    ws.add_argument("--port", type=int, default=8866, help="local port (default: 8866)")
+    ws.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
+
+
+def workshop_command(data=None, file=None, *, port: int = 8866, browser: bool = True) -> list:
+    """The Voila command line and environment that serve the workshop app.
+
+    Examples
+    --------
+    >>> cmd, env = workshop_command("crm", port=9000, browser=False)
+    >>> cmd[1:4], env["SALESMKT_WORKSHOP_FILE"].endswith("personas.yml")
+    (['-m', 'voila', ...
+    """
+    import os
+    from pathlib import Path
+
+    from salesmkt.personas.workshop import APP_ENV, default_persona_file
+    from salesmkt.reports.pipeline import notebooks_dir
+
+    app = notebooks_dir() / "workshop_app.ipynb"
+    cmd = [sys.executable, "-m", "voila", str(app), f"--port={port}", "--Voila.ip=127.0.0.1",
+           "--VoilaConfiguration.show_tracebacks=True", "--theme=light"]  # fmt: skip
+    if not browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--ServerApp.allow_root=True")  # containers often run as root
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore")
+    env[APP_ENV["data"]] = (
+        str(Path(data).resolve()) if data and "://" not in str(data) else (data or "")
+    )
+    env[APP_ENV["file"]] = str(Path(file or default_persona_file(data)).resolve())
+    return [cmd, env]
+
+
+def _workshop(args) -> int:
+    import subprocess
+
+    cmd, env = workshop_command(args.data, args.file, port=args.port,
+                                browser=not args.no_browser)  # fmt: skip
+    print(f"Persona workshop on http://127.0.0.1:{args.port}/ (saving to "
+          f"{env['SALESMKT_WORKSHOP_FILE']}); stop it with Ctrl+C.", flush=True)  # fmt: skip
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _map(args) -> int:
@@ -111,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "map":
         return _map(args)
+    if args.command == "workshop":
+        return _workshop(args)
     if args.command == "report":
         from salesmkt.data.validate import ValidationError
         from salesmkt.io import sample_dir

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from html import escape
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import salesmkt
 from salesmkt.personas import (
@@ -169,18 +172,33 @@ def test_workshop_refit_keeps_typed_names_and_saves(sample, tmp_path):
     assert sorted(load_personas(tmp_path)["name"]) == [f"Name {p}" for p in range(5)]
     again = persona_workshop(sample, config_dir=tmp_path, n_personas=5)
     assert again.table["status"].eq("matched").all()
-    assert set(again.names.values()) == {f"Name {p}" for p in range(5)}
+    assert {n.split(" ", 1)[1] for n in again.names.values()} == {f"Name {p}" for p in range(5)}
+    assert sorted(again.names.values())[0].startswith("P1 ")  # P1..Pk, then the name
     with pytest.raises(ValueError, match="unknown field"):
         ws.set_field(0, "shoe_size", "42")
 
 
-def test_workshop_widget_builds(sample):
-    ws = persona_workshop(sample, n_personas=4)
+def test_workshop_widget_builds(sample, tmp_path):
+    import ipywidgets as w
+
+    ws = persona_workshop(sample, config_dir=tmp_path, n_personas=4)
     box = ws.widget()
-    assert len(box.children) == 3
-    controls = box.children[0].children
-    controls[1].children[0].value = 5  # the k slider refits
-    assert ws.model.n_personas_ == 5 and len(box.children[2].children) == 5
+    (features, right), tabs = box.children[0].children, box.children[1]
+    k = next(c for c in right.children if isinstance(c, w.IntSlider))
+    method = next(c for c in right.children if isinstance(c, w.Dropdown))
+    assert "hdbscan" not in dict(method.options).values()  # it ignores the persona count
+    k.value = 5  # the persona count refits; the tabs follow, numbered P1..P5
+    assert ws.model.n_personas_ == 5 and len(tabs.children) == 5
+    assert [tabs.get_title(i) for i in range(5)] == [f"P{i}" for i in range(1, 6)]
+    tabs.children[1].children[0].value = "Bob"  # typing a name renames the tab ...
+    assert tabs.get_title(1) == "P2 Bob"
+    assert (tmp_path / "personas.draft.yml").exists() is False  # ... autosave is off here
+    boxes = [c for g in features.children[1:] for c in g.children[1:]]
+    assert {b.description for b in boxes} >= {"Company size", "Job role"}
+    for b in boxes:  # unticking everything keeps the last feature and says why
+        b.value = False
+    assert len(ws.features) == 1 and sum(b.value for b in boxes) == 1
+    assert "at least one feature" in right.children[-1].value
 
 
 def test_workshop_is_fast_enough_to_feel_live(sample):
@@ -255,3 +273,155 @@ def test_assign_personas_ignores_unmatched_and_needs_the_features(sample, tmp_pa
     same = salesmkt.assign_personas(leads, tmp_path)
     assert same.equals(leads) and same is not leads
     assert salesmkt.assign_personas(leads, None).equals(leads)
+
+
+def test_fits_on_one_feature_do_not_lose_names(sample, tmp_path):
+    """The facilitator's click then shift-click: two fits on one feature, a save, a clean
+    re-run on every feature. Every saved record carries a profile over the full feature set,
+    so the names come back on the personas they were given to."""
+    leads = sample.leads
+    full = PersonaModel(5, random_state=0).fit(leads)
+    table = match_personas(full, leads).assign(name=[f"N{i}" for i in range(5)])
+    save_personas(tmp_path, table)
+    for feature in ("company_size", "job_role"):
+        one = PersonaModel(5, features=[feature], random_state=0).fit(leads)
+        save_personas(tmp_path, match_personas(one, leads, load_personas(tmp_path)))
+    kept = load_personas(tmp_path)
+    assert set(table["name"]) <= set(kept["name"])
+    again = match_personas(PersonaModel(5, random_state=0).fit(leads), leads, kept)
+    current = again.dropna(subset=["persona"]).sort_values("persona")
+    assert current["name"].tolist() == table["name"].tolist()  # same fit: same names, same order
+
+
+def test_refits_do_not_pile_up_empty_personas(sample, tmp_path):
+    leads = sample.leads
+    table = match_personas(PersonaModel(5, random_state=0).fit(leads), leads)
+    table.loc[0, "name"] = "Only named"
+    for k in (3, 4, 6, 2, 5, 7, 3, 4, 6, 5):
+        table = match_personas(PersonaModel(k, random_state=k).fit(leads), leads, table)
+        assert len(table) <= k + 1  # the current personas and at most the one named
+    save_personas(tmp_path, table)
+    saved = load_personas(tmp_path)
+    assert len(saved) <= 6 and "Only named" in set(saved["name"])
+    assert (saved["status"].eq("unmatched") <= saved["name"].ne("")).all()
+
+
+def test_merge_and_retire_keep_names_and_notes(sample, tmp_path):
+    from salesmkt.personas.file import merge_personas, retire_persona
+
+    leads = sample.leads
+    table = match_personas(PersonaModel(5, random_state=0).fit(leads), leads)
+    table["name"] = [f"N{i}" for i in range(5)]
+    table["notes"] = [f"note {i}" for i in range(5)]
+    merged = merge_personas(table, ["P1", "P2"])
+    assert merged.loc[merged["id"] == "P2", "merged_into"].item() == "P1"
+    assert "Merged with P2 (N1)." in merged.loc[merged["id"] == "P1", "notes"].item()
+    # the joint profile is the share-weighted mean of the two (checked on one numeric column)
+    fp = merged.loc[0, "fingerprint"]["numeric"]["company_size"]
+    w = table["share"].iloc[:2] / table["share"].iloc[:2].sum()
+    want = sum(
+        wi * f["numeric"]["company_size"] for wi, f in zip(w, table["fingerprint"][:2], strict=True)
+    )
+    assert fp == pytest.approx(want)
+    out = retire_persona(merged, "P3")
+    four = PersonaModel(3, random_state=0).fit(leads)
+    again = match_personas(four, leads, out)
+    assert set(again.loc[again["status"].eq("merged"), "id"]) == {"P2"}
+    assert set(again.loc[again["status"].eq("retired"), "id"]) == {"P3"}
+    assert not again.dropna(subset=["persona"])["id"].isin(["P2", "P3"]).any()
+    save_personas(tmp_path, again)
+    back = load_personas(tmp_path)
+    assert set(table["name"]) <= set(back["name"])
+    assert set(table["notes"]) <= {n.split("\n")[0] for n in back["notes"]}
+    with pytest.raises(ValueError, match="no persona with id 'P9'"):
+        retire_persona(table, "P9")
+
+
+# --- property: random sequences of refits, renames, merges, retirements and saves -------------
+
+_FEATURES = ["company_size", "annual_revenue", "job_role", "seniority", "industry", "region"]
+_OPS = st.one_of(
+    st.tuples(st.just("refit"), st.integers(2, 6),
+              st.lists(st.sampled_from(_FEATURES), min_size=1, max_size=4, unique=True),
+              st.integers(0, 3)),
+    st.tuples(st.just("rename"), st.integers(0, 5), st.sampled_from(["Ann", "Bo", "Cy", "Di"]),
+              st.sampled_from(["name", "notes", "goals"])),
+    st.tuples(st.just("merge"), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("retire"), st.integers(0, 5)),
+    st.tuples(st.just("save")),
+    st.tuples(st.just("reload")),
+)  # fmt: skip
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(ops=st.lists(_OPS, min_size=3, max_size=10))
+def test_nothing_named_is_ever_lost(sample, tmp_path_factory, ops):
+    from salesmkt.personas.file import merge_personas, retire_persona
+
+    leads = sample.leads.sample(600, random_state=0).reset_index(drop=True)
+    folder = tmp_path_factory.mktemp("personas")
+    table = match_personas(PersonaModel(4, n_init=1, random_state=0).fit(leads), leads)
+    written: dict[tuple[str, str], str] = {}  # (id, field) -> the text last typed there
+    for op in ops:
+        current = table.dropna(subset=["persona"]).reset_index(drop=True)
+        if op[0] == "refit":
+            _, k, feats, seed = op
+            model = PersonaModel(k, features=feats, n_init=1, random_state=seed).fit(leads)
+            table = match_personas(model, leads, table)
+        elif op[0] == "rename" and len(current):
+            _, i, text, field = op
+            pid = current["id"].iloc[i % len(current)]
+            table.loc[table["id"] == pid, field] = f"{text} {pid}"
+            written[(pid, field)] = f"{text} {pid}"
+        elif op[0] == "merge" and len(current) >= 2:
+            a, b = (
+                current["id"].iloc[op[1] % len(current)],
+                current["id"].iloc[op[2] % len(current)],
+            )
+            if a != b:
+                table = merge_personas(table, [a, b])
+        elif op[0] == "retire" and len(current):
+            table = retire_persona(table, current["id"].iloc[op[1] % len(current)])
+        elif op[0] == "save":
+            save_personas(folder, table)
+        elif op[0] == "reload":  # a restart: the workshop autosaves every change first
+            save_personas(folder, table)
+            table = load_personas(folder)
+        assert table["id"].is_unique
+        for (pid, field), text in written.items():
+            assert text in table.loc[table["id"] == pid, field].item(), (op, pid, field)
+    save_personas(folder, table)
+    back = load_personas(folder).set_index("id")
+    for (pid, field), text in written.items():
+        assert text in back.loc[pid, field]
+
+
+def test_workshop_split_merge_retire_undo_and_outputs(sample, tmp_path):
+    ws = persona_workshop(sample, config_dir=tmp_path / "team.yml", n_personas=4)
+    ws.autosave = True
+    for p, n in enumerate(["A", "B", "C", "D"]):
+        ws.set_field(p, "name", n)
+    assert (tmp_path / "team.draft.yml").exists()  # typed text is on disk at once
+    ws.split(0)
+    current = ws.table.dropna(subset=["persona"])
+    assert ws.n_personas == 5 and set(current["name"]) >= {"A"}
+    assert current["notes"].str.contains("Split from P1 (A).", regex=False).sum() >= 1
+    ws.merge(0, 1)
+    assert ws.n_personas == 4
+    ws.retire(0)
+    assert ws.n_personas == 3
+    assert ws.undo() and ws.n_personas == 4  # the retirement is taken back
+    ws.save()
+    back = load_personas(tmp_path / "team.yml")
+    assert {"A", "B", "C", "D"} <= set(back["name"])  # nothing named is lost on the way
+    assert not (tmp_path / "team.draft.yml").exists()
+    assert ws.saved_line().startswith("Saved at")
+    cards = (tmp_path / "personas_cards.html").read_text()
+    assert cards.count('class="sm-card"') == 4 and "page-break-after:always" in cards
+    summary = (tmp_path / "personas_summary.html").read_text()
+    for label in ws.names.values():
+        assert escape(label) in summary and escape(label) in cards
+    # a re-run resumes the saved settings and names
+    again = persona_workshop(sample, config_dir=tmp_path / "team.yml", resume=True)
+    assert again.n_personas == 4 and again.names == ws.names

@@ -23,6 +23,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "assign_personas": "file",
         "load_personas": "file",
         "match_personas": "file",
+        "merge_personas": "file",
+        "retire_persona": "file",
         "save_personas": "file",
         "PersonaModel": "model",
         "persona_features": "model",
@@ -47,5 +49,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "persona_silhouette": "views",
         "PersonaWorkshop": "workshop",
         "persona_workshop": "workshop",
+        "default_persona_file": "workshop",
     },
 )

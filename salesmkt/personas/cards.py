@@ -183,7 +183,7 @@ def render_persona_cards(cards: pd.DataFrame, *, currency: str | None = None) ->
     """
     parts = [_CSS, '<div class="sm-cards">']
     for r in cards.to_dict("records"):
-        name = r.get("name") or f"Persona {r['persona']}"
+        name = r.get("name") or f"P{int(r['persona']) + 1}"
         flag = ""
         if r.get("status") == "new" and pd.notna(r.get("match_jaccard", np.nan)):
             flag = ' <span class="flag">new: not matched to a saved persona</span>'
@@ -206,10 +206,7 @@ def render_persona_cards(cards: pd.DataFrame, *, currency: str | None = None) ->
         ]  # fmt: skip
         parts.append('<div class="sm-card">')
         parts.append(f"<h3>{escape(str(name))}{flag}</h3>")
-        parts.append(
-            f'<div class="sub">{escape(str(r.get("id") or ""))} · persona {r["persona"]} · '
-            f"{escape(str(r.get('suggested_label', '')))}</div>"
-        )
+        parts.append(f'<div class="sub">{escape(str(r.get("suggested_label", "")))}</div>')
         parts.append('<div class="sm-kpis">')
         parts += [f"<span>{escape(k)}<b>{escape(v)}</b></span>" for k, v in kpis]
         parts.append('</div><div class="sm-fields">')

@@ -3,17 +3,29 @@
 Private to :mod:`salesmkt.personas`, which re-exports the public functions.
 
 Each persona entry holds a stable ``id`` (P1, P2, ...), the workshop fields, and a
-*fingerprint*: the persona's centre in readable form (mean of each numeric feature on the model's
-scale, share of each category level). When a model is re-fitted, :func:`match_personas` puts
-the saved fingerprints into the new model's feature space, lets every lead pick its nearest
-saved persona, and compares those groups with the new personas by Jaccard overlap; the
-Hungarian algorithm (``scipy.optimize.linear_sum_assignment``) pairs them one to one. A pair
-overlapping at least ``min_jaccard`` keeps the saved id, name and notes (``status="matched"``);
-a new persona without a partner is flagged ``"new"`` and gets a fresh id and empty fields (it
-is never given someone else's name); a saved persona without a partner stays in the file as
-``"unmatched"``. Nothing a team wrote is ever dropped: :func:`save_personas` keeps every saved
-id that the table to save does not mention, and writes atomically (temporary file in the same
-folder, then ``os.replace``), so an interrupted save leaves the previous file intact.
+*fingerprint*: the persona's profile over the **full** feature set of the leads (every default
+feature plus the model's own: mean of each numeric feature, share of each category level),
+whatever features the model was fitted on. So every record, even one from a fit on a single
+feature, can be compared with every other. When a model is re-fitted, :func:`match_personas`
+lets every lead pick its nearest saved persona (mean squared distance over the columns that
+saved persona knows, on the current leads' scale) and compares those groups with the new
+personas by the overlap of their leads (Jaccard); the Hungarian algorithm
+(``scipy.optimize.linear_sum_assignment``) pairs them one to one. A pair overlapping at least
+``min_jaccard`` keeps the saved id, name and notes (``status="matched"``); a new persona without
+a partner is ``"new"`` with a fresh id and empty fields (never someone else's name); a saved
+persona without a partner stays as ``"unmatched"`` **only when the team wrote something on it**
+(an unnamed persona has nothing to lose, so refits do not pile up empty rows).
+
+The team's explicit decisions: :func:`merge_personas` (the merged personas stay in the file as
+``"merged"`` with ``merged_into``, their names and notes intact, and the kept persona's
+fingerprint becomes the pair's joint profile), :func:`retire_persona` (``"retired"``: kept,
+never matched again) and a split (the workshop adds a persona and notes where it came from).
+Merged and retired entries are never matched and never dropped.
+
+:func:`save_personas` keeps every saved entry with text that the table to save does not mention,
+records the workshop settings (k, features, method) and writes atomically (temporary file in
+the same folder, then ``os.replace``), so an interrupted save leaves the previous file intact.
+:func:`draft_path` names the autosaved draft beside it (``personas.draft.yml``).
 """
 
 from __future__ import annotations
@@ -35,13 +47,37 @@ WORKSHOP_FIELDS = (
 )  # fmt: skip
 COLUMNS = [
     "id", "persona", "status", "match_jaccard", "share", "suggested_label",
-    *WORKSHOP_FIELDS, "fingerprint",
+    *WORKSHOP_FIELDS, "merged_into", "fingerprint",
 ]  # fmt: skip
+#: Statuses of entries the team set aside on purpose: kept in the file, never matched.
+SET_ASIDE = ("merged", "retired")
 
 
 def _path(config_dir) -> Path:
     p = Path(config_dir)
     return p if p.suffix in (".yml", ".yaml") else p / FILE_NAME
+
+
+def draft_path(config_dir) -> Path:
+    """The autosaved draft beside the persona file (``personas.draft.yml``).
+
+    Examples
+    --------
+    >>> draft_path("crm").name
+    'personas.draft.yml'
+    """
+    p = _path(config_dir)
+    return p.with_name(f"{p.stem}.draft{p.suffix}")
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    if not isinstance(doc, dict) or not isinstance(doc.get("personas", []), list):
+        raise ValueError(f"{path}: not a personas file (expected a 'personas:' list).")
+    return doc
 
 
 def load_personas(config_dir) -> pd.DataFrame:
@@ -52,7 +88,7 @@ def load_personas(config_dir) -> pd.DataFrame:
     DataFrame
         Columns ``id, persona, status, match_jaccard, share, suggested_label, name,
         description, goals, challenges, preferred_channels, objections, how_to_sell, notes,
-        fingerprint``.
+        merged_into, fingerprint``.
 
     Examples
     --------
@@ -60,13 +96,7 @@ def load_personas(config_dir) -> pd.DataFrame:
     >>> load_personas(tempfile.mkdtemp()).empty
     True
     """
-    path = _path(config_dir)
-    if not path.exists():
-        return pd.DataFrame(columns=COLUMNS)
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    if not isinstance(doc, dict) or not isinstance(doc.get("personas", []), list):
-        raise ValueError(f"{path}: not a personas file (expected a 'personas:' list).")
+    doc = _read(_path(config_dir))
     rows = []
     for entry in doc.get("personas") or []:
         row = {c: entry.get(c) for c in COLUMNS}
@@ -76,6 +106,23 @@ def load_personas(config_dir) -> pd.DataFrame:
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["persona"] = pd.to_numeric(out["persona"], errors="coerce").astype("Int64")
+    return out
+
+
+def load_settings(config_dir) -> dict:
+    """The workshop settings saved with the personas (``n_personas``, ``features``, ``method``,
+    ``saved_at``); empty without a file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> load_settings(tempfile.mkdtemp())
+    {}
+    """
+    doc = _read(_path(config_dir))
+    out = dict(doc.get("settings") or {})
+    if doc.get("saved_at"):
+        out["saved_at"] = doc["saved_at"]
     return out
 
 
@@ -93,11 +140,31 @@ def _clean(v):
     return v
 
 
-def save_personas(config_dir, personas: pd.DataFrame) -> Path:
+def has_text(row) -> bool:
+    """Whether the team wrote anything on a persona (any workshop field not blank)."""
+    return any(str(row.get(f) or "").strip() for f in WORKSHOP_FIELDS)
+
+
+def _worth_keeping(row) -> bool:
+    return has_text(row) or row.get("status") in SET_ASIDE
+
+
+def _complete(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    for c in COLUMNS:
+        if c not in table.columns:
+            table[c] = "" if c in WORKSHOP_FIELDS else None
+    for f in WORKSHOP_FIELDS:
+        table[f] = table[f].fillna("").astype(str)
+    return table
+
+
+def save_personas(config_dir, personas: pd.DataFrame, *, settings: dict | None = None) -> Path:
     """Write ``personas`` to ``personas.yml`` in ``config_dir`` atomically; returns the path.
 
-    Saved personas whose id is not in ``personas`` are kept (as ``"unmatched"``): a save never
-    loses a name or a note.
+    Saved personas whose id is not in ``personas`` are kept (as ``"unmatched"``, or as they
+    were when merged or retired) when they carry a name or a note: a save never loses a name or
+    a note. ``config_dir`` may also name the file itself (``.../team.yml``).
 
     Examples
     --------
@@ -109,22 +176,25 @@ def save_personas(config_dir, personas: pd.DataFrame) -> Path:
     [{'id': 'P1', 'name': 'Careful Carla'}]
     """
     path = _path(config_dir)
-    table = personas.copy()
-    for c in COLUMNS:
-        if c not in table.columns:
-            table[c] = "" if c in WORKSHOP_FIELDS else None
+    table = _complete(personas)
     if table["id"].isna().any() or table["id"].duplicated().any():
         raise ValueError("personas: every row needs its own id (P1, P2, ...).")
     old = load_personas(path)
-    kept = old[~old["id"].isin(table["id"])].assign(status="unmatched", persona=pd.NA)
+    kept = old[~old["id"].isin(table["id"])]
+    kept = kept.assign(
+        status=kept["status"].where(kept["status"].isin(SET_ASIDE), "unmatched"), persona=pd.NA
+    )
     entries = []
     for row in [*table[COLUMNS].to_dict("records"), *kept[COLUMNS].to_dict("records")]:
+        if row["status"] in ("unmatched", *SET_ASIDE) and not _worth_keeping(row):
+            continue
         entry = {"id": str(row["id"]), "label": _clean(row["persona"])}
         entry.update({c: _clean(row[c]) for c in COLUMNS if c not in ("id", "persona")})
         entries.append(entry)
     doc = {
-        "version": 1,
+        "version": 2,
         "saved_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **({"settings": _clean(settings)} if settings else {}),
         "personas": entries,
     }
     text = (
@@ -135,9 +205,8 @@ def save_personas(config_dir, personas: pd.DataFrame) -> Path:
     return write_text_atomic(path, text)
 
 
-def fingerprints(model) -> list[dict]:
-    """Each persona's centre in readable form (see the module docstring)."""
-    plan, centers = model.feature_plan_, model.centers_
+def _readable(plan: pf.FeaturePlan, centers: np.ndarray) -> list[dict]:
+    """Centres in the prepared space as readable profiles (numeric means, category shares)."""
     out = []
     for c in centers:
         fp = {"numeric": {}, "log": [], "categorical": {}}
@@ -153,6 +222,26 @@ def fingerprints(model) -> list[dict]:
             }
         out.append(fp)
     return out
+
+
+def _full_plan(leads: pd.DataFrame, extra=()) -> pf.FeaturePlan:
+    feats = [f for f in dict.fromkeys([*pf.default_features(leads), *extra]) if f in leads]
+    return pf.plan_features(leads, feats)
+
+
+def fingerprints(model, leads: pd.DataFrame | None = None) -> list[dict]:
+    """Each persona's profile over the full feature set of ``leads`` (see the module
+    docstring); without ``leads``, over the model's own features (its centres)."""
+    if leads is None:
+        return _readable(model.feature_plan_, model.centers_)
+    labels = np.asarray(model.predict(leads))
+    plan = _full_plan(leads, model.features_)
+    Z = pf.transform(plan, leads)
+    centers = np.vstack(
+        [Z[labels == p].mean(0) if (labels == p).any() else np.zeros(Z.shape[1])
+         for p in range(model.n_personas_)]
+    )  # fmt: skip
+    return _readable(plan, centers)
 
 
 def _embed(fp: dict, plan: pf.FeaturePlan) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +278,12 @@ def _next_ids(taken: set[str], n: int) -> list[str]:
     return out
 
 
+def _fp_features(fp) -> list[str]:
+    if not isinstance(fp, dict):
+        return []
+    return [*(fp.get("numeric") or {}), *(fp.get("categorical") or {})]
+
+
 def match_personas(
     model, leads: pd.DataFrame, previous: pd.DataFrame | None = None, *, min_jaccard: float = 0.5
 ) -> pd.DataFrame:
@@ -208,8 +303,9 @@ def match_personas(
     -------
     DataFrame
         One row per current persona (ordered by ``persona``), then the saved personas left
-        unmatched; columns as :func:`load_personas`. ``status`` is ``matched``, ``new`` or
-        ``unmatched``; ``match_jaccard`` the overlap with the saved persona.
+        unmatched that carry a name or a note, then the merged and retired ones; columns as
+        :func:`load_personas`. ``status`` is ``matched``, ``new``, ``unmatched``, ``merged``
+        or ``retired``; ``match_jaccard`` the overlap with the saved persona.
 
     Examples
     --------
@@ -228,33 +324,43 @@ def match_personas(
 
     labels = np.asarray(model.predict(leads))
     k = model.n_personas_
-    plan = model.feature_plan_
-    prev = previous if previous is not None else pd.DataFrame(columns=COLUMNS)
-    prev = prev[prev["fingerprint"].notna()].reset_index(drop=True) if len(prev) else prev
+    prev_all = _complete(previous) if previous is not None and len(previous) else None
+    if prev_all is None:
+        prev_all = pd.DataFrame(columns=COLUMNS)
+    aside = prev_all[prev_all["status"].isin(SET_ASIDE)]
+    prev = prev_all[~prev_all["status"].isin(SET_ASIDE)].reset_index(drop=True)
     jac = np.zeros((k, len(prev)))
-    if len(prev):
+    usable = [isinstance(fp, dict) for fp in prev["fingerprint"]]
+    if any(usable):
+        extra = [f for fp in prev["fingerprint"] for f in _fp_features(fp)]
+        plan = _full_plan(leads, [*model.features_, *extra])
         Z = pf.transform(plan, leads)
-        embedded = [_embed(fp, plan) for fp in prev["fingerprint"]]
-        known = np.logical_and.reduce([m for _, m in embedded])
-        if known.any():
-            C = np.vstack([v for v, _ in embedded])[:, known]
-            Zk = Z[:, known]
-            old = np.argmin((C**2).sum(1)[None, :] - 2 * Zk @ C.T, axis=1)
-            for i in range(k):
-                a = labels == i
-                for j in range(len(prev)):
-                    b = old == j
+        dist = np.full((len(leads), len(prev)), np.inf)
+        for j, fp in enumerate(prev["fingerprint"]):
+            if not usable[j]:
+                continue
+            vec, known = _embed(fp, plan)
+            if known.any():
+                dist[:, j] = ((Z[:, known] - vec[known]) ** 2).mean(1)
+        if np.isfinite(dist).any():
+            old = np.argmin(dist, axis=1)
+            for j in range(len(prev)):
+                b = old == j
+                if not np.isfinite(dist[0, j]):
+                    continue
+                for i in range(k):
+                    a = labels == i
                     union = np.sum(a | b)
                     jac[i, j] = np.sum(a & b) / union if union else 0.0
     pairs = {}
     if len(prev):
         r, c = linear_sum_assignment(-jac)
         pairs = {i: j for i, j in zip(r, c, strict=True) if jac[i, j] >= min_jaccard}
-    taken = set(map(str, prev["id"])) if len(prev) else set()
+    taken = set(map(str, prev_all["id"]))
     fresh = iter(_next_ids(taken, k))
     suggested = persona_labels(model.profiles_).set_index("persona")["label"]
-    prints = fingerprints(model)
-    shares = np.bincount(labels[labels >= 0], minlength=k) / len(labels)
+    prints = fingerprints(model, leads)
+    shares = np.bincount(labels[labels >= 0], minlength=k) / max(len(labels), 1)
     rows = []
     for i in range(k):
         row = {f: "" for f in WORKSHOP_FIELDS}
@@ -266,14 +372,16 @@ def match_personas(
             best = jac[i].max() if len(prev) else np.nan
             row.update(id=next(fresh), status="new", match_jaccard=best)
         row.update(persona=i, share=shares[i], suggested_label=suggested.get(i, ""),
-                   fingerprint=prints[i])  # fmt: skip
+                   merged_into=None, fingerprint=prints[i])  # fmt: skip
         rows.append(row)
     matched_prev = set(pairs.values())
     for j in range(len(prev)):
-        if j not in matched_prev:
-            row = prev.iloc[j].to_dict()
-            row.update(status="unmatched", persona=pd.NA, match_jaccard=jac[:, j].max())
+        row = prev.iloc[j].to_dict()
+        if j not in matched_prev and has_text(row):  # unnamed: nothing to keep
+            row.update(status="unmatched", persona=pd.NA,
+                       match_jaccard=jac[:, j].max() if k else np.nan)  # fmt: skip
             rows.append(row)
+    rows += [dict(r, persona=pd.NA) for r in aside.to_dict("records")]
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["persona"] = out["persona"].astype("Int64")
     return out
@@ -355,4 +463,89 @@ def assign_personas(leads: pd.DataFrame, personas=None) -> pd.DataFrame:
     out["persona_id"] = pd.array(ids[nearest], dtype="string")
     out["persona"] = pd.array(names[nearest], dtype="string")
     out.attrs["persona_source"] = "the named personas of the workshop (personas.yml)"
+    return out
+
+
+def _row(table: pd.DataFrame, pid: str):
+    hit = table.index[table["id"] == pid]
+    if not len(hit):
+        raise ValueError(f"personas: no persona with id {pid!r} (ids: {', '.join(table['id'])}).")
+    return hit[0]
+
+
+def merge_personas(table: pd.DataFrame, ids: list[str], *, into: str | None = None):
+    """Merge personas ``ids`` into one (``into``, default the first): the others become
+    ``"merged"`` with ``merged_into`` set, their names and notes kept; the kept persona's
+    fingerprint becomes the share-weighted profile of all of them, and its notes say what was
+    merged. Returns a new table (the input is not changed).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"id": ["P1", "P2"], "persona": [0, 1], "name": ["Ann", "Bo"],
+    ...     "share": [0.75, 0.25], "status": ["new", "new"],
+    ...     "fingerprint": [{"numeric": {"size": 4.0}}, {"numeric": {"size": 8.0}}]})
+    >>> out = merge_personas(t, ["P1", "P2"])
+    >>> out[["id", "status", "merged_into"]].values.tolist()
+    [['P1', 'new', None], ['P2', 'merged', 'P1']]
+    >>> out.loc[0, "fingerprint"]["numeric"]["size"], out.loc[0, "notes"]
+    (5.0, 'Merged with P2 (Bo).')
+    """
+    out = _complete(table)
+    ids = list(dict.fromkeys(ids))
+    into = into or ids[0]
+    if len(ids) < 2 or into not in ids:
+        raise ValueError("merge_personas: name at least two ids, and `into` among them.")
+    rows = [_row(out, i) for i in ids]
+    keep = _row(out, into)
+    w = np.array([float(out.at[r, "share"]) if pd.notna(out.at[r, "share"]) else 1.0
+                  for r in rows])  # fmt: skip
+    w = w / w.sum() if w.sum() > 0 else np.full(len(rows), 1 / len(rows))
+    fps = [out.at[r, "fingerprint"] for r in rows]
+    if all(isinstance(fp, dict) for fp in fps):
+        joint = {"numeric": {}, "log": sorted({x for fp in fps for x in fp.get("log") or []}),
+                 "categorical": {}}  # fmt: skip
+        for name in set.intersection(*[set(fp.get("numeric") or {}) for fp in fps]):
+            joint["numeric"][name] = float(sum(wi * fp["numeric"][name] for wi, fp in
+                                               zip(w, fps, strict=True)))  # fmt: skip
+        for name in set.intersection(*[set(fp.get("categorical") or {}) for fp in fps]):
+            levels = set().union(*[fp["categorical"][name] for fp in fps])
+            joint["categorical"][name] = {
+                lvl: float(sum(wi * fp["categorical"][name].get(lvl, 0.0)
+                               for wi, fp in zip(w, fps, strict=True)))
+                for lvl in levels
+            }  # fmt: skip
+        out.at[keep, "fingerprint"] = joint
+    others = [r for r in rows if r != keep]
+    note = (
+        "Merged with "
+        + ", ".join(
+            f"{out.at[r, 'id']}" + (f" ({out.at[r, 'name']})" if out.at[r, "name"] else "")
+            for r in others
+        )
+        + "."
+    )
+    out.at[keep, "notes"] = (out.at[keep, "notes"] + "\n" + note).strip()
+    if pd.notna(out.at[keep, "share"]):
+        out.at[keep, "share"] = float(
+            sum(float(out.at[r, "share"]) for r in rows if pd.notna(out.at[r, "share"]))
+        )
+    for r in others:
+        out.at[r, "status"], out.at[r, "merged_into"] = "merged", into
+        out.at[r, "persona"] = pd.NA
+    return out
+
+
+def retire_persona(table: pd.DataFrame, pid: str) -> pd.DataFrame:
+    """Set persona ``pid`` aside (``"retired"``): kept in the file with its name and notes,
+    never matched again. Returns a new table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"id": ["P1"], "persona": [0], "name": ["Ann"]})
+    >>> retire_persona(t, "P1")[["status", "name"]].values.tolist()
+    [['retired', 'Ann']]
+    """
+    out = _complete(table)
+    r = _row(out, pid)
+    out.at[r, "status"], out.at[r, "persona"] = "retired", pd.NA
     return out
