@@ -29,7 +29,7 @@ EXPANSION_HAZARD = 0.03  # per customer-month
 RENEWAL_LEAD_DAYS = 45
 SERVICES_SHARE = 0.35
 #: Quota over average bookings per owner O01..O08 (attainment is about the inverse).
-STRETCH = (1.05, 1.3, 1.15, 1.25, 1.1, 1.2, 1.35, 1.0)
+STRETCH = (0.95, 1.1, 1.25, 1.0, 1.35, 1.15, 0.85, 1.2)
 
 
 def add_months(ts: np.ndarray, k) -> np.ndarray:
@@ -134,7 +134,7 @@ def _expansions(rng, cust) -> dict[str, np.ndarray]:
     k = len(c)
     close = np.floor(created + rng.gamma(2.0, 15.0, k) * DAY)
     done = close < END
-    win = rng.random(k) < 0.72
+    win = rng.random(k) < 0.4
     won = done & win & (close < cust["churn"][c])
     return {
         "created": created,
@@ -224,7 +224,7 @@ def quotas(deals: dict, months: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     Bookings = won new-business and expansion amounts. O08 starts in July 2025 and ramps
     over three months. Returns owner index, month start (seconds) and quota.
     """
-    booked = (deals["status"] == 2) & (deals["type"] < 2)
+    booked = deals["status"] == 2
     own, mon, quo = [], [], []
     for o in range(len(OWNERS)):
         first = O08_START if o == 7 else START
@@ -233,7 +233,7 @@ def quotas(deals: dict, months: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
         base = deals["amount"][mine].sum() / max(n_months, 1)
         for j, m in enumerate(months[months >= first]):
             ramp = min(1.0, (j + 1) / 3) if o == 7 else 1.0
-            growth = 1 + 0.02 * ((m - START) / (30.44 * DAY) - 8.5)
+            growth = 1 + 0.01 * ((m - START) / (30.44 * DAY) - 8.5)
             own.append(o)
             mon.append(m)
             quo.append(max(1000.0, round(STRETCH[o] * base * growth * ramp, -3)))
