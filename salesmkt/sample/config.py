@@ -229,7 +229,7 @@ HOLDOUT = dict(
 #: marketing team and their tools from the start; the eighth sales owner (O08) from July 2025;
 #: a content agency from January 2026.
 OTHER_COSTS: tuple[tuple[str, str, float], ...] = (
-    ("2025-01", "sales and marketing team (salaries, commissions)", 128_000.0),
+    ("2025-01", "sales and marketing team (salaries, commissions)", 140_000.0),
     ("2025-01", "tools (CRM, marketing automation, analytics)", 9_000.0),
     ("2025-07", "eighth sales owner (O08)", 13_000.0),
     ("2026-01", "content agency retainer", 8_000.0),
