@@ -189,9 +189,13 @@ def test_referral_summary_on_sample(sample):
     r = referral_summary(sample, gross_margin=0.8)
     assert r["channel"].iloc[0] == "referral" and r["is_referral"].iloc[0]
     assert r["share_of_new_customers"].sum() == pytest.approx(1.0)
-    # The generator plants half the churn for referred customers: retention ranks high.
-    ret = r.set_index("channel")["monthly_retention"]
-    assert ret["referral"] > ret[["organic_search", "paid_search", "direct"]].max()
+    # The generator plants half the churn for referred customers: their retention is above
+    # that of the other channels' customers taken together (customer-weighted; single
+    # channels hold 2-42 customers, too few to rank one against another).
+    r = r.set_index("channel")
+    rest = r.drop(index="referral").dropna(subset=["monthly_retention"])
+    pooled = (rest["monthly_retention"] * rest["customers"]).sum() / rest["customers"].sum()
+    assert r.loc["referral", "monthly_retention"] > pooled
 
 
 def test_without_spend_or_campaigns_volumes_count_and_costs_are_missing(worked):

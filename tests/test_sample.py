@@ -329,3 +329,71 @@ def test_shipped_personas_are_the_workshops_default_personas(company):
     named = salesmkt.assign_personas(leads, saved).set_index("lead_id")["persona"]
     agree = pd.crosstab(named, truth.reindex(named.index))
     assert (agree.idxmax(axis=1) == agree.index).all()
+
+
+# --- economics in the ranges real B2B SaaS companies report (data/sample/README.md) --------
+
+
+def test_new_business_win_rate_is_believable(tables):
+    closed = tables["deals"].query("deal_type == 'new_business' and status != 'open'")
+    assert 0.15 <= (closed["status"] == "won").mean() <= 0.30
+
+
+def test_quota_attainment_spread_is_believable(tables):
+    # bookings = won amount of every deal type, as the quota-attainment KPI counts it
+    won = tables["deals"].query("status == 'won'")
+    booked = won.groupby("owner_id")["amount"].sum()
+    quota = tables["quotas"].groupby("owner_id")["quota"].sum()
+    attainment = booked / quota
+    assert len(attainment) == 8
+    assert attainment.between(0.7, 1.2).all()
+    assert attainment.min() < 0.8 and attainment.max() > 1.1
+
+
+def test_channel_returns_are_believable(tables):
+    # first-year contract value of the won new business each paid channel sourced / its spend
+    won = tables["deals"].query("deal_type == 'new_business' and status == 'won'")
+    won = won.merge(tables["leads"][["lead_id", "channel"]], on="lead_id")
+    roas = (
+        won.groupby("channel")["amount"].sum() / tables["spend"].groupby("channel")["amount"].sum()
+    )
+    roas = roas.dropna()
+    assert set(roas.index) == {"paid_search", "paid_social", "display", "events", "email"}
+    assert roas.between(1.0, 15.0).all()
+    assert roas[["paid_search", "events"]].min() > roas[["paid_social", "display"]].max()
+
+
+def test_most_months_meet_the_response_sla(company):
+    leads = company.tables["leads"]
+    mql = leads[leads["mql_at"].notna()]
+    ok = (mql["first_response_at"] - mql["mql_at"]) <= pd.Timedelta(hours=4)
+    by_month = ok.groupby(mql["mql_at"].dt.strftime("%Y-%m")).mean()
+    others = by_month.drop(["2025-08", "2025-12"])
+    assert (others >= 0.9).sum() >= 0.7 * len(others)
+    assert others.min() > 0.85
+
+
+def test_other_costs_truth(company):
+    oc = company.truth["other_costs"]
+    months = oc["month"].dt.strftime("%Y-%m")
+    assert months.tolist() == [f"2025-{m:02d}" for m in range(1, 13)] + [
+        f"2026-{m:02d}" for m in range(1, 7)
+    ]
+    amount = oc.set_index(months)["amount"]
+    # team 140,000 + tools 9,000; O08 from July 2025 (+13,000); an agency from 2026 (+8,000)
+    assert amount["2025-01"] == amount["2025-06"] == 149_000
+    assert amount["2025-07"] == amount["2025-12"] == 162_000
+    assert amount["2026-01"] == amount["2026-06"] == 170_000
+
+
+def test_holdout_covariate_predicts_the_outcome_and_is_balanced(company):
+    t = company.tables
+    a = t["assignments"].merge(t["leads"], left_on="person_id", right_on="lead_id")
+    when = a["assigned_at"]
+    hit = (a["opportunity_at"] > when) & (a["opportunity_at"] <= when + pd.Timedelta(days=60))
+    visits = np.log1p(a["web_visits_90d"].astype(float))
+    assert company.truth["lift"]["covariate"].iloc[0] == "web_visits_90d"
+    for _, arm in a.groupby("group"):
+        assert visits[arm.index][hit[arm.index]].mean() > visits[arm.index][~hit[arm.index]].mean()
+    means = visits.groupby(a["group"]).mean()
+    assert abs(means["treatment"] - means["control"]) < 0.1 * visits.std()

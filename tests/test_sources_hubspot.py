@@ -254,7 +254,14 @@ def _sample_as_hubspot_export(folder: Path, sample) -> None:
     """The sample company written the way HubSpot's UI exports it (labels, New York times)."""
 
     def local(s: pd.Series) -> pd.Series:
-        return s.dt.tz_convert(NY).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+        # HubSpot writes local times without an offset, so a time in the hour New York repeats
+        # when summer time ends is ambiguous, and the loader reports it rather than guess. The
+        # sample has one (deal D0502, 2025-11-02 01:38 EST); a clean export is wanted here, so
+        # such times are written an hour later.
+        t = s.dt.tz_convert(NY)
+        repeated = t.dt.tz_localize(None).dt.tz_localize(NY, ambiguous="NaT").isna() & t.notna()
+        t = t.where(~repeated, t + pd.Timedelta(hours=1))
+        return t.dt.strftime("%Y-%m-%d %H:%M").fillna("")
 
     source = {
         "organic_search": "Organic search",

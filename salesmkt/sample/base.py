@@ -15,6 +15,7 @@ from salesmkt.sample.config import (
     END,
     LATE_DEC,
     MONTH_FACTOR,
+    OTHER_COSTS,
     START,
     TREND,
     WEEKEND,
@@ -112,4 +113,16 @@ def pick_campaign(
         partial = np.isin(channel, [CH["organic_social"], CH["referral"]])
         keep = rng.random(len(channel)) < np.where(partial, total, 1.0)
         out[~keep] = None
+    return out
+
+
+def other_costs() -> dict[str, float]:
+    """Planted costs beyond spend per month ``{"2025-01": amount, ...}`` over [START, END)."""
+    months = np.arange(
+        np.datetime64(START, "s").astype("datetime64[M]"),
+        np.datetime64(END, "s").astype("datetime64[M]"),
+    )
+    out = {}
+    for m in months.astype(str):
+        out[m] = float(sum(amount for first, _, amount in OTHER_COSTS if first <= m))
     return out

@@ -49,8 +49,9 @@ class SampleCompany:
         What was planted and is not in the tables: ``personas`` (lead_id, persona),
         ``persona_profiles``, ``channel_economics``, ``lift`` (one row: the holdout's planted
         control and treatment rates, effect and outcome definition, with observed rates),
-        ``sla_breach_months``, ``seasonality`` and ``data_quality`` (deliberate problems with
-        counts and ids).
+        ``sla_breach_months``, ``seasonality``, ``other_costs`` (sales and marketing costs
+        beyond the spend rows per month, for the KPI setting of that name) and
+        ``data_quality`` (deliberate problems with counts and ids).
     seed : int
         The seed used.
     scale : float

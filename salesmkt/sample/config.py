@@ -70,7 +70,7 @@ PERSONAS: tuple[dict, ...] = (
         open=(7.0, 16.0),
         trial=0.12,
         channels=(0.1, 0.2, 0.0, 0.02, 0.1, 0.14, 0.08, 0.04, 0.32, 0.0),
-        funnel=(0.6, 0.62, 0.72, 0.36),
+        funnel=(0.6, 0.62, 0.72, 0.2),
         acv=(62_000, 0.35),
         cycle=110.0,
         churn=0.006,
@@ -93,12 +93,12 @@ PERSONAS: tuple[dict, ...] = (
         open=(3.0, 15.0),
         trial=0.72,
         channels=(0.3, 0.1, 0.15, 0.14, 0.02, 0.1, 0.14, 0.0, 0.0, 0.05),
-        funnel=(0.5, 0.55, 0.68, 0.46),
+        funnel=(0.5, 0.55, 0.68, 0.24),
         acv=(4_200, 0.4),
         cycle=16.0,
-        churn=0.035,
+        churn=0.04,
         product=(0.8, 0.2, 0.0),
-        annual=0.2,
+        annual=0.1,
     ),
     dict(
         key="growth_marketer",
@@ -116,12 +116,12 @@ PERSONAS: tuple[dict, ...] = (
         open=(10.0, 11.0),
         trial=0.3,
         channels=(0.14, 0.14, 0.1, 0.3, 0.16, 0.02, 0.04, 0.1, 0.0, 0.0),
-        funnel=(0.46, 0.46, 0.62, 0.34),
+        funnel=(0.46, 0.46, 0.62, 0.18),
         acv=(15_000, 0.35),
         cycle=42.0,
         churn=0.015,
         product=(0.1, 0.85, 0.05),
-        annual=0.5,
+        annual=0.35,
     ),
     dict(
         key="operations_manager",
@@ -139,12 +139,12 @@ PERSONAS: tuple[dict, ...] = (
         open=(4.0, 14.0),
         trial=0.1,
         channels=(0.1, 0.26, 0.0, 0.06, 0.1, 0.03, 0.1, 0.24, 0.08, 0.03),
-        funnel=(0.32, 0.36, 0.5, 0.24),
+        funnel=(0.32, 0.36, 0.5, 0.13),
         acv=(21_000, 0.4),
         cycle=70.0,
         churn=0.01,
         product=(0.05, 0.7, 0.25),
-        annual=0.7,
+        annual=0.6,
     ),
     dict(
         key="developer_champion",
@@ -162,12 +162,12 @@ PERSONAS: tuple[dict, ...] = (
         open=(2.0, 18.0),
         trial=0.86,
         channels=(0.38, 0.1, 0.1, 0.04, 0.02, 0.14, 0.17, 0.0, 0.0, 0.05),
-        funnel=(0.5, 0.42, 0.6, 0.44),
+        funnel=(0.5, 0.42, 0.6, 0.22),
         acv=(8_500, 0.4),
         cycle=24.0,
-        churn=0.02,
+        churn=0.025,
         product=(0.4, 0.6, 0.0),
-        annual=0.35,
+        annual=0.2,
     ),
 )
 
@@ -179,7 +179,7 @@ CHANNEL_ECON: dict[str, dict] = {
     "organic_search": dict(mql=1.0, win=1.0, acv=1.0, churn=1.0),
     "paid_search": dict(mql=1.2, win=1.1, acv=1.0, churn=1.0),
     "organic_social": dict(mql=0.8, win=0.9, acv=0.9, churn=1.1),
-    "paid_social": dict(mql=0.6, win=0.7, acv=0.9, churn=1.3),
+    "paid_social": dict(mql=0.7, win=0.85, acv=0.9, churn=1.3),
     "email": dict(mql=1.0, win=1.0, acv=1.0, churn=1.0),
     "referral": dict(mql=1.3, win=1.5, acv=1.1, churn=0.5),
     "direct": dict(mql=1.1, win=1.0, acv=1.0, churn=1.0),
@@ -191,21 +191,21 @@ CHANNEL_ECON: dict[str, dict] = {
 # Campaigns: id, channel, name, type, offer, start, end, planted CPL of the leads it sources
 # (None: not a lead source) and fixed daily spend (email tools), source weight in its channel.
 CAMPAIGNS: tuple[tuple, ...] = (
-    ("C01", "paid_search", "Brand search", "search", "Free trial", "2025-01-01", "2026-06-30", 140.0, 0.0, 0.45),
-    ("C02", "paid_search", "Competitor keywords", "search", "Comparison guide", "2025-03-01", "2026-06-30", 260.0, 0.0, 0.25),
-    ("C03", "paid_social", "LinkedIn lead-gen: RevOps ebook", "lead_gen_form", "Ebook", "2025-01-01", "2026-06-30", 52.0, 0.0, 0.6),
-    ("C04", "paid_social", "Social retargeting", "retargeting", "Free trial", "2025-05-01", "2025-12-31", 32.0, 0.0, 0.4),
-    ("C05", "display", "Programmatic display", "awareness", "Webinar invite", "2025-01-01", "2026-06-30", 78.0, 0.0, 0.6),
-    ("C06", "display", "Display retargeting", "retargeting", "Demo", "2025-09-01", "2026-03-31", 60.0, 0.0, 0.4),
-    ("C07", "events", "Trade show spring 2025", "trade_show", "Booth demo", "2025-03-18", "2025-03-20", 700.0, 0.0, 1.0),
-    ("C08", "events", "Autumn roadshow 2025", "roadshow", "Executive breakfast", "2025-09-23", "2025-10-16", 560.0, 0.0, 1.2),
-    ("C09", "events", "Trade show spring 2026", "trade_show", "Booth demo", "2026-03-17", "2026-03-19", 760.0, 0.0, 1.0),
-    ("C10", "email", "Monthly newsletter", "newsletter", "Product news", "2025-01-01", "2026-06-30", 12.0, 0.0, 1.0),
+    ("C01", "paid_search", "Brand search", "search", "Free trial", "2025-01-01", "2026-06-30", 150.0, 0.0, 0.45),
+    ("C02", "paid_search", "Competitor keywords", "search", "Comparison guide", "2025-03-01", "2026-06-30", 320.0, 0.0, 0.25),
+    ("C03", "paid_social", "LinkedIn lead-gen: RevOps ebook", "lead_gen_form", "Ebook", "2025-01-01", "2026-06-30", 90.0, 0.0, 0.6),
+    ("C04", "paid_social", "Social retargeting", "retargeting", "Free trial", "2025-05-01", "2025-12-31", 70.0, 0.0, 0.4),
+    ("C05", "display", "Programmatic display", "awareness", "Webinar invite", "2025-01-01", "2026-06-30", 120.0, 0.0, 0.6),
+    ("C06", "display", "Display retargeting", "retargeting", "Demo", "2025-09-01", "2026-03-31", 100.0, 0.0, 0.4),
+    ("C07", "events", "Trade show spring 2025", "trade_show", "Booth demo", "2025-03-18", "2025-03-20", 1100.0, 0.0, 1.0),
+    ("C08", "events", "Autumn roadshow 2025", "roadshow", "Executive breakfast", "2025-09-23", "2025-10-16", 950.0, 0.0, 1.2),
+    ("C09", "events", "Trade show spring 2026", "trade_show", "Booth demo", "2026-03-17", "2026-03-19", 1200.0, 0.0, 1.0),
+    ("C10", "email", "Monthly newsletter", "newsletter", "Product news", "2025-01-01", "2026-06-30", 70.0, 0.0, 1.0),
     ("C11", "email", "Trial onboarding sequence", "onboarding", "Setup help", "2025-01-01", "2026-06-30", None, 4.0, 0.0),
     ("C12", "email", "Stalled-lead nurture (holdout test)", "nurture", "Case study + consultation", "2026-02-02", "2026-04-02", None, 45.0, 0.0),
     ("C13", "organic_social", "LinkedIn company page", "content", "Blog posts", "2025-01-01", "2026-06-30", None, 0.0, 0.5),
     ("C14", "referral", "Customer referral program", "referral", "One month free for both", "2025-01-01", "2026-06-30", None, 0.0, 0.8),
-    ("C15", "paid_search", "Generic category keywords", "search", "Free trial", "2025-06-01", "2026-06-30", 210.0, 0.0, 0.3),
+    ("C15", "paid_search", "Generic category keywords", "search", "Free trial", "2025-06-01", "2026-06-30", 280.0, 0.0, 0.3),
 )  # fmt: skip
 
 #: The holdout experiment on C12.
@@ -218,12 +218,27 @@ HOLDOUT = dict(
     treatment_rate=0.09,
     later_rate=0.02,  # both arms: opportunity 61-140 days after assignment
     emails_days=(0, 7, 14),
+    # Pre-period covariate: within each arm, converters are drawn with odds proportional to
+    # exp(covariate_effect x z), z = standardised log1p(covariate) over the eligible leads.
+    covariate="web_visits_90d",
+    covariate_effect=1.2,
+)
+
+#: Sales and marketing costs beyond the campaigns' spend rows, per month (the KPI catalog's
+#: ``other_costs`` setting): (first month, item, monthly amount). Salaries of the sales and
+#: marketing team and their tools from the start; the eighth sales owner (O08) from July 2025;
+#: a content agency from January 2026.
+OTHER_COSTS: tuple[tuple[str, str, float], ...] = (
+    ("2025-01", "sales and marketing team (salaries, commissions)", 140_000.0),
+    ("2025-01", "tools (CRM, marketing automation, analytics)", 9_000.0),
+    ("2025-07", "eighth sales owner (O08)", 13_000.0),
+    ("2026-01", "content agency retainer", 8_000.0),
 )
 
 #: First-response SLA: target hours and planted lognormal response times.
 SLA_HOURS = 4.0
-RESPONSE = dict(median_h=1.6, sigma=0.9, no_response=0.04)
-BREACH = dict(median_h=7.0, sigma=0.9, no_response=0.10)
+RESPONSE = dict(median_h=1.3, sigma=0.75, no_response=0.015)
+BREACH = dict(median_h=6.0, sigma=0.9, no_response=0.08)
 BREACH_MONTHS = ("2025-08", "2025-12")
 
 FIRST_NAMES = (

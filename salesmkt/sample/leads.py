@@ -190,11 +190,15 @@ def _holdout(rng: np.random.Generator, lead: dict[str, np.ndarray]) -> np.ndarra
     lead["won"][idx] = False
     u = rng.random((m, 4))
     w = HOLDOUT["window_days"]
-    # Exactly round(rate x group size) converters per arm, so the planted rates are realised.
+    # Exactly round(rate x group size) converters per arm, so the planted rates are realised;
+    # within an arm, leads with more pre-period web visits (the covariate) convert more often.
+    x = np.log1p(lead[HOLDOUT["covariate"]][idx].astype(float))
+    odds = np.exp(HOLDOUT["covariate_effect"] * (x - x.mean()) / x.std())
     conv = np.zeros(m, bool)
     for g, rate in ((0, HOLDOUT["control_rate"]), (1, HOLDOUT["treatment_rate"])):
         members = np.flatnonzero(group[idx] == g)
-        conv[rng.choice(members, size=round(rate * len(members)), replace=False)] = True
+        p = odds[members] / odds[members].sum()
+        conv[rng.choice(members, size=round(rate * len(members)), replace=False, p=p)] = True
     later = ~conv & (u[:, 1] < HOLDOUT["later_rate"])
     gap = np.where(conv, 2.0 + rng.beta(1.3, 2.0, m) * (w - 2.5), w + 1 + u[:, 2] * 80)
     opp = np.where(conv | later, floor_s(a + gap * DAY), np.nan)

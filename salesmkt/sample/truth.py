@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data.schema import CHANNELS
+from salesmkt.sample.base import other_costs
 from salesmkt.sample.config import (
     BREACH,
     BREACH_MONTHS,
@@ -18,6 +19,7 @@ from salesmkt.sample.config import (
     CHANNEL_ECON,
     HOLDOUT,
     MONTH_FACTOR,
+    OTHER_COSTS,
     PERSONAS,
     PRODUCTS,
     RESPONSE,
@@ -132,6 +134,18 @@ def build_truth(tables: dict[str, pd.DataFrame], lead: dict, defects: list, nois
             "relative_lift": [round((tr - c) / c, 4)],
             "observed_control_rate": [round(float(rates["control"]), 4)],
             "observed_treatment_rate": [round(float(rates["treatment"]), 4)],
+            "covariate": [HOLDOUT["covariate"]],
+            "covariate_effect": [HOLDOUT["covariate_effect"]],
+        }
+    )
+    costs = other_costs()
+    truth["other_costs"] = pd.DataFrame(
+        {
+            "month": pd.to_datetime([m + "-01" for m in costs], utc=True),
+            "amount": list(costs.values()),
+            "items": [
+                "; ".join(item for first, item, _ in OTHER_COSTS if first <= m) for m in costs
+            ],
         }
     )
     truth["sla_breach_months"] = _sla(leads)
