@@ -50,7 +50,7 @@ def test_checkin_headline_states_counts_gap_worse_sla_and_decision():
     # 1 on track, 1 at risk, 1 off track of 3 with a target; CAC 25 % above its target
     assert text.startswith("**June 2026: 1 of 3 KPIs on track, 1 at risk, 1 off track.**")
     assert (
-        "CAC 500 against 400 (25 % worse than the target), up 35 % on the previous period" in text
+        "CAC $500 against $400 (25 % worse than the target), up 35 % on the previous period" in text
     )
     # win rate is on track but fell from 50 % to 45 %
     assert "1 of the 1 KPIs on track got worse" in text and "Win rate (50.0 % → 45.0 %)" in text

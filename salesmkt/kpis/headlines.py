@@ -14,7 +14,7 @@ Examples
 ...     "period": ["2026-06"] * 2, "value": [0.30, 500.0], "previous": [0.32, 370.0],
 ...     "target": [0.25, 390.0], "gap_share": [0.2, 0.28], "status": ["on track", "off track"]})
 >>> print(checkin_headline(sc).splitlines()[0])  # doctest: +ELLIPSIS
-**June 2026: 1 of 2 KPIs on track, 0 at risk, 1 off track.** Off track: CAC 500 against 390 (28 % worse than the target), up 35 % on the previous period.
+**June 2026: 1 of 2 KPIs on track, 0 at risk, 1 off track.** Off track: CAC $500 against $390 (28 % worse than the target), up 35 % on the previous period.
 """
 
 from __future__ import annotations
@@ -60,9 +60,11 @@ def _worse(row) -> bool:
     return (row["value"] < row["previous"]) == (row["direction"] == "higher")
 
 
-def _gap_words(row) -> str:
+def _gap_words(row, currency: str | None = None) -> str:
     """``501 against 390 (28 % worse than the target)`` for a scorecard row."""
-    text = f"{format_value(row['value'], row['unit'])} against {format_value(row['target'], row['unit'])}"
+    value = format_value(row["value"], row["unit"], currency=currency)
+    target = format_value(row["target"], row["unit"], currency=currency)
+    text = f"{value} against {target}"
     if pd.notna(row["target"]) and row["target"]:
         off = abs(row["value"] - row["target"]) / abs(row["target"])
         text += (
@@ -111,7 +113,7 @@ def scorecard_finding(scorecard: pd.DataFrame) -> str:
         if len(rows):
             parts = []
             for _, r in rows.iterrows():
-                part = f"{r['name']} {_gap_words(r)}"
+                part = f"{r['name']} {_gap_words(r, scorecard.attrs.get('currency'))}"
                 change = _change_words(r)
                 parts.append(part + (f", {change}" if change else ""))
             text += f" {status.capitalize()}: " + "; ".join(parts) + "."
@@ -123,9 +125,10 @@ def _worse_on_track(scorecard: pd.DataFrame) -> str:
     worse = on[on.apply(_worse, axis=1)] if len(on) else on
     if worse.empty:
         return ""
+    currency = scorecard.attrs.get("currency")
     names = ", ".join(
-        f"{r['name']} ({format_value(r['previous'], r['unit'])} → "
-        f"{format_value(r['value'], r['unit'])})"
+        f"{r['name']} ({format_value(r['previous'], r['unit'], currency=currency)} → "
+        f"{format_value(r['value'], r['unit'], currency=currency)})"
         for _, r in worse.iterrows()
     )
     return (
@@ -254,7 +257,9 @@ def _decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None) -> list[str]:
     if len(off):
         off["_gap"] = off["gap_share"].abs()
         for _, r in off.sort_values("_gap", ascending=False).head(2).iterrows():
-            out.append(f"Agree one action on {r['name']} (owner: {r['owner']}): {_gap_words(r)}.")
+            out.append(
+                f"Agree one action on {r['name']} (owner: {r['owner']}): {_gap_words(r, scorecard.attrs.get('currency'))}."
+            )
     rows = _sla_rows(sla, scorecard["period"].iloc[0])
     if rows is not None:
         owners = rows[(rows["term"] == "response_time") & (rows["owner_id"] != "(team)")].dropna(
@@ -283,7 +288,7 @@ def _decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None) -> list[str]:
     easy = scorecard[(scorecard["status"] == "on track") & (scorecard["gap_share"].abs() >= 0.5)]
     for _, r in easy.head(1).iterrows():
         out.append(
-            f"Raise the target of {r['name']}: {_gap_words(r)}, a target that does not steer."
+            f"Raise the target of {r['name']}: {_gap_words(r, scorecard.attrs.get('currency'))}, a target that does not steer."
         )
     untargeted = scorecard.loc[scorecard["status"] == "no target", "name"].tolist()
     if untargeted:
@@ -311,7 +316,7 @@ def checkin_decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None = None) 
     ...     "value": [500.0], "previous": [370.0], "target": [400.0], "gap_share": [0.25],
     ...     "status": ["off track"]})
     >>> print(checkin_decisions(sc))
-    - Agree one action on CAC (owner: marketing): 500 against 400 (25 % worse than the target).
+    - Agree one action on CAC (owner: marketing): $500 against $400 (25 % worse than the target).
     """
     return "\n".join(f"- {d}" for d in _decisions(scorecard, sla))
 

@@ -272,7 +272,9 @@ def scorecard(
         )
     if sla is not None:
         rows.append(_sla_delivery_row(sla, config, label))
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["currency"] = config.get("currency")  # of the amounts, for the words about them
+    return out
 
 
 def _quota_check(t: pd.DataFrame, label: str) -> str:
