@@ -270,3 +270,22 @@ def test_volume_finding_without_gaps():
         }
     )
     assert volume_finding(v).startswith("Every table has rows in every month")
+
+
+def test_a_holdout_campaign_without_a_name_is_called_by_its_id():
+    """CRM exports often leave the campaign name empty (pandas NA): the id stands in."""
+    holdout = pd.DataFrame(
+        {
+            "campaign_id": ["C7"],
+            "campaign_name": pd.array([pd.NA], dtype="string"),
+            "verdict": ["Real lift. More."],
+            "absolute_lift": [0.04],
+            "rate_treatment": [0.09],
+            "rate_control": [0.05],
+            "incremental_conversions": [37.0],
+            "n_treatment": [900],
+            "n_needed_per_arm": [600.0],
+        }
+    )
+    assert "Holdout test of *C7*: real lift" in campaign_headline(CHANNELS, holdout)
+    assert "Roll out *C7* to every eligible lead" in campaign_decisions(CHANNELS, holdout)

@@ -45,12 +45,18 @@ def _average_cac(paid: pd.DataFrame) -> float:
     return paid["spend"].sum() / n if n else float("nan")
 
 
+def _campaign_name(h: pd.Series) -> str:
+    """The campaign's name, or its id when the data give no name."""
+    name = h.get("campaign_name")
+    return str(h["campaign_id"]) if name is None or pd.isna(name) or not str(name) else name
+
+
 def _holdout_words(holdout: pd.DataFrame | None) -> str:
     if holdout is None or holdout.empty:
         return ""
     h = holdout.iloc[0]
     verdict = str(h["verdict"]).split(". ")[0].rstrip(".")
-    name = h.get("campaign_name") or h["campaign_id"]
+    name = _campaign_name(h)
     return (
         f"Holdout test of *{name}*: {verdict.lower()}, {h['absolute_lift'] * 100:+.1f} points "
         f"({_pct(h['rate_treatment'], 1)} with the campaign against {_pct(h['rate_control'], 1)} "
@@ -74,7 +80,7 @@ def _decisions(by_channel: pd.DataFrame, holdout: pd.DataFrame | None) -> list[s
             )
     if holdout is not None and len(holdout):
         h = holdout.iloc[0]
-        name = h.get("campaign_name") or h["campaign_id"]
+        name = _campaign_name(h)
         verdict = str(h["verdict"]).lower()
         if verdict.startswith("real lift"):
             out.append(
