@@ -577,6 +577,47 @@ def test_cohort_retention_matrix(ex):
     assert dec["retention"].tolist() == [1.0, 1.0, 1.0]  # A0 buys every month
 
 
+def test_cohort_retention_keeps_annual_customers_and_marks_immature_cells():
+    import matplotlib.pyplot as plt
+
+    ts = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
+    # Y pays once a year (three times), M pays monthly for three months then stops,
+    # Z's single order comes within a year of the end: whether it renews is not known yet
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(7)],
+            "customer_id": ["Y", "Y", "Y", "M", "M", "M", "Z"],
+            "ordered_at": [
+                ts("2024-01-10"),
+                ts("2025-01-12"),
+                ts("2026-01-09"),
+                ts("2024-01-05"),
+                ts("2024-02-05"),
+                ts("2024-03-05"),
+                ts("2025-06-15"),
+            ],
+            "revenue": [1200.0, 1200.0, 1200.0, 100.0, 100.0, 100.0, 500.0],
+        }
+    )
+    r = salesmkt.cohort_retention(orders, freq="M", as_of=ts("2026-04-01"))
+    jan = r[r["cohort"] == ts("2024-01-01")].set_index("age")
+    # worked by hand: Y is active every month (its annual terms chain), M in ages 0-2
+    assert (jan["customers"] == 2).all() and len(jan) == 27  # Jan 2024 .. Mar 2026
+    assert jan.loc[[0, 1, 2], "active"].tolist() == [2, 2, 2]
+    assert (jan.loc[3:, "active"] == 1).all()  # Y retained through its renewals
+    assert jan.loc[11, "revenue"] == 0 and jan.loc[12, "revenue"] == 1200
+    # mature: the cell's month starts at least 12 months (the longest term) before as_of
+    assert jan.loc[:15, "mature"].all() and not jan.loc[16:, "mature"].any()  # Apr 2025
+    jun = r[r["cohort"] == ts("2025-06-01")].set_index("age")
+    assert jun.loc[1, "active"] == 0 and not jun["mature"].any()  # Z may still renew
+    ax = salesmkt.plot_cohort_retention(r)
+    from salesmkt._base.style import PROVISIONAL_HATCH
+
+    hatched = [p for p in ax.patches if p.get_hatch() == PROVISIONAL_HATCH]
+    assert len(hatched) == int((~r["mature"]).sum())
+    plt.close("all")
+
+
 @st.composite
 def _random_dataset(draw):
     n = draw(st.integers(0, 6))

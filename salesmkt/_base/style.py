@@ -77,6 +77,8 @@ DIVERGING_CMAP = "vlag"
 
 #: How a cell without a value is drawn (never as a coloured zero).
 MISSING_HATCH = "///"
+#: Hatch over a coloured cell whose value is provisional (immature cohorts, open periods).
+PROVISIONAL_HATCH = "\\\\\\\\"
 MISSING_LABEL = "n/a"
 
 _LIGHT_AMOUNT = 0.6
@@ -221,6 +223,7 @@ def annotated_heatmap(
     colorbar: str | None = None,
     missing_label: str = MISSING_LABEL,
     fontsize: float = 8,
+    hatch: pd.DataFrame | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """A heatmap with every cell's value written in it (``seaborn.heatmap``).
@@ -248,6 +251,9 @@ def annotated_heatmap(
     missing_label : str
         Text of a missing cell (default ``"n/a"``; ``""``: the hatch alone, e.g. for periods
         not over yet, which the axis label explains).
+    hatch : DataFrame of bool, optional
+        Cells to hatch over their colour (same shape; e.g. provisional values), so the mark
+        reads without colour. The axis label or a note should say what the hatch means.
 
     Returns
     -------
@@ -305,6 +311,12 @@ def annotated_heatmap(
         if missing_label:
             ax.text(j + 0.5, i + 0.5, missing_label, ha="center", va="center",
                     fontsize=fontsize, color=SUBTLE)  # fmt: skip
+    if hatch is not None:
+        marks = hatch.reindex(index=data.index, columns=data.columns).fillna(False)
+        for i, j in zip(*np.nonzero(marks.to_numpy(dtype=bool) & ~missing), strict=True):
+            ax.add_patch(
+                Rectangle((j, i), 1, 1, fill=False, edgecolor=SUBTLE, hatch=PROVISIONAL_HATCH, lw=0)
+            )
     ax.tick_params(length=0)
     ax.tick_params(axis="y", labelrotation=0)  # seaborn turns long row labels on their side
     if title:

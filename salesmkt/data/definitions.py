@@ -383,7 +383,12 @@ def contract_terms(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def active_customers(
-    orders: pd.DataFrame, *, freq: str, by: str | None = None, terms: bool = True
+    orders: pd.DataFrame,
+    *,
+    freq: str,
+    by: str | None = None,
+    terms: bool = True,
+    until=None,
 ) -> pd.DataFrame:
     """Customers active in each period: a paying order in it, or a contract term covering it.
 
@@ -406,6 +411,10 @@ def active_customers(
     terms : bool
         ``False``: the rule without contract terms, active only in periods with a paying order
         and all of its revenue there.
+    until : timestamp, optional
+        List periods up to the one holding this time (a cut-off later than the last order:
+        contract terms still cover the periods in between). Default: the last period with an
+        order.
 
     Returns
     -------
@@ -430,6 +439,8 @@ def active_customers(
     keys = ["customer_id", *([by] if by else []), "period_start"]
     if len(o):
         last = o["period_start"].max()
+        if until is not None:
+            last = max(last, _periods.floor(pd.Series([_periods.to_utc(until)]), freq).iloc[0])
         spans: dict[tuple, list] = {}
         for p0, term in set(zip(o["period_start"], o["term_months"], strict=True)):
             if term <= 1:

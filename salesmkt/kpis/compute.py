@@ -452,8 +452,16 @@ def cohort_retention(
     (:func:`salesmkt.data.definitions.customer_retention`): that follows last period's
     customers one period; this follows a cohort from its first order, so it falls with age.
     A customer belongs to the cohort of its first order with revenue above 0 and is *active*
-    at age h when it has revenue in period ``cohort + h``. Cells are listed only when that
-    period has ended by ``as_of``, so the triangle never shows a partial period as a drop.
+    at age h when it has a paying order in period ``cohort + h`` or an earlier order whose
+    contract term covers it (:func:`salesmkt.data.definitions.active_customers`, the one
+    definition): an annual customer paying once a year stays retained, not churned and won
+    back. Cells are listed only when their period has ended by ``as_of`` (orders after it are
+    not looked at), so the triangle never shows a partial period as a drop.
+
+    A cell is ``mature`` when the data runs at least the longest contract term of the orders
+    (12 months when some customers pay yearly) past the start of its period. Before that a
+    customer who looks lapsed may still renew (a single order's term is not known until the
+    second one), so immature cells are provisional: the heatmap hatches them.
 
     Parameters
     ----------
@@ -469,7 +477,8 @@ def cohort_retention(
     Returns
     -------
     DataFrame
-        ``cohort, age, customers, active, retention, revenue, cum_revenue_per_customer``.
+        ``cohort, age, customers, active, retention, revenue, cum_revenue_per_customer,
+        mature`` (``revenue``: the cash of the orders placed in the period).
         Empty when ``orders`` is ``None`` (no orders table), with ``attrs["note"]`` saying so.
 
     Examples
@@ -477,6 +486,8 @@ def cohort_retention(
     >>> import salesmkt
     >>> r = cohort_retention(salesmkt.load_sample().orders, freq="Q")
     >>> bool((r.query("age == 0")["retention"] == 1).all())
+    True
+    >>> bool(r.query("mature")["cohort"].max() < r["cohort"].max())  # the newest is provisional
     True
     """
     freq = _periods.check_freq(
@@ -490,6 +501,7 @@ def cohort_retention(
         "retention",
         "revenue",
         "cum_revenue_per_customer",
+        "mature",
     ]
     if orders is None:  # a team without an orders export
         out = pd.DataFrame(columns=cols)

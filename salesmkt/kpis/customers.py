@@ -13,6 +13,7 @@ from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import (
     NEW,
     active_customers,
+    contract_terms,
     first_order_cohort,
     order_customer_type,
     won_deals,
@@ -253,16 +254,24 @@ def clv_cohort(ctx: Context) -> pd.DataFrame:
 
 
 def cohort_matrix(orders: pd.DataFrame, *, freq: str, as_of, segment=None, max_age=None):
-    """Customers by first-order cohort and age: active count and cumulative revenue.
+    """Customers by first-order cohort and age: active count, cash revenue and maturity.
 
-    Cells are listed only when the period ``cohort + age`` has ended by ``as_of``.
+    Cells are listed only when the period ``cohort + age`` has ended by ``as_of``; orders
+    after ``as_of`` are not looked at. A customer is *active* in a period as in
+    :func:`salesmkt.data.definitions.active_customers` with contract terms (a paying order
+    in it, or an earlier order whose term covers it), so an annual customer paying once a
+    year stays active between payments. ``revenue`` is the cash of the orders placed in the
+    period (what the cohort's lifetime value adds up). A cell is ``mature`` when the data
+    runs at least the longest contract term of the orders past the start of its period: a
+    customer who looks lapsed there would have renewed by then, and its status is settled.
     """
     o = orders[orders["revenue"] > 0]
+    o = o[o["ordered_at"] <= as_of]
     o = o.assign(
         _p=_periods.floor(o["ordered_at"], freq), segment=segment(o) if segment else "(all)"
     )
     # the cohort of a customer: the period of its first paying order (data.definitions)
-    first = first_order_cohort(orders, freq=freq).set_index("customer_id")["cohort"]
+    first = first_order_cohort(o, freq=freq).set_index("customer_id")["cohort"]
     o = o.join(first, on="customer_id")
     seg = (
         o.sort_values("ordered_at")
@@ -271,28 +280,39 @@ def cohort_matrix(orders: pd.DataFrame, *, freq: str, as_of, segment=None, max_a
     )
     o["segment"] = o["customer_id"].map(seg)
     size = first.to_frame().join(seg).groupby(["cohort", "segment"]).size().rename("customers")
-    cells = (
-        o.groupby(["cohort", "segment", "_p"], observed=True)
-        .agg(revenue=("revenue", "sum"), active=("customer_id", "nunique"))
-        .to_dict("index")
-    )
+    revenue = o.groupby(["cohort", "segment", "_p"], observed=True)["revenue"].sum().to_dict()
+    longest = 1.0
+    active: dict = {}
+    if len(o):
+        longest = float(contract_terms(o)["term_months"].max())
+        act = active_customers(o[["customer_id", "ordered_at", "revenue"]], freq=freq, until=as_of)
+        act = act.join(first, on="customer_id").assign(
+            segment=act["customer_id"].map(seg).to_numpy()
+        )
+        active = (
+            act.groupby(["cohort", "segment", "period_start"], observed=True)["customer_id"]
+            .nunique()
+            .to_dict()
+        )
+    settled = as_of - pd.DateOffset(months=int(np.ceil(longest)))
     rows = []
     for (c, s), n in size.items():
         age, start, cum = 0, c, 0.0
         while _periods.shift(start, freq) <= as_of and (max_age is None or age <= max_age):
-            cell = cells.get((c, s, start), {"revenue": 0.0, "active": 0})
-            cum += float(cell["revenue"])
+            rev = float(revenue.get((c, s, start), 0.0))
+            cum += rev
             rows.append(
                 {
                     "cohort": c,
                     "segment": s,
                     "age": age,
                     "customers": int(n),
-                    "active": int(cell["active"]),
-                    "revenue": float(cell["revenue"]),
+                    "active": int(active.get((c, s, start), 0)),
+                    "revenue": rev,
                     "cum_revenue": cum,
+                    "mature": bool(start <= settled),
                 }
             )
             age, start = age + 1, _periods.shift(start, freq)
-    cols = ["cohort", "segment", "age", "customers", "active", "revenue", "cum_revenue"]
+    cols = ["cohort", "segment", "age", "customers", "active", "revenue", "cum_revenue", "mature"]
     return pd.DataFrame(rows, columns=cols)

@@ -262,11 +262,14 @@ def plot_kpi_trends(
 
 
 def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Heatmap of cohort retention: the share of each first-order cohort buying, by age.
+    """Heatmap of cohort retention: the share of each first-order cohort active, by age.
 
     This is *cohort* retention (``RETENTION_LABELS["cohort_retention"]`` in
     :mod:`salesmkt.data.definitions`): it falls with age and is not the period-on-period
-    customer retention of the scorecard.
+    customer retention of the scorecard. A customer under contract counts as active (an
+    annual customer between payments is retained). Cells that are not ``mature`` (less than
+    the longest contract term observed since, so a lapsed customer may still renew) are
+    hatched.
 
     Parameters
     ----------
@@ -278,15 +281,20 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
     >>> import salesmkt
     >>> r = salesmkt.cohort_retention(salesmkt.load_sample().orders, freq="Q")
     >>> plot_cohort_retention(r).get_title(loc="left")
-    'Cohort retention: share of each first-order cohort buying, by age'
+    'Cohort retention: share of each first-order cohort active, by age'
     """
-    title = "Cohort retention: share of each first-order cohort buying, by age"
+    title = "Cohort retention: share of each first-order cohort active, by age"
     if retention.empty:
         ax = no_data(get_ax(ax, (10, 2.5)), retention.attrs.get("note", "No orders yet."))
         return finish(ax, title)
     wide = retention.pivot_table(index="cohort", columns="age", values="retention")
     sizes = retention.drop_duplicates("cohort").set_index("cohort")["customers"]
-    wide = wide.set_axis([f"{c:%Y-%m} ({int(sizes[c])})" for c in wide.index])
+    names = [f"{c:%Y-%m} ({int(sizes[c])})" for c in wide.index]
+    wide = wide.set_axis(names)
+    hatch = None
+    if "mature" in retention.columns:
+        mature = retention.pivot_table(index="cohort", columns="age", values="mature")
+        hatch = (mature == 0).set_axis(names)
     ax = get_ax(ax, (10, 0.35 * len(wide) + 1.8))
     labels = None
     if wide.shape[1] > 20:  # too many cells to read: colour only
@@ -298,11 +306,15 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None) ->
         cmap=SEQUENTIAL_CMAP,
         vmin=0,
         vmax=1,
-        xlabel="periods since first order (cohort retention; hatched: not over yet)",
+        xlabel=(
+            "periods since first order (active: paying or under contract; "
+            "hatched: provisional, a lapsed customer may still renew)"
+        ),
         ylabel="cohort (customers)",
         missing_label="",
         title=title,
         fontsize=7,
+        hatch=hatch,
         ax=ax,
     )
 
