@@ -34,6 +34,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "plot_spend_vs_return": "plots",
         "plot_transitions": "plots",
         "attributed_returns": "spend",
+        "returns_note": "spend",
         "referral_summary": "spend",
         "spend_metrics": "spend",
     },

@@ -35,7 +35,7 @@ from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import customer_key, new_customers, won_deals
 from salesmkt.data.validate import check_columns
 
-__all__ = ["spend_metrics", "referral_summary", "attributed_returns"]
+__all__ = ["spend_metrics", "referral_summary", "attributed_returns", "returns_note"]
 
 UNSOURCED = "(unsourced)"
 _DAYS_PER_MONTH = 365.25 / 12
@@ -465,6 +465,59 @@ def referral_summary(
     )
     out = out.sort_values(["is_referral", "customers"], ascending=[False, False])
     return out.reset_index(drop=True)
+
+
+def returns_note(metrics: pd.DataFrame, *, other_costs=None, model: str | None = None) -> str:
+    """One paragraph stating how the returns of :func:`spend_metrics` are computed.
+
+    The margin (or that none is known), that ROAS and ROI set revenue against media spend
+    only while the other sales and marketing costs (``kpis.yml`` ``settings.other_costs``)
+    are in the KPI report's fully loaded CAC and cost per lead, what sourced and attributed
+    returns credit, and the lifetime assumption behind LTV.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        Output of :func:`spend_metrics` (its ``attrs["assumptions"]``).
+    other_costs : mapping or number, optional
+        ``kpis.yml``'s ``settings.other_costs`` (``None``: none set).
+    model : str, optional
+        The attribution model of the attributed returns, if shown.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> m = spend_metrics(salesmkt.load_sample(), by="channel", gross_margin=0.8)
+    >>> returns_note(m, other_costs={"salaries": 1}).startswith("**How returns are computed.**")
+    True
+    """
+    a = metrics.attrs.get("assumptions", {})
+    margin = a.get("margin", "no gross margin given")
+    costs = (
+        "the other sales and marketing costs of kpis.yml (salaries, tools) are not in them: "
+        "they are in the KPI report's fully loaded CAC and cost per lead"
+        if other_costs
+        else "kpis.yml sets no other costs"
+    )
+    parts = [
+        margin.replace("gross margin ", "Returns on a gross margin of ")
+        if margin.startswith("gross margin")
+        else margin,
+        f"ROAS and ROI set won revenue against media spend only; {costs}",
+        "ROAS on margin is gross profit per unit of spend (break-even at 1)",
+        "Sourced returns credit the campaign or channel that brought the lead"
+        + (
+            "; attributed ones share each new customer's revenue across the touches of its "
+            f"journey ({model.replace('_', ' ')} model)"
+            if model
+            else ""
+        ),
+        "A campaign that sourced no lead is shown as such, not as a -100 % return",
+    ]
+    if "lifetime" in a:
+        parts.append(f"Lifetime value: {a['lifetime']}")
+    text = ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+    return f"**How returns are computed.** {text}"
 
 
 def attributed_returns(attribution: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:

@@ -62,7 +62,8 @@ def scorecard_table(
 
     Values are formatted by unit, the status cell says the status and is tinted by it (the
     palette's good, warning and bad colours), and the arrow says whether the KPI moved the right way since the
-    previous period.
+    previous period. When the scorecard's ``check`` flags a row (a probable quota-data
+    problem, a target already beaten by far), a *Check* column says so.
 
     Parameters
     ----------
@@ -103,6 +104,9 @@ def scorecard_table(
             "Status": sc["status"],
         }
     )
+    if "check" in sc.columns and sc["check"].fillna("").astype(str).str.strip().any():
+        # sanity checks (implausible quotas, a target beaten by far): read before the status
+        view["Check"] = sc["check"].fillna("").astype(str)
     period = sc["period"].iloc[0] if len(sc) else ""
     gt = GT(view).tab_header(
         title=title or f"KPI scorecard, {period}",
