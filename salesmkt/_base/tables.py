@@ -162,8 +162,13 @@ COLUMNS: dict[str, Column] = {
     "actual": _c("In time", "percent", 0),
     "attainment": _c("Quota attainment", "percent", 0),
     "roi": _c("ROI", "percent", 0),
+    "attributed_roi": _c("Attributed ROI", "percent", 0),
     # ratios and scores
     "roas": _c("ROAS (revenue per unit of spend)", "ratio", 1),
+    "roas_on_margin": _c("ROAS on margin (gross profit per unit of spend)", "ratio", 1),
+    "attributed_roas": _c("Attributed ROAS", "ratio", 1),
+    "attributed_revenue": _c("Attributed revenue", "amount"),
+    "lifetime_months": _c("Lifetime (months, capped at history)", "number", 0),
     "ltv_cac": _c("LTV:CAC", "ratio", 1),
     "lift": _c("Lift", "ratio", 2),
     "skew": _c("Skew", "number", 1),
