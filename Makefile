@@ -29,10 +29,14 @@ real: $(VENV)/.installed
 	$(BIN)/python -m salesmkt.reports.real --data $(REAL_DATA) --out reports
 
 ## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
+# The guided notebooks run apart, validated by nbval: --dist loadfile gives each notebook to one
+# worker, so its cells run in order in one kernel (xdist 3.8's loadgroup groups nothing under
+# pytest 9, and would scatter them).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests salesmkt
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=5 notebooks
 
 ## make docs: the documentation site (semantics, API reference, chart gallery) into
 ## docs/_build/html; open docs/_build/html/index.html

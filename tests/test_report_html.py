@@ -22,6 +22,7 @@ from IPython.core.formatters import DisplayFormatter
 import salesmkt
 from salesmkt._base.alt_text import figure_alt_text, register_alt_text
 from salesmkt.reports.pipeline import (
+    REMOVE_CELL_TAG,
     _data_name,
     _Periods,
     period_words,
@@ -155,6 +156,33 @@ def test_page_title_is_the_title_given_else_the_notebooks_else_its_heading():
     assert _page(nb).title.string == "Our own title"
     assert _page(nb, "Asked for").title.string == "Asked for"
     assert nb.metadata["title"] == "Our own title"  # the caller's notebook is left as it was
+
+
+def test_cells_tagged_remove_cell_leave_no_trace_in_the_page():
+    """The notebooks' nbval checks run in every report but show nothing, not even a blank cell."""
+
+    def stream(text):
+        return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+    check = nbformat.v4.new_code_cell(
+        "assert funnel_is_sorted",
+        metadata={"tags": ["nbval-check", REMOVE_CELL_TAG]},
+        outputs=[stream("check output\n")],
+    )
+    other_tag = nbformat.v4.new_code_cell(
+        "summary", metadata={"tags": ["nbval-check"]}, outputs=[stream("tagged, kept\n")]
+    )
+    shown = nbformat.v4.new_code_cell("summary", outputs=[stream("shown output\n")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Funnel"), shown, check, other_tag]
+    )
+    page = _page(nb)
+    text = page.get_text()
+    assert "shown output" in text and "tagged, kept" in text
+    assert "check output" not in text and "funnel_is_sorted" not in str(page)
+    # three cells on the page (heading, shown, other tag): none for the removed one
+    assert len(page.select("div.jp-Cell")) == 3
+    assert len(nb.cells) == 4 and nb.cells[2] is check  # the caller's notebook is left as it was
 
 
 def test_report_title_takes_the_heading_up_to_its_colon():

@@ -257,6 +257,10 @@ _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- else -%}{{ super() }}{%- endif -%}
 {%- endblock data_jpg -%}
 """
+
+#: The tag of a cell that runs but never shows in a report (the notebooks' nbval checks).
+REMOVE_CELL_TAG = "remove-cell"
+
 _MATH = re.compile(r"\$\$|\\\(|\\\[|(?<![\w$])\$[^$\s\d][^$\n]*\$")
 
 
@@ -265,7 +269,9 @@ def render_html(nb, title: str | None = None) -> str:
 
     The page loads nothing from the network unless the notebook holds TeX math (MathJax). Its
     ``<title>`` is ``title``, else the notebook's ``metadata.title``, else its first heading
-    (never nbconvert's "Notebook"). Images show the alt text of their output's metadata.
+    (never nbconvert's "Notebook"). Images show the alt text of their output's metadata. Cells
+    tagged ``remove-cell`` (``REMOVE_CELL_TAG``: the notebooks' checks, which the test suite
+    runs with nbval) are left out of the page entirely, outputs included.
 
     Examples
     --------
@@ -273,12 +279,22 @@ def render_html(nb, title: str | None = None) -> str:
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Data check")])
     >>> "<title>Data check: sample company</title>" in render_html(nb, "Data check: sample company")
     True
+    >>> check = nbformat.v4.new_markdown_cell("internal check", metadata={"tags": ["remove-cell"]})
+    >>> nb.cells.append(check)
+    >>> "internal check" in render_html(nb)
+    False
     """
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
+    config = Config()
+    # nbconvert's own preprocessor, off by default: drops the tagged cells before rendering
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {REMOVE_CELL_TAG}
     exporter = HTMLExporter(
+        config=config,
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
