@@ -113,6 +113,7 @@ COLUMNS: dict[str, Column] = {
     "deals_lost": _c("Deals lost", "count"),
     "entered": _c("Entered", "count"),
     "entered_previous": _c("Entered the step before", "count"),
+    "decided": _c("Outcome known (moved on or dropped for good)", "count"),
     "dropped": _c("Dropped", "count"),
     "in_stage": _c("In the stage", "count"),
     "stalled": _c("Stalled", "count"),

@@ -54,7 +54,7 @@ def plain_name(feature: str) -> str:
 
 _TITLES = {"name": "Name", **FIELD_TITLES}
 _HINTS = {
-    "name": "a name the room will remember, e.g. Careful Carla",
+    "name": "a name the room will remember, e.g. The cautious IT buyer",
     "description": "who they are, in one line",
 }
 
