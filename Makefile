@@ -29,13 +29,14 @@ real: $(VENV)/.installed
 	$(BIN)/python -m salesmkt.reports.real --data $(REAL_DATA) --out reports
 
 ## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
-# The guided notebooks run apart, validated by nbval: --dist loadfile gives each notebook to one
-# worker, so its cells run in order in one kernel (xdist 3.8's loadgroup groups nothing under
-# pytest 9, and would scatter them).
+# --dist loadfile keeps each test file on one worker, so a module's fixtures (a PostgreSQL
+# server, the real-data reports) start once; the sample reports are shared by both workers
+# through a file lock (tests/conftest.py). The guided notebooks run apart, validated by nbval,
+# one notebook per worker so its cells run in order in one kernel.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests salesmkt
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests salesmkt
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=5 notebooks
 
 ## make docs: the documentation site (semantics, API reference, chart gallery) into

@@ -25,13 +25,26 @@ def sample():
 
 
 @pytest.fixture(scope="session")
-def sample_reports(tmp_path_factory):
-    """Every guided notebook rendered once on the sample company: (out folder, reports).
+def sample_reports(tmp_path_factory, worker_id):
+    """Every guided notebook rendered once per test run on the sample company: (out, reports).
 
-    Tests using it carry ``@pytest.mark.xdist_group("reports")`` so that, with
-    ``--dist loadgroup``, they share one worker and the reports are rendered once per run.
+    Under pytest-xdist the workers share one rendering: the first worker to ask renders into
+    the run's common temporary folder while holding a file lock, the others wait and read the
+    pickled list of reports (the pytest-xdist recipe for session fixtures run once).
     """
+    import pickle
+
+    from filelock import FileLock
+
     import salesmkt
 
-    out = tmp_path_factory.mktemp("reports")
-    return out, salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)
+    if worker_id == "master":
+        out = tmp_path_factory.mktemp("reports")
+        return out, salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)
+    root = tmp_path_factory.getbasetemp().parent
+    out, done = root / "sample-reports", root / "sample-reports.pickle"
+    with FileLock(str(root / "sample-reports.lock")):
+        if not done.exists():
+            reports = salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)
+            done.write_bytes(pickle.dumps(reports))
+        return out, pickle.loads(done.read_bytes())

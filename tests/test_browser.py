@@ -260,7 +260,6 @@ def check_index(browser, out: Path, reports, titles: dict | None = None) -> list
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_sample_reports_display_in_chromium(browser, sample_reports):
     out, reports = sample_reports
     assert reports, "no report was rendered"

@@ -18,7 +18,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports")]
+pytestmark = pytest.mark.slow
 
 SUMMARY = re.compile(
     r"(\d+) of (\d+) KPIs on track, (\d+) at risk, (\d+) off track\.\**"

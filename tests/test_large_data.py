@@ -35,7 +35,7 @@ PANDAS_BYTES_PER_EVENT = 48
 DUCKDB_MEMORY_LIMIT = "2GB"
 STEPS = ["signup", "activate", "add_to_cart", "purchase"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("large")]
+pytestmark = pytest.mark.slow
 
 
 def events_sql(n: int) -> str:

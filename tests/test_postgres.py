@@ -26,9 +26,6 @@ import pytest
 import salesmkt
 from salesmkt.funnels import funnel, funnel_trends, time_to_convert
 
-# One worker holds the cluster; the other runs other tests meanwhile.
-pytestmark = pytest.mark.xdist_group("postgres")
-
 STEPS = ["A", "B", "C"]
 # The server's own zone is not UTC, as on many company servers: results must not depend on it.
 SERVER_TZ = "America/New_York"

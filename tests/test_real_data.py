@@ -418,7 +418,6 @@ def real_reports(tmp_path_factory):
 @needs_olist
 @needs_bank
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_make_real_writes_the_olist_reports_with_attribution_and_figures(real_reports, olist_raw):
     out, pages = real_reports
     olist = {nb: page for (name, nb), page in pages.items() if name == "olist"}
@@ -448,7 +447,6 @@ def test_make_real_writes_the_olist_reports_with_attribution_and_figures(real_re
 @needs_olist
 @needs_bank
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_make_real_writes_the_bank_reports_and_an_index(real_reports, bank_raw):
     out, pages = real_reports
     bank = {nb: page for (name, nb), page in pages.items() if name == "bank"}
@@ -469,7 +467,6 @@ def test_make_real_writes_the_bank_reports_and_an_index(real_reports, bank_raw):
 @needs_olist
 @needs_bank
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_the_other_notebooks_render_on_both_data_sets_and_say_what_is_missing(tmp_path):
     """Not part of make real (no spend, journeys or periods worth a check-in), but they run."""
     for name, data, only, missing in [

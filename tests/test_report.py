@@ -20,7 +20,6 @@ def rendered(sample_reports):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_every_notebook_rendered_and_indexed(rendered):
     out, reports = rendered
     assert [r.notebook for r in reports] == [p.name for p in notebook_paths()]
@@ -31,7 +30,6 @@ def test_every_notebook_rendered_and_indexed(rendered):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_reports_hold_no_code_and_no_errors(rendered):
     out, reports = rendered
     for r in reports:
@@ -48,7 +46,6 @@ def test_reports_hold_no_code_and_no_errors(rendered):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("reports")
 def test_reports_show_no_personal_data(rendered, sample):
     out, reports = rendered
     secrets = pii_values(sample.tables.values())
