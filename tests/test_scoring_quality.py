@@ -65,6 +65,8 @@ def test_model_quality_on_a_hand_worked_example():
     assert row["log_loss"] == pytest.approx(ll)
     assert (row["n"], row["conversions"], row["base_rate"]) == (4, 2, 0.5)
     assert "fold" not in salesmkt.model_quality(pr).columns
+    as_bool = pr.assign(converted=pr["converted"].astype(bool))
+    pd.testing.assert_frame_equal(salesmkt.model_quality(as_bool), salesmkt.model_quality(pr))
 
 
 def test_model_quality_agrees_with_sklearn_per_model_and_fold():

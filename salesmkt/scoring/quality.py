@@ -63,15 +63,18 @@ def _rows(mask: np.ndarray) -> str:
     return ", ".join(str(int(i)) for i in idx)
 
 
+def _floats(values) -> np.ndarray:
+    """Numbers, booleans or nullable values as a float array (missing and non-numbers: NaN)."""
+    s = pd.Series(values)
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype("Float64")
+    num = pd.to_numeric(s, errors="coerce")
+    return num.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _check(y, p, *, table: str = "predictions", y_name: str = "y", p_name: str = "p"):
     """Outcomes as 0/1 floats and probabilities as floats, or a clear error."""
-    y_arr = np.asarray(pd.Series(y).astype("float64", errors="ignore"))
-    p_arr = np.asarray(pd.Series(p).astype("float64", errors="ignore"))
-    if y_arr.dtype.kind not in "fiub":
-        raise ValueError(f"{table}.{y_name}: outcomes must be 0/1 (or True/False)")
-    if p_arr.dtype.kind not in "fiu":
-        raise ValueError(f"{table}.{p_name}: probabilities must be numbers between 0 and 1")
-    y_arr, p_arr = y_arr.astype(float), p_arr.astype(float)
+    y_arr, p_arr = _floats(y), _floats(p)
     if len(y_arr) != len(p_arr):
         raise ValueError(
             f"{table}: {len(y_arr)} outcomes but {len(p_arr)} probabilities; give one of each"
@@ -403,7 +406,7 @@ def too_few_conversions(
     >>> too_few_conversions([1] * 150 + [0] * 1000) is None
     True
     """
-    yv = np.asarray(pd.Series(y), dtype=float)
+    yv = _floats(y)
     k, n = int(np.nansum(yv)), len(yv)
     if k >= min_conversions and n >= min_leads:
         return None

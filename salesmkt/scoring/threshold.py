@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
+from salesmkt.scoring.quality import _floats
 
 __all__ = ["mql_threshold", "threshold_tradeoff", "threshold_sentence", "mql_leads"]
 
@@ -51,7 +52,7 @@ def _scores(scores, *, p: str, at: str | None, y: str | None, caller: str):
                 f"scores.{col}: {caller} needs this column, which is missing "
                 f"(columns: {', '.join(map(str, scores.columns))})"
             )
-    pv = pd.to_numeric(scores[p], errors="coerce").to_numpy(float)
+    pv = _floats(scores[p])
     bad = np.isnan(pv) | (pv < 0) | (pv > 1)
     if bad.any():
         first = ", ".join(str(int(i)) for i in np.flatnonzero(bad)[:3])
@@ -60,9 +61,10 @@ def _scores(scores, *, p: str, at: str | None, y: str | None, caller: str):
         )
     yv = None
     if y is not None and y in scores.columns:
-        yv = pd.to_numeric(scores[y].astype("float64", errors="ignore"), errors="coerce")
-        yv = yv.to_numpy(float)
-        odd = ~np.isin(yv, [0.0, 1.0]) & ~np.isnan(yv)
+        yv = _floats(scores[y])
+        odd = (~np.isin(yv, [0.0, 1.0]) & ~np.isnan(yv)) | (
+            np.isnan(yv) & scores[y].notna().to_numpy()
+        )
         if odd.any():
             raise ValueError(f"scores.{y}: outcomes must be 0/1, True/False or missing (unknown)")
     return pv, yv
