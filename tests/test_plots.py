@@ -18,7 +18,7 @@ from matplotlib.markers import MarkerStyle
 import salesmkt
 from salesmkt._base import style
 
-PACKAGES = ("data", "funnels", "kpis", "campaigns", "personas")
+PACKAGES = ("data", "funnels", "kpis", "campaigns", "personas", "scoring")
 PLOT_MODULES = [Path(salesmkt.__file__).parent / p / "plots.py" for p in PACKAGES]
 
 
@@ -33,6 +33,24 @@ def _public_plots() -> set[str]:
 @pytest.fixture(scope="module")
 def model(sample):
     return salesmkt.PersonaModel(5, random_state=0).fit(sample.leads)
+
+
+def _lead_scores(ds) -> pd.DataFrame:
+    """A stand-in lead score of the sample's leads (its own conversion rate per channel), so the
+    score charts are drawn on the sample whatever model scores it."""
+    leads = ds.leads
+    converted = leads["customer_at"].notna().astype(int)
+    channel = leads["channel"].astype(object).fillna("(missing)")
+    rate = converted.groupby(channel).transform("mean")
+    return pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"],
+            "created_at": leads["created_at"],
+            "persona": channel,
+            "converted": converted,
+            "probability": rate,
+        }
+    )
 
 
 def _journeys(ds):
@@ -135,6 +153,22 @@ DRAW = {
     ),
     "plot_rfm_grid": lambda ds, m, ax: salesmkt.plot_rfm_grid(
         salesmkt.rfm(ds.orders, bins={"frequency": [2, 3, 4, 6]}), ax=ax
+    ),
+    "plot_calibration": lambda ds, m, ax: salesmkt.plot_calibration(
+        salesmkt.calibration_table(_lead_scores(ds)["converted"], _lead_scores(ds)["probability"]),
+        ax=ax,
+    ),
+    "plot_gain_lift": lambda ds, m, ax: salesmkt.plot_gain_lift(
+        salesmkt.gain_lift(_lead_scores(ds)["converted"], _lead_scores(ds)["probability"]),
+        ax=ax,
+    ),
+    "plot_score_distribution": lambda ds, m, ax: salesmkt.plot_score_distribution(
+        _lead_scores(ds), by="persona", ax=ax
+    ),
+    "plot_threshold_tradeoff": lambda ds, m, ax: salesmkt.plot_threshold_tradeoff(
+        salesmkt.threshold_tradeoff(_lead_scores(ds), capacity=150),
+        threshold=salesmkt.mql_threshold(_lead_scores(ds), capacity=150),
+        ax=ax,
     ),
 }
 #: Public charts that draw a whole figure (small multiples) rather than into one Axes.

@@ -25,6 +25,7 @@ _SLA_KEYS = {
     "response_hours": "hours within which sales responds to an MQL",
     "response_compliance": "share of MQLs answered within the hours",
     "acceptance_rate": "share of MQLs sales accepts",
+    "sales_capacity": "MQLs sales can work per period (the lead score's MQL threshold fills it)",
 }
 
 
@@ -150,6 +151,7 @@ def _normalise(raw, source: str) -> dict:
         "response_hours": 4.0,
         "response_compliance": 0.9,
         "acceptance_rate": None,
+        "sales_capacity": None,
     }
     out["sla"] = {}
     for key, default in defaults.items():
@@ -160,6 +162,8 @@ def _normalise(raw, source: str) -> dict:
             if v is None
             else _number(v, source, f"sla.{key}", low=0, high=1 if share else None)
         )
+    if out["sla"]["sales_capacity"] is not None and out["sla"]["sales_capacity"] <= 0:
+        _fail(source, "sla.sales_capacity", "must be a number of MQLs per period above 0")
     if out["sla"]["response_hours"] is None or out["sla"]["response_hours"] <= 0:
         _fail(source, "sla.response_hours", "must be a number of hours above 0")
     return out

@@ -52,6 +52,70 @@ def kpi_settings(config: dict) -> dict:
     return {**config.get("settings", {}), "sla_response_hours": config["sla"]["response_hours"]}
 
 
+def _with_mql(dataset: Dataset, mql, *, caller: str = "sla_report") -> Dataset:
+    """The dataset with an MQL definition of its own in ``leads.mql_at`` (``None``: unchanged).
+
+    The SLA counts a lead as an MQL from its ``mql_at``, the CRM's hand-off by default. A team
+    that hands over leads by score (e.g. :func:`salesmkt.mql_leads` above the threshold of
+    :func:`salesmkt.mql_threshold`) passes its MQLs here: either a DataFrame ``lead_id,
+    mql_at`` (when each lead became an MQL), or a collection of lead ids, which become MQLs
+    when they were created (``created_at``). Every other lead has no ``mql_at``; the other
+    stage timestamps are kept. The leads table is copied, never changed in place.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> first = ds.leads["lead_id"].iloc[:3]
+    >>> int(_with_mql(ds, first).leads["mql_at"].notna().sum())
+    3
+    """
+    if mql is None:
+        return dataset
+    from dataclasses import replace
+
+    from salesmkt.data.validate import check_columns
+
+    leads = dataset.leads
+    check_columns(leads, "leads", ["lead_id", "created_at"], caller=caller)
+    if isinstance(mql, pd.DataFrame):
+        missing = [c for c in ("lead_id", "mql_at") if c not in mql.columns]
+        if missing:
+            raise ValueError(f"{caller}: mql.{missing[0]}: the MQL definition needs this column")
+        ids = mql["lead_id"]
+        when = pd.to_datetime(mql["mql_at"], utc=True, errors="coerce")
+        if when.isna().any():
+            raise ValueError(
+                f"{caller}: mql.mql_at: {int(when.isna().sum())} missing or unreadable timestamps"
+            )
+    else:
+        if isinstance(mql, str | bytes | float | int):
+            raise TypeError(
+                f"{caller}: mql must be lead ids or a DataFrame of lead_id and mql_at, "
+                f"got {type(mql).__name__}"
+            )
+        ids = pd.Series(list(mql))
+        when = None
+    dup = ids.duplicated()
+    if dup.any():
+        raise ValueError(
+            f"{caller}: mql.lead_id: {int(dup.sum())} lead ids given twice, e.g. "
+            f"{', '.join(map(str, ids[dup].unique()[:3]))}"
+        )
+    known = ids.isin(leads["lead_id"])
+    if not known.all():
+        raise ValueError(
+            f"{caller}: mql.lead_id: {int((~known).sum())} lead ids are not in leads, e.g. "
+            f"{', '.join(map(str, ids[~known].iloc[:3]))}"
+        )
+    if when is None:
+        new = leads["created_at"].where(leads["lead_id"].isin(ids))
+    else:
+        new = leads["lead_id"].map(pd.Series(when.to_numpy(), index=ids.to_numpy()))
+    new = pd.to_datetime(new, utc=True).astype(leads["created_at"].dtype)
+    return replace(dataset, leads=leads.assign(mql_at=new))
+
+
 def _latest_full_period(t: pd.DataFrame) -> str:
     full = t[_periods.is_full(t["period_end"], t["as_of"])]
     return (full if len(full) else t).sort_values("period_start")["period"].iloc[-1]
@@ -171,6 +235,7 @@ def scorecard(
     *,
     as_of=None,
     sla: pd.DataFrame | None = None,
+    mql=None,
 ):
     """Each shared KPI's value in a period against its target, with gap and status.
 
@@ -192,6 +257,9 @@ def scorecard(
         ``sla_mql_delivery`` ("MQLs delivered (SLA)"): the MQLs of the period against the
         commitment, judged like a KPI (more is better, the config's tolerance). The response
         time and acceptance terms are the KPIs ``sla_compliance`` and ``mql_sql_acceptance``.
+    mql : DataFrame or collection of lead ids, optional
+        The MQL definition of the KPIs computed from a dataset, as in :func:`sla_report`
+        (default: the CRM's ``mql_at``). Pass the same one to :func:`sla_report` for ``sla``.
 
     Returns
     -------
@@ -218,7 +286,7 @@ def scorecard(
     kpis = config["kpis"]
     if isinstance(kpi_table_or_dataset, Dataset):
         t = kpi_table(
-            kpi_table_or_dataset,
+            _with_mql(kpi_table_or_dataset, mql, caller="scorecard"),
             kpis=kpis,
             freq=config["freq"],
             as_of=as_of,
@@ -226,6 +294,11 @@ def scorecard(
         )
     else:
         t = kpi_table_or_dataset
+        if mql is not None:
+            raise ValueError(
+                "scorecard: mql applies when the scorecard computes its KPIs from a dataset; "
+                "pass the dataset, or compute the KPI table from the dataset with that definition"
+            )
         missing = [k for k in kpis if k not in set(t["kpi"])]
         if missing:
             raise ValueError(f"scorecard: the KPI table has no rows for {', '.join(missing)}")
@@ -380,6 +453,7 @@ def sla_report(
     start=None,
     end=None,
     as_of=None,
+    mql=None,
 ) -> pd.DataFrame:
     """SLA compliance per period and owner: MQL delivery, response time and acceptance.
 
@@ -402,6 +476,10 @@ def sla_report(
         Periods overlapping the half-open UTC interval ``[start, end)``.
     as_of : timestamp, optional
         Cut-off for responses and acceptance. Default: the latest timestamp in the data.
+    mql : DataFrame or collection of lead ids, optional
+        The MQL definition. Default ``None``: the CRM's ``mql_at``. A score-based definition
+        (:func:`salesmkt.mql_leads`: ``lead_id, mql_at``), or lead ids that became MQLs when
+        they were created, replaces it: only these leads are MQLs, from these times.
 
     Returns
     -------
@@ -418,6 +496,7 @@ def sla_report(
     ['acceptance', 'mql_delivery', 'response_time']
     """
     freq = _periods.check_freq(freq, allowed=_periods.SUPPORTED["sla_report"], caller="sla_report")
+    dataset = _with_mql(dataset, mql, caller="sla_report")
     config = config or kpi_config_template()
     sla = config["sla"]
     settings = kpi_settings(config)
@@ -484,7 +563,13 @@ def sla_report(
 
 
 def sla_breaches(
-    dataset: Dataset, config: dict | None = None, *, start=None, end=None, as_of=None
+    dataset: Dataset,
+    config: dict | None = None,
+    *,
+    start=None,
+    end=None,
+    as_of=None,
+    mql=None,
 ) -> pd.DataFrame:
     """MQLs that breached the response SLA: answered late, or not answered by the deadline.
 
@@ -500,6 +585,8 @@ def sla_breaches(
         MQLs with ``mql_at`` in the half-open UTC interval ``[start, end)``.
     as_of : timestamp, optional
         Cut-off: responses after it count as missing. Default: the latest timestamp in the data.
+    mql : DataFrame or collection of lead ids, optional
+        The MQL definition, as in :func:`sla_report` (default: the CRM's ``mql_at``).
 
     Returns
     -------
@@ -516,6 +603,7 @@ def sla_breaches(
     ['late', 'no_response']
     """
     config = config or kpi_config_template()
+    dataset = _with_mql(dataset, mql, caller="sla_breaches")
     leads = dataset.leads
     from salesmkt.data.validate import check_columns
 
