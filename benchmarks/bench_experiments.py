@@ -72,14 +72,19 @@ def main() -> None:
     ours = r.iloc[0]
     rows.append(("salesmkt, pandas in memory", t, ours["adjusted_difference"], ours["adjusted_se"]))
     t, r = timed(lambda: cuped_lift(table, **kw), args.repeats)
-    rows.append(("salesmkt, DuckDB on Parquet", t, *r[["adjusted_difference", "adjusted_se"]].iloc[0]))
+    rows.append(
+        ("salesmkt, DuckDB on Parquet", t, *r[["adjusted_difference", "adjusted_se"]].iloc[0])
+    )
     try:
         import tea_tasting as tt
 
         exp = tt.Experiment(m=tt.Mean("converted", "pre_period_visits"), variant="variant")
         peer_df = df.drop(columns="group")
         z = 1.959963984540054
-        for label, data in (("pandas in memory", peer_df), ("DuckDB on Parquet", table.drop("group"))):
+        for label, data in (
+            ("pandas in memory", peer_df),
+            ("DuckDB on Parquet", table.drop("group")),
+        ):
             t, r = timed(lambda data=data: exp.analyze(data).to_pandas().iloc[0], args.repeats)
             se = (r["effect_size_ci_upper"] - r["effect_size_ci_lower"]) / (2 * z)
             rows.append((f"tea-tasting {tt.__version__}, {label}", t, r["effect_size"], se))
@@ -90,7 +95,9 @@ def main() -> None:
 
         def ols():
             x = df["pre_period_visits"].to_numpy(float)
-            design = np.column_stack([np.ones(len(df)), df["variant"].to_numpy(float), x - x.mean()])
+            design = np.column_stack(
+                [np.ones(len(df)), df["variant"].to_numpy(float), x - x.mean()]
+            )
             fit = sm.OLS(df["converted"].to_numpy(float), design).fit(cov_type="HC1")
             return fit.params[1], fit.bse[1]
 

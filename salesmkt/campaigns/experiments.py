@@ -419,6 +419,8 @@ def sample_ratio_check(
     )
     sizes = " and ".join(f"{int(v):,} {g}" for g, v in obs.items())
     plan = " and ".join(f"{e:,.0f}" if float(e).is_integer() else f"{e:,.1f}" for e in expected)
+    if len(expected) > 1 and np.allclose(expected, expected.iloc[0]):
+        plan = f"{plan.split(' and ')[0]} each"
     if mismatch:
         msg = (
             f"The split is broken: {sizes} people where the plan gives {plan} "

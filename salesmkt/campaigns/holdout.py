@@ -66,13 +66,16 @@ def holdout_summary(result: pd.DataFrame) -> str:
         text += f"\n\n**Is the split sound?** {r['srm_message']}"
     if pd.notna(r.get("covariate")) and pd.notna(r.get("cuped_adjusted_difference")):
         label = _label(r["covariate"])
+        more = "more" if r["cuped_theta"] >= 0 else "fewer"
         text += (
             f"\n\n**Adjusted for {label}.** The groups differed a little by chance in {label} "
-            "before the campaign, and leads with more of it convert more often anyway. Taking "
+            f"before the campaign, and people with {more} {label} convert more often anyway. Taking "
             f"that into account (CUPED) the lift is {r['cuped_adjusted_difference'] * 100:+.1f} "
             f"points ({r['cuped_adjusted_low'] * 100:+.1f} to "
             f"{r['cuped_adjusted_high'] * 100:+.1f}) against "
-            f"{r['cuped_difference'] * 100:+.1f} points without it: an interval "
+            f"{r['cuped_difference'] * 100:+.1f} points ({r['cuped_difference_low'] * 100:+.1f} "
+            f"to {r['cuped_difference_high'] * 100:+.1f}, computed the same way) without it: "
+            "an interval "
             f"{r['cuped_interval_narrower']:.0%} narrower for the same people."
         )
     if "decision" in result.columns and pd.notna(r.get("decision")):
@@ -90,7 +93,8 @@ def _label(column: str) -> str:
 def holdout_table(result: pd.DataFrame) -> pd.DataFrame:
     """The lift estimates of a :func:`holdout_test` side by side, in percentage points.
 
-    Rows: the plain difference in conversion rates (normal interval), the same adjusted for the
+    Rows: the plain difference in conversion rates (normal interval, so that its width compares
+    with the adjusted one; the verdict's Newcombe interval differs in the last digit), the same adjusted for the
     pre-period covariate (CUPED; only with a covariate) and the always-valid interval the
     sequential decision reads.
 
