@@ -172,6 +172,12 @@ COLUMNS: dict[str, Column] = {
     "lifetime_months": _c("Lifetime (months, capped at history)", "number", 0),
     "ltv_cac": _c("LTV:CAC", "ratio", 1),
     "lift": _c("Lift", "ratio", 2),
+    # experiment estimates in percentage points (the holdout table)
+    "estimate": _c("Estimate"),
+    "lift_points": _c("Lift (points)", "number", 1),
+    "low_points": _c("Interval low (points)", "number", 1),
+    "high_points": _c("Interval high (points)", "number", 1),
+    "width_points": _c("Interval width (points)", "number", 1),
     "skew": _c("Skew", "number", 1),
     "weight": _c("Weight", "number", 2),
     "inertia": _c("Inertia", "number", 0),

@@ -1,5 +1,6 @@
 """Campaign evaluation: spend and returns (:mod:`~salesmkt.campaigns.spend`), customer
-journeys, multi-touch attribution (rules, Markov, Shapley), lift tests and holdout groups, and
+journeys, multi-touch attribution (rules, Markov, Shapley), lift tests, holdout groups and
+experiment statistics (CUPED, delta method, sample-ratio check, confidence sequences), and
 their charts.
 """
 
@@ -17,7 +18,16 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "attribute": "attribution",
         "markov_removal_effects": "attribution",
         "markov_transition_matrix": "attribution",
+        "adjust_p_values": "experiments",
+        "confidence_sequence": "experiments",
+        "cuped_lift": "experiments",
+        "experiment_moments": "experiments",
+        "ratio_lift": "experiments",
+        "sample_ratio_check": "experiments",
+        "sequential_verdict": "experiments",
+        "holdout_people": "holdout",
         "holdout_summary": "holdout",
+        "holdout_table": "holdout",
         "holdout_test": "holdout",
         "build_journeys": "journeys",
         "customer_conversions": "journeys",
@@ -27,6 +37,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "prob_treatment_better": "lift",
         "revenue_lift": "lift",
         "sample_size": "lift",
+        "sample_size_mean": "lift",
         "plot_attribution": "plots",
         "plot_cac_cpl": "plots",
         "plot_conversion_rates": "plots",

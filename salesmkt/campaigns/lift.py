@@ -6,7 +6,8 @@ Thin wrappers over statsmodels and scipy (docs/semantics/lift.md):
   continuity correction), Wilson intervals per arm, Newcombe's interval for the difference;
 * a Bayesian probability that treatment beats control (Beta posteriors, exact sum for integer
   posterior parameters, else seeded Monte Carlo) and the expected loss of choosing treatment;
-* the sample size per arm needed to detect an effect (Cohen's h, normal power);
+* the sample size per arm needed to detect an effect (Cohen's h, normal power; a t-test for
+  means), with the variance a pre-period covariate removes (CUPED) taken into account;
 * revenue per person with a seeded percentile-bootstrap interval and Welch's t-test;
 * a verdict in plain words;
 * conversion rates of lead groups (by contact channel, number of calls, ...) with Wilson
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import special, stats
-from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     proportion_confint,
@@ -43,6 +44,7 @@ __all__ = [
     "conversion_rates",
     "prob_treatment_better",
     "sample_size",
+    "sample_size_mean",
     "revenue_lift",
 ]
 
@@ -209,23 +211,33 @@ def sample_size(
     alpha: float = 0.05,
     power: float = 0.8,
     ratio: float = 1.0,
+    correlation: float = 0.0,
 ) -> pd.DataFrame:
     """People per group needed to detect a change from ``baseline_rate`` to ``target_rate``.
 
     Two-sided test at ``alpha`` with Cohen's effect size ``h = 2 asin√p₂ − 2 asin√p₁`` and the
     normal approximation (statsmodels ``NormalIndPower``); ``ratio`` = treatment / control size.
+    With a pre-period covariate correlated ``correlation`` (``ρ``) with the outcome within the
+    groups, CUPED (:func:`salesmkt.cuped_lift`) leaves a share ``1 − ρ²`` of the outcome's
+    variance, so the effect size is ``h / √(1 − ρ²)`` and the groups need ``1 − ρ²`` times the
+    people.
 
     Returns
     -------
     DataFrame
-        One row: ``baseline_rate, target_rate, effect_size, alpha, power, n_control,
-        n_treatment, n_per_arm`` (control size, rounded up).
+        One row: ``baseline_rate, target_rate, effect_size`` (Cohen's h, before the
+        adjustment), ``correlation, alpha, power, n_control, n_treatment, n_per_arm`` (control
+        size, rounded up).
 
     Examples
     --------
     >>> sample_size(0.05, 0.09)["n_per_arm"].item()
     626
+    >>> sample_size(0.05, 0.09, correlation=0.5)["n_per_arm"].item()  # 626 x 0.75, rounded up
+    470
     """
+    if not -1 < correlation < 1:
+        raise ValueError(f"sample_size: correlation must lie in (-1, 1), got {correlation}")
     for name, rate in (("baseline_rate", baseline_rate), ("target_rate", target_rate)):
         if not 0 < rate < 1:
             raise ValueError(f"sample_size: {name} must be between 0 and 1, got {rate}")
@@ -233,7 +245,11 @@ def sample_size(
         raise ValueError("sample_size: target_rate must differ from baseline_rate")
     h = proportion_effectsize(target_rate, baseline_rate)
     n1 = NormalIndPower().solve_power(
-        effect_size=abs(h), alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
+        effect_size=abs(h) / np.sqrt(1 - correlation**2),
+        alpha=alpha,
+        power=power,
+        ratio=ratio,
+        alternative="two-sided",
     )
     n_control = int(np.ceil(n1))
     return pd.DataFrame(
@@ -242,6 +258,7 @@ def sample_size(
                 "baseline_rate": baseline_rate,
                 "target_rate": target_rate,
                 "effect_size": h,
+                "correlation": correlation,
                 "alpha": alpha,
                 "power": power,
                 "n_control": n_control,
@@ -250,6 +267,50 @@ def sample_size(
             }
         ]
     )
+
+
+def sample_size_mean(
+    effect: float,
+    sd: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    correlation: float = 0.0,
+) -> pd.DataFrame:
+    """People per group needed to detect a difference ``effect`` in a mean (revenue per person).
+
+    Two-sided two-sample t-test (statsmodels ``TTestIndPower``) with standardised effect
+    ``d = effect / (sd √(1 − ρ²))``: ``sd`` is the outcome's standard deviation within a group
+    and ``correlation`` (``ρ``) that of a pre-period covariate with the outcome, by which CUPED
+    removes a share ``ρ²`` of the variance. ``ratio`` = treatment / control size.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``effect, sd, effect_size`` (``d``), ``correlation, alpha, power, n_control,
+        n_treatment, n_per_arm`` (control size, rounded up).
+
+    Examples
+    --------
+    >>> sample_size_mean(50, 400)["n_per_arm"].item()
+    1006
+    >>> sample_size_mean(50, 400, correlation=0.6)["n_per_arm"].item()
+    644
+    """
+    if effect == 0 or sd <= 0:
+        raise ValueError(f"sample_size_mean: need effect != 0 and sd > 0, got {effect}, {sd}")
+    if not -1 < correlation < 1:
+        raise ValueError(f"sample_size_mean: correlation must lie in (-1, 1), got {correlation}")
+    d = abs(effect) / (sd * np.sqrt(1 - correlation**2))
+    n1 = TTestIndPower().solve_power(
+        effect_size=d, alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
+    )
+    n_control = int(np.ceil(n1))
+    row = {"effect": effect, "sd": sd, "effect_size": d, "correlation": correlation,
+           "alpha": alpha, "power": power, "n_control": n_control,
+           "n_treatment": int(np.ceil(n1 * ratio)), "n_per_arm": n_control}  # fmt: skip
+    return pd.DataFrame([row])
 
 
 def revenue_lift(

@@ -260,7 +260,15 @@ TABLES: dict[str, Table] = {
                 Column("campaign_id", "id"),
                 Column("group", "category", values=("treatment", "control")),
             ),
-            optional=(_ts("assigned_at"),),
+            optional=(
+                _ts("assigned_at"),
+                Column(
+                    "pre_period_visits",
+                    "count",
+                    "web visits in the 90 days before assignment: a covariate for CUPED",
+                    min_value=0,
+                ),
+            ),
             key=("person_id", "campaign_id"),
             foreign_keys=(ForeignKey("campaign_id", "campaigns", "campaign_id"),),
         ),

@@ -227,6 +227,8 @@ def build(lead, rev, sess, touch, events, spend, quota, scale) -> dict[str, pd.D
             "campaign_id": np.full(len(g), HOLDOUT["campaign_id"], object),
             "group": np.where(lead["group"][g] == 1, "treatment", "control"),
             "assigned_at": np.full(len(g), float(HOLDOUT["assigned_at"])),
+            # the planted covariate, measured before assignment (CUPED adjusts by it)
+            "pre_period_visits": lead[HOLDOUT["covariate"]][g],
         },
     )
     return {name: t[name] for name in TABLES}

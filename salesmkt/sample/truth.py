@@ -135,6 +135,8 @@ def build_truth(tables: dict[str, pd.DataFrame], lead: dict, defects: list, nois
             "observed_control_rate": [round(float(rates["control"]), 4)],
             "observed_treatment_rate": [round(float(rates["treatment"]), 4)],
             "covariate": [HOLDOUT["covariate"]],
+            # where the data exposes it: a copy of the lead's visits beside each assignment
+            "covariate_column": ["assignments.pre_period_visits"],
             "covariate_effect": [HOLDOUT["covariate_effect"]],
         }
     )
