@@ -100,6 +100,7 @@ API_PACKAGES = {
     "kpis": ("KPIs", "The KPI catalog, KPI tables, targets, scorecard and SLA."),
     "campaigns": ("Campaigns", "Spend and returns, journeys, attribution, lift and holdout."),
     "personas": ("Personas", "Persona model, k selection, cards, persona file and RFM."),
+    "forecast": ("Forecast", "Win probability, time to close, revenue forecast and backtest."),
     "reports": ("Reports", "The report pipeline and the reports on public data sets."),
 }
 
