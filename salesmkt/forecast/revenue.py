@@ -420,6 +420,7 @@ def revenue_forecast(
     stage_rates: dict | None = None,
     min_decided: int = 30,
     fan: bool = True,
+    new_pipeline: bool = True,
 ) -> Forecast:
     """Monte Carlo forecast of the period's bookings: P10, P50, P90 against target and quota.
 
@@ -459,6 +460,8 @@ def revenue_forecast(
         probabilities). Default: :func:`stage_win_rates`.
     min_decided : int
         A segment with fewer decided deals uses the time-to-close curve of all deals.
+    new_pipeline : bool
+        Simulate deals not created yet (``False``: booked plus open deals only).
     fan : bool
         Compute :attr:`Forecast.path` (the fan chart's weekly quantiles; ``False`` skips it).
 
@@ -517,6 +520,9 @@ def revenue_forecast(
     new_draws, cells = _new_pipeline(
         then, at, end, lookback_days, min_decided, rng, n_simulations, groups
     )
+    if not new_pipeline:
+        new_draws = np.zeros_like(new_draws)
+        cells = cells.iloc[0:0]
     booked = _weights(won, groups, won["amount"].to_numpy(dtype=float)).sum(axis=0)
     draws = booked + open_draws + new_draws
     rates = stage_rates
