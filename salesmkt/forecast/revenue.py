@@ -43,11 +43,11 @@ from salesmkt.forecast.win import (
     _deals,
     _events,
     _leads,
+    _open_probabilities,
+    _stage_rates,
     _with_segments,
     aalen_johansen,
     deals_as_of,
-    open_deal_win_probability,
-    stage_win_rates,
 )
 
 __all__ = ["Forecast", "revenue_forecast"]
@@ -76,7 +76,7 @@ SUMMARY_COLUMNS = [
     "gap_text",
 ]
 DIMENSIONS = ("total", "customer_type", "sourced_by", "owner_id")
-_CHUNK_BYTES = 32 * 2**20
+_CHUNK_BYTES = 2**20  # a chunk of draws stays in the CPU cache
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 QUANTILE_NAMES = ("p10", "p25", "p50", "p75", "p90")
 
@@ -214,23 +214,55 @@ def _period(as_of: pd.Timestamp, horizon) -> tuple[pd.Timestamp, pd.Timestamp, s
     return start, _periods.shift(start, code), _periods.label(start, code)
 
 
+def _codes(frame: pd.DataFrame, groups: list[tuple[str, str]]) -> dict[str, tuple]:
+    """Per dimension: each row's item as a column of ``groups`` (-1: none) and those columns."""
+    out: dict[str, tuple] = {}
+    for dim in dict.fromkeys(g[0] for g in groups):
+        cols = np.array([j for j, g in enumerate(groups) if g[0] == dim])
+        if dim == "total":
+            out[dim] = (np.zeros(len(frame), dtype=np.int64), cols)
+            continue
+        items = [groups[j][1] for j in cols]
+        values = frame[dim].astype("string") if dim in frame.columns else None
+        code = np.full(len(frame), -1, dtype=np.int64)
+        if values is not None:
+            found = pd.Index(items).get_indexer(values.fillna("\0").to_numpy(dtype=object))
+            code = found.astype(np.int64)
+        out[dim] = (code, cols)
+    return out
+
+
 def _weights(frame: pd.DataFrame, groups: list[tuple[str, str]], amount: np.ndarray) -> np.ndarray:
     """(n, n_groups): the amount of each row in each group it belongs to, else 0."""
     w = np.zeros((len(frame), len(groups)))
-    for j, (dim, item) in enumerate(groups):
-        if dim == "total":
-            w[:, j] = amount
-        elif dim in frame.columns:
-            w[:, j] = np.where(frame[dim].astype("string").eq(item).fillna(False), amount, 0.0)
+    rows = np.arange(len(frame))
+    for code, cols in _codes(frame, groups).values():
+        has = code >= 0
+        w[rows[has], cols[code[has]]] = amount[has]
     return w
 
 
-def _simulate_open(p, w, n_sims, rng) -> np.ndarray:
-    """Per simulation and group: the sum of the won open deals' amounts (chunked, exact)."""
+def _simulate_open(p, w, n_sims, rng, *, runs=None) -> np.ndarray:
+    """Per simulation and group: the sum of the won open deals' amounts (exact per draw).
+
+    Each deal is won in a simulation when a uniform draw falls below its probability. The
+    draws are made in chunks of simulations (about 1 MB at a time, so a chunk stays in the CPU cache, never the whole
+    simulations × deals matrix); within a chunk the 0/1 outcomes are summed per group by a
+    matrix product with ``w`` (deals × groups amounts). ``runs`` (``(columns, starts)``):
+    columns of ``w`` whose deals are consecutive runs beginning at ``starts`` (deals sorted by
+    owner) are summed with ``np.add.reduceat`` instead, one pass however many owners.
+    """
     n = len(p)
     out = np.zeros((n_sims, w.shape[1]))
     if n == 0:
         return out
+    dense = np.arange(w.shape[1])
+    amount = None
+    if runs is not None:
+        run_cols, starts = runs
+        dense = np.setdiff1d(dense, run_cols)
+        amount = w[:, run_cols].sum(axis=1)
+    wd = np.ascontiguousarray(w[:, dense])
     rows = int(max(1, min(n_sims, _CHUNK_BYTES // (8 * n))))
     buf = np.empty((rows, n))
     for s in range(0, n_sims, rows):
@@ -238,7 +270,10 @@ def _simulate_open(p, w, n_sims, rng) -> np.ndarray:
         u = buf[:m]
         rng.random(out=u)
         np.less(u, p, out=u, casting="unsafe")  # 1.0 where won, in place
-        out[s : s + m] = u @ w
+        out[s : s + m, dense] = u @ wd
+        if runs is not None and len(run_cols):
+            np.multiply(u, amount, out=u)
+            out[s : s + m, run_cols] = np.add.reduceat(u, starts, axis=1)
     return out
 
 
@@ -285,9 +320,13 @@ def _new_pipeline(hist, at, end, lookback_days, min_decided, rng, n_sims, groups
         k = rng.poisson(lam * g, size=n_sims)
         pick = rng.integers(0, len(pool), size=int(k.sum()))
         sim = np.repeat(np.arange(n_sims), k)
-        w = _weights(pool, groups, pool["amount"].to_numpy(dtype=float))[pick]
-        for j in range(len(groups)):
-            out[:, j] += np.bincount(sim, weights=w[:, j], minlength=n_sims)
+        amounts = pool["amount"].to_numpy(dtype=float)[pick]
+        for code, cols in _codes(pool, groups).values():
+            c = code[pick]
+            has = c >= 0
+            k = len(cols)
+            sums = np.bincount(sim[has] * k + c[has], weights=amounts[has], minlength=n_sims * k)
+            out[:, cols] += sums.reshape(n_sims, k)
         cells.append((ctype, src, rate, shape, mean_f, lam, float(pool["amount"].mean())))
     table = pd.DataFrame(
         cells,
@@ -395,9 +434,9 @@ def _path(dataset, then, at, start, end, opened, new_total, booked_total, rng, m
         if cp >= end:
             p_t = opened["p_win_in_period"].to_numpy(dtype=float)
         else:
-            p_t = open_deal_win_probability(dataset, as_of=at, end=cp, min_decided=min_decided)[
-                "p_win_in_period"
-            ].to_numpy(dtype=float)
+            p_t = _open_probabilities(then, at, cp, "customer_type", 5, min_decided)
+            p_t = opened[["deal_id"]].merge(p_t[["deal_id", "p_win_in_period"]], on="deal_id")
+            p_t = p_t["p_win_in_period"].to_numpy(dtype=float)
         t = (cp - at).total_seconds() / 86_400
         share = float(np.interp(t, grid, cum_f) / cum_f[-1]) if cum_f[-1] > 0 else 0.0
         total = booked_total + (u < p_t).astype(float) @ amounts + new_total[:n] * share
@@ -495,7 +534,7 @@ def revenue_forecast(
     then = _events(_with_segments(deals_as_of(deals, at), leads))
     if by is not None:
         check_columns(then, "deals", [by], caller="revenue_forecast")
-    opened = open_deal_win_probability(dataset, as_of=at, end=end, min_decided=min_decided)
+    opened = _open_probabilities(then, at, end, "customer_type", 5, min_decided)
     extra = [by] if by and by not in opened.columns else []
     if extra:
         opened = opened.merge(then[["deal_id", by]], on="deal_id", how="left")
@@ -513,10 +552,16 @@ def revenue_forecast(
         if dim == "owner_id" and quotas is not None and len(quotas):
             values |= set(quotas["owner_id"].dropna().astype(str))
         groups += [(dim, v) for v in sorted(values)]
+    owner_code, owner_cols = _codes(opened, groups)["owner_id"]
+    order = np.argsort(np.where(owner_code < 0, len(owner_cols), owner_code), kind="stable")
+    opened = opened.iloc[order].reset_index(drop=True)  # by owner: one run of deals each
     amount_open = opened["amount"].to_numpy(dtype=float)
     p = opened["p_win_in_period"].to_numpy(dtype=float)
     w_open = _weights(opened, groups, amount_open)
-    open_draws = _simulate_open(p, w_open, n_simulations, rng)
+    owner_code = owner_code[order]
+    present = np.unique(owner_code[owner_code >= 0])
+    starts = np.searchsorted(owner_code[owner_code >= 0], present)  # owners first, sorted
+    open_draws = _simulate_open(p, w_open, n_simulations, rng, runs=(owner_cols[present], starts))
     new_draws, cells = _new_pipeline(
         then, at, end, lookback_days, min_decided, rng, n_simulations, groups
     )
@@ -527,7 +572,7 @@ def revenue_forecast(
     draws = booked + open_draws + new_draws
     rates = stage_rates
     if rates is None:
-        sr = stage_win_rates(dataset, as_of=at)
+        sr = _stage_rates(then, at, None, 0.95)
         rates = dict(zip(sr["stage"], sr["win_rate"].fillna(0.0), strict=True))
     stage_p = opened["stage"].map(rates).astype(float).fillna(0.0).to_numpy() if len(opened) else p
     weighted = booked + (w_open * stage_p[:, None]).sum(axis=0)

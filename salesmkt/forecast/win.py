@@ -389,6 +389,11 @@ def open_deal_win_probability(
     if stop is None or stop <= at:
         raise ValueError(f"open_deal_win_probability: end={end!r} must be after as_of={as_of!r}")
     then = _events(_with_segments(deals_as_of(deals, at), _leads(dataset)))
+    return _open_probabilities(then, at, stop, by, min_at_risk, min_decided)
+
+
+def _open_probabilities(then, at, stop, by, min_at_risk, min_decided) -> pd.DataFrame:
+    """:func:`open_deal_win_probability` on the deals as of ``at`` (from :func:`_events`)."""
     usable = then[then["_usable"]]
     h = (stop - at).total_seconds() / 86_400
     is_open = then["status"].eq("open").to_numpy(dtype=bool)
@@ -475,7 +480,11 @@ def stage_win_rates(
     """
     deals = _deals(dataset)
     at = _periods.to_utc(as_of) if as_of is not None else snapshot_time(deals)
-    then = deals_as_of(deals, at)
+    return _stage_rates(deals_as_of(deals, at), at, history, confidence)
+
+
+def _stage_rates(then, at, history, confidence) -> pd.DataFrame:
+    """:func:`stage_win_rates` on the deals as of ``at`` (from :func:`deals_as_of`)."""
     status = then["status"].astype("string")
     opened = then[status.eq("open").fillna(False).to_numpy(dtype=bool)]
     open_by = opened.groupby("stage", observed=True).agg(
