@@ -320,13 +320,15 @@ def _new_pipeline(hist, at, end, lookback_days, min_decided, rng, n_sims, groups
         k = rng.poisson(lam * g, size=n_sims)
         pick = rng.integers(0, len(pool), size=int(k.sum()))
         sim = np.repeat(np.arange(n_sims), k)
+        # one pass over the picks: sums per simulation and combination of groups (in a cell
+        # the owner, or the owner and the `by` value), then spread onto the groups
+        member = _weights(pool, groups, np.ones(len(pool))) > 0
+        combos, combo_of = np.unique(member, axis=0, return_inverse=True)
+        k = len(combos)
+        key = sim * k + combo_of.ravel()[pick]
         amounts = pool["amount"].to_numpy(dtype=float)[pick]
-        for code, cols in _codes(pool, groups).values():
-            c = code[pick]
-            has = c >= 0
-            k = len(cols)
-            sums = np.bincount(sim[has] * k + c[has], weights=amounts[has], minlength=n_sims * k)
-            out[:, cols] += sums.reshape(n_sims, k)
+        sums = np.bincount(key, weights=amounts, minlength=n_sims * k).reshape(n_sims, k)
+        out += sums @ combos.astype(float)
         cells.append((ctype, src, rate, shape, mean_f, lam, float(pool["amount"].mean())))
     table = pd.DataFrame(
         cells,
