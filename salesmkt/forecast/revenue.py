@@ -373,7 +373,7 @@ def _targets(targets, quotas, start, end, groups) -> tuple[np.ndarray, np.ndarra
     return target, quota
 
 
-def _gap_text(booked, target, p50, p_reach, coverage, open_pipe, currency, who) -> str:
+def _gap_text(booked, target, p50, p_reach, coverage, open_pipe, currency, who, days) -> str:
     if not np.isfinite(target):
         return f"{who}: no target set; P50 {_money(p50, currency)}."
     gap = target - booked
@@ -381,15 +381,16 @@ def _gap_text(booked, target, p50, p_reach, coverage, open_pipe, currency, who) 
         return f"{who}: the target of {_money(target, currency)} is already booked."
     chance = format_percent(p_reach, decimals=0)
     if coverage >= 3:
-        cover = "well covered"
+        cover = "3x or more, usually called well covered"
     elif coverage >= 1:
-        cover = "covered, with little room to lose deals"
+        cover = "little room to lose deals"
     else:
-        cover = "not covered even if every open deal were won"
+        cover = "short of it even if every open deal were won"
+    left = f"{days:.0f} day{'s' if round(days) != 1 else ''}"
     return (
-        f"{who}: {_money(gap, currency)} still to book to reach {_money(target, currency)}; "
-        f"the open pipeline of {_money(open_pipe, currency)} is {coverage:.1f}x the gap "
-        f"({cover}); {chance} chance of making it."
+        f"{who}: {_money(gap, currency)} still to book in the {left} left to reach "
+        f"{_money(target, currency)}; the open pipeline of {_money(open_pipe, currency)} is "
+        f"{coverage:.1f}x the gap ({cover}); {chance} chance of making it in time."
     )
 
 
@@ -550,9 +551,9 @@ def revenue_forecast(
         values = set()
         for frame in (opened, won, then):
             if dim in frame.columns:
-                values |= set(frame[dim].dropna().astype(str))
+                values |= {str(v) for v in frame[dim].dropna().unique()}
         if dim == "owner_id" and quotas is not None and len(quotas):
-            values |= set(quotas["owner_id"].dropna().astype(str))
+            values |= {str(v) for v in quotas["owner_id"].dropna().unique()}
         groups += [(dim, v) for v in sorted(values)]
     owner_code, owner_cols = _codes(opened, groups)["owner_id"]
     order = np.argsort(np.where(owner_code < 0, len(owner_cols), owner_code), kind="stable")
@@ -577,6 +578,11 @@ def revenue_forecast(
         sr = _stage_rates(then, at, None, 0.95)
         rates = dict(zip(sr["stage"], sr["win_rate"].fillna(0.0), strict=True))
     stage_p = opened["stage"].map(rates).astype(float).fillna(0.0).to_numpy() if len(opened) else p
+    if "expected_close_at" in deals.columns:  # HubSpot counts deals expected to close in time
+        expected = deals.drop_duplicates("deal_id").set_index("deal_id")["expected_close_at"]
+        when = pd.to_datetime(opened["deal_id"].map(expected), utc=True)
+        due = (when.isna() | (when < end)).to_numpy(dtype=bool)  # no date: counted
+        stage_p = stage_p * due
     weighted = booked + (w_open * stage_p[:, None]).sum(axis=0)
     target, quota = _targets(targets, quotas, start, end, groups)
     q = np.quantile(draws, QUANTILES, axis=0)
@@ -619,6 +625,7 @@ def revenue_forecast(
             r.open_pipeline,
             currency,
             "In total" if r.dimension == "total" else f"{r.item}",
+            (end - at).total_seconds() / 86_400,
         )
         for r in summary.itertuples()
     ]
