@@ -346,3 +346,32 @@ def test_backtest_band_holds_the_outcome_about_80_percent_of_the_time_on_the_sam
     s = backtest_summary(bt).iloc[0]
     assert 0.6 <= s["band_coverage"] <= 0.95, s["sentence"]
     assert s["median_abs_pct_error"] < 0.3
+
+
+def _decided_months(wins_per_month, n=50):
+    rows = []
+    for m, k in enumerate(wins_per_month):
+        closed = pd.Timestamp("2025-01-15", tz="UTC") + pd.DateOffset(months=m)
+        rows += [{"cause": 1 if i < k else 2, "closed_at": closed} for i in range(n)]
+    return pd.DataFrame(rows).assign(customer_type="new")
+
+
+def test_outcome_shock_is_zero_when_monthly_wins_swing_no_more_than_chance():
+    assert revenue._shock_sd(_decided_months([25, 25, 25, 25, 25, 25])) == 0.0
+    # 10 and 40 wins of 50 around a rate of 0.5: (k − e)² = 225 against v = 12.5 a month,
+    # s² = (225 − 12.5) / 12.5² = 1.36, capped at 1
+    assert revenue._shock_sd(_decided_months([10, 40, 10, 40, 10, 40])) == pytest.approx(1.0)
+    # 20 and 30: s² = (25 − 12.5) / 156.25 = 0.08
+    s = revenue._shock_sd(_decided_months([20, 30, 20, 30, 20, 30]))
+    assert s == pytest.approx(np.sqrt(0.08))
+    assert revenue._shock_sd(_decided_months([10, 40])) == 0.0  # too few months to tell
+
+
+def test_a_common_shock_widens_the_spread_of_open_deals():
+    p = np.full(100, 0.5)
+    w = np.ones((100, 1))
+    alone = revenue._simulate_open(p, w, 20_000, np.random.default_rng(0))[:, 0]
+    shocked = revenue._simulate_open_shocked(p, w, 20_000, np.random.default_rng(0), 0.5)[:, 0]
+    assert alone.var() == pytest.approx(25, rel=0.05)  # binomial(100, 0.5)
+    assert shocked.var() > 1.5 * alone.var()
+    assert shocked.mean() == pytest.approx(50, abs=0.3)  # symmetric shifts around 0.5

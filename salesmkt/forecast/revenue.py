@@ -277,6 +277,56 @@ def _simulate_open(p, w, n_sims, rng, *, runs=None) -> np.ndarray:
     return out
 
 
+def _shock_sd(then: pd.DataFrame, min_decided: int = 10) -> float:
+    """How much deals' odds of winning move together, from the months before ``as_of``.
+
+    Each decided deal's chance is its group's win rate (new/existing); a month's wins beyond
+    chance vary by about ``v_m + s² v_m²`` squared, with ``v_m = Σ p(1 − p)`` over the month's
+    decided deals, when all deals of a month share a shift ``z ~ N(0, s²)`` of their log-odds.
+    Method of moments over the months with at least ``min_decided`` decided deals; 0 with
+    fewer than 3 such months.
+    """
+    decided = then[(then["cause"] > 0).to_numpy(dtype=bool)]
+    if decided.empty:
+        return 0.0
+    won = (decided["cause"] == 1).to_numpy(dtype=float)
+    rate = pd.Series(won, index=decided.index).groupby(decided["customer_type"]).transform("mean")
+    pr = rate.to_numpy(dtype=float)
+    month = _periods.floor(decided["closed_at"], "M")
+    g = pd.DataFrame({"m": month.to_numpy(), "k": won, "e": pr, "v": pr * (1 - pr)})
+    g = g.groupby("m").agg(n=("k", "size"), k=("k", "sum"), e=("e", "sum"), v=("v", "sum"))
+    g = g[g["n"] >= min_decided]
+    if len(g) < 3 or (g["v"] ** 2).sum() == 0:
+        return 0.0
+    s2 = float((((g["k"] - g["e"]) ** 2) - g["v"]).sum() / (g["v"] ** 2).sum())
+    return float(np.sqrt(min(max(s2, 0.0), 1.0)))
+
+
+def _simulate_open_shocked(p, w, n_sims, rng, sd, *, runs=None, levels: int = 16):
+    """:func:`_simulate_open` with a common shift of every deal's log-odds per simulation.
+
+    The shift ``z ~ N(0, sd²)`` is drawn from ``levels`` equally likely values (the midpoints
+    of its ``levels`` quantile bands), so each level's probabilities are computed once; the
+    simulations of a level are run together and put back in random order.
+    """
+    if sd <= 0 or len(p) == 0:
+        return _simulate_open(p, w, n_sims, rng, runs=runs)
+    from scipy.special import expit, logit
+    from scipy.stats import norm
+
+    z = sd * norm.ppf((np.arange(levels) + 0.5) / levels)
+    level = rng.integers(0, levels, size=n_sims)
+    out = np.empty((n_sims, w.shape[1]))
+    inner = (p > 0) & (p < 1)
+    lo = logit(np.where(inner, p, 0.5))
+    for k in range(levels):
+        rows = np.flatnonzero(level == k)
+        if len(rows):
+            pk = np.where(inner, expit(lo + z[k]), p)
+            out[rows] = _simulate_open(pk, w, len(rows), rng, runs=runs)
+    return out
+
+
 def _dispersion(created: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
     """Gamma shape of the creation rate from 30-day counts (inf: no overdispersion)."""
     days = (end - start).days
@@ -463,6 +513,7 @@ def revenue_forecast(
     min_decided: int = 30,
     fan: bool = True,
     new_pipeline: bool = True,
+    correlated: bool = True,
 ) -> Forecast:
     """Monte Carlo forecast of the period's bookings: P10, P50, P90 against target and quota.
 
@@ -502,6 +553,11 @@ def revenue_forecast(
         probabilities). Default: :func:`stage_win_rates`.
     min_decided : int
         A segment with fewer decided deals uses the time-to-close curve of all deals.
+    correlated : bool
+        Let the open deals' chances move together: per simulation one shift of every deal's
+        log-odds, as large as the month-to-month swings of past win counts beyond chance
+        (``summary.attrs["outcome_shock_sd"]``; 0 when they swung no more than chance).
+        ``False``: deals won independently.
     new_pipeline : bool
         Simulate deals not created yet (``False``: booked plus open deals only).
     fan : bool
@@ -564,7 +620,10 @@ def revenue_forecast(
     owner_code = owner_code[order]
     present = np.unique(owner_code[owner_code >= 0])
     starts = np.searchsorted(owner_code[owner_code >= 0], present)  # owners first, sorted
-    open_draws = _simulate_open(p, w_open, n_simulations, rng, runs=(owner_cols[present], starts))
+    shock = _shock_sd(then) if correlated else 0.0
+    open_draws = _simulate_open_shocked(
+        p, w_open, n_simulations, rng, shock, runs=(owner_cols[present], starts)
+    )
     new_draws, cells = _new_pipeline(
         then, at, end, lookback_days, min_decided, rng, n_simulations, groups
     )
@@ -629,7 +688,13 @@ def revenue_forecast(
         )
         for r in summary.itertuples()
     ]
-    summary.attrs = {"as_of": at, "start": start, "end": end, "period": label}
+    summary.attrs = {
+        "as_of": at,
+        "start": start,
+        "end": end,
+        "period": label,
+        "outcome_shock_sd": shock,
+    }
     path = (
         _path(dataset, then, at, start, end, opened, new_draws[:, 0], booked[0], rng, min_decided)
         if fan
