@@ -375,3 +375,43 @@ def test_a_common_shock_widens_the_spread_of_open_deals():
     assert alone.var() == pytest.approx(25, rel=0.05)  # binomial(100, 0.5)
     assert shocked.var() > 1.5 * alone.var()
     assert shocked.mean() == pytest.approx(50, abs=0.3)  # symmetric shifts around 0.5
+
+
+def test_contracts_ending_in_the_period_renew_at_the_past_rate(two_open_deals):
+    # annual contracts (stated terms): A01-A04 ended on 2024-01-10 and A01-A03 paid again 36
+    # days later, within the 60-day grace: rate 3 / 4 (their new contracts end 2025-02-15,
+    # less than the grace before as_of: not yet history); A05 and A06 end in 2025-Q2 without a
+    # renewal deal, A07 has one
+    ordered = ["2023-01-10"] * 4 + ["2024-02-15"] * 3 + ["2024-05-01", "2024-05-10", "2024-06-01"]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"I{i}" for i in range(10)],
+            "customer_id": ["A01", "A02", "A03", "A04", "A01", "A02", "A03", "A05", "A06", "A07"],
+            "ordered_at": _ts(ordered),
+            "revenue": [10.0] * 7 + [100.0, 200.0, 400.0],
+            "term_months": 12,
+        }
+    )
+    deals = two_open_deals.deals
+    renewal = pd.DataFrame(
+        {
+            "deal_id": ["R7"],
+            "created_at": _ts(["2025-03-20"]),
+            "amount": [400.0],
+            "account_id": ["A07"],
+            "owner_id": ["O1"],
+            "status": pd.array(["open"], dtype="string"),
+            "closed_at": _ts([None]),
+            "deal_type": ["renewal"],
+        }
+    )
+    ds = Dataset(deals=pd.concat([deals, renewal], ignore_index=True), orders=orders)
+    f = revenue.revenue_forecast(ds, as_of="2025-04-01", n_simulations=20_000, fan=False)
+    assert sorted(f.renewals["customer"]) == ["A05", "A06"]
+    assert f.renewals["p_renew"].iloc[0] == pytest.approx(0.75)
+    # from the renewals alone: 0.75 * (100 + 200) = 225 on average
+    plain = revenue.revenue_forecast(
+        ds, as_of="2025-04-01", n_simulations=20_000, fan=False, renewals=False
+    )
+    gain = f.row("total")["from_new_pipeline"] - plain.row("total")["from_new_pipeline"]
+    assert gain == pytest.approx(225, abs=15)

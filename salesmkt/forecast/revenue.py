@@ -11,9 +11,10 @@ What is simulated (docs/semantics/forecast.md), for the rest of the period ``(as
   process of creations thinned by the chance to close in time), its rate multiplied by a
   Gamma factor fitted to the month-to-month spread of creations in the lookback (so a quiet
   or busy quarter is as likely as it was), and each win is a won deal of that cell drawn from
-  the lookback (its amount and owner). Renewals and expansions of existing customers are
-  deals of the existing cell, so renewals due in the period enter as open renewal deals or
-  as expected new ones, at the rate they came before.
+  the lookback (its amount and owner).
+* **Renewals.** With orders that state their terms, contracts ending in the period without
+  a renewal deal yet renew at the past renewal rate (and renewal deals leave the new
+  pipeline); otherwise renewals are deals of the existing cell, open or expected.
 * **Booked so far**: won deals closed in ``[period start, as_of]`` (:func:`salesmkt.won_deals`).
 
 Not simulated: changes of amount before the close, deals slipping in from later periods
@@ -37,7 +38,7 @@ import pandas as pd
 
 from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol, format_percent
 from salesmkt.data import periods as _periods
-from salesmkt.data.definitions import won_deals
+from salesmkt.data.definitions import contract_terms, won_deals
 from salesmkt.data.validate import check_columns
 from salesmkt.forecast.win import (
     _deals,
@@ -119,6 +120,10 @@ class Forecast:
     new_pipeline : DataFrame
         Per cell: ``customer_type, sourced_by, created_per_day, dispersion, p_win_in_time,
         expected_wins, mean_amount``.
+    renewals : DataFrame
+        The contracts ending in the period without a renewal deal yet: ``customer,
+        contract_end, amount, owner_id, sourced_by, p_renew`` (their renewals are part of
+        ``from_new_pipeline``).
     path : DataFrame
         ``date, booked, p10, p25, p50, p75, p90`` of the cumulative bookings from the period
         start to its end (actual up to ``as_of``, simulated after; the fan chart).
@@ -135,6 +140,7 @@ class Forecast:
     deals: pd.DataFrame = field(repr=False)
     new_pipeline: pd.DataFrame = field(repr=False)
     path: pd.DataFrame = field(repr=False)
+    renewals: pd.DataFrame = field(repr=False)
     as_of: pd.Timestamp
     start: pd.Timestamp
     end: pd.Timestamp
@@ -339,10 +345,19 @@ def _dispersion(created: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> f
     return float(mu**2 / (var - mu)) if var > mu and mu > 0 else np.inf
 
 
-def _new_pipeline(hist, at, end, lookback_days, min_decided, rng, n_sims, groups):
-    """Per cell: the expected wins of deals created in (as_of, end); their simulated amounts."""
+def _new_pipeline(
+    hist, at, end, lookback_days, min_decided, rng, n_sims, groups, without_renewals=False
+):
+    """Per cell: the expected wins of deals created in (as_of, end); their simulated amounts.
+
+    ``without_renewals``: renewal deals are left out of the rates and the amounts drawn
+    (renewals due in the period come from the contracts instead, :func:`_renewals`).
+    """
     horizon = (end - at).total_seconds() / 86_400
     lo = at - pd.Timedelta(days=lookback_days)
+    if without_renewals and "deal_type" in hist.columns:
+        renewal = hist["deal_type"].astype("string").eq("renewal").fillna(False)
+        hist = hist[~renewal.to_numpy(dtype=bool)]
     created = pd.to_datetime(hist["created_at"], utc=True)
     recent = hist[(created > lo).to_numpy(dtype=bool)]
     usable = hist[hist["_usable"]]
@@ -393,6 +408,85 @@ def _new_pipeline(hist, at, end, lookback_days, min_decided, rng, n_sims, groups
         ],
     )
     return out, table
+
+
+#: Contracts of at least this many months are renewed by a renewal deal (shorter terms are
+#: subscriptions billed as they go).
+RENEWAL_MIN_MONTHS = 6
+#: A contract counts as renewed when the customer pays again within this many days of its end.
+RENEWAL_GRACE = pd.Timedelta(days=60)
+
+
+def _renewals(orders, then, at, end, rng, n_sims, groups):
+    """Renewals of contracts ending in ``[as_of, end)`` that no renewal deal covers yet.
+
+    From the paying orders known at ``as_of`` whose term the orders state (a ``term_months``,
+    ``billing_period`` or ``term`` column, :func:`salesmkt.data.definitions.contract_terms`; a
+    term read from a customer's rhythm is unknown before its second payment, so it is not
+    used): each customer's latest order of at least :data:`RENEWAL_MIN_MONTHS` months ends at
+    ``ordered_at + term``. One ending in the
+    period, of a customer without a renewal deal created since that order, renews with the
+    rate of the contracts that ended at least :data:`RENEWAL_GRACE` before ``as_of`` (renewed:
+    a paying order within the grace of the end), for the contract's amount; owner and source
+    are those of the customer's latest deal.
+    """
+    empty = pd.DataFrame(
+        columns=["customer", "contract_end", "amount", "owner_id", "sourced_by", "p_renew"]
+    )
+    out = np.zeros((n_sims, len(groups)))
+    if orders is None or orders.empty or "account_id" not in then.columns:
+        return out, empty, False
+    known = orders[(pd.to_datetime(orders["ordered_at"], utc=True) <= at).to_numpy(dtype=bool)]
+    terms = contract_terms(known)
+    # terms stated in the orders only: a term guessed from the customer's rhythm is unknown at
+    # a date before its second payment, so first-year contracts would be missed
+    stated = terms["term_source"].eq("column").to_numpy(dtype=bool)
+    long = terms[stated & (terms["term_months"] >= RENEWAL_MIN_MONTHS).to_numpy(dtype=bool)]
+    if long.empty:
+        return out, empty, False
+    ends = [
+        t + pd.DateOffset(months=int(round(m)))
+        for t, m in zip(long["ordered_at"], long["term_months"], strict=True)
+    ]
+    long = long.assign(contract_end=pd.to_datetime(pd.Series(ends, index=long.index), utc=True))
+    ns = pd.to_datetime(known["ordered_at"], utc=True).to_numpy("datetime64[ns]").astype(np.int64)
+    paid = pd.Series(ns, index=known.index).groupby(known["customer_id"]).apply(np.sort)
+    # history: contracts that ended a grace period before as_of, renewed or not
+    past = long[long["contract_end"] <= at - RENEWAL_GRACE]
+    grace = RENEWAL_GRACE.value
+    past_end = past["contract_end"].to_numpy("datetime64[ns]").astype(np.int64)
+    renewed = [
+        bool(np.any((p > e - grace) & (p <= e + grace)))
+        for p, e in zip(past["customer_id"].map(paid), past_end, strict=True)
+    ]
+    rate = float(np.mean(renewed)) if len(renewed) else np.nan
+    latest = long.sort_values("ordered_at").drop_duplicates("customer_id", keep="last")
+    due = latest[_periods.within(latest["contract_end"], at, end)]
+    deals = then.assign(_customer=then["account_id"].astype("string"))
+    if "deal_type" in deals.columns:
+        ren = deals[deals["deal_type"].astype("string").eq("renewal").fillna(False)]
+        last_renewal = ren.groupby("_customer")["created_at"].max()
+        covered = due["customer_id"].map(last_renewal) >= due["ordered_at"]
+        due = due[~covered.fillna(False).to_numpy(dtype=bool)]
+    if due.empty or not np.isfinite(rate):
+        return out, empty, True
+    last = deals.sort_values("created_at").drop_duplicates("_customer", keep="last")
+    last = last.set_index("_customer")
+    table = pd.DataFrame(
+        {
+            "customer": due["customer_id"].to_numpy(),
+            "contract_end": due["contract_end"].to_numpy(),
+            "amount": due["revenue"].to_numpy(dtype=float),
+            "owner_id": due["customer_id"].map(last.get("owner_id", pd.Series())).to_numpy(),
+            "sourced_by": due["customer_id"].map(last["sourced_by"]).fillna("sales").to_numpy(),
+            "customer_type": "existing",
+            "p_renew": rate,
+        }
+    )
+    w = _weights(table, groups, table["amount"].to_numpy(dtype=float))
+    renew = rng.random((n_sims, len(table))) < rate
+    out += renew.astype(float) @ w
+    return out, table.drop(columns="customer_type"), True
 
 
 def _targets(targets, quotas, start, end, groups) -> tuple[np.ndarray, np.ndarray]:
@@ -514,6 +608,7 @@ def revenue_forecast(
     fan: bool = True,
     new_pipeline: bool = True,
     correlated: bool = True,
+    renewals: bool = True,
 ) -> Forecast:
     """Monte Carlo forecast of the period's bookings: P10, P50, P90 against target and quota.
 
@@ -558,6 +653,13 @@ def revenue_forecast(
         log-odds, as large as the month-to-month swings of past win counts beyond chance
         (``summary.attrs["outcome_shock_sd"]``; 0 when they swung no more than chance).
         ``False``: deals won independently.
+    renewals : bool
+        Renewals of contracts (orders stating a term of 6 months or more, read by
+        :func:`salesmkt.data.definitions.contract_terms`) ending in the period that no renewal
+        deal covers yet, each renewed with the past renewal rate (``Forecast.renewals``); the
+        new pipeline then leaves renewal deals out. ``False``, or orders without stated terms
+        (the sample company's):
+        renewal deals not created yet are part of the new pipeline.
     new_pipeline : bool
         Simulate deals not created yet (``False``: booked plus open deals only).
     fan : bool
@@ -624,9 +726,14 @@ def revenue_forecast(
     open_draws = _simulate_open_shocked(
         p, w_open, n_simulations, rng, shock, runs=(owner_cols[present], starts)
     )
-    new_draws, cells = _new_pipeline(
-        then, at, end, lookback_days, min_decided, rng, n_simulations, groups
+    orders = getattr(dataset, "orders", None) if renewals else None
+    renewal_draws, renewal_table, by_contract = _renewals(
+        orders, then, at, end, rng, n_simulations, groups
     )
+    new_draws, cells = _new_pipeline(
+        then, at, end, lookback_days, min_decided, rng, n_simulations, groups, by_contract
+    )
+    new_draws = new_draws + renewal_draws
     if not new_pipeline:
         new_draws = np.zeros_like(new_draws)
         cells = cells.iloc[0:0]
@@ -706,6 +813,7 @@ def revenue_forecast(
         deals=opened,
         new_pipeline=cells,
         path=path,
+        renewals=renewal_table,
         as_of=at,
         start=start,
         end=end,
