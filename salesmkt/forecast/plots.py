@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from salesmkt._base.style import (
     BAD,
     CATEGORICAL,
+    DEFAULT_CURRENCY,
     GOOD,
     INK,
     MUTED,
@@ -193,7 +194,10 @@ def plot_backtest(
     ax.tick_params(axis="x", labelrotation=30)
     title = f"Backtest: the actual fell inside the P10-P90 band at {inside.mean():.0%} of dates"
     return finish(
-        ax, title, xlabel="Forecast date", ylabel=f"Bookings in the period ({currency or 'USD'})"
+        ax,
+        title,
+        xlabel="Forecast date",
+        ylabel=f"Bookings in the period ({currency or DEFAULT_CURRENCY})",
     )
 
 
