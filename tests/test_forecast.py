@@ -415,3 +415,15 @@ def test_contracts_ending_in_the_period_renew_at_the_past_rate(two_open_deals):
     )
     gain = f.row("total")["from_new_pipeline"] - plain.row("total")["from_new_pipeline"]
     assert gain == pytest.approx(225, abs=15)
+
+
+def test_report_table_has_plain_names_and_amounts_with_the_currency(two_open_deals):
+    f = revenue.revenue_forecast(
+        two_open_deals, as_of="2025-04-01", n_simulations=500, targets=250, currency="EUR",
+        new_pipeline=False, fan=False,
+    )  # fmt: skip
+    t = f.table()
+    assert t["Group"].tolist()[0] == "Total"
+    assert t.loc[0, "Target"] == "€250" and t.loc[0, "Open pipeline"] == "€300"
+    assert t.loc[0, "Pipeline coverage"] == "1.2x"
+    assert f.table("owner_id")["Group"].tolist() == ["O1", "O2"]

@@ -36,7 +36,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol, format_percent
+from salesmkt._base.formats import (
+    DEFAULT_CURRENCY,
+    currency_symbol,
+    format_amount,
+    format_percent,
+)
 from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import contract_terms, won_deals
 from salesmkt.data.validate import check_columns
@@ -184,6 +189,66 @@ class Forecast:
             return text + "; the target is already booked."
         cover = r["coverage"]
         return text + f"; the open pipeline covers {cover:.1f}x the remaining gap."
+
+    def table(self, dimension: str | None = None) -> pd.DataFrame:
+        """The summary for a report: plain column names, amounts with their currency.
+
+        Parameters
+        ----------
+        dimension : str, optional
+            Only the groups of one dimension (``"owner_id"``, ``"customer_type"``, ...).
+
+        Returns
+        -------
+        DataFrame
+            ``Group, Booked so far, P10, P50, P90, Target, Quota, Chance of reaching the
+            target, Open pipeline, Pipeline coverage, Weighted pipeline forecast`` as text.
+
+        Examples
+        --------
+        >>> import salesmkt
+        >>> f = revenue_forecast(salesmkt.load_sample(), as_of="2026-05-15", n_simulations=500,
+        ...                      fan=False)
+        >>> f.table("customer_type")["Group"].tolist()
+        ['New customers', 'Existing customers']
+        """
+        s = self.summary
+        if dimension is not None:
+            s = s[s["dimension"] == dimension]
+        names = {
+            "total": "Total",
+            "new": "New customers",
+            "existing": "Existing customers",
+            "marketing": "Marketing-sourced",
+            "sales": "Sales-sourced",
+        }
+        order = {"new": 0, "existing": 1}
+        dims = list(dict.fromkeys(s["dimension"]))
+        rank = [
+            (dims.index(d), order.get(i, 2)) for d, i in zip(s["dimension"], s["item"], strict=True)
+        ]
+        s = s.iloc[sorted(range(len(s)), key=lambda j: rank[j])]
+        c = self.currency
+        amount = lambda col: [format_amount(v, c) for v in s[col]]  # noqa: E731
+        return pd.DataFrame(
+            {
+                "Group": [names.get(i, i) for i in s["item"]],
+                "Booked so far": amount("booked"),
+                "P10": amount("p10"),
+                "P50": amount("p50"),
+                "P90": amount("p90"),
+                "Target": amount("target"),
+                "Quota": amount("quota"),
+                "Chance of reaching the target": [
+                    format_percent(v, decimals=0) for v in s["p_reach_target"]
+                ],
+                "Open pipeline": amount("open_pipeline"),
+                "Pipeline coverage": [
+                    "–" if not np.isfinite(v) else f"{v:.1f}x" for v in s["coverage"]
+                ],
+                "Weighted pipeline forecast": amount("weighted_pipeline_forecast"),
+            }
+        ).reset_index(drop=True)
 
     def explain(self) -> str:
         """A few sentences: what is booked, where the rest comes from, the gap in words."""
