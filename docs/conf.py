@@ -101,6 +101,7 @@ API_PACKAGES = {
     "campaigns": ("Campaigns", "Spend and returns, journeys, attribution, lift and holdout."),
     "personas": ("Personas", "Persona model, k selection, cards, persona file and RFM."),
     "scoring": ("Lead score", "Score quality, drift of its inputs and the MQL threshold."),
+    "forecast": ("Forecast", "Win probability, time to close, revenue forecast and backtest."),
     "reports": ("Reports", "The report pipeline and the reports on public data sets."),
 }
 

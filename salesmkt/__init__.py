@@ -7,6 +7,7 @@ layers below it:
 package                   holds
 ========================  ==========================================================
 :mod:`salesmkt.reports`   the report pipeline and the reports on public data sets
+:mod:`salesmkt.forecast`  win probability, time to close, revenue forecast, backtest
 :mod:`salesmkt.scoring`   the lead score, its quality, drift and the MQL threshold
 :mod:`salesmkt.personas`  buyer personas, the persona file and workshop, RFM
 :mod:`salesmkt.campaigns` spend and returns, journeys, attribution, lift, holdout
@@ -49,6 +50,7 @@ PACKAGES = (
     "campaigns",
     "personas",
     "scoring",
+    "forecast",
     "reports",
 )
 _SUBPACKAGES = (*PACKAGES, "sample", "cli")

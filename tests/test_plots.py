@@ -18,7 +18,7 @@ from matplotlib.markers import MarkerStyle
 import salesmkt
 from salesmkt._base import style
 
-PACKAGES = ("data", "funnels", "kpis", "campaigns", "personas", "scoring")
+PACKAGES = ("data", "funnels", "kpis", "campaigns", "personas", "scoring", "forecast")
 PLOT_MODULES = [Path(salesmkt.__file__).parent / p / "plots.py" for p in PACKAGES]
 
 
@@ -150,6 +150,19 @@ DRAW = {
     ),
     "plot_persona_card": lambda ds, m, ax: salesmkt.plot_persona_card(
         salesmkt.persona_cards(m, ds.leads, dataset=ds), 0, ax=ax
+    ),
+    "plot_forecast_fan": lambda ds, m, ax: salesmkt.plot_forecast_fan(
+        salesmkt.revenue_forecast(ds, as_of="2026-05-15", n_simulations=1000), ax=ax
+    ),
+    "plot_forecast_distribution": lambda ds, m, ax: salesmkt.plot_forecast_distribution(
+        salesmkt.revenue_forecast(ds, as_of="2026-05-15", n_simulations=1000, fan=False), ax=ax
+    ),
+    "plot_backtest": lambda ds, m, ax: salesmkt.plot_backtest(
+        salesmkt.forecast_backtest(ds, dates=["2026-03-01", "2026-05-15"], n_simulations=500),
+        ax=ax,
+    ),
+    "plot_win_curve": lambda ds, m, ax: salesmkt.plot_win_curve(
+        salesmkt.time_to_close(ds, by="customer_type"), by="customer_type", ax=ax
     ),
     "plot_rfm_grid": lambda ds, m, ax: salesmkt.plot_rfm_grid(
         salesmkt.rfm(ds.orders, bins={"frequency": [2, 3, 4, 6]}), ax=ax
