@@ -201,7 +201,7 @@ def markov1_counts(codes, offsets, conv, null, value, n_labels):
 
 # ---------------------------------------------------------------- numpy versions
 
-SLICE_PATHS = 16_384  # paths per slice: the slice's bytes and tokens stay in the CPU cache
+SLICE_PATHS = 4_096  # paths per slice: the slice's bytes and tokens stay in the CPU cache
 _SLOT_BITS = 12
 _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 # Odd multipliers for the slot hash; a clash of two names in one slot retries with the next.
@@ -219,8 +219,9 @@ class _Names:
     """The distinct names seen so far, numbered in order of first appearance.
 
     A name is keyed on its length and its first and last 8 bytes (little-endian words), which
-    identify names of up to 16 bytes exactly; longer names are compared word by word in the
-    middle as well (:meth:`check_long`), so a code is never wrong.
+    identify names of up to 16 bytes exactly. Longer names add a fingerprint of their middle
+    words to the key and are then compared word by word (:meth:`check_long`), so a code is
+    never wrong.
     """
 
     def __init__(self, multiplier: int):
@@ -229,19 +230,25 @@ class _Names:
         self.first = np.zeros(size, np.uint64)
         self.last = np.zeros(size, np.uint64)
         self.length = np.zeros(size, np.int64)  # 0: empty slot (names have >= 1 byte)
+        self.middle = np.zeros(size, np.uint64)  # fingerprint of the middle words, 0 if none
         self.code = np.zeros(size, np.int32)
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
 
-    def codes(self, first, last, length, starts, data) -> np.ndarray:
+    def codes(self, first, last, length, starts, data, view) -> np.ndarray:
         h = first * self.multiplier
         h ^= last
+        middle = self._middle(starts, length, view)
+        if middle is not None:
+            h ^= middle
         h *= _MIX
         h ^= length.astype(np.uint64)
         h >>= np.uint64(64 - _SLOT_BITS)
         ok = self.length[h] == length
         ok &= self.first[h] == first
         ok &= self.last[h] == last
+        if middle is not None:
+            ok &= self.middle[h] == middle
         if not ok.all():  # names not seen before (or a clash)
             miss = np.flatnonzero(~ok)
             slots, at = np.unique(h[miss], return_index=True)
@@ -251,17 +258,39 @@ class _Names:
                     raise _Clash
                 self.first[slot], self.last[slot] = first[j], last[j]
                 self.length[slot] = length[j]
+                self.middle[slot] = middle[j] if middle is not None else 0
                 self.code[slot] = len(self.names)
                 self.names.append(bytes(data[starts[j] : starts[j] + length[j]]))
                 self._words.clear()
             hm = h[miss]
-            if not (
-                (self.length[hm] == length[miss])
-                & (self.first[hm] == first[miss])
-                & (self.last[hm] == last[miss])
-            ).all():
+            same = self.length[hm] == length[miss]
+            same &= self.first[hm] == first[miss]
+            same &= self.last[hm] == last[miss]
+            if middle is not None:
+                same &= self.middle[hm] == middle[miss]
+            if not same.all():
                 raise _Clash
         return self.code[h]
+
+    def _middle(self, starts, length, view) -> np.ndarray | None:
+        """Fingerprint of the 8-byte words between the first and the last of long names."""
+        idx = long = np.flatnonzero(length > 16)
+        if not len(idx):
+            return None
+        middle = np.zeros(len(length), np.uint64)
+        acc = np.zeros(len(idx), np.uint64)
+        at = 8
+        while len(idx):
+            acc ^= view[starts[idx] + at]
+            acc *= self.multiplier
+            middle[idx] = acc
+            at += 8
+            keep = length[idx] > at + 8
+            idx, acc = idx[keep], acc[keep]
+        fingerprint = middle[long]
+        fingerprint[fingerprint == 0] = 1  # 0 means "no middle words"
+        middle[long] = fingerprint
+        return middle
 
     def check_long(self, codes, starts, length, view) -> None:
         """Compare the middle 8-byte words of names longer than 16 bytes with their code's."""
@@ -332,7 +361,7 @@ def _tokenize_slices(chunks, names: _Names):
             short = np.minimum(length, 8)
             first = view[starts] & _LOW[short]
             last = view[cuts[1:]] >> _DROP[short]
-            codes = names.codes(first, last, length, starts, padded)
+            codes = names.codes(first, last, length, starts, padded, view)
             if length.max() > 16:
                 names.check_long(codes, starts, length, view)
             codes_out.append(codes)
