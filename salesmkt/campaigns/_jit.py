@@ -10,11 +10,13 @@ Private to :mod:`salesmkt.campaigns.attribution`. Two steps have a fast path:
 
 Each comes twice, with exactly the same output (tests compare them with each other and with
 the general numpy path): a numpy version that works on cache-sized slices of the input, and a
-numba kernel. Importing numba and loading its compiled kernels costs a fresh process 0.4 s on
-a quiet machine and several seconds on a busy one, more than the whole numpy version takes on
-a million paths, so the kernels run only when numba is already loaded in the process (by the
-funnel kernel or by the user); a first call never waits for numba. Both are used only for inputs
-of at least ``JIT_ROWS`` paths; smaller inputs take the general path.
+numba kernel, about twice as fast. Importing numba and loading its compiled kernels costs a
+fresh process 0.4 s on a quiet machine and several seconds on a busy one, more than the whole
+numpy version takes on a million paths. So a process starts on the numpy versions, and the
+first large first-order Markov call, once its counts are done, loads the kernels in a daemon
+thread (:func:`warm_up`); later calls use them once they are ready. No call waits for numba.
+Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
+path.
 
 Compiled kernels are cached on disk (``cache=True``), where numba's cache locators put them:
 ``$NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside this file, else, when the install is
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import sys
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -41,9 +43,55 @@ def available() -> bool:
     return True
 
 
+_READY = threading.Event()  # the numba kernels are loaded in this process
+_WARMING = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
 def compiled() -> bool:
-    """Whether the numba kernels run: numba is installed and already imported in the process."""
-    return "numba" in sys.modules and importlib.util.find_spec("numba") is not None
+    """Whether the numba kernels run: they have been loaded in this process."""
+    return _READY.is_set()
+
+
+def _load_kernels() -> None:
+    """Import numba and load (or, the first time ever, compile) both kernels."""
+    try:
+        kernels = _kernels()
+        small = np.zeros(1, np.int64)
+        kernels.markov1(np.zeros(1, np.int32), np.array([0, 1]), *(np.ones(1),) * 3, 1)
+        kernels.tokenize(
+            np.frombuffer(b"a", np.uint8),
+            np.array([0, 1]),
+            np.empty(1, np.int32),
+            small,
+            np.full(_TABLE, -1, np.int64),
+            np.empty(16, np.uint8),
+            np.zeros(_TABLE // 2 + 1, np.int64),
+            np.zeros(4, np.int64),
+        )
+    except Exception:  # noqa: BLE001 - the numpy versions stay in use
+        return
+    _READY.set()
+
+
+def warm_up(*, background: bool = True) -> None:
+    """Load the numba kernels for the next calls, once per process (no-op without numba).
+
+    Called after a large first-order Markov call has run on the numpy versions, so the user
+    never waits for numba: it loads in a daemon thread while the result is being read, and
+    later calls use the kernels once they are ready (a call made before that uses numpy).
+    """
+    global _warm_thread
+    if _READY.is_set() or importlib.util.find_spec("numba") is None:
+        return
+    with _WARMING:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(
+                target=_load_kernels, name="salesmkt-numba-warm-up", daemon=True
+            )
+            _warm_thread.start()
+    if not background:
+        _warm_thread.join()
 
 
 @functools.cache
@@ -196,7 +244,9 @@ def markov1_counts(codes, offsets, conv, null, value, n_labels):
     channels, conversion, null; and the conversion value leaving each transient state."""
     if compiled():
         return _kernels().markov1(codes, offsets, conv, null, value, n_labels)
-    return _markov1_numpy(codes, offsets, conv, null, value, n_labels)
+    out = _markov1_numpy(codes, offsets, conv, null, value, n_labels)
+    warm_up()
+    return out
 
 
 # ---------------------------------------------------------------- numpy versions
