@@ -1,23 +1,34 @@
-"""Compiled kernels for large attribution inputs (numba), with the numpy/Arrow path as fallback.
+"""Fast paths for large attribution inputs: exact numpy passes, or numba kernels once loaded.
 
-Private to :mod:`salesmkt.campaigns.attribution`. Two kernels:
+Private to :mod:`salesmkt.campaigns.attribution`. Two steps have a fast path:
 
 * :func:`tokenize` splits the path strings of an Arrow string array on ``" > "`` straight from
-  its byte buffer and encodes the channel names with a small open-addressing hash table, so no
-  intermediate string array is built (Arrow's ``split_pattern`` + ``dictionary_encode`` copy
-  every token);
-* :func:`markov1_counts` builds the first-order transition counts in one pass over the codes,
-  collapsing consecutive repeats on the fly.
+  its byte buffer and encodes the channel names, so no intermediate string array is built
+  (Arrow's ``split_pattern`` + ``dictionary_encode`` copy every token);
+* :func:`markov1_counts` builds the first-order transition counts, collapsing consecutive
+  repeats on the fly.
 
-Both produce exactly what the numpy path produces (tests compare them). They are used only for
-inputs of at least ``JIT_ROWS`` paths, so small inputs (tests, the sample, reports) never pay
-the compile time; compiled code is cached on disk when the package folder is writable.
+Each comes twice, with exactly the same output (tests compare them with each other and with
+the general numpy path): a numpy version that works on cache-sized slices of the input, and a
+numba kernel, about twice as fast. Importing numba and loading its compiled kernels costs a
+fresh process 0.4 s on a quiet machine and several seconds on a busy one, more than the whole
+numpy version takes on a million paths. So a process starts on the numpy versions, and the
+first large first-order Markov call, once its counts are done, loads the kernels in a daemon
+thread (:func:`warm_up`); later calls use them once they are ready. No call waits for numba.
+Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
+path.
+
+Compiled kernels are cached on disk (``cache=True``), where numba's cache locators put them:
+``$NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside this file, else, when the install is
+read-only, the user-wide cache (``~/.cache/numba`` on Linux). A missing or stale cache only
+costs one compilation (8-10 s here).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,8 +39,59 @@ _TABLE = 4096  # hash slots (power of two): at most _TABLE // 2 distinct names
 
 
 def available() -> bool:
-    """Whether numba is installed (it is imported only when a large input needs it)."""
-    return importlib.util.find_spec("numba") is not None
+    """Whether the fast paths can run: always, the numpy versions need nothing more."""
+    return True
+
+
+_READY = threading.Event()  # the numba kernels are loaded in this process
+_WARMING = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def compiled() -> bool:
+    """Whether the numba kernels run: they have been loaded in this process."""
+    return _READY.is_set()
+
+
+def _load_kernels() -> None:
+    """Import numba and load (or, the first time ever, compile) both kernels."""
+    try:
+        kernels = _kernels()
+        small = np.zeros(1, np.int64)
+        kernels.markov1(np.zeros(1, np.int32), np.array([0, 1]), *(np.ones(1),) * 3, 1)
+        kernels.tokenize(
+            np.frombuffer(b"a", np.uint8),
+            np.array([0, 1]),
+            np.empty(1, np.int32),
+            small,
+            np.full(_TABLE, -1, np.int64),
+            np.empty(16, np.uint8),
+            np.zeros(_TABLE // 2 + 1, np.int64),
+            np.zeros(4, np.int64),
+        )
+    except Exception:  # noqa: BLE001 - the numpy versions stay in use
+        return
+    _READY.set()
+
+
+def warm_up(*, background: bool = True) -> None:
+    """Load the numba kernels for the next calls, once per process (no-op without numba).
+
+    Called after a large first-order Markov call has run on the numpy versions, so the user
+    never waits for numba: it loads in a daemon thread while the result is being read, and
+    later calls use the kernels once they are ready (a call made before that uses numpy).
+    """
+    global _warm_thread
+    if _READY.is_set() or importlib.util.find_spec("numba") is None:
+        return
+    with _WARMING:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(
+                target=_load_kernels, name="salesmkt-numba-warm-up", daemon=True
+            )
+            _warm_thread.start()
+    if not background:
+        _warm_thread.join()
 
 
 @functools.cache
@@ -128,13 +190,21 @@ def _kernels() -> SimpleNamespace:
 
 def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Codes (int32), tokens per path and labels of an Arrow string array, or ``None`` when
-    the input needs the general path (nulls, an empty name, too many names)."""
+    the input needs the general path (nulls, an empty name, too many names).
+
+    Codes number the names in order of first appearance, as Arrow's ``dictionary_encode``
+    does."""
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if chunk.null_count or not (
+            pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
+        ):
+            return None
+    if not compiled():
+        return _tokenize_numpy(chunks)
     prepared = []
     total = 0
     for chunk in chunks:
-        if chunk.null_count:
-            return None
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
@@ -172,4 +242,218 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 def markov1_counts(codes, offsets, conv, null, value, n_labels):
     """First-order counts with repeats collapsed: a (n+3) x (n+3) matrix with states start,
     channels, conversion, null; and the conversion value leaving each transient state."""
-    return _kernels().markov1(codes, offsets, conv, null, value, n_labels)
+    if compiled():
+        return _kernels().markov1(codes, offsets, conv, null, value, n_labels)
+    out = _markov1_numpy(codes, offsets, conv, null, value, n_labels)
+    warm_up()
+    return out
+
+
+# ---------------------------------------------------------------- numpy versions
+
+SLICE_PATHS = 4_096  # paths per slice: the slice's bytes and tokens stay in the CPU cache
+_SLOT_BITS = 12
+_MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
+# Odd multipliers for the slot hash; a clash of two names in one slot retries with the next.
+_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
+_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+_LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
+_DROP = np.array([0, 56, 48, 40, 32, 24, 16, 8, 0], dtype=np.uint64)
+
+
+class _Clash(Exception):
+    """Two names met in one hash slot (or look alike in their first and last 8 bytes)."""
+
+
+class _Names:
+    """The distinct names seen so far, numbered in order of first appearance.
+
+    A name is keyed on its length and its first and last 8 bytes (little-endian words), which
+    identify names of up to 16 bytes exactly. Longer names add a fingerprint of their middle
+    words to the key and are then compared word by word (:meth:`check_long`), so a code is
+    never wrong.
+    """
+
+    def __init__(self, multiplier: int):
+        size = 1 << _SLOT_BITS
+        self.multiplier = np.uint64(multiplier)
+        self.first = np.zeros(size, np.uint64)
+        self.last = np.zeros(size, np.uint64)
+        self.length = np.zeros(size, np.int64)  # 0: empty slot (names have >= 1 byte)
+        self.middle = np.zeros(size, np.uint64)  # fingerprint of the middle words, 0 if none
+        self.code = np.zeros(size, np.int32)
+        self.names: list[bytes] = []
+        self._words: dict[int, np.ndarray] = {}
+
+    def codes(self, first, last, length, starts, data, view) -> np.ndarray:
+        h = first * self.multiplier
+        h ^= last
+        middle = self._middle(starts, length, view)
+        if middle is not None:
+            h ^= middle
+        h *= _MIX
+        h ^= length.astype(np.uint64)
+        h >>= np.uint64(64 - _SLOT_BITS)
+        ok = self.length[h] == length
+        ok &= self.first[h] == first
+        ok &= self.last[h] == last
+        if middle is not None:
+            ok &= self.middle[h] == middle
+        if not ok.all():  # names not seen before (or a clash)
+            miss = np.flatnonzero(~ok)
+            slots, at = np.unique(h[miss], return_index=True)
+            for i in np.argsort(at, kind="stable"):
+                slot, j = slots[i], miss[at[i]]
+                if self.length[slot] or len(self.names) >= _MAX_NAMES:
+                    raise _Clash
+                self.first[slot], self.last[slot] = first[j], last[j]
+                self.length[slot] = length[j]
+                self.middle[slot] = middle[j] if middle is not None else 0
+                self.code[slot] = len(self.names)
+                self.names.append(bytes(data[starts[j] : starts[j] + length[j]]))
+                self._words.clear()
+            hm = h[miss]
+            same = self.length[hm] == length[miss]
+            same &= self.first[hm] == first[miss]
+            same &= self.last[hm] == last[miss]
+            if middle is not None:
+                same &= self.middle[hm] == middle[miss]
+            if not same.all():
+                raise _Clash
+        return self.code[h]
+
+    def _middle(self, starts, length, view) -> np.ndarray | None:
+        """Fingerprint of the 8-byte words between the first and the last of long names."""
+        idx = long = np.flatnonzero(length > 16)
+        if not len(idx):
+            return None
+        middle = np.zeros(len(length), np.uint64)
+        acc = np.zeros(len(idx), np.uint64)
+        at = 8
+        while len(idx):
+            acc ^= view[starts[idx] + at]
+            acc *= self.multiplier
+            middle[idx] = acc
+            at += 8
+            keep = length[idx] > at + 8
+            idx, acc = idx[keep], acc[keep]
+        fingerprint = middle[long]
+        fingerprint[fingerprint == 0] = 1  # 0 means "no middle words"
+        middle[long] = fingerprint
+        return middle
+
+    def check_long(self, codes, starts, length, view) -> None:
+        """Compare the middle 8-byte words of names longer than 16 bytes with their code's."""
+        idx = np.flatnonzero(length > 16)
+        at = 8
+        while len(idx):
+            if at not in self._words:
+                self._words[at] = np.array(
+                    [int.from_bytes(n[at : at + 8].ljust(8, b"\0"), "little") for n in self.names],
+                    dtype=np.uint64,
+                )
+            if not (view[starts[idx] + at] == self._words[at][codes[idx]]).all():
+                raise _Clash
+            at += 8
+            idx = idx[length[idx] > at + 8]
+
+
+def _tokenize_numpy(chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    for multiplier in _MULTIPLIERS:
+        try:
+            return _tokenize_slices(chunks, _Names(multiplier))
+        except _Clash:
+            continue
+    return None
+
+
+def _tokenize_slices(chunks, names: _Names):
+    codes_out, lengths_out = [], []
+    buf = np.zeros(0, np.uint8)
+    for chunk in chunks:
+        bufs = chunk.buffers()
+        wide = pa.types.is_large_string(chunk.type)
+        offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
+        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        raw = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        for a in range(0, len(offs) - 1, SLICE_PATHS):
+            o = offs[a : a + SLICE_PATHS + 1]
+            base, nb = int(o[0]), int(o[-1] - o[0])
+            o = o - base
+            if nb == 0 or (o[1:] == o[:-1]).any():
+                return None  # an empty path: the general path names it
+            # The slice's bytes with 8 zero bytes either side, so that the 8-byte word at
+            # the start and the one at the end of every name lie inside the buffer.
+            if len(buf) < nb + 16:
+                buf = np.zeros(max(nb + 16, 2 * len(buf)), np.uint8)
+            padded = buf[: nb + 16]
+            padded[:8] = 0
+            padded[nb + 8 :] = 0
+            padded[8 : nb + 8] = raw[base : base + nb]
+            data = padded[8 : nb + 8]
+            sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
+            sep = sep[(data[sep] == 32) & (data[sep + 2] == 32)]
+            # Separators and path boundaries, both sorted, merged into one list of cuts.
+            before = np.searchsorted(sep, o)
+            at = np.arange(len(o))
+            at += before
+            is_sep = np.ones(len(o) + len(sep), bool)
+            is_sep[at] = False
+            cuts = np.empty(len(is_sep), np.int64)
+            cuts[at] = o
+            cuts[is_sep] = sep
+            starts = cuts[:-1] + 3 * is_sep[:-1]
+            length = cuts[1:] - starts
+            if length.min() < 1:
+                return None  # an empty name, or separators that overlap or span two paths
+            starts += 8
+            view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+            short = np.minimum(length, 8)
+            first = view[starts] & _LOW[short]
+            last = view[cuts[1:]] >> _DROP[short]
+            codes = names.codes(first, last, length, starts, padded, view)
+            if length.max() > 16:
+                names.check_long(codes, starts, length, view)
+            codes_out.append(codes)
+            lengths_out.append(np.diff(before) + 1)
+    codes = np.concatenate(codes_out) if codes_out else np.zeros(0, np.int32)
+    lengths = np.concatenate(lengths_out) if lengths_out else np.zeros(0, np.int64)
+    labels = np.asarray([n.decode("utf-8") for n in names.names], dtype=object)
+    return codes, lengths, labels
+
+
+def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
+    """:func:`markov1_counts` in numpy, cell by cell the same sums as the kernel.
+
+    Transitions are counted per slice of journeys when the weights are whole numbers (their
+    sums are exact in any order); otherwise in one pass, in journey order, as the kernel adds.
+    """
+    size = n_labels + 3
+    weight = conv + null
+    lengths = np.diff(offsets)
+    whole = bool(np.all(weight == np.round(weight))) and float(weight.sum()) < 2**52
+    step = 4 * SLICE_PATHS if whole else max(len(lengths), 1)
+    counts = np.zeros(size * size)
+    for a in range(0, len(lengths), step):
+        b = min(a + step, len(lengths))
+        lo = offsets[a]
+        state = codes[lo : offsets[b]].astype(np.int64)
+        state += 1
+        moves = state[1:] != state[:-1]
+        starts = offsets[a + 1 : b] - lo
+        moves[starts[(starts > 0) & (starts < len(state))] - 1] = False  # journey to journey
+        to = np.flatnonzero(moves)
+        key = state[to] * size
+        to += 1
+        key += state[to]
+        w_touch = np.repeat(weight[a:b], lengths[a:b])
+        counts += np.bincount(key, weights=w_touch[to], minlength=size * size)
+    counts = counts.reshape(size, size)
+    has = lengths > 0
+    first = codes[offsets[:-1][has]].astype(np.int64) + 1
+    end = codes[offsets[1:][has] - 1].astype(np.int64) + 1
+    counts[0] += np.bincount(first, weights=weight[has], minlength=size)
+    counts[:, n_labels + 1] += np.bincount(end, weights=conv[has], minlength=size)
+    counts[:, n_labels + 2] += np.bincount(end, weights=null[has], minlength=size)
+    value_out = np.bincount(end, weights=value[has], minlength=n_labels + 1)
+    return counts, value_out
