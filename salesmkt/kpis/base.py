@@ -18,6 +18,7 @@ import pandas as pd
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import customer_key
+from salesmkt.data.engine import is_table
 
 MISSING = "(missing)"
 ALL = "(all)"
@@ -319,7 +320,11 @@ def segments(ctx: Context) -> list[str]:
         values: set[str] = set()
         for name in ("leads", "deals", "sessions", "spend", "orders", "quotas"):
             df = ctx.spend() if name == "spend" else ctx.table(name)
-            if not df.empty:
+            if is_table(df):  # sessions in a database: the distinct values come back
+                from salesmkt.kpis.web import segment_values
+
+                values |= segment_values(ctx, df)
+            elif not df.empty:
                 values |= set(ctx.segment(df, name).unique())
         ctx._cache["segments"] = sorted(values)
     return ctx._cache["segments"]

@@ -30,6 +30,7 @@ import pandas as pd
 
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.engine import extreme, has_values, n_rows, timestamp_columns
 from salesmkt.data.validate import check_columns
 from salesmkt.kpis.base import DEFAULT_SETTINGS, KPI, PART_COLS, Context, complete, segments
 from salesmkt.kpis.catalog import CATALOG
@@ -172,12 +173,13 @@ _PLANNED = {
 def _latest(ds: Dataset) -> pd.Timestamp:
     """The latest timestamp of something that happened (§1.2's default ``as_of``)."""
     stamps = []
-    for name, df in ds.tables.items():
-        for c in df.columns:
+    for name, df in ds.tables.items():  # an Ibis table (sessions in a database) answers there
+        for c in timestamp_columns(df):
             if (name, c) in _PLANNED:
                 continue
-            if isinstance(df[c].dtype, pd.DatetimeTZDtype) and df[c].notna().any():
-                stamps.append(df[c].max())
+            latest = extreme(df, c, "max")
+            if latest is not None:
+                stamps.append(latest)
     return max(stamps) if stamps else pd.Timestamp.now(tz="UTC")
 
 
@@ -189,8 +191,9 @@ def _earliest(ds: Dataset) -> pd.Timestamp:
         ("orders", "ordered_at"),
     ):
         df = getattr(ds, name)
-        if df is not None and len(df) and df[col].notna().any():
-            return df[col].min()
+        first = extreme(df, col, "min") if df is not None and col in df.columns else None
+        if first is not None:
+            return first
     return _latest(ds)
 
 
@@ -263,11 +266,16 @@ def missing_kpi_inputs(dataset: Dataset, kpis: Sequence[str] | None = None) -> p
         for tab, cols in _needs(kpi).items():
             df = getattr(dataset, tab)
             if df is not None:
-                gaps += [f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df]
+                gaps += [
+                    f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df.columns
+                ]
                 gaps += [
                     f"the values of {tab}.{c}"
                     for c in dict.fromkeys(cols)
-                    if (tab, c) in _OPTIONAL and c in df and len(df) and df[c].isna().all()
+                    if (tab, c) in _OPTIONAL
+                    and c in df.columns
+                    and not has_values(df, c)
+                    and n_rows(df)
                 ]
         if gaps:
             rows.append({"kpi": kid, "name": kpi.name, "missing": ", ".join(gaps)})

@@ -75,6 +75,12 @@ def _segment(ctx: Context, t: ir.Table) -> ir.Table:
     return t.mutate(_segment=ibis.literal(MISSING))
 
 
+def segment_values(ctx: Context, sessions: ir.Table) -> set[str]:
+    """The breakdown values the sessions hold (one row per value comes back)."""
+    t = _segment(ctx, as_table(sessions, [*_COLUMNS, ctx.by]))
+    return set(execute(t.select("_segment").distinct())["_segment"])
+
+
 def engine_grouped(
     ctx: Context, t: ir.Table, ts: str, aggs: dict[str, Callable[[ir.Table], ir.Scalar]]
 ) -> pd.DataFrame:
