@@ -30,7 +30,7 @@ import pandas as pd
 
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
-from salesmkt.data.engine import extreme, has_values, n_rows, timestamp_columns
+from salesmkt.data.engine import extreme, has_values, is_table, n_rows, timestamp_columns
 from salesmkt.data.validate import check_columns
 from salesmkt.kpis.base import DEFAULT_SETTINGS, KPI, PART_COLS, Context, complete, segments
 from salesmkt.kpis.catalog import CATALOG
@@ -518,10 +518,15 @@ def cohort_retention(
     check_columns(
         orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohort_retention"
     )
-    as_of = _periods.to_utc(as_of) or (orders["ordered_at"].max() if len(orders) else None)
+    as_of = _periods.to_utc(as_of) or extreme(orders, "ordered_at", "max")
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    m = cohort_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
+    if is_table(orders):  # in a database: computed there, one row per cohort and age back
+        from salesmkt.data.retention_engine import cohort_matrix as engine_matrix
+
+        m = engine_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
+    else:
+        m = cohort_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
     m["retention"] = m["active"] / m["customers"]
     m["cum_revenue_per_customer"] = m["cum_revenue"] / m["customers"]
     return m[cols]
