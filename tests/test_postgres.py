@@ -260,6 +260,40 @@ def test_report_from_postgres(crm_url, tmp_path, monkeypatch):
     assert "127.0.0.1" in index and "/crm" in index
 
 
+WEB = ["avg_session_duration", "traffic_by_channel_group", "bounce_rate", "traffic_to_lead"]
+
+
+def test_sessions_stay_in_postgres_and_kpis_match(crm_url, sample, monkeypatch):
+    """Sessions above the in-memory limit (0 here) stay in the database; the KPI table and
+    retention computed there equal the in-memory figures, on a server in New York time."""
+    import ibis.expr.types as ir
+
+    from salesmkt.data.definitions import customer_retention
+
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    ds = salesmkt.load(crm_url)
+    assert isinstance(ds.sessions, ir.Table) and isinstance(ds.leads, pd.DataFrame)
+    assert ds.findings["problem"].str.contains("computed there").any()
+    pd.testing.assert_frame_equal(salesmkt.kpi_table(ds), salesmkt.kpi_table(sample))
+    by = {"kpis": WEB, "by": "channel", "freq": "W"}
+    pd.testing.assert_frame_equal(salesmkt.kpi_table(ds, **by), salesmkt.kpi_table(sample, **by))
+    import ibis
+
+    con = ibis.connect(crm_url)
+    orders = con.table("orders")
+    pd.testing.assert_frame_equal(
+        customer_retention(orders, freq="M"),
+        customer_retention(sample.orders, freq="M"),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(
+        salesmkt.cohort_retention(orders, freq="Q").reset_index(drop=True),
+        salesmkt.cohort_retention(sample.orders, freq="Q").reset_index(drop=True),
+        check_dtype=False,
+    )
+    con.disconnect()
+
+
 def test_upper_case_names_and_numeric_columns(tmp_path, sample):
     """Warehouses that upper-case unquoted names (Snowflake) and NUMERIC amounts still load."""
     import duckdb
