@@ -294,6 +294,32 @@ def test_sessions_stay_in_postgres_and_kpis_match(crm_url, sample, monkeypatch):
     con.disconnect()
 
 
+@pytest.mark.slow
+def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path, monkeypatch):
+    """The check-in rendered from PostgreSQL, its sessions kept and computed in the engine,
+    shows the figures of the check-in rendered from the CSV sample: the same headline, the same
+    scorecard and the same tables."""
+    from test_cross_report import SUMMARY, _page, _scorecard, _tables
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebooks' load sees it too
+    conf = salesmkt.sample_dir()
+    runs = {}
+    for name, data in (("files", conf), ("postgres", crm_url)):
+        out = tmp_path / name
+        runs[name] = (out, salesmkt.run_reports(data, out, only=["05"], config_dir=conf,
+                                                progress=False))  # fmt: skip
+    files, db = _page(runs["files"], "05"), _page(runs["postgres"], "05")
+    text = {k: " ".join(p.get_text(" ").split()) for k, p in (("files", files), ("db", db))}
+    headline = [m.group(0) for m in SUMMARY.finditer(text["files"])]
+    assert headline and headline == [m.group(0) for m in SUMMARY.finditer(text["db"])]
+    spec = {"kpi": ("kpi",), "value": ("value",), "target": ("target",), "status": ("status",)}
+    assert _scorecard(files).records(**spec) == _scorecard(db).records(**spec)
+    assert [(t.title, t.columns, t.rows) for t in _tables(files)] == [
+        (t.title, t.columns, t.rows) for t in _tables(db)
+    ]
+
+
 def test_upper_case_names_and_numeric_columns(tmp_path, sample):
     """Warehouses that upper-case unquoted names (Snowflake) and NUMERIC amounts still load."""
     import duckdb
