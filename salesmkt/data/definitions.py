@@ -236,8 +236,8 @@ def first_order_cohort(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
 
@@ -408,8 +408,8 @@ def active_customers(
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
@@ -507,8 +507,8 @@ def customer_retention(
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional

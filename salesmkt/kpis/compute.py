@@ -330,7 +330,9 @@ def kpi_table(
     Parameters
     ----------
     dataset : Dataset
-        The company's tables (:func:`salesmkt.load`).
+        The company's tables (:func:`salesmkt.load`). Its ``sessions`` may be an Ibis table
+        (a database or file too large for memory): the web KPIs then run in its backend and
+        only per-period figures come back (docs/semantics/kpis.md).
     kpis : list of str, optional
         KPI ids from :data:`KPI_CATALOG`. Default: every KPI whose tables the dataset has.
     freq : {"M", "W", "Q"} or {"month", "week", "quarter"}
@@ -473,8 +475,9 @@ def cohort_retention(
 
     Parameters
     ----------
-    orders : DataFrame
-        The canonical ``orders`` table.
+    orders : DataFrame or ibis.Table
+        The canonical ``orders`` table. An Ibis table (PostgreSQL, PySpark, a DuckDB or
+        Parquet file) is computed in its backend; one row per cohort and age comes back.
     freq : {"W", "M", "Q", "Y"} or {"week", "month", "quarter", "year"}
         Cohort and age length (weeks start on Monday; :mod:`salesmkt.data.periods`).
     as_of : timestamp, optional

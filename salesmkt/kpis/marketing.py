@@ -1,4 +1,5 @@
-"""Marketing KPIs of the catalog: web traffic, cost and return (docs/semantics/kpis.md).
+"""Marketing KPIs of the catalog: cost and return (docs/semantics/kpis.md); the web-traffic
+KPIs are in :mod:`salesmkt.kpis.web`.
 
 Each function takes a :class:`~salesmkt.kpis.base.Context` and returns KPI parts.
 """
@@ -10,12 +11,6 @@ import pandas as pd
 
 from salesmkt.data.definitions import new_customers, won_deals
 from salesmkt.kpis.base import Context, grouped, join, parts
-from salesmkt.kpis.web import (  # noqa: F401  (the web KPIs, written once in Ibis)
-    avg_session_duration,
-    bounce_rate,
-    traffic_by_channel_group,
-    traffic_to_lead,
-)
 
 
 def _new_customers(ctx: Context) -> pd.DataFrame:
@@ -113,14 +108,10 @@ def cost_per_lead(ctx: Context) -> pd.DataFrame:
 
 
 __all__ = [
-    "avg_session_duration",
-    "traffic_by_channel_group",
-    "bounce_rate",
     "cac",
     "marketing_roi",
     "roas",
     "cost_per_lead",
-    "traffic_to_lead",
 ]
 
 

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from salesmkt.data.engine import as_table, execute, period_index
-from salesmkt.kpis.base import ALL, MISSING, Context, grouped, join, parts
+from salesmkt.kpis.base import Context, engine_segment, grouped, join, parts
 
 __all__ = ["avg_session_duration", "bounce_rate", "traffic_by_channel_group", "traffic_to_lead"]
 
@@ -42,51 +42,12 @@ def _sessions(ctx: Context) -> ir.Table:
     return ctx._cache[key]
 
 
-def _segment(ctx: Context, t: ir.Table) -> ir.Table:
-    """``t`` with a string column ``_segment``: the breakdown value of each session (its own
-    column, else its lead's, else its campaign's; ``(missing)`` without one), as
-    :meth:`Context.segment` gives it."""
-    by = ctx.by
-    if by is None:
-        return t.mutate(_segment=ibis.literal(ALL))
-    if by in t.columns:
-        return t.mutate(_segment=t[by].cast("string").fill_null(MISSING))
-    for key, attr, other in (
-        ("lead_id", ctx.lead_attr, "leads"),
-        ("campaign_id", None, "campaigns"),
-    ):
-        if key not in t.columns or by not in ctx.table(other).columns:
-            continue
-        if attr is not None:
-            values = attr(by)
-        else:
-            camp = ctx.table("campaigns").drop_duplicates("campaign_id")
-            values = camp.set_index("campaign_id")[by]
-        lookup = pd.DataFrame(
-            {
-                "_key": values.index.astype("string"),
-                "_value": values.astype("string").to_numpy(),
-            }
-        ).dropna(subset=["_key"])
-        m = ibis.memtable(lookup)
-        joined = t.left_join(m, t[key].cast("string") == m["_key"])
-        joined = joined.drop("_key")
-        return joined.mutate(_segment=joined["_value"].fill_null(MISSING)).drop("_value")
-    return t.mutate(_segment=ibis.literal(MISSING))
-
-
-def segment_values(ctx: Context, sessions: ir.Table) -> set[str]:
-    """The breakdown values the sessions hold (one row per value comes back)."""
-    t = _segment(ctx, as_table(sessions, [*_COLUMNS, ctx.by]))
-    return set(execute(t.select("_segment").distinct())["_segment"])
-
-
 def engine_grouped(
     ctx: Context, t: ir.Table, ts: str, aggs: dict[str, Callable[[ir.Table], ir.Scalar]]
 ) -> pd.DataFrame:
     """As :func:`salesmkt.kpis.base.grouped`, in the engine: rows of ``t`` placed in the
     periods by ``ts``, aggregated per (period, segment); one row per group comes back."""
-    t = _segment(ctx, t)
+    t = engine_segment(ctx, t)
     t = t.mutate(_p=period_index(t[ts], ctx.periods))
     t = t.filter(t["_p"].notnull())
     expr = t.group_by(["_p", "_segment"]).aggregate(**{k: f(t) for k, f in aggs.items()})
