@@ -48,3 +48,27 @@ def sample_reports(tmp_path_factory, worker_id):
             reports = salesmkt.run_reports(salesmkt.sample_dir(), out, progress=False)
             done.write_bytes(pickle.dumps(reports))
         return out, pickle.loads(done.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def spark_con(tmp_path_factory):
+    """An Ibis connection to PySpark in local mode (one core, UTC session time zone)."""
+    import os
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    import ibis
+
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[1]")
+        .appName("salesmkt-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(session)
+    session.stop()

@@ -6,7 +6,6 @@ second SQL engine. Skipped only when Java is missing (CI has Java 17).
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import numpy as np
@@ -18,27 +17,6 @@ from salesmkt.funnels import funnel, funnel_trends, time_to_convert
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 
 STEPS = ["A", "B", "C"]
-
-
-@pytest.fixture(scope="session")
-def spark_con(tmp_path_factory):
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    import ibis
-
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("salesmkt-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield ibis.pyspark.connect(session)
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -257,6 +257,66 @@ def test_report_from_postgres(crm_url, tmp_path, monkeypatch):
     assert "127.0.0.1" in index and "/crm" in index
 
 
+WEB = ["avg_session_duration", "traffic_by_channel_group", "bounce_rate", "traffic_to_lead"]
+
+
+def test_sessions_stay_in_postgres_and_kpis_match(crm_url, sample, monkeypatch):
+    """Sessions above the in-memory limit (0 here) stay in the database; the KPI table and
+    retention computed there equal the in-memory figures, on a server in New York time."""
+    import ibis.expr.types as ir
+
+    from salesmkt.data.definitions import customer_retention
+
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    ds = salesmkt.load(crm_url)
+    assert isinstance(ds.sessions, ir.Table) and isinstance(ds.leads, pd.DataFrame)
+    assert ds.findings["problem"].str.contains("computed there").any()
+    pd.testing.assert_frame_equal(salesmkt.kpi_table(ds), salesmkt.kpi_table(sample))
+    by = {"kpis": WEB, "by": "channel", "freq": "W"}
+    pd.testing.assert_frame_equal(salesmkt.kpi_table(ds, **by), salesmkt.kpi_table(sample, **by))
+    import ibis
+
+    con = ibis.connect(crm_url)
+    orders = con.table("orders")
+    pd.testing.assert_frame_equal(
+        customer_retention(orders, freq="M"),
+        customer_retention(sample.orders, freq="M"),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(
+        salesmkt.cohort_retention(orders, freq="Q").reset_index(drop=True),
+        salesmkt.cohort_retention(sample.orders, freq="Q").reset_index(drop=True),
+        check_dtype=False,
+    )
+    con.disconnect()
+
+
+@pytest.mark.slow
+def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path, monkeypatch):
+    """The check-in rendered from PostgreSQL, its sessions kept and computed in the engine,
+    shows the figures of the check-in rendered from the CSV sample: the same headline, the same
+    scorecard and the same tables."""
+    from test_cross_report import SUMMARY, _page, _scorecard, _tables
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebooks' load sees it too
+    conf = salesmkt.sample_dir()
+    runs = {}
+    for name, data in (("files", conf), ("postgres", crm_url)):
+        out = tmp_path / name
+        runs[name] = (out, salesmkt.run_reports(data, out, only=["05"], config_dir=conf,
+                                                progress=False))  # fmt: skip
+    files, db = _page(runs["files"], "05"), _page(runs["postgres"], "05")
+    text = {k: " ".join(p.get_text(" ").split()) for k, p in (("files", files), ("db", db))}
+    headline = [m.group(0) for m in SUMMARY.finditer(text["files"])]
+    assert headline and headline == [m.group(0) for m in SUMMARY.finditer(text["db"])]
+    spec = {"kpi": ("kpi",), "value": ("value",), "target": ("target",), "status": ("status",)}
+    assert _scorecard(files).records(**spec) == _scorecard(db).records(**spec)
+    assert [(t.title, t.columns, t.rows) for t in _tables(files)] == [
+        (t.title, t.columns, t.rows) for t in _tables(db)
+    ]
+
+
 def test_upper_case_names_and_numeric_columns(tmp_path, sample):
     """Warehouses that upper-case unquoted names (Snowflake) and NUMERIC amounts still load."""
     import duckdb

@@ -17,6 +17,7 @@ import pandas as pd
 
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.engine import has_values, n_rows
 from salesmkt.data.schema import TABLES
 
 __all__ = [
@@ -428,7 +429,7 @@ def missing_data(
     >>> missing_data(salesmkt.Dataset(leads=ds.leads), tables=["spend", "deals"])
     'This section needs the spend and deals tables, which these data do not have.'
     """
-    have = {n: df for n, df in dataset.tables.items() if len(df)}
+    have = {n: df for n, df in dataset.tables.items() if n_rows(df)}
     gone = [t for t in tables if t not in have]
     empty = []
     for item in columns:
@@ -438,7 +439,7 @@ def missing_data(
         df = have.get(table)
         if df is None:
             gone.append(table)
-        elif col not in df.columns or df[col].isna().all():
+        elif col not in df.columns or not has_values(df, col):
             empty.append(item)
     parts = []
     if gone:

@@ -4,8 +4,10 @@ A team's CRM mirror or warehouse is given as a connection URL (``postgres://user
 ``duckdb:///path/crm.duckdb``, ``bigquery://project/dataset``, ``snowflake://...``: anything
 ``ibis.connect`` takes) or as an Ibis backend connection made by the caller. Tables named after
 the canonical tables (any case: ``LEADS`` on Snowflake) are read into pandas, with the column
-names of the data contract matched case-blind; :func:`salesmkt.load` then validates them
-exactly as it validates files. Other tables are left alone and noted once.
+names of the data contract matched case-blind, except an event-sized table (``sessions``) with
+more rows than ``SALESMKT_IN_MEMORY_ROWS`` (:mod:`salesmkt.data.engine`): it stays in the
+database as an Ibis table, and the KPIs over it run there. :func:`salesmkt.load` then
+validates them as it validates files. Other tables are left alone and noted once.
 
 DuckDB files are opened read-only (``ibis.connect`` would create a missing file). Passwords in
 URLs never appear in messages or in ``Dataset.source``; libpq also reads them from
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from salesmkt.data.engine import ENGINE_TABLES, is_table, keep_in_engine
 from salesmkt.data.schema import TABLES
 from salesmkt.data.validate import Finding
 
@@ -86,6 +89,8 @@ def _connect(url: str):
 
 
 def _fetch(con, name: str, table: str) -> pd.DataFrame:
+    """The table read into pandas; an event-sized table above the in-memory limit
+    (:func:`salesmkt.data.engine.keep_in_engine`) is returned as the Ibis table instead."""
     t = con.table(name)
     wanted = TABLES[table].columns
     present = set(t.columns)
@@ -97,6 +102,8 @@ def _fetch(con, name: str, table: str) -> pd.DataFrame:
         t = t.mutate(**casts)
     # A database keeps no row order: sort by the table's key (then every column), so that row
     # numbers in findings and anything seeded (persona clustering) repeat from run to run.
+    if table in ENGINE_TABLES and keep_in_engine(table, int(t.count().execute())):
+        return t  # event-sized: stays in the database, its analyses run there
     spec = TABLES[table]
     first = [c for c in (spec.key or [c.name for c in spec.required]) if c in t.columns]
     order = first + [c for c in t.columns if c not in first and _sortable(t[c].type())]
@@ -112,10 +119,10 @@ def read_database(data) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     from salesmkt._base.quiet import quiet  # Ibis 12's own deprecation notices
 
     con = _connect(data) if isinstance(data, str) else data
+    tables: dict[str, pd.DataFrame] = {}
     try:
         with quiet():
             names = con.list_tables()
-            tables: dict[str, pd.DataFrame] = {}
             owner: dict[str, str] = {}
             for name in names:
                 table = name.lower()
@@ -129,8 +136,8 @@ def read_database(data) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
                     )
                 owner[table] = name
                 tables[table] = _fetch(con, name, table)
-    finally:
-        if isinstance(data, str):
+    finally:  # the connection stays open while a table kept in the database uses it
+        if isinstance(data, str) and not any(is_table(t) for t in tables.values()):
             con.disconnect()
     if not tables:
         shown = ", ".join(sorted(names)[:10]) + (", ..." if len(names) > 10 else "")

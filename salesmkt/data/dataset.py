@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
+from salesmkt.data.engine import extreme, n_rows
 from salesmkt.data.schema import TABLES
 from salesmkt.data.validate import findings_frame
 
@@ -68,13 +69,14 @@ class Dataset:
                 if c.kind in ("timestamp", "date") and c.name in df.columns
             ]
             first = last = pd.NaT
-            if time_cols:
-                first, last = df[time_cols[0]].min(), df[time_cols[0]].max()
+            if time_cols:  # an Ibis table (kept in its database) answers there
+                first = extreme(df, time_cols[0], "min") or pd.NaT
+                last = extreme(df, time_cols[0], "max") or pd.NaT
             rows.append(
                 {
                     "table": name,
-                    "rows": len(df),
-                    "columns": df.shape[1],
+                    "rows": n_rows(df),
+                    "columns": len(df.columns),
                     "first": first,
                     "last": last,
                     "description": spec.description,
@@ -83,5 +85,5 @@ class Dataset:
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{n}={len(df):,}" for n, df in self.tables.items())
+        parts = ", ".join(f"{n}={n_rows(df):,}" for n, df in self.tables.items())
         return f"Dataset({parts}; {len(self.findings)} findings; source={self.source!r})"

@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
+from salesmkt.data.engine import execute, is_table
 from salesmkt.data.validate import check_columns
 
 __all__ = [
@@ -235,8 +236,8 @@ def first_order_cohort(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
 
@@ -257,6 +258,12 @@ def first_order_cohort(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
         freq, allowed=_periods.SUPPORTED["first_order_cohort"], caller="first_order_cohort"
     )
     check_columns(orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohorts")
+    if is_table(orders):  # in a database: one row per customer comes back
+        t = orders.filter(orders["revenue"] > 0)
+        first = execute(t.group_by("customer_id").aggregate(first_order_at=t["ordered_at"].min()))
+        out = first.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        out["first_order_at"] = pd.to_datetime(out["first_order_at"], utc=True)
+        return out.assign(cohort=_periods.floor(out["first_order_at"], freq))
     paying = orders[orders["revenue"] > 0]
     first = paying.groupby("customer_id", observed=True)["ordered_at"].min()
     out = first.rename("first_order_at").reset_index()
@@ -401,8 +408,8 @@ def active_customers(
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
@@ -434,6 +441,10 @@ def active_customers(
     )
     cols = ["customer_id", "ordered_at", "revenue", *([by] if by else [])]
     check_columns(orders, "orders", cols, caller="active_customers")
+    if is_table(orders):  # in a database: the same rules as Ibis expressions, run there
+        from salesmkt.data import retention_engine
+
+        return retention_engine.active_customers(orders, freq=freq, by=by, terms=terms, until=until)
     o = contract_terms(orders) if terms else orders[orders["revenue"] > 0].assign(term_months=1.0)
     o = o.assign(period_start=_periods.floor(o["ordered_at"], freq))
     keys = ["customer_id", *([by] if by else []), "period_start"]
@@ -496,8 +507,8 @@ def customer_retention(
 
     Parameters
     ----------
-    orders : DataFrame
-        The orders table.
+    orders : DataFrame or ibis.Table
+        The orders table; an Ibis table is computed in its backend (same rules).
     freq : {"W", "M", "Q", "Y"}
         Period length.
     by : str, optional
@@ -521,6 +532,13 @@ def customer_retention(
     freq = _periods.check_freq(
         freq, allowed=_periods.SUPPORTED["customer_retention"], caller="customer_retention"
     )
+    if is_table(orders):  # in a database: computed there, one row per period comes back
+        from salesmkt.data import retention_engine
+
+        check_columns(
+            orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="customer_retention"
+        )
+        return retention_engine.customer_retention(orders, freq=freq, by=by)
     both = _pairs(orders, freq, by)
     keys = ["period_start", *([by] if by else [])]
     out = (

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from salesmkt.data.database import is_database, read_database
+from salesmkt.data.engine import ENGINE_TABLES, keep_in_engine
 from salesmkt.data.schema import TABLES
 from salesmkt.data.validate import Finding
 
@@ -103,6 +104,9 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
             if name in tables:
                 raise ValueError(f"{path}: two files for table {name!r}; keep one of them.")
             try:
+                if suffix == ".parquet" and name in ENGINE_TABLES and _big_parquet(name, file):
+                    tables[name] = _parquet_table(name, file)  # read by DuckDB where it is
+                    continue
                 tables[name] = pd.read_parquet(file) if suffix == ".parquet" else _read_csv(file)
             except _EmptyFile:
                 tables[name] = pd.DataFrame()
@@ -120,6 +124,11 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
             for (name,) in con.execute(
                 "select table_name from information_schema.tables"
             ).fetchall():
+                if name.lower() in ENGINE_TABLES:
+                    rows = con.execute(f'select count(*) from "{name}"').fetchone()[0]
+                    if keep_in_engine(name.lower(), rows):
+                        tables[name.lower()] = _duckdb_table(path, name)
+                        continue
                 if name.lower() in TABLES:
                     rel = con.table(name)
                     # to_arrow_table is the name since duckdb 1.4; fetch_arrow_table before
@@ -138,6 +147,30 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
             "after them (e.g. leads.csv)."
         )
     return tables, found
+
+
+def _big_parquet(name: str, file: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    return keep_in_engine(name, pq.ParquetFile(file).metadata.num_rows)
+
+
+def _parquet_table(name: str, file: Path):
+    """A Parquet file of an event-sized table as an Ibis table run by DuckDB in-process."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con.read_parquet(file, table_name=name)
+
+
+def _duckdb_table(path: Path, name: str):
+    """A table of a DuckDB file as an Ibis table (the file opened read-only)."""
+    import ibis
+
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con.table(name)
 
 
 def _skipped(what: str) -> Finding:

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from salesmkt.data.engine import execute, is_table
+
 __all__ = ["pii_columns", "pii_values", "find_pii", "pseudonymize"]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -76,6 +78,12 @@ def pii_values(tables: Iterable[pd.DataFrame]) -> set[str]:
     """
     values: set[str] = set()
     for df in tables:
+        if is_table(df):  # kept in its database: its personal columns by name, values there
+            cols = [c for c in df.columns if _NAME_HINTS.search(re.sub(r"[\s\-.]+", "_", c))]
+            for col in cols:
+                found = execute(df.select(col).distinct())[col].dropna().astype(str)
+                values.update(v.strip() for v in found if len(v.strip()) >= 3)
+            continue
         for col in pii_columns(df):
             values.update(v.strip() for v in df[col].dropna().astype(str) if len(v.strip()) >= 3)
     return values

@@ -32,6 +32,7 @@ import pandas as pd
 
 from salesmkt.data import coerce as _coerce_kind
 from salesmkt.data.channels import normalize_channels
+from salesmkt.data.engine import is_table
 from salesmkt.data.schema import TABLES, Column, Table
 
 __all__ = ["Finding", "ValidationError", "validate_table", "validate_tables", "check_columns"]
@@ -368,7 +369,10 @@ def validate_tables(
     clean: dict[str, pd.DataFrame] = {}
     findings: list[Finding] = []
     for name, df in tables.items():
-        clean[name], found = _table_findings(name, df, tz=tz)
+        if is_table(df):  # kept in its database or file (salesmkt.data.engine)
+            clean[name], found = _engine_table_findings(name, df)
+        else:
+            clean[name], found = _table_findings(name, df, tz=tz)
         findings += found
     errors = [f for f in findings if f.severity == "error"]
     if errors:
@@ -377,6 +381,8 @@ def validate_tables(
         for fk in TABLES[name].foreign_keys:
             if fk.column not in df.columns or fk.ref_table not in clean:
                 continue
+            if is_table(df) or is_table(clean[fk.ref_table]):
+                continue  # not checked across an engine table (it may be huge)
             known = clean[fk.ref_table][fk.ref_column]
             unresolved = df[fk.column].notna() & ~df[fk.column].isin(known)
             if unresolved.any():
@@ -395,6 +401,57 @@ def validate_tables(
     return clean, findings
 
 
+def _engine_table_findings(name: str, t) -> tuple[object, list[Finding]]:
+    """The checks an Ibis table kept in its engine gets: required columns and time-zone-aware
+    timestamps (row-level checks would read every row; they are noted as not run)."""
+    from salesmkt.data.engine import ROWS_VARIABLE, n_rows
+
+    spec = TABLES[name]
+    found: list[Finding] = []
+    absent = sorted(c.name for c in spec.required if c.name not in t.columns)
+    if absent:
+        found.append(
+            Finding(
+                name,
+                ", ".join(absent),
+                f"required column{'s' if len(absent) > 1 else ''} missing (the table has: "
+                f"{', '.join(map(str, t.columns[:12])) or 'no columns'})",
+                len(absent),
+                hint="Rename the column in the database, or create a view with the names.",
+            )
+        )
+    schema = t.schema()
+    for col in (*spec.required, *spec.optional):
+        if col.kind != "timestamp" or col.name not in t.columns:
+            continue
+        dtype = schema[col.name]
+        if not dtype.is_timestamp() or dtype.timezone is None:
+            found.append(
+                Finding(
+                    name,
+                    col.name,
+                    f"needs timestamps with a time zone here, got {dtype}",
+                    0,
+                    hint="Store the column as timestamptz (TIMESTAMP WITH TIME ZONE), in UTC.",
+                )
+            )
+    if found:
+        return t, found
+    rows = n_rows(t)
+    found.append(
+        Finding(
+            name,
+            "",
+            f"{rows:,} rows stay in the database or file and are computed there (more than "
+            f"{ROWS_VARIABLE}); row-level checks (types, duplicates, keys) were not run",
+            rows,
+            severity="warning",
+            action="Computed in the engine; only aggregates are read",
+        )
+    )
+    return t, found
+
+
 def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, caller: str) -> None:
     """Check at a public function's door that ``df`` has ``columns`` of table ``table``.
 
@@ -410,7 +467,7 @@ def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, calle
     salesmkt.data.validate.ValidationError: 1 problem in the data:
     - leads.mql_at: lifecycle_funnel needs this column, which is missing. ...
     """
-    if not isinstance(df, pd.DataFrame):
+    if not isinstance(df, pd.DataFrame) and not is_table(df):  # Ibis: checked by its columns
         raise TypeError(f"{caller}: {table} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:

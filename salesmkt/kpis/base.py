@@ -18,6 +18,7 @@ import pandas as pd
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import customer_key
+from salesmkt.data.engine import as_table, execute, is_table
 
 MISSING = "(missing)"
 ALL = "(all)"
@@ -268,6 +269,48 @@ def grouped(
     return work.groupby(["period_start", "segment"], observed=True).agg(**aggs)
 
 
+# -------------------------------------------------------------------- engine helpers
+def engine_segment(ctx: Context, t):
+    """``t`` with a string column ``_segment``: the breakdown value of each session (its own
+    column, else its lead's, else its campaign's; ``(missing)`` without one), as
+    :meth:`Context.segment` gives it."""
+    import ibis
+
+    by = ctx.by
+    if by is None:
+        return t.mutate(_segment=ibis.literal(ALL))
+    if by in t.columns:
+        return t.mutate(_segment=t[by].cast("string").fill_null(MISSING))
+    for key, attr, other in (
+        ("lead_id", ctx.lead_attr, "leads"),
+        ("campaign_id", None, "campaigns"),
+    ):
+        if key not in t.columns or by not in ctx.table(other).columns:
+            continue
+        if attr is not None:
+            values = attr(by)
+        else:
+            camp = ctx.table("campaigns").drop_duplicates("campaign_id")
+            values = camp.set_index("campaign_id")[by]
+        lookup = pd.DataFrame(
+            {
+                "_key": values.index.astype("string"),
+                "_value": values.astype("string").to_numpy(),
+            }
+        ).dropna(subset=["_key"])
+        m = ibis.memtable(lookup)
+        joined = t.left_join(m, t[key].cast("string") == m["_key"])
+        joined = joined.drop("_key")
+        return joined.mutate(_segment=joined["_value"].fill_null(MISSING)).drop("_value")
+    return t.mutate(_segment=ibis.literal(MISSING))
+
+
+def segment_values(ctx: Context, sessions) -> set[str]:
+    """The breakdown values the sessions hold (one row per value comes back)."""
+    t = engine_segment(ctx, as_table(sessions, [ctx.by, "lead_id", "campaign_id"]))
+    return set(execute(t.select("_segment").distinct())["_segment"])
+
+
 def ratio(num, den):
     """num / den, missing where den is 0 or missing (never inf)."""
     num = pd.Series(num, dtype=float) if not isinstance(num, pd.Series) else num.astype(float)
@@ -319,7 +362,9 @@ def segments(ctx: Context) -> list[str]:
         values: set[str] = set()
         for name in ("leads", "deals", "sessions", "spend", "orders", "quotas"):
             df = ctx.spend() if name == "spend" else ctx.table(name)
-            if not df.empty:
+            if is_table(df):  # sessions in a database: the distinct values come back
+                values |= segment_values(ctx, df)
+            elif not df.empty:
                 values |= set(ctx.segment(df, name).unique())
         ctx._cache["segments"] = sorted(values)
     return ctx._cache["segments"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from salesmkt.kpis import customers as cu
 from salesmkt.kpis import marketing as mk
 from salesmkt.kpis import sales as sa
+from salesmkt.kpis import web
 from salesmkt.kpis.base import KPI
 
 
@@ -45,15 +46,15 @@ _DECLARED = [
     _k("avg_session_duration", "Average time on site", "marketing", "seconds", "higher",
        "Average length of a website visit.",
        "sum(duration_s) / sessions with a duration, sessions started in P (median beside it)",
-       "period", "ratio", ["sessions"], mk.avg_session_duration),
+       "period", "ratio", ["sessions"], web.avg_session_duration),
     _k("traffic_by_channel_group", "Organic vs paid traffic", "marketing", "share", "context",
        "Share of website visits from organic search and from paid media.",
        "sessions in P per channel group / all sessions in P; organic_to_paid = organic / paid",
-       "period", "ratio", ["sessions"], mk.traffic_by_channel_group, headline="organic"),
+       "period", "ratio", ["sessions"], web.traffic_by_channel_group, headline="organic"),
     _k("bounce_rate", "Bounce rate", "marketing", "share", "lower",
        "Share of visits that leave without engaging.",
        "1 - engaged / sessions; engaged = over 10 s, 2+ pages or a lead created (GA4)", "period",
-       "ratio", ["sessions"], mk.bounce_rate),
+       "ratio", ["sessions"], web.bounce_rate),
     _k("cac", "Customer acquisition cost", "marketing", "currency", "lower",
        "Acquisition cost per new customer won.",
        "(spend in P + other costs in P) / new customers in P; item paid: paid spend / "
@@ -114,7 +115,7 @@ _DECLARED = [
        ["deals"], sa.pipeline_velocity),
     _k("traffic_to_lead", "Web traffic to lead ratio", "shared", "share", "higher",
        "New leads per website visit.", "leads created in P / sessions started in P", "period",
-       "ratio", ["leads", "sessions"], mk.traffic_to_lead),
+       "ratio", ["leads", "sessions"], web.traffic_to_lead),
     _k("revenue_by_product", "Sales revenue by product", "shared", "currency", "higher",
        "Revenue per product and its share of all revenue.",
        "sum(revenue) of orders in P by product; numerator / denominator = share", "period",

@@ -30,6 +30,7 @@ import pandas as pd
 
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
+from salesmkt.data.engine import extreme, has_values, is_table, n_rows, timestamp_columns
 from salesmkt.data.validate import check_columns
 from salesmkt.kpis.base import DEFAULT_SETTINGS, KPI, PART_COLS, Context, complete, segments
 from salesmkt.kpis.catalog import CATALOG
@@ -172,12 +173,13 @@ _PLANNED = {
 def _latest(ds: Dataset) -> pd.Timestamp:
     """The latest timestamp of something that happened (§1.2's default ``as_of``)."""
     stamps = []
-    for name, df in ds.tables.items():
-        for c in df.columns:
+    for name, df in ds.tables.items():  # an Ibis table (sessions in a database) answers there
+        for c in timestamp_columns(df):
             if (name, c) in _PLANNED:
                 continue
-            if isinstance(df[c].dtype, pd.DatetimeTZDtype) and df[c].notna().any():
-                stamps.append(df[c].max())
+            latest = extreme(df, c, "max")
+            if latest is not None:
+                stamps.append(latest)
     return max(stamps) if stamps else pd.Timestamp.now(tz="UTC")
 
 
@@ -189,8 +191,9 @@ def _earliest(ds: Dataset) -> pd.Timestamp:
         ("orders", "ordered_at"),
     ):
         df = getattr(ds, name)
-        if df is not None and len(df) and df[col].notna().any():
-            return df[col].min()
+        first = extreme(df, col, "min") if df is not None and col in df.columns else None
+        if first is not None:
+            return first
     return _latest(ds)
 
 
@@ -263,11 +266,16 @@ def missing_kpi_inputs(dataset: Dataset, kpis: Sequence[str] | None = None) -> p
         for tab, cols in _needs(kpi).items():
             df = getattr(dataset, tab)
             if df is not None:
-                gaps += [f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df]
+                gaps += [
+                    f"the column {tab}.{c}" for c in dict.fromkeys(cols) if c not in df.columns
+                ]
                 gaps += [
                     f"the values of {tab}.{c}"
                     for c in dict.fromkeys(cols)
-                    if (tab, c) in _OPTIONAL and c in df and len(df) and df[c].isna().all()
+                    if (tab, c) in _OPTIONAL
+                    and c in df.columns
+                    and not has_values(df, c)
+                    and n_rows(df)
                 ]
         if gaps:
             rows.append({"kpi": kid, "name": kpi.name, "missing": ", ".join(gaps)})
@@ -322,7 +330,9 @@ def kpi_table(
     Parameters
     ----------
     dataset : Dataset
-        The company's tables (:func:`salesmkt.load`).
+        The company's tables (:func:`salesmkt.load`). Its ``sessions`` may be an Ibis table
+        (a database or file too large for memory): the web KPIs then run in its backend and
+        only per-period figures come back (docs/semantics/kpis.md).
     kpis : list of str, optional
         KPI ids from :data:`KPI_CATALOG`. Default: every KPI whose tables the dataset has.
     freq : {"M", "W", "Q"} or {"month", "week", "quarter"}
@@ -465,8 +475,9 @@ def cohort_retention(
 
     Parameters
     ----------
-    orders : DataFrame
-        The canonical ``orders`` table.
+    orders : DataFrame or ibis.Table
+        The canonical ``orders`` table. An Ibis table (PostgreSQL, PySpark, a DuckDB or
+        Parquet file) is computed in its backend; one row per cohort and age comes back.
     freq : {"W", "M", "Q", "Y"} or {"week", "month", "quarter", "year"}
         Cohort and age length (weeks start on Monday; :mod:`salesmkt.data.periods`).
     as_of : timestamp, optional
@@ -510,10 +521,15 @@ def cohort_retention(
     check_columns(
         orders, "orders", ["customer_id", "ordered_at", "revenue"], caller="cohort_retention"
     )
-    as_of = _periods.to_utc(as_of) or (orders["ordered_at"].max() if len(orders) else None)
+    as_of = _periods.to_utc(as_of) or extreme(orders, "ordered_at", "max")
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    m = cohort_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
+    if is_table(orders):  # in a database: computed there, one row per cohort and age back
+        from salesmkt.data.retention_engine import cohort_matrix as engine_matrix
+
+        m = engine_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
+    else:
+        m = cohort_matrix(orders, freq=freq, as_of=as_of, max_age=max_age)
     m["retention"] = m["active"] / m["customers"]
     m["cum_revenue_per_customer"] = m["cum_revenue"] / m["customers"]
     return m[cols]

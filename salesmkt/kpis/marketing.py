@@ -1,4 +1,5 @@
-"""Marketing KPIs of the catalog: web traffic, cost and return (docs/semantics/kpis.md).
+"""Marketing KPIs of the catalog: cost and return (docs/semantics/kpis.md); the web-traffic
+KPIs are in :mod:`salesmkt.kpis.web`.
 
 Each function takes a :class:`~salesmkt.kpis.base.Context` and returns KPI parts.
 """
@@ -10,80 +11,6 @@ import pandas as pd
 
 from salesmkt.data.definitions import new_customers, won_deals
 from salesmkt.kpis.base import Context, grouped, join, parts
-
-
-def avg_session_duration(ctx: Context) -> pd.DataFrame:
-    s = ctx.table("sessions")
-    d = s["duration_s"].astype(float)
-    s = s.assign(_d=d, _ok=d.notna(), _null=d.isna())
-    g = grouped(
-        ctx,
-        s,
-        "started_at",
-        "sessions",
-        total=("_d", "sum"),
-        n=("_ok", "sum"),
-        excl=("_null", "sum"),
-        median=("_d", "median"),
-    )
-    return parts(
-        g, num="total", den="n", excluded="excl", median="median", variant="session_duration"
-    )
-
-
-def traffic_by_channel_group(ctx: Context) -> pd.DataFrame:
-    s = ctx.table("sessions")
-    group = (
-        ctx.channel_group(s["channel"])
-        if "channel" in s.columns
-        else pd.Series("unpaid_other", index=s.index)
-    )
-    s = s.assign(**{f"_{k}": group == k for k in ("organic", "paid", "unpaid_other")}, _one=1)
-    g = grouped(
-        ctx,
-        s,
-        "started_at",
-        "sessions",
-        organic=("_organic", "sum"),
-        paid=("_paid", "sum"),
-        unpaid_other=("_unpaid_other", "sum"),
-        n=("_one", "sum"),
-    )
-    out = [
-        parts(g, num=k, den="n", item=k, variant="organic_search_only")
-        for k in ("organic", "paid", "unpaid_other")
-    ]
-    out.append(
-        parts(g, num="organic", den="paid", item="organic_to_paid", variant="organic_search_only")
-    )
-    return pd.concat(out, ignore_index=True)
-
-
-def bounce_rate(ctx: Context) -> pd.DataFrame:
-    s = ctx.table("sessions")
-    how = ctx.settings["bounce_definition"]
-    if how == "ga4":
-        dur = (
-            s["duration_s"].astype(float) if "duration_s" in s else pd.Series(np.nan, index=s.index)
-        )
-        pv = s["pageviews"].astype(float) if "pageviews" in s else pd.Series(np.nan, index=s.index)
-        engaged = (dur > float(ctx.settings["engaged_seconds"])) | (pv >= 2)
-        if "lead_id" in s.columns:
-            engaged |= s["lead_id"].notna()
-        bounced, usable = ~engaged.fillna(False).astype(bool), pd.Series(True, index=s.index)
-    elif how == "single_page":
-        pv = s["pageviews"].astype(float)
-        bounced, usable = pv <= 1, pv.notna()
-    elif how == "column":
-        flag = s["bounced"].astype("boolean")
-        bounced, usable = flag.fillna(False).astype(bool), flag.notna()
-    else:
-        raise ValueError(
-            f"settings.bounce_definition must be 'ga4', 'single_page' or 'column', got {how!r}"
-        )
-    s = s.assign(_b=bounced & usable, _n=usable, _x=~usable)
-    g = grouped(ctx, s, "started_at", "sessions", b=("_b", "sum"), n=("_n", "sum"), x=("_x", "sum"))
-    return parts(g, num="b", den="n", excluded="x", variant=how)
 
 
 def _new_customers(ctx: Context) -> pd.DataFrame:
@@ -180,40 +107,11 @@ def cost_per_lead(ctx: Context) -> pd.DataFrame:
     return _cost_per(ctx, n)
 
 
-def traffic_to_lead(ctx: Context) -> pd.DataFrame:
-    s = ctx.table("sessions").assign(_one=1)
-    leads = ctx.table("leads")
-    linked = set(s["lead_id"].dropna()) if "lead_id" in s.columns else set()
-    leads = leads.assign(_one=1, _web=leads["lead_id"].isin(linked).to_numpy())
-    n = grouped(ctx, leads, "created_at", "leads", leads=("_one", "sum"), web=("_web", "sum"))
-    ses = grouped(
-        ctx,
-        s,
-        "started_at",
-        "sessions",
-        sessions=("_one", "sum"),
-        visitors=("visitor_id", "nunique"),
-    )
-    g = join(n, ses)
-    return pd.concat(
-        [
-            parts(g, num="leads", den="sessions", variant="per_session"),
-            parts(g, num="leads", den="visitors", item="per_visitor", variant="per_visitor"),
-            parts(g, num="web", den="sessions", item="web_linked", variant="web_linked_leads"),
-        ],
-        ignore_index=True,
-    )
-
-
 __all__ = [
-    "avg_session_duration",
-    "traffic_by_channel_group",
-    "bounce_rate",
     "cac",
     "marketing_roi",
     "roas",
     "cost_per_lead",
-    "traffic_to_lead",
 ]
 
 

@@ -188,13 +188,15 @@ class _Periods:
 
     def __init__(self, dataset, start, end, config_dir):
         self.dataset, self.start, self.end, self.config_dir = dataset, start, end, config_dir
+        # read now: a table kept in a file (salesmkt.data.engine) is gone with the run folder
+        self.summary = dataset.summary()
 
     def _span(self):
         """All the data: the months from the first to the last date of its tables' main
         timestamps (the data check's table overview), or None without any."""
         import pandas as pd
 
-        summary = self.dataset.summary()
+        summary = self.summary
         first, last = summary["first"].min(), summary["last"].max()
         if pd.isna(first) or pd.isna(last):
             return None

@@ -264,6 +264,8 @@ def convert_export(
     import json
     from dataclasses import asdict
 
+    from salesmkt._base.quiet import quiet
+    from salesmkt.data.engine import is_table
     from salesmkt.data.files import ABOUT_FILE, FINDINGS_FILE, read_tables
     from salesmkt.data.validate import validate_tables
     from salesmkt.sources.mapping import mapping_about
@@ -278,7 +280,11 @@ def convert_export(
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="salesmkt-export-"))
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        df.to_parquet(folder / f"{name}.parquet", index=False)
+        if is_table(df):  # kept in its database: written by the engine, never held in memory
+            with quiet():
+                df.to_parquet(folder / f"{name}.parquet")
+        else:
+            df.to_parquet(folder / f"{name}.parquet", index=False)
     text = json.dumps([asdict(n) for n in notes], ensure_ascii=False, default=str)
     (folder / FINDINGS_FILE).write_text(text, encoding="utf-8")
     about = mapping_about(source) if source is not None and _is_mapping(source) else ""
