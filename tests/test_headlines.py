@@ -14,7 +14,12 @@ from salesmkt.campaigns.headlines import campaign_decisions, campaign_headline
 from salesmkt.data.check import check_decisions, check_headline, volume_finding
 from salesmkt.data.dataset import Dataset
 from salesmkt.funnels.headlines import funnel_finding
-from salesmkt.kpis.headlines import checkin_decisions, checkin_headline, sla_finding
+from salesmkt.kpis.headlines import (
+    checkin_decisions,
+    checkin_headline,
+    scorecard_changes,
+    sla_finding,
+)
 from salesmkt.personas.headlines import persona_decisions
 
 
@@ -45,19 +50,37 @@ SLA = pd.DataFrame(
 )
 
 
-def test_checkin_headline_states_counts_gap_worse_sla_and_decision():
+def test_checkin_headline_states_counts_gap_and_decision_in_three_sentences():
     text = checkin_headline(SC, SLA)
     # 1 on track, 1 at risk, 1 off track of 3 with a target; CAC 25 % above its target
     assert text.startswith("**June 2026: 1 of 3 KPIs on track, 1 at risk, 1 off track.**")
+    assert "Off track: CAC $500 against $400 (25 % worse)." in text
+    assert "1 KPI has no target yet." in text
+    assert "**To decide:** Agree one action on CAC (owner: marketing)" in text
+    # one paragraph, no list: what got worse and the SLA are the sections' findings
+    assert "\n" not in text and "got worse" not in text and "SLA:" not in text
+
+
+def test_scorecard_changes_add_what_the_headline_leaves_out():
+    text = scorecard_changes(SC)
+    # SLA compliance is at risk: 85 % against 90 %, 5.6 % short (0.05 / 0.9)
     assert (
-        "CAC $500 against $400 (25 % worse than the target), up 35 % on the previous period" in text
+        "Within the tolerance but short of the target: SLA compliance 85.0 % against 90.0 % (6 % worse"
+        in text
     )
+    # the largest relative move: CAC 370 -> 500 (+35 %), ahead of cost per lead 40 -> 50 (+25 %)
+    assert "Biggest move since the previous period: CAC $370 → $500 (up 35 %)." in text
     # win rate is on track but fell from 50 % to 45 %
     assert "1 of the 1 KPIs on track got worse" in text and "Win rate (50.0 % → 45.0 %)" in text
+    assert "Without a target (not judged): Cost per lead." in text
+    # nothing of the headline is repeated: no counts, no off-track listing
+    assert "KPIs on track," not in text and "Off track" not in text
+
+
+def test_sla_finding_names_the_lowest_owner_and_the_missed_mql_run():
+    text = sla_finding(SLA)
     assert "sales answered 85 % of MQLs in time against 90 % (lowest: O07, 41 %)" in text
     assert "marketing delivered 100 MQLs against 150 (missed 2 periods in a row)" in text
-    assert "Without a target (not judged): Cost per lead." in text
-    assert "**To decide:** Agree one action on CAC (owner: marketing)" in text
 
 
 def test_checkin_decisions_name_the_owner_and_the_mql_gap():

@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "checkin_headline": "headlines",
         "kpi_decisions": "headlines",
         "kpi_headline": "headlines",
+        "scorecard_changes": "headlines",
         "scorecard_finding": "headlines",
         "sla_finding": "headlines",
         "KPI_CATALOG": "compute",
