@@ -154,8 +154,8 @@ def test_funnel_finding_names_the_biggest_relative_drop():
     )
     # drops: 50 %, 20 %, 75 %: the last step loses the largest share
     assert funnel_finding(f) == (
-        "Of 1,000 leads, 10.0 % became customers. The biggest drop is from sql to customer: "
-        "75 % of the 400 leads that reached sql went no further (300 leads)."
+        "Of 1,000 leads, 10.0 % became customers. The biggest drop is from SQL to Customer: "
+        "75 % of the 400 leads that reached SQL went no further (300 leads)."
     )
 
 
@@ -174,12 +174,12 @@ def test_campaign_decisions_move_budget_from_the_dearest_paid_channel():
     lines = campaign_decisions(CHANNELS).splitlines()
     # paid: 40,000 spend, 40 customers, average CAC 1,000; paid_social 2,000 = 2.0x; email 200
     assert lines[0] == (
-        "- Move budget from paid_social (CAC 2,000, 2.0× the paid average of 1,000) to email "
-        "(CAC 200, return 50.0× the spend)."
+        "- Move budget from Paid social (CAC $2,000, 2.0× the paid average of $1,000) to Email "
+        "(CAC $200, 50.0× the spend in revenue)."
     )
     # referral: 30 of 70 sourced customers at unknown cost
     assert lines[1] == (
-        "- Record the cost of referral: 30 new customers (43 % of all) come from channels whose "
+        "- Record the cost of Referral: 30 new customers (43 % of all) come from channels whose "
         "cost is unknown."
     )
 
@@ -199,10 +199,11 @@ def test_campaign_headline_reports_paid_return_best_worst_and_holdout():
         }
     )
     text = campaign_headline(CHANNELS, holdout)
-    # 340,000 revenue on 40,000 spend
-    assert text.startswith("**Paid channels returned 8.5× their spend** (340,000 won revenue")
+    # no margin: 340,000 revenue on 40,000 spend, said to overstate the return
+    assert text.startswith("**Paid channels returned 8.5× their spend in revenue** (sourced:")
+    assert "no gross margin is set in kpis.yml, so this overstates the return" in text
     assert (
-        "Best return: email (50.0× the spend, CAC 200); weakest: paid_social (2.0×, CAC 2,000)."
+        "Best return: Email (50.0× the spend, CAC $200); weakest: Paid social (2.0×, CAC $2,000)."
         in text
     )
     assert (
@@ -244,7 +245,7 @@ def test_persona_decisions_target_the_best_win_rate_and_its_channel():
     # win rate overall: 60 won of 200 closed = 30 %
     assert lines[0] == (
         "- Target persona *IT lead*: highest win rate 40 % (all personas: 30 %) and 50 % of the "
-        "revenue from 20 % of the leads; reach it through events (2.5× as common as among all leads)."
+        "revenue from 20 % of the leads; reach it through Events (2.5× as common as among all leads)."
     )
     # conversion overall: 60 of 1,000 = 6.0 %
     assert lines[1] == (
@@ -312,3 +313,21 @@ def test_a_holdout_campaign_without_a_name_is_called_by_its_id():
     )
     assert "Holdout test of *C7*: real lift" in campaign_headline(CHANNELS, holdout)
     assert "Roll out *C7* to every eligible lead" in campaign_decisions(CHANNELS, holdout)
+
+
+def test_campaign_headline_leads_with_the_return_on_margin_and_the_attributed_one():
+    # an 80 % margin: email 100,000 x 0.8 / 2,000 = 40.0, events 200,000 x 0.8 / 18,000 = 8.9,
+    # paid_social 40,000 x 0.8 / 20,000 = 1.6; all paid: 340,000 x 0.8 / 40,000 = 6.8
+    ch = CHANNELS.assign(
+        roas_on_margin=CHANNELS["roas"] * 0.8,
+        variant="margin",
+        attributed_revenue=[None, 60_000.0, 80_000.0, 160_000.0, None],
+    )
+    ch.attrs["attribution_model"] = "linear"
+    text = campaign_headline(ch, currency="EUR")
+    assert text.startswith("**Paid channels returned 6.8× their spend in gross margin** (sourced: ")
+    assert "€272,000 gross profit, 80 % of the €340,000 won" in text
+    # attributed: (60,000 + 80,000 + 160,000) x 0.8 / 40,000 = 6.0
+    assert "; attributed (linear model): 6.0×)." in text
+    assert "Best return: Email (40.0× the spend, CAC €200); weakest: Paid social (1.6×" in text
+    assert "40.0× the spend in gross margin" in campaign_decisions(ch, currency="EUR")

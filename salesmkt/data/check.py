@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt._base.formats import plain_label
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.schema import TABLES
@@ -313,7 +314,7 @@ def mix_finding(mix: pd.DataFrame) -> str:
     >>> mix = pd.DataFrame({"table": ["leads"] * 3, "channel": ["organic_search", "other", "email"],
     ...     "rows": [60, 10, 30], "share": [0.6, 0.1, 0.3]})
     >>> print(mix_finding(mix))
-    The most leads come from organic_search (60 %); 10 % of leads have no known channel (other or missing).
+    The most leads come from Organic search (60 %); 10 % of leads have no known channel (other or missing).
     """
     leads = mix[mix["table"] == "leads"] if "leads" in set(mix["table"]) else mix
     if leads.empty:
@@ -321,7 +322,7 @@ def mix_finding(mix: pd.DataFrame) -> str:
     top = leads.sort_values(["share", "channel"], ascending=[False, True]).iloc[0]
     unknown = leads.loc[leads["channel"].isin(["other", "(missing)"]), "share"].sum()
     return (
-        f"The most {top['table']} come from {top['channel']} ({_pct(top['share'])}); "
+        f"The most {top['table']} come from {plain_label(top['channel'])} ({_pct(top['share'])}); "
         f"{_pct(unknown)} of {top['table']} have no known channel (other or missing)."
     )
 

@@ -12,7 +12,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import format_amount
+from salesmkt._base.formats import format_amount, plain_label
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
@@ -121,7 +121,7 @@ def persona_cards(
             ]
             ch = ch.sort_values("share", ascending=False).head(top)
             card["top_channels"] = ", ".join(
-                f"{c} ({s:.0%})" for c, s in zip(ch.channel, ch.share, strict=False)
+                f"{plain_label(c)} ({s:.0%})" for c, s in zip(ch.channel, ch.share, strict=False)
             )
         else:
             card["top_channels"] = ""
