@@ -299,7 +299,11 @@ def test_heatmap_annotates_every_cell_and_marks_the_missing_one():
     # readable ink: dark on the lightest cell, light on the darkest
     assert to_hex(texts[(0.5, 0.5)].get_color()) == style.INK  # 10 %: light cell
     assert to_hex(texts[(0.5, 2.5)].get_color()) == style.PAPER  # 100 %: dark cell
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["C1", "C2", "C3"]  # ticks in plain words
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "C1",
+        "C2",
+        "C3",
+    ]  # ticks in plain words
     assert [t.get_text() for t in ax.get_yticklabels()] == ["R1", "R2", "R3"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("column", "row")
 
