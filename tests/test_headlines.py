@@ -331,3 +331,34 @@ def test_campaign_headline_leads_with_the_return_on_margin_and_the_attributed_on
     assert "; attributed (linear model): 6.0×)." in text
     assert "Best return: Email (40.0× the spend, CAC €200); weakest: Paid social (1.6×" in text
     assert "40.0× the spend in gross margin" in campaign_decisions(ch, currency="EUR")
+
+
+def test_small_counts_carry_their_interval_in_the_headline_and_the_scorecard():
+    from salesmkt.kpis.compute import wilson_interval
+
+    # 12 wins of 40 decided deals: 30 %, Wilson 95 % interval worked out independently below
+    lo, hi = (float(x[0]) for x in wilson_interval([12], [40]))
+    sc = SC.copy()
+    sc.loc[sc["kpi"] == "win_rate", ["value", "target", "status"]] = [0.30, 0.33, "off track"]
+    sc["gap_share"] = (sc["value"] - sc["target"]) / sc["target"].abs()
+    sc["denominator"] = [None, 40, None, None]
+    sc["ci_low"] = [None, lo, None, None]
+    sc["ci_high"] = [None, hi, None, None]
+    interval = f"{lo * 100:.0f}–{hi * 100:.0f} %"
+    assert f"Win rate 30.0 % ({interval}) against 33.0 %" in checkin_headline(sc)
+    # the target (33 %) lies inside the interval: said to be possibly chance
+    text = scorecard_changes(sc)
+    assert f"Win rate 30.0 % of 40 (95 % interval {interval}) against 33.0 %" in text
+    assert "may still be chance" in text
+
+
+def test_the_cost_basis_is_stated_and_called_assumed_when_defaulted():
+    sc = SC.copy()
+    sc.attrs["cost_basis"] = salesmkt.cost_basis(salesmkt.load_kpi_config(None), ["cac"])
+    assert "assumed: kpis.yml sets no other costs" in scorecard_changes(sc)
+    shipped = salesmkt.load_kpi_config(salesmkt.sample_dir())
+    assert salesmkt.cost_basis(shipped, ["cac", "roas"]) == (
+        "Costs are fully loaded: media spend plus the other sales and marketing costs of "
+        f"kpis.yml (people, tools, agencies); returns use the "
+        f"{shipped['settings']['gross_margin']:.0%} gross margin of kpis.yml.".replace("%", " %")
+    )

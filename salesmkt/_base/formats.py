@@ -21,6 +21,7 @@ __all__ = [
     "currency_symbol",
     "format_amount",
     "format_count",
+    "format_interval",
     "format_number",
     "format_percent",
     "format_unit",
@@ -177,6 +178,22 @@ def format_percent(value, decimals: int = 1) -> str:
     ('25.3 %', '150 %', '–')
     """
     return MISSING if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
+
+
+def format_interval(value, low, high) -> str:
+    """A share with its 95 % interval, for a rate over a small count: ``42 % (35–49 %)``.
+
+    The value keeps one decimal, the bounds none (the interval is the precision). A missing
+    bound gives the value alone.
+
+    Examples
+    --------
+    >>> format_interval(0.4213, 0.349, 0.4951), format_interval(0.5, float("nan"), 0.7)
+    ('42.1 % (35–50 %)', '50.0 %')
+    """
+    if is_missing(low) or is_missing(high):
+        return format_percent(value)
+    return f"{format_percent(value)} ({float(low) * 100:.0f}–{float(high) * 100:.0f} %)"
 
 
 def format_unit(value, unit: str, currency: str | None = None) -> str:

@@ -32,6 +32,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "apply_targets": "setup",
         "report_period": "setup",
         "scorecard_summary": "setup",
+        "cost_basis": "targets",
         "kpi_settings": "targets",
         "scorecard": "targets",
         "sla_breaches": "targets",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import pandas as pd
 
 from salesmkt.funnels.headlines import funnel_finding
-from salesmkt.kpis.plots import format_value
+from salesmkt.kpis.plots import _value_words, format_value
 
 __all__ = [
     "checkin_headline",
@@ -218,7 +218,7 @@ def _off_track_words(scorecard: pd.DataFrame) -> str:
     currency = scorecard.attrs.get("currency")
     parts = []
     for _, r in rows.iterrows():
-        text = f"{r['name']} {format_value(r['value'], r['unit'], currency=currency)} against "
+        text = f"{r['name']} {_value_words(r, currency)} against "
         text += format_value(r["target"], r["unit"], currency=currency)
         if pd.notna(r["target"]) and r["target"]:
             text += f" ({_pct(abs(r['value'] - r['target']) / abs(r['target']))} worse)"
@@ -316,10 +316,35 @@ def scorecard_changes(scorecard: pd.DataFrame) -> str:
     worse = _worse_on_track(scorecard)
     if worse:
         parts.append(worse)
+    chance = _within_interval(scorecard)
+    if chance:
+        parts.append(chance)
     untargeted = scorecard.loc[scorecard["status"] == "no target", "name"].tolist()
     if untargeted:
         parts.append(f"Without a target (not judged): {', '.join(untargeted)}.")
+    if scorecard.attrs.get("cost_basis"):
+        parts.append(scorecard.attrs["cost_basis"])
     return " ".join(parts)
+
+
+def _within_interval(scorecard: pd.DataFrame) -> str:
+    """The rates judged off target whose 95 % interval still holds the target (small counts)."""
+    if "ci_low" not in scorecard:
+        return ""
+    judged = scorecard[scorecard["status"].isin(["at risk", "off track"])]
+    rows = judged[(judged["ci_low"] <= judged["target"]) & (judged["target"] <= judged["ci_high"])]
+    if rows.empty:
+        return ""
+    named = "; ".join(
+        f"{r['name']} {format_value(r['value'], r['unit'])} of {r['denominator']:,.0f} "
+        f"(95 % interval {r['ci_low'] * 100:.0f}–{r['ci_high'] * 100:.0f} %) against "
+        f"{format_value(r['target'], r['unit'])}"
+        for _, r in rows.iterrows()
+    )
+    return (
+        f"Small counts: {named}. The target lies inside the 95 % interval, so this gap may "
+        "still be chance; look at the trend before acting on it."
+    )
 
 
 def _decisions(
