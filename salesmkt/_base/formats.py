@@ -27,6 +27,7 @@ __all__ = [
     "format_unit",
     "is_missing",
     "plain_label",
+    "plain_text",
 ]
 
 #: The currency of amounts when ``kpis.yml`` names none (the sample company's).
@@ -221,3 +222,24 @@ def format_unit(value, unit: str, currency: str | None = None) -> str:
         return format_number(value, 0)
     suffix = {"hours": " h", "days": " days", "seconds": " s", "months": " months"}.get(unit, "")
     return format_number(value, 1, suffix)
+
+
+#: A text that opens with a code-like value (``paid_search (1,234)``, ``mql: 40 %``).
+_LEADING_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?=[\s:]|$)")
+
+
+def plain_text(text):
+    """A label with its categories in plain words: the leading one (``paid_search (1,234)``)
+    and each side of a step (``lead → mql``), as :func:`plain_label` writes them.
+
+    Examples
+    --------
+    >>> plain_text("paid_search (1,234)"), plain_text("lead → mql"), plain_text("2026-06")
+    ('Paid search (1,234)', 'Lead → MQL', '2026-06')
+    """
+    if not isinstance(text, str):
+        return text
+    if " → " in text:
+        return " → ".join(plain_text(part) for part in text.split(" → "))
+    m = _LEADING_CODE.match(text)
+    return plain_label(m.group(0)) + text[m.end() :] if m else text

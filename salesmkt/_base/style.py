@@ -13,7 +13,6 @@ number formats of :mod:`salesmkt._base.formats` are offered here for the charts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
@@ -29,6 +28,7 @@ from salesmkt._base.formats import (  # noqa: F401
     currency_symbol,
     format_unit,
     plain_label,
+    plain_text,
 )
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
@@ -157,22 +157,6 @@ def get_ax(ax: Axes | None, figsize: tuple[float, float] = (8, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-#: A tick or legend text that opens with a code-like value (``paid_search``, ``mql (1,234)``).
-_LEADING_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?=[\s:]|$)")
-
-
-def plain_text(text: str) -> str:
-    """A tick or legend text with its leading category in plain words (:func:`plain_label`).
-
-    Examples
-    --------
-    >>> plain_text("paid_search (1,234)"), plain_text("mql"), plain_text("2026-06")
-    ('Paid search (1,234)', 'MQL', '2026-06')
-    """
-    m = _LEADING_CODE.match(text)
-    return plain_label(m.group(0)) + text[m.end() :] if m else text
 
 
 def plain_ticks(ax: Axes) -> Axes:

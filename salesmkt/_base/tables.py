@@ -29,6 +29,7 @@ from salesmkt._base.formats import (
     format_unit,
     is_missing,
     plain_label,
+    plain_text,
 )
 
 __all__ = [
@@ -439,7 +440,7 @@ def format_table(
         values = data[name]
         if spec.kind == "text" and name not in IDENTIFIERS:
             values = values.map(
-                plain_label
+                plain_text
                 if name in CATEGORIES
                 else lambda v: plain_label(v) if isinstance(v, str) and "_" in v else v
             )

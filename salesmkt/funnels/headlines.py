@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesmkt._base.formats import plain_label
+from salesmkt._base.formats import plain_label, plain_text
 from salesmkt.funnels.lifecycle import biggest_drop_offs
 
 __all__ = ["funnel_finding", "drop_off_finding", "stalled_finding"]
@@ -86,7 +86,7 @@ def drop_off_finding(funnel: pd.DataFrame, *, by: str | None = None) -> str:
     r = top.iloc[0]
     key = top.columns[0]
     return (
-        f"The largest loss beyond the average is {key.replace('_', ' ')} *{plain_label(r[key])}* at {plain_label(r['step'])}: "
+        f"The largest loss beyond the average is {key.replace('_', ' ')} *{plain_label(r[key])}* at {plain_text(r['step'])}: "
         f"{_pct(r['conversion'])} of its {r['decided']:,.0f} leads whose outcome is known moved on against "
         f"{_pct(r['overall_conversion'])} overall, about {r['excess_lost']:,.0f} leads more "
         "lost than at the average rate."

@@ -24,6 +24,7 @@ from salesmkt._base.style import (
     percent_axis,
     thousands_axis,
 )
+from salesmkt._base.tables import column_label
 
 __all__ = [
     "plot_funnel",
@@ -378,7 +379,7 @@ def plot_lifecycle_breakdown(
         vmin=0,
         vmax=1,
         xlabel="from stage → to stage (share of leads moving on)",
-        ylabel=f"{by} (leads)",
+        ylabel=f"{column_label(by)} (leads)",
         title=f"Stage conversion by {by}",
         fontsize=9,
         ax=ax,
