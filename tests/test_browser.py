@@ -193,21 +193,6 @@ def test_raw_values_are_found_on_a_hand_made_page():
     assert not any("'met'" in line for line in found)  # one word: not snake_case
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Debian's chromium is not installed at /usr/bin/chromium "
-            "(apt-get install -y chromium; .ci/run does it in CI)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 class Page:
     """A page with its console errors and the network requests it tried (all refused)."""
 
@@ -232,9 +217,10 @@ class Page:
         return out
 
 
-def check_report(browser, path: Path) -> list[str]:
-    """Everything wrong with one rendered report, as readable lines; saves a screenshot."""
-    name = path.stem
+def check_report(browser, path: Path, name: str | None = None) -> list[str]:
+    """Everything wrong with one rendered report, as readable lines; saves a full-page
+    screenshot as ``test-artifacts/screenshots/<name>.png`` (``name``: the file's stem)."""
+    name = name or path.stem
     view = Page(browser, path.as_uri())
     page = view.page
     problems = []

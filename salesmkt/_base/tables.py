@@ -439,11 +439,11 @@ def format_table(
         units = data["unit"] if "unit" in data.columns else None
         values = data[name]
         if spec.kind == "text" and name not in IDENTIFIERS:
-            values = values.map(
-                plain_text
-                if name in CATEGORIES
-                else lambda v: plain_label(v) if isinstance(v, str) and "_" in v else v
-            )
+            # a vocabulary's column, or one holding a code-like value: every value in plain
+            # words, so "Organic search" never sits beside "email"
+            coded = values.map(lambda v: isinstance(v, str) and "_" in v and plain_label(v) != v)
+            if name in CATEGORIES or coded.any():
+                values = values.map(plain_text)
         view[name] = format_values(values, spec, currency=currency, units=units)
         header[name] = label
         if spec.kind not in ("text", "bool", "date", "unit"):

@@ -50,7 +50,8 @@ def _facts(profiles: pd.DataFrame, p: int, top: int) -> tuple[str, str]:
     cat = part[(part["kind"] == "categorical") & (part["lift"] >= 1.2) & (part["value"] >= 0.15)]
     cat = cat.sort_values("z", ascending=False).drop_duplicates("feature").head(top)
     cats = "; ".join(
-        f"{_pretty(r.feature)} {r.level} ({r.value:.0%}, {r.lift:.1f}x)" for r in cat.itertuples()
+        f"{_pretty(r.feature)} {plain_label(r.level)} ({r.value:.0%}, {r.lift:.1f}x)"
+        for r in cat.itertuples()
     )
     return numeric, cats
 
