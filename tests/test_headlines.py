@@ -362,3 +362,21 @@ def test_the_cost_basis_is_stated_and_called_assumed_when_defaulted():
         f"kpis.yml (people, tools, agencies); returns use the "
         f"{shipped['settings']['gross_margin']:.0%} gross margin of kpis.yml.".replace("%", " %")
     )
+
+
+def test_without_spend_the_campaign_headline_is_who_converts():
+    rates = pd.DataFrame(
+        {
+            "breakdown": ["contact"] * 2,
+            "group": ["cellular", "telephone"],
+            "leads": [2_896, 301],
+            "rate": [0.144, 0.146],
+            "rate_low": [0.132, 0.11],
+            "rate_high": [0.157, 0.19],
+        }
+    )
+    text = campaign_headline(None, rates=rates, missing="This section needs the deals table.")
+    # telephone converts best (14.6 %), cellular worst (14.4 %); the intervals overlap
+    assert text.startswith("**By contact, Telephone converts best (15 % of 301 leads")
+    assert "overlap, so the gap may be chance.**" in text
+    assert text.endswith("\n- This section needs the deals table.")

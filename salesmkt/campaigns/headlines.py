@@ -163,10 +163,12 @@ def _margin_of(by_channel: pd.DataFrame) -> float | None:
 
 
 def campaign_headline(
-    by_channel: pd.DataFrame,
+    by_channel: pd.DataFrame | None,
     holdout: pd.DataFrame | None = None,
     *,
     currency: str | None = None,
+    rates: pd.DataFrame | None = None,
+    missing: str = "",
 ) -> str:
     """The campaign review's answer first: what paid media returned in gross margin (sourced,
     and attributed beside it), the best and the worst paid channel, the holdout verdict and
@@ -185,15 +187,29 @@ def campaign_headline(
         :func:`salesmkt.holdout_test`.
     currency : str, optional
         ISO code of the amounts (``kpis.yml``'s ``currency``).
+    rates : DataFrame, optional
+        :func:`salesmkt.conversion_rates`: without spend or deals (``by_channel`` is
+        ``None``), who converts best and worst is the answer.
+    missing : str
+        What the data lack for the returns (:func:`salesmkt.missing_data`), said below.
 
     Examples
     --------
     >>> import salesmkt
     >>> ds = salesmkt.load_sample()
+    >>> rates = salesmkt.conversion_rates(ds.leads, "channel")
+    >>> print(campaign_headline(None, rates=rates, missing="No spend."))  # doctest: +ELLIPSIS
+    **By channel, Referral converts best (...); their intervals do not overlap, so the gap is not chance.**
+    - No spend.
     >>> text = campaign_headline(salesmkt.spend_metrics(ds, by="channel", gross_margin=0.8))
     >>> text.startswith("**Paid channels returned") and "in gross margin" in text
     True
     """
+    if by_channel is None:  # no spend or deals: who converts is what these data can say
+        found = conversion_finding(rates) if rates is not None else ""
+        lines = [f"**{found}**"] if found else []
+        lines += [t for t in (missing, _holdout_words(holdout)) if t]
+        return (lines[0] + "".join(f"\n- {t}" for t in lines[1:])) if lines else missing
     paid = _paid(by_channel)
     lines = []
     margin = _margin_of(by_channel)

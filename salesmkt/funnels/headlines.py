@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesmkt._base.formats import plain_label, plain_text
+from salesmkt._base.formats import ACRONYMS, plain_label, plain_text
 from salesmkt.funnels.lifecycle import biggest_drop_offs
 
 __all__ = ["funnel_finding", "drop_off_finding", "stalled_finding"]
@@ -24,6 +24,14 @@ __all__ = ["funnel_finding", "drop_off_finding", "stalled_finding"]
 
 def _pct(x: float, digits: int = 0) -> str:
     return f"{x:.{digits}%}".replace("%", " %")
+
+
+def _plural(stage: str) -> str:
+    """A stage as a plural noun: leads, MQLs, opportunities, customers."""
+    word = (
+        stage if stage.endswith("s") else stage[:-1] + "ies" if stage.endswith("y") else stage + "s"
+    )
+    return ACRONYMS.get(word, word)
 
 
 def funnel_finding(funnel: pd.DataFrame) -> str:
@@ -45,10 +53,9 @@ def funnel_finding(funnel: pd.DataFrame) -> str:
     if len(f) < 2 or f["entered"].iloc[0] <= 0:
         return ""
     first, last = f.iloc[0], f.iloc[-1]
-    plural = "s" if not last["stage"].endswith("s") else ""
     text = (
-        f"Of {first['entered']:,.0f} {first['stage']}s, "
-        f"{_pct(last['entered'] / first['entered'], 1)} became {last['stage']}{plural}."
+        f"Of {first['entered']:,.0f} {_plural(first['stage'])}, "
+        f"{_pct(last['entered'] / first['entered'], 1)} became {_plural(last['stage'])}."
     )
     prev = f["entered"].shift(1)
     share = (1 - f["entered"] / prev.where(prev > 0)).iloc[1:]

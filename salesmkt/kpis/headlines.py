@@ -450,11 +450,17 @@ def kpi_headline(
     >>> "became customers" in text
     True
     """
+    converted = (
+        funnel_finding(funnel).split(". ")[0].rstrip(".")
+        if funnel is not None and len(funnel)
+        else ""
+    )
+    if not sum(_counts(scorecard).values()):  # nothing to score: the funnel is the answer
+        text = f"**{converted} over the whole history.** " if converted else ""
+        return text + "No KPI is scored: kpis.yml sets no target for any of them yet."
     text = f"{_summary(scorecard)} {_off_track_words(scorecard)}".strip()
-    if funnel is not None and len(funnel):
-        converted = funnel_finding(funnel).split(". ")[0].rstrip(".")
-        if converted:
-            text += f" {converted} over the whole history."
+    if converted:
+        text += f" {converted} over the whole history."
     decisions = _decisions(scorecard, sla, short=True)
     if decisions:
         text += f" **To decide:** {decisions[0]}"
