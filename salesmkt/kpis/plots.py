@@ -135,6 +135,11 @@ def scorecard_table(
                 locations=loc.body(columns="Status", rows=rows),
             )
     gt = gt.cols_align(align="right", columns=["Value", "Target", "Previous"])
+    # a value, its interval and a status read on one line ("38.6 % (30–48 %)", "off track")
+    gt = gt.tab_style(
+        style=style.css("white-space: nowrap;"),
+        locations=loc.body(columns=["Value", "Target", "Previous", "Trend", "Status"]),
+    )
     return gt.tab_options(table_font_size="15px", column_labels_font_weight="bold")
 
 
