@@ -380,3 +380,13 @@ def test_without_spend_the_campaign_headline_is_who_converts():
     assert text.startswith("**By contact, Telephone converts best (15 % of 301 leads")
     assert "overlap, so the gap may be chance.**" in text
     assert text.endswith("\n- This section needs the deals table.")
+
+
+def test_a_holdout_without_data_is_left_out_of_the_campaign_headline():
+    holdout = pd.DataFrame(
+        {"campaign_id": [None], "campaign_name": [None], "verdict": ["No holdout in the data."],
+         "absolute_lift": [float("nan")], "rate_treatment": [float("nan")],
+         "rate_control": [float("nan")]}
+    )  # fmt: skip
+    text = campaign_headline(CHANNELS, holdout)
+    assert "nan" not in text and "Holdout" not in text

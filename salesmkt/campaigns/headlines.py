@@ -57,6 +57,8 @@ def _holdout_words(holdout: pd.DataFrame | None) -> str:
     if holdout is None or holdout.empty:
         return ""
     h = holdout.iloc[0]
+    if pd.isna(h.get("absolute_lift")):  # no test in these data: its section says why
+        return ""
     verdict = str(h["verdict"]).split(". ")[0].rstrip(".")
     name = _campaign_name(h)
     return (
