@@ -224,7 +224,8 @@ def overview_finding(overview: pd.DataFrame) -> str:
     >>> print(overview_finding(o))
     2 tables, 5,700 rows, from January 2025 to June 2026. *deals* ends on 2026-03-31, 91 days before the others: a stale export?
     """
-    text = f"{len(overview)} tables, {overview['rows'].sum():,.0f} rows"
+    n = len(overview)
+    text = f"{n} table{'' if n == 1 else 's'}, {overview['rows'].sum():,.0f} rows"
     dated = overview.dropna(subset=["first", "last"])
     if len(dated):
         text += f", from {dated['first'].min():%B %Y} to {dated['last'].max():%B %Y}"
