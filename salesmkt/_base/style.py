@@ -26,10 +26,12 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from salesmkt._base.formats import (  # noqa: F401
     DEFAULT_CURRENCY,
     currency_symbol,
+    format_interval,
     format_unit,
     plain_label,
     plain_text,
 )
+from salesmkt._base.tables import column_label  # noqa: F401  (axis labels in plain words)
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
 CATEGORICAL = (

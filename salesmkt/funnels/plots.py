@@ -18,13 +18,13 @@ from salesmkt._base.style import (
     SUBTLE,
     annotated_heatmap,
     category_colors,
+    column_label,
     finish,
     get_ax,
     light,
     percent_axis,
     thousands_axis,
 )
-from salesmkt._base.tables import column_label
 
 __all__ = [
     "plot_funnel",

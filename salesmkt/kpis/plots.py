@@ -8,7 +8,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from salesmkt._base.formats import format_interval, plain_label
 from salesmkt._base.style import (
     BAD,
     DEFAULT_CURRENCY,
@@ -22,11 +21,13 @@ from salesmkt._base.style import (
     annotated_heatmap,
     currency_axis,
     finish,
+    format_interval,
     format_unit,
     get_ax,
     light,
     no_data,
     percent_axis,
+    plain_label,
 )
 
 __all__ = [
