@@ -72,3 +72,22 @@ def spark_con(tmp_path_factory):
     session.sparkContext.setLogLevel("ERROR")
     yield ibis.pyspark.connect(session)
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's package) through Playwright, for the reports' browser tests
+    (test_browser.py, test_real_data.py); skips without it."""
+    from test_browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian's chromium is not installed at /usr/bin/chromium "
+            "(apt-get install -y chromium; .ci/run does it in CI)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()

@@ -62,6 +62,11 @@ REPR = re.compile(
     r"|\bdtype: \w+|\bName: \w+, dtype"
 )
 SNAKE = re.compile(r"^[a-z]+(_[a-z]+)+$")
+#: A code-like value inside a table cell (``paid_search``, ``closed_won``, ``web_visits_90d``).
+SNAKE_TOKEN = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
+#: Columns whose cells are identifiers a user types, shown as they are: the data contract's
+#: column names in the data check ("Column").
+IDENTIFIER_HEADERS = {"Column"}
 ROW_NUMBER = re.compile(r"^\d+$")
 INVISIBLE = ["script", "style", "head", "template", "noscript", "title"]
 
@@ -71,7 +76,9 @@ def raw_values(html: str, name: str = "page") -> list[str]:
 
     Flags ``nan``, ``NaT``, ``inf`` anywhere in the visible text; ``None``, ``True``,
     ``False`` in table cells or assigned in prose (``save_config = True``); Python reprs
-    (``<... object at 0x``, ``Timestamp(``); snake_case column headers; and row numbers that
+    (``<... object at 0x``, ``Timestamp(``); snake_case column headers and snake_case values in
+    table cells (``paid_search``; not in ``<code>`` nor under an identifier column of
+    :data:`IDENTIFIER_HEADERS`); and row numbers that
     are only an index (a body ``th`` holding a bare number, or an unlabelled first column
     counting 0, 1, 2, ...). Scripts, styles and elements hidden with ``hidden`` or
     ``display: none`` are not read.
@@ -103,6 +110,23 @@ def raw_values(html: str, name: str = "page") -> list[str]:
             text = cell.get_text(" ", strip=True)
             if RAW_CELL.search(text):
                 add("raw value in a table cell", text)
+        head_rows = table.select("thead tr")
+        headers = (
+            [th.get_text(" ", strip=True) for th in head_rows[-1].find_all(["th", "td"])]
+            if head_rows
+            else []
+        )
+        for tr in table.find_all("tr"):
+            if tr.find_parent("thead") is not None:
+                continue
+            for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+                if i < len(headers) and headers[i] in IDENTIFIER_HEADERS:
+                    continue
+                for code in cell.find_all("code"):
+                    code.decompose()
+                text = cell.get_text(" ", strip=True)
+                if SNAKE_TOKEN.search(text):
+                    add("snake_case value in a table cell", text)
         rows = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
         firsts = [r.find(["td", "th"]) for r in rows]
         head = table.find("thead")
@@ -130,8 +154,11 @@ def test_raw_values_are_found_on_a_hand_made_page():
     <script>var a = None; var nan = NaN;</script>
     <div hidden><p>nan</p></div>
     <table><thead><tr><th>Channel</th><th>Conversion rate</th><th>Commitment</th></tr></thead>
-    <tbody><tr><td>paid_search</td><td>3.1 %</td><td>Met</td></tr>
-    <tr><td>email</td><td>–</td><td>Missed</td></tr></tbody></table></body></html>"""
+    <tbody><tr><td>Paid search</td><td>3.1 %</td><td>Met</td></tr>
+    <tr><td>Email</td><td>–</td><td>Missed</td></tr></tbody></table>
+    <table><thead><tr><th>Table</th><th>Column</th><th>Note</th></tr></thead>
+    <tbody><tr><td>leads</td><td>customer_at</td><td>set <code>lead_id</code> first</td></tr>
+    </tbody></table></body></html>"""
     assert raw_values(clean) == []
     dirty = """<html><body><h1>Report</h1>
     <p>ROAS nan and a payback of inf months.</p>
@@ -140,6 +167,9 @@ def test_raw_values_are_found_on_a_hand_made_page():
     <table><thead><tr><th></th><th>owner_id</th><th>met</th></tr></thead>
     <tbody><tr><th>0</th><td>u1</td><td>True</td></tr>
     <tr><th>1</th><td>u2</td><td>None</td></tr></tbody></table>
+    <table><thead><tr><th>Channel</th><th>Stage</th></tr></thead>
+    <tbody><tr><td>paid_search</td><td>Closed won</td></tr>
+    <tr><td>Email</td><td>from closed_won</td></tr></tbody></table>
     <table><thead><tr><th></th><th>Owner</th></tr></thead>
     <tbody><tr><td>0</td><td>u1</td></tr><tr><td>1</td><td>u2</td></tr></tbody></table>
     </body></html>"""
@@ -153,26 +183,14 @@ def test_raw_values_are_found_on_a_hand_made_page():
         "row number shown as a row header",
         "raw value in a table cell",
         "row numbers in an unlabelled first column",
+        "snake_case value in a table cell",
     }, found
     assert "r: snake_case column header: 'owner_id'" in found
     assert "r: raw value in a table cell: 'True'" in found
     assert "r: raw value in a table cell: 'None'" in found
+    assert "r: snake_case value in a table cell: 'paid_search'" in found
+    assert "r: snake_case value in a table cell: 'from closed_won'" in found
     assert not any("'met'" in line for line in found)  # one word: not snake_case
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Debian's chromium is not installed at /usr/bin/chromium "
-            "(apt-get install -y chromium; .ci/run does it in CI)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Page:
@@ -199,9 +217,10 @@ class Page:
         return out
 
 
-def check_report(browser, path: Path) -> list[str]:
-    """Everything wrong with one rendered report, as readable lines; saves a screenshot."""
-    name = path.stem
+def check_report(browser, path: Path, name: str | None = None) -> list[str]:
+    """Everything wrong with one rendered report, as readable lines; saves a full-page
+    screenshot as ``test-artifacts/screenshots/<name>.png`` (``name``: the file's stem)."""
+    name = name or path.stem
     view = Page(browser, path.as_uri())
     page = view.page
     problems = []

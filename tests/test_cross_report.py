@@ -216,8 +216,8 @@ def test_lead_and_customer_counts_agree(sample_reports):
 
     setup = _page(sample_reports, "03")
     funnel = _find(setup, lambda t: t.has("stage") and t.has("entered"), "the funnel")
-    entered = {
-        r["stage"]: _int(r["entered"])
+    entered = {  # stages as the table shows them ("Lead", "MQL"), compared in lower case
+        _norm(r["stage"]): _int(r["entered"])
         for r in funnel.records(stage=("stage",), entered=("entered",))
     }
     # the funnel counts fewer leads than the data check, and says how many and why

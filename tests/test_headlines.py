@@ -14,7 +14,12 @@ from salesmkt.campaigns.headlines import campaign_decisions, campaign_headline
 from salesmkt.data.check import check_decisions, check_headline, volume_finding
 from salesmkt.data.dataset import Dataset
 from salesmkt.funnels.headlines import funnel_finding
-from salesmkt.kpis.headlines import checkin_decisions, checkin_headline, sla_finding
+from salesmkt.kpis.headlines import (
+    checkin_decisions,
+    checkin_headline,
+    scorecard_changes,
+    sla_finding,
+)
 from salesmkt.personas.headlines import persona_decisions
 
 
@@ -45,19 +50,37 @@ SLA = pd.DataFrame(
 )
 
 
-def test_checkin_headline_states_counts_gap_worse_sla_and_decision():
+def test_checkin_headline_states_counts_gap_and_decision_in_three_sentences():
     text = checkin_headline(SC, SLA)
     # 1 on track, 1 at risk, 1 off track of 3 with a target; CAC 25 % above its target
     assert text.startswith("**June 2026: 1 of 3 KPIs on track, 1 at risk, 1 off track.**")
+    assert "Off track: CAC $500 against $400 (25 % worse)." in text
+    assert "1 KPI has no target yet." in text
+    assert "**To decide:** Agree one action on CAC (owner: marketing)" in text
+    # one paragraph, no list: what got worse and the SLA are the sections' findings
+    assert "\n" not in text and "got worse" not in text and "SLA:" not in text
+
+
+def test_scorecard_changes_add_what_the_headline_leaves_out():
+    text = scorecard_changes(SC)
+    # SLA compliance is at risk: 85 % against 90 %, 5.6 % short (0.05 / 0.9)
     assert (
-        "CAC $500 against $400 (25 % worse than the target), up 35 % on the previous period" in text
+        "Within the tolerance but short of the target: SLA compliance 85.0 % against 90.0 % (6 % worse"
+        in text
     )
+    # the largest relative move: CAC 370 -> 500 (+35 %), ahead of cost per lead 40 -> 50 (+25 %)
+    assert "Biggest move since the previous period: CAC $370 → $500 (up 35 %)." in text
     # win rate is on track but fell from 50 % to 45 %
     assert "1 of the 1 KPIs on track got worse" in text and "Win rate (50.0 % → 45.0 %)" in text
+    assert "Without a target (not judged): Cost per lead." in text
+    # nothing of the headline is repeated: no counts, no off-track listing
+    assert "KPIs on track," not in text and "Off track" not in text
+
+
+def test_sla_finding_names_the_lowest_owner_and_the_missed_mql_run():
+    text = sla_finding(SLA)
     assert "sales answered 85 % of MQLs in time against 90 % (lowest: O07, 41 %)" in text
     assert "marketing delivered 100 MQLs against 150 (missed 2 periods in a row)" in text
-    assert "Without a target (not judged): Cost per lead." in text
-    assert "**To decide:** Agree one action on CAC (owner: marketing)" in text
 
 
 def test_checkin_decisions_name_the_owner_and_the_mql_gap():
@@ -131,8 +154,8 @@ def test_funnel_finding_names_the_biggest_relative_drop():
     )
     # drops: 50 %, 20 %, 75 %: the last step loses the largest share
     assert funnel_finding(f) == (
-        "Of 1,000 leads, 10.0 % became customers. The biggest drop is from sql to customer: "
-        "75 % of the 400 leads that reached sql went no further (300 leads)."
+        "Of 1,000 leads, 10.0 % became customers. The biggest drop is from SQL to Customer: "
+        "75 % of the 400 leads that reached SQL went no further (300 leads)."
     )
 
 
@@ -151,12 +174,12 @@ def test_campaign_decisions_move_budget_from_the_dearest_paid_channel():
     lines = campaign_decisions(CHANNELS).splitlines()
     # paid: 40,000 spend, 40 customers, average CAC 1,000; paid_social 2,000 = 2.0x; email 200
     assert lines[0] == (
-        "- Move budget from paid_social (CAC 2,000, 2.0× the paid average of 1,000) to email "
-        "(CAC 200, return 50.0× the spend)."
+        "- Move budget from Paid social (CAC $2,000, 2.0× the paid average of $1,000) to Email "
+        "(CAC $200, 50.0× the spend in revenue)."
     )
     # referral: 30 of 70 sourced customers at unknown cost
     assert lines[1] == (
-        "- Record the cost of referral: 30 new customers (43 % of all) come from channels whose "
+        "- Record the cost of Referral: 30 new customers (43 % of all) come from channels whose "
         "cost is unknown."
     )
 
@@ -176,10 +199,11 @@ def test_campaign_headline_reports_paid_return_best_worst_and_holdout():
         }
     )
     text = campaign_headline(CHANNELS, holdout)
-    # 340,000 revenue on 40,000 spend
-    assert text.startswith("**Paid channels returned 8.5× their spend** (340,000 won revenue")
+    # no margin: 340,000 revenue on 40,000 spend, said to overstate the return
+    assert text.startswith("**Paid channels returned 8.5× their spend in revenue** (sourced:")
+    assert "no gross margin is set in kpis.yml, so this overstates the return" in text
     assert (
-        "Best return: email (50.0× the spend, CAC 200); weakest: paid_social (2.0×, CAC 2,000)."
+        "Best return: Email (50.0× the spend, CAC $200); weakest: Paid social (2.0×, CAC $2,000)."
         in text
     )
     assert (
@@ -221,7 +245,7 @@ def test_persona_decisions_target_the_best_win_rate_and_its_channel():
     # win rate overall: 60 won of 200 closed = 30 %
     assert lines[0] == (
         "- Target persona *IT lead*: highest win rate 40 % (all personas: 30 %) and 50 % of the "
-        "revenue from 20 % of the leads; reach it through events (2.5× as common as among all leads)."
+        "revenue from 20 % of the leads; reach it through Events (2.5× as common as among all leads)."
     )
     # conversion overall: 60 of 1,000 = 6.0 %
     assert lines[1] == (
@@ -289,3 +313,80 @@ def test_a_holdout_campaign_without_a_name_is_called_by_its_id():
     )
     assert "Holdout test of *C7*: real lift" in campaign_headline(CHANNELS, holdout)
     assert "Roll out *C7* to every eligible lead" in campaign_decisions(CHANNELS, holdout)
+
+
+def test_campaign_headline_leads_with_the_return_on_margin_and_the_attributed_one():
+    # an 80 % margin: email 100,000 x 0.8 / 2,000 = 40.0, events 200,000 x 0.8 / 18,000 = 8.9,
+    # paid_social 40,000 x 0.8 / 20,000 = 1.6; all paid: 340,000 x 0.8 / 40,000 = 6.8
+    ch = CHANNELS.assign(
+        roas_on_margin=CHANNELS["roas"] * 0.8,
+        variant="margin",
+        attributed_revenue=[None, 60_000.0, 80_000.0, 160_000.0, None],
+    )
+    ch.attrs["attribution_model"] = "linear"
+    text = campaign_headline(ch, currency="EUR")
+    assert text.startswith("**Paid channels returned 6.8× their spend in gross margin** (sourced: ")
+    assert "€272,000 gross profit, 80 % of the €340,000 won" in text
+    # attributed: (60,000 + 80,000 + 160,000) x 0.8 / 40,000 = 6.0
+    assert "; attributed (linear model): 6.0×)." in text
+    assert "Best return: Email (40.0× the spend, CAC €200); weakest: Paid social (1.6×" in text
+    assert "40.0× the spend in gross margin" in campaign_decisions(ch, currency="EUR")
+
+
+def test_small_counts_carry_their_interval_in_the_headline_and_the_scorecard():
+    from salesmkt.kpis.compute import wilson_interval
+
+    # 12 wins of 40 decided deals: 30 %, Wilson 95 % interval worked out independently below
+    lo, hi = (float(x[0]) for x in wilson_interval([12], [40]))
+    sc = SC.copy()
+    sc.loc[sc["kpi"] == "win_rate", ["value", "target", "status"]] = [0.30, 0.33, "off track"]
+    sc["gap_share"] = (sc["value"] - sc["target"]) / sc["target"].abs()
+    sc["denominator"] = [None, 40, None, None]
+    sc["ci_low"] = [None, lo, None, None]
+    sc["ci_high"] = [None, hi, None, None]
+    interval = f"{lo * 100:.0f}–{hi * 100:.0f} %"
+    assert f"Win rate 30.0 % ({interval}) against 33.0 %" in checkin_headline(sc)
+    # the target (33 %) lies inside the interval: said to be possibly chance
+    text = scorecard_changes(sc)
+    assert f"Win rate 30.0 % of 40 (95 % interval {interval}) against 33.0 %" in text
+    assert "may still be chance" in text
+
+
+def test_the_cost_basis_is_stated_and_called_assumed_when_defaulted():
+    sc = SC.copy()
+    sc.attrs["cost_basis"] = salesmkt.cost_basis(salesmkt.load_kpi_config(None), ["cac"])
+    assert "assumed: kpis.yml sets no other costs" in scorecard_changes(sc)
+    shipped = salesmkt.load_kpi_config(salesmkt.sample_dir())
+    assert salesmkt.cost_basis(shipped, ["cac", "roas"]) == (
+        "Costs are fully loaded: media spend plus the other sales and marketing costs of "
+        f"kpis.yml (people, tools, agencies); returns use the "
+        f"{shipped['settings']['gross_margin']:.0%} gross margin of kpis.yml.".replace("%", " %")
+    )
+
+
+def test_without_spend_the_campaign_headline_is_who_converts():
+    rates = pd.DataFrame(
+        {
+            "breakdown": ["contact"] * 2,
+            "group": ["cellular", "telephone"],
+            "leads": [2_896, 301],
+            "rate": [0.144, 0.146],
+            "rate_low": [0.132, 0.11],
+            "rate_high": [0.157, 0.19],
+        }
+    )
+    text = campaign_headline(None, rates=rates, missing="This section needs the deals table.")
+    # telephone converts best (14.6 %), cellular worst (14.4 %); the intervals overlap
+    assert text.startswith("**By contact, Telephone converts best (15 % of 301 leads")
+    assert "overlap, so the gap may be chance.**" in text
+    assert text.endswith("\n- This section needs the deals table.")
+
+
+def test_a_holdout_without_data_is_left_out_of_the_campaign_headline():
+    holdout = pd.DataFrame(
+        {"campaign_id": [None], "campaign_name": [None], "verdict": ["No holdout in the data."],
+         "absolute_lift": [float("nan")], "rate_treatment": [float("nan")],
+         "rate_control": [float("nan")]}
+    )  # fmt: skip
+    text = campaign_headline(CHANNELS, holdout)
+    assert "nan" not in text and "Holdout" not in text

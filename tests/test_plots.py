@@ -301,7 +301,7 @@ def test_sla_misses_are_marked_by_hatch_not_only_colour(sample):
     missed = int((d["met"].astype(object) == False).sum())  # noqa: E712
     hatched = [p for p in ax.patches if p.get_hatch() == "xx"]
     assert len(hatched) == missed
-    assert "missed" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Missed" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_no_plot_module_writes_a_colour_or_imports_a_private_name():
@@ -346,8 +346,12 @@ def test_heatmap_annotates_every_cell_and_marks_the_missing_one():
     # readable ink: dark on the lightest cell, light on the darkest
     assert to_hex(texts[(0.5, 0.5)].get_color()) == style.INK  # 10 %: light cell
     assert to_hex(texts[(0.5, 2.5)].get_color()) == style.PAPER  # 100 %: dark cell
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["c1", "c2", "c3"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["r1", "r2", "r3"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "C1",
+        "C2",
+        "C3",
+    ]  # ticks in plain words
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["R1", "R2", "R3"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("column", "row")
 
 
@@ -397,4 +401,4 @@ def test_amount_charts_carry_the_currency():
     )
     ax = salesmkt.plot_kpi_trend(table, "cac", target=390.0, currency="EUR")
     assert ax.get_ylabel() == "EUR (lower is better)"
-    assert "target €390" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Target €390" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -486,3 +486,21 @@ def test_the_other_notebooks_render_on_both_data_sets_and_say_what_is_missing(tm
             page = r.html_path.read_text(encoding="utf-8")
             assert "Traceback" not in page and "licence" in page, (name, r.notebook)
             assert missing in page, (name, r.notebook)
+
+
+@needs_olist
+@needs_bank
+@pytest.mark.slow
+@pytest.mark.xdist_group("reports")
+def test_real_data_reports_display_in_chromium_and_are_kept_as_screenshots(browser, real_reports):
+    """The same checks as the sample's reports (titles, alt text, no raw or code-like values),
+    and a full-page screenshot of each: ``test-artifacts/screenshots/real_<data>_<report>.png``."""
+    from test_browser import SHOTS, check_report
+
+    out, _ = real_reports
+    problems = []
+    for name in ("olist", "bank"):
+        for html in sorted((out / name).glob("0*.html")):
+            problems += check_report(browser, html, f"real_{name}_{html.stem}")
+            assert (SHOTS / f"real_{name}_{html.stem}.png").is_file()
+    assert not problems, "\n".join(problems)

@@ -76,7 +76,7 @@ def test_a_pivot_keeps_its_row_labels_and_drops_row_numbers():
     gt = format_table(wide, value_kind="ratio", highlight="row_max")
     head, body = _cells(gt)
     assert head == ["Channel", "First touch", "Markov"]
-    assert body == [["email", "2.0", "3.5"], ["paid_search", "1.3", "0.5"]]
+    assert body == [["Email", "2.0", "3.5"], ["Paid search", "1.3", "0.5"]]  # plain labels
     html = gt.as_raw_html()
     # the largest value of each row (3.5 for email, 1.34 for paid search) is in bold
     bold = [
@@ -86,7 +86,7 @@ def test_a_pivot_keeps_its_row_labels_and_drops_row_numbers():
     ]
     assert bold == ["3.5", "1.3"]
     head, body = _cells(format_table(long.iloc[[2, 0]]))  # a filtered frame: index 2, 0
-    assert [row[0] for row in body] == ["paid_search", "email"] and len(head) == 3
+    assert [row[0] for row in body] == ["Paid search", "Email"] and len(head) == 3
 
 
 def test_kpi_values_are_formatted_in_their_own_unit():
@@ -157,3 +157,31 @@ def test_the_public_name_is_the_reports_one():
     assert salesmkt.format_table is salesmkt.reports.format_table
     head, _ = _cells(salesmkt.format_table(pd.DataFrame({"excess_lost": [1]})))
     assert head == ["Lost beyond the average"]
+
+
+def test_category_values_read_as_plain_labels_and_identifiers_stay():
+    table = pd.DataFrame(
+        {
+            "channel": ["paid_search", "email", "(missing)"],
+            "stage": ["mql", "closed_won", "opportunity"],
+            "column": ["customer_at", "lead_id", "mql_at"],  # the data contract's names
+            "name": ["Brand Search", "spring_webinar", "O03"],
+        }
+    )
+    _, body = _cells(format_table(table))
+    assert body == [
+        ["Paid search", "MQL", "customer_at", "Brand Search"],
+        ["Email", "Closed won", "lead_id", "Spring webinar"],
+        ["(missing)", "Opportunity", "mql_at", "O03"],
+    ]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.from_regex(r"[a-z]{1,8}(_[a-z0-9]{1,6}){0,3}", fullmatch=True))
+def test_no_code_like_value_survives_plain_label(code):
+    from salesmkt._base.formats import plain_label
+
+    label = plain_label(code)
+    assert "_" not in label and label[:1] == label[:1].upper()
+    # the words are kept, in order
+    assert label.replace("-", " ").lower().split() == code.split("_")

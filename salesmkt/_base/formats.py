@@ -1,7 +1,9 @@
 """Numbers for people: amounts with their currency, counts, percentages, days, yes and no.
 
 One home for how a value reads in the reports, so a table, a chart's axis and a sentence show
-the same amount the same way: ``$12,345``, ``1,234``, ``25.3 %``, ``–`` for a missing value.
+the same amount the same way: ``$12,345``, ``1,234``, ``25.3 %``, ``–`` for a missing value,
+and the same category the same way: ``paid_search`` as ``Paid search``, ``mql`` as ``MQL``
+(:func:`plain_label`).
 The currency is the ``currency`` setting of ``kpis.yml`` (an ISO 4217 code); the reports pass it
 on, and :data:`DEFAULT_CURRENCY` is its default.
 """
@@ -10,17 +12,22 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 __all__ = [
+    "ACRONYMS",
     "DEFAULT_CURRENCY",
     "MISSING",
     "currency_symbol",
     "format_amount",
     "format_count",
+    "format_interval",
     "format_number",
     "format_percent",
     "format_unit",
     "is_missing",
+    "plain_label",
+    "plain_text",
 ]
 
 #: The currency of amounts when ``kpis.yml`` names none (the sample company's).
@@ -28,7 +35,59 @@ DEFAULT_CURRENCY = "USD"
 #: What a missing or undefined value (``NaN``, ``None``, ``NaT``, infinity) shows as.
 MISSING = "–"
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
+
+#: Words written in capitals in a label made from a name (``cac`` -> ``CAC``).
+ACRONYMS = {
+    "cac": "CAC",
+    "cpl": "CPL",
+    "ltv": "LTV",
+    "roas": "ROAS",
+    "roi": "ROI",
+    "mql": "MQL",
+    "mqls": "MQLs",
+    "sql": "SQL",
+    "sqls": "SQLs",
+    "kpi": "KPI",
+    "sla": "SLA",
+    "id": "ID",
+    "rfm": "RFM",
+    "crm": "CRM",
+    "seo": "SEO",
+    "sem": "SEM",
+    "ppc": "PPC",
+    "cpc": "CPC",
+    "b2b": "B2B",
+    "it": "IT",
+}
+#: Values whose plain label is not their words in sentence case.
+_LABELS = {"w_shaped": "W-shaped", "u_shaped": "U-shaped", "time_decay": "Time decay"}
+#: A code-like value: lower-case words joined by underscores (``paid_search``, ``email``).
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def plain_label(value):
+    """A category as a reader sees it: ``paid_search`` -> ``Paid search``, ``mql`` -> ``MQL``.
+
+    The one labelling rule of every table, chart axis and sentence of the reports, for the
+    values of a vocabulary (channels, lifecycle stages, deal stages and types, attribution
+    models, features). A lower-case code (words joined by ``_``) becomes its words in sentence
+    case, with acronyms in capitals; anything else (a name a person wrote, ``(missing)``, a
+    number) is returned unchanged.
+
+    Examples
+    --------
+    >>> [plain_label(v) for v in ("paid_search", "closed_won", "mql", "email", "w_shaped")]
+    ['Paid search', 'Closed won', 'MQL', 'Email', 'W-shaped']
+    >>> [plain_label(v) for v in ("Brand Search", "(missing)", "O03", 12)]
+    ['Brand Search', '(missing)', 'O03', 12]
+    """
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
+        return value
+    if value in _LABELS:
+        return _LABELS[value]
+    label = " ".join(ACRONYMS.get(w, w) for w in value.split("_"))
+    return label[:1].upper() + label[1:]
 
 
 def is_missing(value) -> bool:
@@ -122,6 +181,22 @@ def format_percent(value, decimals: int = 1) -> str:
     return MISSING if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
 
 
+def format_interval(value, low, high) -> str:
+    """A share with its 95 % interval, for a rate over a small count: ``42 % (35–49 %)``.
+
+    The value keeps one decimal, the bounds none (the interval is the precision). A missing
+    bound gives the value alone.
+
+    Examples
+    --------
+    >>> format_interval(0.4213, 0.349, 0.4951), format_interval(0.5, float("nan"), 0.7)
+    ('42.1 % (35–50 %)', '50.0 %')
+    """
+    if is_missing(low) or is_missing(high):
+        return format_percent(value)
+    return f"{format_percent(value)} ({float(low) * 100:.0f}–{float(high) * 100:.0f} %)"
+
+
 def format_unit(value, unit: str, currency: str | None = None) -> str:
     """A value in a KPI's unit (the catalog's ``unit``): 25.3 %, $1,234, 3.2 h, 22.0 days.
 
@@ -147,3 +222,24 @@ def format_unit(value, unit: str, currency: str | None = None) -> str:
         return format_number(value, 0)
     suffix = {"hours": " h", "days": " days", "seconds": " s", "months": " months"}.get(unit, "")
     return format_number(value, 1, suffix)
+
+
+#: A text that opens with a code-like value (``paid_search (1,234)``, ``mql: 40 %``).
+_LEADING_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?=[\s:]|$)")
+
+
+def plain_text(text):
+    """A label with its categories in plain words: the leading one (``paid_search (1,234)``)
+    and each side of a step (``lead → mql``), as :func:`plain_label` writes them.
+
+    Examples
+    --------
+    >>> plain_text("paid_search (1,234)"), plain_text("lead → mql"), plain_text("2026-06")
+    ('Paid search (1,234)', 'Lead → MQL', '2026-06')
+    """
+    if not isinstance(text, str):
+        return text
+    if " → " in text:
+        return " → ".join(plain_text(part) for part in text.split(" → "))
+    m = _LEADING_CODE.match(text)
+    return plain_label(m.group(0)) + text[m.end() :] if m else text

@@ -23,7 +23,15 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol, format_unit  # noqa: F401
+from salesmkt._base.formats import (  # noqa: F401
+    DEFAULT_CURRENCY,
+    currency_symbol,
+    format_interval,
+    format_unit,
+    plain_label,
+    plain_text,
+)
+from salesmkt._base.tables import column_label  # noqa: F401  (axis labels in plain words)
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).
 CATEGORICAL = (
@@ -153,8 +161,33 @@ def get_ax(ax: Axes | None, figsize: tuple[float, float] = (8, 4)) -> Axes:
     return ax
 
 
+def plain_ticks(ax: Axes) -> Axes:
+    """Category tick labels and legend entries of ``ax`` in plain words (``Paid search``).
+
+    Only texts that open with a code-like value change; number and date ticks stay as their
+    formatters write them.
+    """
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = axis.get_ticklabels()
+        texts = [t.get_text() for t in labels]
+        plain = [plain_text(t) for t in texts]
+        if plain != texts:
+            for label, new in zip(labels, plain, strict=True):
+                label.set_text(new)
+            axis.set_ticks(axis.get_ticklocs(), labels=labels)
+    legend = ax.get_legend()
+    if legend is not None:
+        for t in legend.get_texts():
+            t.set_text(plain_text(t.get_text()))
+        if legend.get_title().get_text():
+            legend.get_title().set_text(plain_text(legend.get_title().get_text()))
+    return ax
+
+
 def finish(ax: Axes, title: str | None = None, *, xlabel: str = "", ylabel: str = "") -> Axes:
-    """Title, labels and the project's quiet frame."""
+    """Title, labels, category ticks in plain words (:func:`plain_ticks`) and the project's
+    quiet frame."""
+    plain_ticks(ax)
     if title:
         ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.set_xlabel(xlabel)
@@ -319,6 +352,7 @@ def annotated_heatmap(
             )
     ax.tick_params(length=0)
     ax.tick_params(axis="y", labelrotation=0)  # seaborn turns long row labels on their side
+    plain_ticks(ax)
     if title:
         ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.set_xlabel(xlabel)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt._base.formats import (
+    ACRONYMS,
     DEFAULT_CURRENCY,
     MISSING,
     format_amount,
@@ -27,9 +28,20 @@ from salesmkt._base.formats import (
     format_percent,
     format_unit,
     is_missing,
+    plain_label,
+    plain_text,
 )
 
-__all__ = ["COLUMNS", "KINDS", "Column", "column_label", "format_table", "format_values"]
+__all__ = [
+    "CATEGORIES",
+    "COLUMNS",
+    "IDENTIFIERS",
+    "KINDS",
+    "Column",
+    "column_label",
+    "format_table",
+    "format_values",
+]
 
 #: How a column's values read: its kind decides the format, ``decimals`` its precision.
 #: ``by_unit``: each row in its KPI's unit (the table's ``unit`` column: share, currency, ...);
@@ -215,23 +227,14 @@ COLUMNS: dict[str, Column] = {
     "is_referral": _c("Referral", "bool"),
 }
 
-#: Words written in capitals in a label made from a column name.
-_ACRONYMS = {
-    "cac": "CAC",
-    "cpl": "CPL",
-    "ltv": "LTV",
-    "roas": "ROAS",
-    "roi": "ROI",
-    "mql": "MQL",
-    "mqls": "MQLs",
-    "sql": "SQL",
-    "sqls": "SQLs",
-    "kpi": "KPI",
-    "sla": "SLA",
-    "id": "ID",
-    "rfm": "RFM",
-    "crm": "CRM",
-}
+#: Columns whose values are categories of a vocabulary: every value reads as its plain label
+#: (``paid_search`` -> "Paid search", ``mql`` -> "MQL"; :func:`plain_label`).
+CATEGORIES = frozenset(
+    {"channel", "stage", "step", "group", "breakdown", "model", "segment", "owner", "feature",
+     "from", "to", "product", "deal_type", "kind", "source", "medium"}
+)  # fmt: skip
+#: Columns of identifiers a user types (the data contract's column names): shown as they are.
+IDENTIFIERS = frozenset({"column", "table", "kpi", "id", "lead_id", "deal_id", "customer_id"})
 _UNITS = {"days": "days", "hours": "hours", "months": "months", "seconds": "seconds"}
 
 
@@ -258,7 +261,7 @@ def column_label(name) -> str:
     unit = _UNITS.get(words[-1]) if len(words) > 1 else None
     if unit:
         words = words[:-1]
-    words = [_ACRONYMS.get(w, w) for w in words]
+    words = [ACRONYMS.get(w, w) for w in words]
     label = " ".join(words)
     label = label[:1].upper() + label[1:]
     return f"{label} ({unit})" if unit else label
@@ -440,7 +443,14 @@ def format_table(
             spec = spec._replace(kind=value_kind, decimals=None)
         label = (labels or {}).get(name, spec.label)
         units = data["unit"] if "unit" in data.columns else None
-        view[name] = format_values(data[name], spec, currency=currency, units=units)
+        values = data[name]
+        if spec.kind == "text" and name not in IDENTIFIERS:
+            # a vocabulary's column, or one holding a code-like value: every value in plain
+            # words, so "Organic search" never sits beside "email"
+            coded = values.map(lambda v: isinstance(v, str) and "_" in v and plain_label(v) != v)
+            if name in CATEGORIES or coded.any():
+                values = values.map(plain_text)
+        view[name] = format_values(values, spec, currency=currency, units=units)
         header[name] = label
         if spec.kind not in ("text", "bool", "date", "unit"):
             numeric.append(name)

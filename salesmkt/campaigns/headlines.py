@@ -12,13 +12,15 @@ Examples
 ...     "revenue": [500_000.0, 1_800_000.0, 700_000.0], "cac": [500.0, 8_000.0, None],
 ...     "roas": [50.0, 9.0, None]})
 >>> print(campaign_decisions(ch))
-- Move budget from events (CAC 8,000, 1.7× the paid average of 4,667) to email (CAC 500, return 50.0× the spend).
-- Record the cost of referral: 35 new customers (44 % of all) come from channels whose cost is unknown.
+- Move budget from Events (CAC $8,000, 1.7× the paid average of $4,667) to Email (CAC $500, 50.0× the spend in revenue).
+- Record the cost of Referral: 35 new customers (44 % of all) come from channels whose cost is unknown.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from salesmkt._base.formats import format_amount, plain_label
 
 __all__ = [
     "campaign_headline",
@@ -55,6 +57,8 @@ def _holdout_words(holdout: pd.DataFrame | None) -> str:
     if holdout is None or holdout.empty:
         return ""
     h = holdout.iloc[0]
+    if pd.isna(h.get("absolute_lift")):  # no test in these data: its section says why
+        return ""
     verdict = str(h["verdict"]).split(". ")[0].rstrip(".")
     name = _campaign_name(h)
     return (
@@ -64,19 +68,28 @@ def _holdout_words(holdout: pd.DataFrame | None) -> str:
     )
 
 
-def _decisions(by_channel: pd.DataFrame, holdout: pd.DataFrame | None) -> list[str]:
+def _decisions(
+    by_channel: pd.DataFrame, holdout: pd.DataFrame | None, currency: str | None = None
+) -> list[str]:
     out = []
     paid = _paid(by_channel)
     avg = _average_cac(paid)
+    amount = lambda v: format_amount(v, currency)  # noqa: E731
+    margin = _margin_of(by_channel)
     with_cac = paid.dropna(subset=["cac"])
     if len(with_cac) >= 2:
         worst = with_cac.sort_values(["cac", "channel"], ascending=[False, True]).iloc[0]
         best = with_cac.sort_values(["cac", "channel"]).iloc[0]
         if worst["channel"] != best["channel"]:
+            back = (
+                f"{best['roas_on_margin']:.1f}× the spend in gross margin"
+                if margin is not None
+                else f"{best['roas']:.1f}× the spend in revenue"
+            )
             out.append(
-                f"Move budget from {worst['channel']} (CAC {worst['cac']:,.0f}, "
-                f"{worst['cac'] / avg:.1f}× the paid average of {avg:,.0f}) to {best['channel']} "
-                f"(CAC {best['cac']:,.0f}, return {best['roas']:.1f}× the spend)."
+                f"Move budget from {plain_label(worst['channel'])} (CAC {amount(worst['cac'])}, "
+                f"{worst['cac'] / avg:.1f}× the paid average of {amount(avg)}) to "
+                f"{plain_label(best['channel'])} (CAC {amount(best['cac'])}, {back})."
             )
     if holdout is not None and len(holdout):
         h = holdout.iloc[0]
@@ -106,13 +119,15 @@ def _decisions(by_channel: pd.DataFrame, holdout: pd.DataFrame | None) -> list[s
             ~by_channel["channel"].astype(str).isin(_NOT_CHANNELS), "customers"
         ].sum()
         out.append(
-            f"Record the cost of {', '.join(unknown['channel'].astype(str))}: {n:,.0f} new "
+            f"Record the cost of {', '.join(unknown['channel'].astype(str).map(plain_label))}: {n:,.0f} new "
             f"customers ({_pct(n / total)} of all) come from channels whose cost is unknown."
         )
     return out[:4]
 
 
-def campaign_decisions(by_channel: pd.DataFrame, holdout: pd.DataFrame | None = None) -> str:
+def campaign_decisions(
+    by_channel: pd.DataFrame, holdout: pd.DataFrame | None = None, *, currency: str | None = None
+) -> str:
     """Two to four concrete actions from the channel economics and the holdout test.
 
     The budget to move (from the paid channel with the highest CAC to the one with the
@@ -125,58 +140,123 @@ def campaign_decisions(by_channel: pd.DataFrame, holdout: pd.DataFrame | None = 
         :func:`salesmkt.spend_metrics` with ``by="channel"``.
     holdout : DataFrame, optional
         :func:`salesmkt.holdout_test`.
+    currency : str, optional
+        ISO code of the amounts (``kpis.yml``'s ``currency``).
 
     Returns
     -------
     str
         A Markdown list.
     """
-    return "\n".join(f"- {d}" for d in _decisions(by_channel, holdout))
+    return "\n".join(f"- {d}" for d in _decisions(by_channel, holdout, currency))
 
 
-def campaign_headline(by_channel: pd.DataFrame, holdout: pd.DataFrame | None = None) -> str:
-    """The campaign review's answer first: what paid media returned, the best and the worst
-    return among paid channels, the holdout verdict and the first decision.
+def _margin_of(by_channel: pd.DataFrame) -> float | None:
+    """The gross margin behind ``roas_on_margin`` (``None``: returns are on revenue)."""
+    if (
+        "roas_on_margin" not in by_channel
+        or "variant" in by_channel
+        and (by_channel["variant"].eq("revenue").all())
+    ):
+        return None
+    both = by_channel.dropna(subset=["roas_on_margin", "roas"])
+    both = both[both["roas"] > 0]
+    return float((both["roas_on_margin"] / both["roas"]).median()) if len(both) else None
+
+
+def campaign_headline(
+    by_channel: pd.DataFrame | None,
+    holdout: pd.DataFrame | None = None,
+    *,
+    currency: str | None = None,
+    rates: pd.DataFrame | None = None,
+    missing: str = "",
+) -> str:
+    """The campaign review's answer first: what paid media returned in gross margin (sourced,
+    and attributed beside it), the best and the worst paid channel, the holdout verdict and
+    the first decision.
+
+    The return leads with gross profit per unit of spend (revenue × the gross margin of
+    ``kpis.yml``) and says which return it is; without a margin it is on revenue and says
+    that this overstates it.
 
     Parameters
     ----------
     by_channel : DataFrame
-        :func:`salesmkt.spend_metrics` with ``by="channel"``.
+        :func:`salesmkt.spend_metrics` with ``by="channel"`` (with ``gross_margin`` for
+        returns on margin, with ``attribution`` for the attributed return).
     holdout : DataFrame, optional
         :func:`salesmkt.holdout_test`.
+    currency : str, optional
+        ISO code of the amounts (``kpis.yml``'s ``currency``).
+    rates : DataFrame, optional
+        :func:`salesmkt.conversion_rates`: without spend or deals (``by_channel`` is
+        ``None``), who converts best and worst is the answer.
+    missing : str
+        What the data lack for the returns (:func:`salesmkt.missing_data`), said below.
 
     Examples
     --------
     >>> import salesmkt
     >>> ds = salesmkt.load_sample()
-    >>> text = campaign_headline(salesmkt.spend_metrics(ds, by="channel"))
-    >>> text.startswith("**Paid channels returned")
+    >>> rates = salesmkt.conversion_rates(ds.leads, "channel")
+    >>> print(campaign_headline(None, rates=rates, missing="No spend."))  # doctest: +ELLIPSIS
+    **By channel, Referral converts best (...); their intervals do not overlap, so the gap is not chance.**
+    - No spend.
+    >>> text = campaign_headline(salesmkt.spend_metrics(ds, by="channel", gross_margin=0.8))
+    >>> text.startswith("**Paid channels returned") and "in gross margin" in text
     True
     """
+    if by_channel is None:  # no spend or deals: who converts is what these data can say
+        found = conversion_finding(rates) if rates is not None else ""
+        lines = [f"**{found}**"] if found else []
+        lines += [t for t in (missing, _holdout_words(holdout)) if t]
+        return (lines[0] + "".join(f"\n- {t}" for t in lines[1:])) if lines else missing
     paid = _paid(by_channel)
     lines = []
+    margin = _margin_of(by_channel)
     if len(paid):
         spend, revenue = paid["spend"].sum(), paid["revenue"].sum()
-        lines.append(
-            f"**Paid channels returned {revenue / spend:.1f}× their spend** ({revenue:,.0f} won "
-            f"revenue from the leads they sourced against {spend:,.0f} spent); a customer cost "
-            f"{_average_cac(paid):,.0f} on average."
-        )
-        ranked = paid.dropna(subset=["roas"]).sort_values(
-            ["roas", "channel"], ascending=[False, True]
+        amount = lambda v: format_amount(v, currency)  # noqa: E731
+        if margin is not None:
+            text = (
+                f"**Paid channels returned {revenue * margin / spend:.1f}× their spend in gross "
+                f"margin** (sourced: {amount(revenue * margin)} gross profit, "
+                f"{_pct(margin)} of the {amount(revenue)} won from the leads they brought, "
+                f"against {amount(spend)} spent"
+            )
+        else:
+            text = (
+                f"**Paid channels returned {revenue / spend:.1f}× their spend in revenue** "
+                f"(sourced: {amount(revenue)} won from the leads they brought against "
+                f"{amount(spend)} spent; no gross margin is set in kpis.yml, so this overstates "
+                "the return"
+            )
+        if "attributed_revenue" in paid and paid["attributed_revenue"].notna().any():
+            attributed = paid["attributed_revenue"].sum() * (margin if margin is not None else 1)
+            model = by_channel.attrs.get("attribution_model")
+            text += (
+                f"; attributed{f' ({plain_label(model).lower()} model)' if model else ''}: "
+                f"{attributed / spend:.1f}×"
+            )
+        lines.append(f"{text}). A new customer cost {amount(_average_cac(paid))} on average.")
+        measure = "roas_on_margin" if margin is not None else "roas"
+        ranked = paid.dropna(subset=[measure]).sort_values(
+            [measure, "channel"], ascending=[False, True]
         )
         if len(ranked) >= 2:
             b, w = ranked.iloc[0], ranked.iloc[-1]
             lines.append(
-                f"Best return: {b['channel']} ({b['roas']:.1f}× the spend, CAC {b['cac']:,.0f}); "
-                f"weakest: {w['channel']} ({w['roas']:.1f}×, CAC {w['cac']:,.0f})."
+                f"Best return: {plain_label(b['channel'])} ({b[measure]:.1f}× the spend, CAC "
+                f"{amount(b['cac'])}); weakest: {plain_label(w['channel'])} ({w[measure]:.1f}×, "
+                f"CAC {amount(w['cac'])})."
             )
     else:
         lines.append("**No spend is recorded for any channel**: returns cannot be computed.")
     hold = _holdout_words(holdout)
     if hold:
         lines.append(hold)
-    decisions = _decisions(by_channel, holdout)
+    decisions = _decisions(by_channel, holdout, currency)
     if decisions:
         lines.append(f"**To decide:** {decisions[0]}")
     return lines[0] + "".join(f"\n- {line}" for line in lines[1:])
@@ -184,6 +264,9 @@ def campaign_headline(by_channel: pd.DataFrame, holdout: pd.DataFrame | None = N
 
 def spend_finding(by_campaign: pd.DataFrame) -> str:
     """How many campaigns with spend returned more than they cost, the best and the weakest.
+
+    With a gross margin (``roas_on_margin``), "returned" is gross profit against spend;
+    without one, revenue, and the sentence says so.
 
     Parameters
     ----------
@@ -205,16 +288,21 @@ def spend_finding(by_campaign: pd.DataFrame) -> str:
     name = c["name"].fillna(c["campaign_id"]) if "name" in c else c["campaign_id"]
     c = c.assign(_name=name.astype(str))
     sourcing = c[c["leads"] > 0]
-    above = int((c["revenue"] > c["spend"]).sum())
-    text = f"{above} of {len(c)} campaigns with spend returned more revenue than they cost"
-    ranked = sourcing.dropna(subset=["roas"]).sort_values(
-        ["roas", "_name"], ascending=[False, True]
+    margin = _margin_of(c)
+    measure, words = (
+        ("roas_on_margin", "gross profit") if margin is not None else ("roas", "revenue")
+    )
+    back = c["revenue"] * (margin if margin is not None else 1)
+    above = int((back > c["spend"]).sum())
+    text = f"{above} of {len(c)} campaigns with spend returned more {words} than they cost"
+    ranked = sourcing.dropna(subset=[measure]).sort_values(
+        [measure, "_name"], ascending=[False, True]
     )
     if len(ranked) >= 2:
         b, w = ranked.iloc[0], ranked.iloc[-1]
         text += (
-            f": best *{b['_name']}* ({b['roas']:.1f}× the spend), weakest *{w['_name']}* "
-            f"({w['roas']:.1f}×)"
+            f": best *{b['_name']}* ({b[measure]:.1f}× the spend), weakest *{w['_name']}* "
+            f"({w[measure]:.1f}×)"
         )
     text += "."
     none = c[c["leads"] == 0]
@@ -226,7 +314,7 @@ def spend_finding(by_campaign: pd.DataFrame) -> str:
     return text
 
 
-def channel_cost_finding(by_channel: pd.DataFrame) -> str:
+def channel_cost_finding(by_channel: pd.DataFrame, *, currency: str | None = None) -> str:
     """The cheapest and the most expensive customers by paid channel, against the average.
 
     Examples
@@ -235,7 +323,7 @@ def channel_cost_finding(by_channel: pd.DataFrame) -> str:
     >>> ch = pd.DataFrame({"channel": ["email", "events"], "spend": [1000.0, 9000.0],
     ...     "customers": [10, 10], "cpl": [10.0, 300.0], "cac": [100.0, 900.0]})
     >>> print(channel_cost_finding(ch))
-    A new customer cost 500 on average across paid channels: from 100 in email (cost per lead 10) to 900 in events (cost per lead 300), 1.8× the average.
+    A new customer cost $500 on average across paid channels: from $100 in Email (cost per lead $10.00) to $900 in Events (cost per lead $300), 1.8× the average.
     """
     paid = _paid(by_channel).dropna(subset=["cac"])
     if paid.empty:
@@ -243,13 +331,14 @@ def channel_cost_finding(by_channel: pd.DataFrame) -> str:
     avg = _average_cac(_paid(by_channel))
     lo = paid.sort_values(["cac", "channel"]).iloc[0]
     hi = paid.sort_values(["cac", "channel"], ascending=[False, True]).iloc[0]
-    text = f"A new customer cost {avg:,.0f} on average across paid channels"
+    amount = lambda v: format_amount(v, currency)  # noqa: E731
+    text = f"A new customer cost {amount(avg)} on average across paid channels"
     if lo["channel"] == hi["channel"]:
         return text + "."
     return text + (
-        f": from {lo['cac']:,.0f} in {lo['channel']} (cost per lead {lo['cpl']:,.0f}) to "
-        f"{hi['cac']:,.0f} in {hi['channel']} (cost per lead {hi['cpl']:,.0f}), "
-        f"{hi['cac'] / avg:.1f}× the average."
+        f": from {amount(lo['cac'])} in {plain_label(lo['channel'])} (cost per lead "
+        f"{amount(lo['cpl'])}) to {amount(hi['cac'])} in {plain_label(hi['channel'])} (cost per "
+        f"lead {amount(hi['cpl'])}), {hi['cac'] / avg:.1f}× the average."
     )
 
 
@@ -269,7 +358,7 @@ def conversion_finding(rates: pd.DataFrame) -> str:
     ...     "leads": [300, 350], "rate": [0.11, 0.02], "rate_low": [0.08, 0.01],
     ...     "rate_high": [0.15, 0.04]})
     >>> print(conversion_finding(r))
-    By channel, referral converts best (11 % of 300 leads became customers) and display worst (2 % of 350); their intervals do not overlap, so the gap is not chance.
+    By channel, Referral converts best (11 % of 300 leads became customers) and Display worst (2 % of 350); their intervals do not overlap, so the gap is not chance.
     """
     if rates.empty:
         return ""
@@ -281,8 +370,8 @@ def conversion_finding(rates: pd.DataFrame) -> str:
     b, w = r.iloc[0], r.iloc[-1]
     overlap = b["rate_low"] <= w["rate_high"]
     return (
-        f"By {b['breakdown']}, {b['group']} converts best ({_pct(b['rate'])} of "
-        f"{b['leads']:,.0f} leads became customers) and {w['group']} worst ({_pct(w['rate'])} of "
+        f"By {str(b['breakdown']).replace('_', ' ')}, {plain_label(b['group'])} converts best ({_pct(b['rate'])} of "
+        f"{b['leads']:,.0f} leads became customers) and {plain_label(w['group'])} worst ({_pct(w['rate'])} of "
         f"{w['leads']:,.0f}); their intervals "
         + (
             "overlap, so the gap may be chance."

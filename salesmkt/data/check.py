@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt._base.formats import plain_label
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.engine import has_values, n_rows
@@ -224,7 +225,8 @@ def overview_finding(overview: pd.DataFrame) -> str:
     >>> print(overview_finding(o))
     2 tables, 5,700 rows, from January 2025 to June 2026. *deals* ends on 2026-03-31, 91 days before the others: a stale export?
     """
-    text = f"{len(overview)} tables, {overview['rows'].sum():,.0f} rows"
+    n = len(overview)
+    text = f"{n} table{'' if n == 1 else 's'}, {overview['rows'].sum():,.0f} rows"
     dated = overview.dropna(subset=["first", "last"])
     if len(dated):
         text += f", from {dated['first'].min():%B %Y} to {dated['last'].max():%B %Y}"
@@ -314,7 +316,7 @@ def mix_finding(mix: pd.DataFrame) -> str:
     >>> mix = pd.DataFrame({"table": ["leads"] * 3, "channel": ["organic_search", "other", "email"],
     ...     "rows": [60, 10, 30], "share": [0.6, 0.1, 0.3]})
     >>> print(mix_finding(mix))
-    The most leads come from organic_search (60 %); 10 % of leads have no known channel (other or missing).
+    The most leads come from Organic search (60 %); 10 % of leads have no known channel (other or missing).
     """
     leads = mix[mix["table"] == "leads"] if "leads" in set(mix["table"]) else mix
     if leads.empty:
@@ -322,7 +324,7 @@ def mix_finding(mix: pd.DataFrame) -> str:
     top = leads.sort_values(["share", "channel"], ascending=[False, True]).iloc[0]
     unknown = leads.loc[leads["channel"].isin(["other", "(missing)"]), "share"].sum()
     return (
-        f"The most {top['table']} come from {top['channel']} ({_pct(top['share'])}); "
+        f"The most {top['table']} come from {plain_label(top['channel'])} ({_pct(top['share'])}); "
         f"{_pct(unknown)} of {top['table']} have no known channel (other or missing)."
     )
 

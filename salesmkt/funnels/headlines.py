@@ -9,13 +9,14 @@ Examples
 >>> f = pd.DataFrame({"stage": ["lead", "mql", "customer"], "step": [1, 2, 3],
 ...                   "entered": [1000, 400, 40], "dropped": [0, 600, 360]})
 >>> print(funnel_finding(f))
-Of 1,000 leads, 4.0 % became customers. The biggest drop is from mql to customer: 90 % of the 400 leads that reached mql went no further (360 leads).
+Of 1,000 leads, 4.0 % became customers. The biggest drop is from MQL to Customer: 90 % of the 400 leads that reached MQL went no further (360 leads).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from salesmkt._base.formats import ACRONYMS, plain_label, plain_text
 from salesmkt.funnels.lifecycle import biggest_drop_offs
 
 __all__ = ["funnel_finding", "drop_off_finding", "stalled_finding"]
@@ -23,6 +24,14 @@ __all__ = ["funnel_finding", "drop_off_finding", "stalled_finding"]
 
 def _pct(x: float, digits: int = 0) -> str:
     return f"{x:.{digits}%}".replace("%", " %")
+
+
+def _plural(stage: str) -> str:
+    """A stage as a plural noun: leads, MQLs, opportunities, customers."""
+    word = (
+        stage if stage.endswith("s") else stage[:-1] + "ies" if stage.endswith("y") else stage + "s"
+    )
+    return ACRONYMS.get(word, word)
 
 
 def funnel_finding(funnel: pd.DataFrame) -> str:
@@ -44,18 +53,18 @@ def funnel_finding(funnel: pd.DataFrame) -> str:
     if len(f) < 2 or f["entered"].iloc[0] <= 0:
         return ""
     first, last = f.iloc[0], f.iloc[-1]
-    plural = "s" if not last["stage"].endswith("s") else ""
     text = (
-        f"Of {first['entered']:,.0f} {first['stage']}s, "
-        f"{_pct(last['entered'] / first['entered'], 1)} became {last['stage']}{plural}."
+        f"Of {first['entered']:,.0f} {_plural(first['stage'])}, "
+        f"{_pct(last['entered'] / first['entered'], 1)} became {_plural(last['stage'])}."
     )
     prev = f["entered"].shift(1)
     share = (1 - f["entered"] / prev.where(prev > 0)).iloc[1:]
     if share.notna().any():
         i = share.idxmax()
         text += (
-            f" The biggest drop is from {f['stage'].iloc[i - 1]} to {f['stage'].iloc[i]}: "
-            f"{_pct(share[i])} of the {prev[i]:,.0f} leads that reached {f['stage'].iloc[i - 1]} "
+            f" The biggest drop is from {plain_label(f['stage'].iloc[i - 1])} to "
+            f"{plain_label(f['stage'].iloc[i])}: "
+            f"{_pct(share[i])} of the {prev[i]:,.0f} leads that reached {plain_label(f['stage'].iloc[i - 1])} "
             f"went no further ({prev[i] - f['entered'].iloc[i]:,.0f} leads)."
         )
     return text
@@ -84,7 +93,7 @@ def drop_off_finding(funnel: pd.DataFrame, *, by: str | None = None) -> str:
     r = top.iloc[0]
     key = top.columns[0]
     return (
-        f"The largest loss beyond the average is {key} *{r[key]}* at {r['step']}: "
+        f"The largest loss beyond the average is {key.replace('_', ' ')} *{plain_label(r[key])}* at {plain_text(r['step'])}: "
         f"{_pct(r['conversion'])} of its {r['decided']:,.0f} leads whose outcome is known moved on against "
         f"{_pct(r['overall_conversion'])} overall, about {r['excess_lost']:,.0f} leads more "
         "lost than at the average rate."
@@ -105,7 +114,7 @@ def stalled_finding(stalled: pd.DataFrame) -> str:
     >>> s = pd.DataFrame({"stage": ["mql", "sql"], "threshold_days": [10.0, 30.0],
     ...                   "in_stage": [50, 20], "stalled": [5, 12], "stalled_share": [0.1, 0.6]})
     >>> print(stalled_finding(s))
-    12 sql leads (60 % of those in the stage) have waited longer than 30 days, longer than 90 % of the leads that moved on; 17 stalled leads in all.
+    12 leads in SQL (60 % of those in the stage) have waited longer than 30 days, longer than 90 % of the leads that moved on; 17 stalled leads in all.
     """
     s = stalled.dropna(subset=["stalled"])
     s = s[s["stalled"] > 0]
@@ -115,7 +124,7 @@ def stalled_finding(stalled: pd.DataFrame) -> str:
     later = s.iloc[1:] if len(s) > 1 and s.index[0] == stalled.index[0] else s
     r = later.sort_values("stalled", ascending=False).iloc[0]
     return (
-        f"{r['stalled']:,.0f} {r['stage']} leads ({_pct(r['stalled'] / r['in_stage'])} of those in "
+        f"{r['stalled']:,.0f} leads in {plain_label(r['stage'])} ({_pct(r['stalled'] / r['in_stage'])} of those in "
         f"the stage) have waited longer than {r['threshold_days']:,.0f} days, longer than 90 % "
         f"of the leads that moved on; {s['stalled'].sum():,.0f} stalled leads in all."
     )

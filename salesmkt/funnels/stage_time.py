@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from salesmkt._base.formats import plain_label
 from salesmkt.data.stages import _as_list, _segments, _stages, stage_entries
 from salesmkt.data.validate import check_columns
 
@@ -168,7 +169,7 @@ def stalled_leads(
         moved = d[d["status"] == "advanced"].groupby("stage", sort=False)["days"]
         limits = moved.quantile(q)
         basis = {
-            st: f"{threshold} of the {n:,} leads that moved on from {st}"
+            st: f"{threshold} of the {n:,} leads that moved on from {plain_label(st)}"
             for st, n in moved.size().items()
         }
     else:

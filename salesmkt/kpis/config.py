@@ -139,7 +139,8 @@ def _normalise(raw, source: str) -> dict:
         not isinstance(groups, dict) or any(not isinstance(v, list) for v in groups.values())
     ):
         _fail(source, "settings.channel_groups", "must map paid/organic to lists of channels")
-    out["settings"] = dict(settings)
+    # the settings the reports read are always there (None: not set, said so where used)
+    out["settings"] = {"gross_margin": None, "other_costs": None, **settings}
     sla = raw.get("sla") or {}
     if not isinstance(sla, dict):
         _fail(source, "sla", "must be a mapping")

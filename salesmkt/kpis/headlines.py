@@ -13,8 +13,8 @@ Examples
 ...     "unit": ["share", "currency"], "direction": ["higher", "lower"],
 ...     "period": ["2026-06"] * 2, "value": [0.30, 500.0], "previous": [0.32, 370.0],
 ...     "target": [0.25, 390.0], "gap_share": [0.2, 0.28], "status": ["on track", "off track"]})
->>> print(checkin_headline(sc).splitlines()[0])  # doctest: +ELLIPSIS
-**June 2026: 1 of 2 KPIs on track, 0 at risk, 1 off track.** Off track: CAC $500 against $390 (28 % worse than the target), up 35 % on the previous period.
+>>> print(checkin_headline(sc))
+**June 2026: 1 of 2 KPIs on track, 0 at risk, 1 off track.** Off track: CAC $500 against $390 (28 % worse). **To decide:** Agree one action on CAC (owner: marketing), the KPI furthest from its target.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from __future__ import annotations
 import pandas as pd
 
 from salesmkt.funnels.headlines import funnel_finding
-from salesmkt.kpis.plots import format_value
+from salesmkt.kpis.plots import _value_words, format_value
 
 __all__ = [
     "checkin_headline",
+    "scorecard_changes",
     "checkin_decisions",
     "kpi_headline",
     "kpi_decisions",
@@ -208,58 +209,161 @@ def sla_finding(sla: pd.DataFrame | None, *, period=None) -> str:
     return ("SLA: " + "; ".join(parts) + ".") if parts else ""
 
 
+def _off_track_words(scorecard: pd.DataFrame) -> str:
+    """``Off track: CAC $500 against $400 (25 % worse); ...`` in the scorecard's order."""
+    rows = scorecard[scorecard["status"] == "off track"]
+    if rows.empty:
+        at_risk = scorecard.loc[scorecard["status"] == "at risk", "name"].tolist()
+        return f"Nothing is off track; at risk: {', '.join(at_risk)}." if at_risk else ""
+    currency = scorecard.attrs.get("currency")
+    parts = []
+    for _, r in rows.iterrows():
+        text = f"{r['name']} {_value_words(r, currency)} against "
+        text += format_value(r["target"], r["unit"], currency=currency)
+        if pd.notna(r["target"]) and r["target"]:
+            text += f" ({_pct(abs(r['value'] - r['target']) / abs(r['target']))} worse)"
+        parts.append(text)
+    return "Off track: " + "; ".join(parts) + "."
+
+
 def checkin_headline(scorecard: pd.DataFrame, sla: pd.DataFrame | None = None) -> str:
-    """The check-in's answer first: how the period went, what is off track and by how much,
-    what got worse, whether the SLA held, and the first thing to decide.
+    """The check-in's answer first, in two or three sentences: how many KPIs are on track,
+    what is off track and by how much, and the first thing to decide.
 
     The counts by status are those of ``scorecard`` (on track, at risk, off track), so the
-    headline always agrees with the scorecard table.
+    headline always agrees with the scorecard table. What is at risk, what got worse and the
+    SLA are the sections' findings (:func:`scorecard_changes`, :func:`sla_finding`).
 
     Parameters
     ----------
     scorecard : DataFrame
         The output of :func:`salesmkt.scorecard`.
     sla : DataFrame, optional
-        The output of :func:`salesmkt.sla_report`; its row for the scorecard's period is used.
+        The output of :func:`salesmkt.sla_report`; its row for the scorecard's period is used
+        for the decision.
 
     Returns
     -------
     str
-        Markdown: a bold first line, then a short list.
+        Markdown: one paragraph opening with the counts in bold.
 
     Examples
     --------
     >>> import salesmkt
     >>> ds = salesmkt.load_sample()
     >>> sc = salesmkt.scorecard(ds, period="2026-05")
-    >>> print(checkin_headline(sc).splitlines()[0])  # doctest: +ELLIPSIS
+    >>> print(checkin_headline(sc))  # doctest: +ELLIPSIS
     **May 2026: ... KPIs on track, ... at risk, ... off track.**...
     """
-    lines = [scorecard_finding(scorecard)]
+    text = f"{_summary(scorecard)} {_off_track_words(scorecard)}".strip()
+    untargeted = int((scorecard["status"] == "no target").sum())
+    if untargeted:
+        text += f" {untargeted} KPI{'s have' if untargeted > 1 else ' has'} no target yet."
+    decisions = _decisions(scorecard, sla, short=True)
+    if decisions:
+        text += f" **To decide:** {decisions[0]}"
+    return text
+
+
+def _summary(scorecard: pd.DataFrame) -> str:
+    c = _counts(scorecard)
+    return (
+        f"**{_period_words(scorecard['period'].iloc[0])}: {c['on track']} of {sum(c.values())} "
+        f"KPIs on track, {c['at risk']} at risk, {c['off track']} off track.**"
+    )
+
+
+def scorecard_changes(scorecard: pd.DataFrame) -> str:
+    """What the scorecard adds to the headline: the KPIs at risk and by how much, the biggest
+    move since the previous period, the KPIs on track that got worse and those without a target.
+
+    The check-in's and the KPI report's scorecard section opens with it, below a headline that
+    already gave the counts and what is off track (:func:`checkin_headline`).
+
+    Parameters
+    ----------
+    scorecard : DataFrame
+        The output of :func:`salesmkt.scorecard`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sc = pd.DataFrame({
+    ...     "kpi": ["win_rate", "cac"], "name": ["Win rate", "CAC"], "owner": ["sales", "marketing"],
+    ...     "unit": ["share", "currency"], "direction": ["higher", "lower"],
+    ...     "period": ["2026-06"] * 2, "value": [0.30, 500.0], "previous": [0.32, 370.0],
+    ...     "target": [0.25, 390.0], "gap_share": [0.2, 0.28], "status": ["on track", "off track"]})
+    >>> print(scorecard_changes(sc))
+    Biggest move since the previous period: CAC $370 → $500 (up 35 %). 1 of the 1 KPIs on track got worse than the previous period: Win rate (32.0 % → 30.0 %).
+    """
+    currency = scorecard.attrs.get("currency")
+    parts = []
+    risk = scorecard[scorecard["status"] == "at risk"]
+    if len(risk):
+        gaps = "; ".join(f"{r['name']} {_gap_words(r, currency)}" for _, r in risk.iterrows())
+        parts.append(f"Within the tolerance but short of the target: {gaps}.")
+    moved = scorecard.dropna(subset=["value", "previous"])
+    moved = moved[moved["previous"] != 0]
+    if len(moved):
+        change = (moved["value"] - moved["previous"]) / moved["previous"].abs()
+        r = moved.loc[change.abs().idxmax()]
+        old = format_value(r["previous"], r["unit"], currency=currency)
+        new = format_value(r["value"], r["unit"], currency=currency)
+        parts.append(
+            f"Biggest move since the previous period: {r['name']} {old} → {new} "
+            f"({_change_words(r).removesuffix(' on the previous period')})."
+        )
     worse = _worse_on_track(scorecard)
     if worse:
-        lines.append(f"- {worse}")
-    sla_text = sla_finding(sla, period=scorecard["period"].iloc[0])
-    if sla_text:
-        lines.append(f"- {sla_text}")
+        parts.append(worse)
+    chance = _within_interval(scorecard)
+    if chance:
+        parts.append(chance)
     untargeted = scorecard.loc[scorecard["status"] == "no target", "name"].tolist()
     if untargeted:
-        lines.append(f"- Without a target (not judged): {', '.join(untargeted)}.")
-    decisions = _decisions(scorecard, sla)
-    if decisions:
-        lines.append(f"- **To decide:** {decisions[0]}")
-    return lines[0] + ("\n\n" + "\n".join(lines[1:]) if len(lines) > 1 else "")
+        parts.append(f"Without a target (not judged): {', '.join(untargeted)}.")
+    if scorecard.attrs.get("cost_basis"):
+        parts.append(scorecard.attrs["cost_basis"])
+    return " ".join(parts)
 
 
-def _decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None) -> list[str]:
+def _within_interval(scorecard: pd.DataFrame) -> str:
+    """The rates judged off target whose 95 % interval still holds the target (small counts)."""
+    if "ci_low" not in scorecard:
+        return ""
+    judged = scorecard[scorecard["status"].isin(["at risk", "off track"])]
+    rows = judged[(judged["ci_low"] <= judged["target"]) & (judged["target"] <= judged["ci_high"])]
+    if rows.empty:
+        return ""
+    named = "; ".join(
+        f"{r['name']} {format_value(r['value'], r['unit'])} of {r['denominator']:,.0f} "
+        f"(95 % interval {r['ci_low'] * 100:.0f}–{r['ci_high'] * 100:.0f} %) against "
+        f"{format_value(r['target'], r['unit'])}"
+        for _, r in rows.iterrows()
+    )
+    return (
+        f"Small counts: {named}. The target lies inside the 95 % interval, so this gap may "
+        "still be chance; look at the trend before acting on it."
+    )
+
+
+def _decisions(
+    scorecard: pd.DataFrame, sla: pd.DataFrame | None, *, short: bool = False
+) -> list[str]:
+    """The actions, most pressing first; ``short`` leaves out the gaps the headline gave."""
     out = []
     off = scorecard[scorecard["status"] == "off track"].copy()
     if len(off):
         off["_gap"] = off["gap_share"].abs()
         for _, r in off.sort_values("_gap", ascending=False).head(2).iterrows():
-            out.append(
-                f"Agree one action on {r['name']} (owner: {r['owner']}): {_gap_words(r, scorecard.attrs.get('currency'))}."
-            )
+            if short:
+                out.append(
+                    f"Agree one action on {r['name']} (owner: {r['owner']}), the KPI furthest "
+                    "from its target."
+                )
+            else:
+                gap = _gap_words(r, scorecard.attrs.get("currency"))
+                out.append(f"Agree one action on {r['name']} (owner: {r['owner']}): {gap}.")
     rows = _sla_rows(sla, scorecard["period"].iloc[0])
     if rows is not None:
         owners = rows[(rows["term"] == "response_time") & (rows["owner_id"] != "(team)")].dropna(
@@ -324,8 +428,10 @@ def checkin_decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None = None) 
 def kpi_headline(
     scorecard: pd.DataFrame, sla: pd.DataFrame | None = None, *, funnel: pd.DataFrame | None = None
 ) -> str:
-    """The KPI setup report's answer first: the funnel's weakest step, how the latest period
-    scores against the targets, whether the SLA would have held, and the first decision.
+    """The KPI setup report's answer first: how the latest period scores against the targets
+    (as the check-in's headline), how many leads became customers, and the first decision.
+
+    The funnel's weakest step, the KPIs at risk and the SLA open their own sections.
 
     Parameters
     ----------
@@ -344,17 +450,21 @@ def kpi_headline(
     >>> "became customers" in text
     True
     """
-    lines = []
-    if funnel is not None and len(funnel):
-        lines.append(funnel_finding(funnel))
-    lines.append(scorecard_finding(scorecard))
-    sla_text = sla_finding(sla, period=scorecard["period"].iloc[0])
-    if sla_text:
-        lines.append(sla_text)
-    decisions = _decisions(scorecard, sla)
+    converted = (
+        funnel_finding(funnel).split(". ")[0].rstrip(".")
+        if funnel is not None and len(funnel)
+        else ""
+    )
+    if not sum(_counts(scorecard).values()):  # nothing to score: the funnel is the answer
+        text = f"**{converted} over the whole history.** " if converted else ""
+        return text + "No KPI is scored: kpis.yml sets no target for any of them yet."
+    text = f"{_summary(scorecard)} {_off_track_words(scorecard)}".strip()
+    if converted:
+        text += f" {converted} over the whole history."
+    decisions = _decisions(scorecard, sla, short=True)
     if decisions:
-        lines.append(f"**To decide:** {decisions[0]}")
-    return lines[0] + "".join(f"\n- {line}" for line in lines[1:])
+        text += f" **To decide:** {decisions[0]}"
+    return text
 
 
 def kpi_decisions(scorecard: pd.DataFrame, sla: pd.DataFrame | None = None) -> str:

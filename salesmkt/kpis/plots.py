@@ -21,11 +21,13 @@ from salesmkt._base.style import (
     annotated_heatmap,
     currency_axis,
     finish,
+    format_interval,
     format_unit,
     get_ax,
     light,
     no_data,
     percent_axis,
+    plain_label,
 )
 
 __all__ = [
@@ -38,6 +40,17 @@ __all__ = [
 
 STATUS_COLORS = {"on track": GOOD, "at risk": WARNING, "off track": BAD}
 _STATUS_FILL = {status: light(color) for status, color in STATUS_COLORS.items()}
+#: A rate's 95 % interval is shown beside it when it spans at least this much (10 points: the
+#: count is too small to read the value to within ±5 points).
+WIDE_INTERVAL = 0.10
+
+
+def _value_words(row, currency: str | None) -> str:
+    """A scorecard value in its unit, with its interval when the count behind it is small."""
+    lo, hi = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+    if row["unit"] == "share" and pd.notna(lo) and pd.notna(hi) and hi - lo >= WIDE_INTERVAL:
+        return format_interval(row["value"], lo, hi)
+    return format_value(row["value"], row["unit"], currency=currency)
 
 
 def format_value(value, unit: str, *, currency: str | None = None) -> str:
@@ -62,8 +75,11 @@ def scorecard_table(
 
     Values are formatted by unit, the status cell says the status and is tinted by it (the
     palette's good, warning and bad colours), and the arrow says whether the KPI moved the right way since the
-    previous period. When the scorecard's ``check`` flags a row (a probable quota-data
-    problem, a target already beaten by far), a *Check* column says so.
+    previous period. A rate over a small count shows its 95 % Wilson interval beside it
+    (``33.3 % (23–45 %)``, when the interval spans :data:`WIDE_INTERVAL` or more). When the
+    scorecard's ``check`` flags a row (a probable quota-data problem, a target already beaten
+    by far), a *Check* column says so. The scorecard's ``attrs["cost_basis"]`` (what costs and
+    returns rest on, from ``kpis.yml``) is the table's footnote.
 
     Parameters
     ----------
@@ -87,11 +103,8 @@ def scorecard_table(
     view = pd.DataFrame(
         {
             "KPI": sc["name"],
-            "Owner": sc["owner"],
-            "Value": [
-                format_value(v, u, currency=currency)
-                for v, u in zip(sc["value"], sc["unit"], strict=True)
-            ],
+            "Owner": sc["owner"].map(plain_label),
+            "Value": [_value_words(r, currency) for _, r in sc.iterrows()],
             "Target": [
                 format_value(v, u, currency=currency)
                 for v, u in zip(sc["target"], sc["unit"], strict=True)
@@ -110,8 +123,11 @@ def scorecard_table(
     period = sc["period"].iloc[0] if len(sc) else ""
     gt = GT(view).tab_header(
         title=title or f"KPI scorecard, {period}",
-        subtitle="Value against target; at risk = within the tolerance",
+        subtitle="Value against target; at risk = within the tolerance; (a–b %) = the 95 % "
+        "interval of a rate over a small count",
     )
+    if scorecard.attrs.get("cost_basis"):
+        gt = gt.tab_source_note(scorecard.attrs["cost_basis"])
     for status, fill in _STATUS_FILL.items():
         rows = view.index[view["Status"] == status].tolist()
         if rows:
@@ -120,6 +136,11 @@ def scorecard_table(
                 locations=loc.body(columns="Status", rows=rows),
             )
     gt = gt.cols_align(align="right", columns=["Value", "Target", "Previous"])
+    # a value, its interval and a status read on one line ("38.6 % (30–48 %)", "off track")
+    gt = gt.tab_style(
+        style=style.css("white-space: nowrap;"),
+        locations=loc.body(columns=["Value", "Target", "Previous", "Trend", "Status"]),
+    )
     return gt.tab_options(table_font_size="15px", column_labels_font_weight="bold")
 
 

@@ -26,7 +26,14 @@ from salesmkt.kpis.config import (
     kpi_config_template,
 )
 
-__all__ = ["suggest_targets", "kpi_settings", "scorecard", "sla_report", "sla_breaches"]
+__all__ = [
+    "cost_basis",
+    "suggest_targets",
+    "kpi_settings",
+    "scorecard",
+    "sla_report",
+    "sla_breaches",
+]
 
 STATUSES = ("on track", "at risk", "off track", "no target", "no data", "context")
 
@@ -268,7 +275,10 @@ def scorecard(
         direction, period, value, previous, change, target, gap`` (value - target),
         ``gap_share`` (gap / ``abs(target)``), ``status``, ``n_excluded, n_pending``,
         ``periods_missed`` (how many periods in a row up to this one missed the target: at
-        risk or off track; 0 when on track), ``check``. Status logic: :func:`status_for`.
+        risk or off track; 0 when on track), ``check``, and for rates over counts
+        ``denominator, ci_low, ci_high`` (the count and the 95 % Wilson interval of the value,
+        missing for other KPIs). Status logic: :func:`status_for`. ``attrs["cost_basis"]``
+        says in one sentence what the cost- and margin-based KPIs rest on (:func:`cost_basis`).
         ``check`` is a sanity note, empty when there is nothing to say: for quota attainment,
         owners whose attainment is above 150 % or below 20 % (:data:`QUOTA_PLAUSIBLE`), a
         probable quota-data problem rather than performance; for any KPI with a target, a target
@@ -333,6 +343,9 @@ def scorecard(
                 **row,
                 "n_excluded": int(cur["n_excluded"]),
                 "n_pending": int(cur["n_pending"]),
+                "denominator": cur["denominator"] if pd.notna(cur.get("ci_low")) else np.nan,
+                "ci_low": cur.get("ci_low", np.nan),
+                "ci_high": cur.get("ci_high", np.nan),
                 "check": "; ".join(
                     note
                     for note in (
@@ -347,7 +360,55 @@ def scorecard(
         rows.append(_sla_delivery_row(sla, config, label))
     out = pd.DataFrame(rows)
     out.attrs["currency"] = config.get("currency")  # of the amounts, for the words about them
+    out.attrs["cost_basis"] = cost_basis(config, kpis)
     return out
+
+
+#: KPIs that add ``settings.other_costs`` to media spend, and KPIs that rest on the margin.
+COST_KPIS = ("cost_per_lead", "cac", "cost_per_mql")
+MARGIN_KPIS = ("marketing_roi", "roas", "clv_simple", "clv_cohort", "cac_payback_months", "ltv_cac")
+
+
+def cost_basis(config: dict, kpis=None) -> str:
+    """One sentence on what the cost- and margin-based KPIs of ``kpis`` rest on.
+
+    Costs are fully loaded when ``kpis.yml`` sets ``settings.other_costs`` (media spend plus
+    people, tools and agencies), media spend only otherwise; returns use
+    ``settings.gross_margin``, else revenue. What ``kpis.yml`` does not set is called
+    *assumed*. ``""`` when no KPI of ``kpis`` depends on either.
+
+    Examples
+    --------
+    >>> from salesmkt.kpis.config import kpi_config_template
+    >>> cost_basis(kpi_config_template(), ["cac", "roas"])
+    'Costs are media spend only (assumed: kpis.yml sets no other costs); returns are on revenue (assumed: kpis.yml sets no gross margin, which overstates them).'
+    >>> c = kpi_config_template()
+    >>> c["settings"].update(gross_margin=0.8, other_costs=20000)
+    >>> cost_basis(c, ["cac", "win_rate"])
+    'Costs are fully loaded: media spend plus the other sales and marketing costs of kpis.yml (people, tools, agencies).'
+    """
+    kpis = list(config["kpis"] if kpis is None else kpis)
+    settings = config.get("settings") or {}
+    parts = []
+    if any(k in COST_KPIS for k in kpis):
+        parts.append(
+            "costs are fully loaded: media spend plus the other sales and marketing costs of "
+            "kpis.yml (people, tools, agencies)"
+            if settings.get("other_costs")
+            else "costs are media spend only (assumed: kpis.yml sets no other costs)"
+        )
+    if any(k in MARGIN_KPIS for k in kpis):
+        m = settings.get("gross_margin")
+        parts.append(
+            f"returns use the {float(m):.0%} gross margin of kpis.yml".replace("%", " %")
+            if m is not None
+            else "returns are on revenue (assumed: kpis.yml sets no gross margin, which "
+            "overstates them)"
+        )
+    if not parts:
+        return ""
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def _quota_check(t: pd.DataFrame, label: str) -> str:

@@ -12,7 +12,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import format_amount
+from salesmkt._base.formats import format_amount, plain_label
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
@@ -50,7 +50,8 @@ def _facts(profiles: pd.DataFrame, p: int, top: int) -> tuple[str, str]:
     cat = part[(part["kind"] == "categorical") & (part["lift"] >= 1.2) & (part["value"] >= 0.15)]
     cat = cat.sort_values("z", ascending=False).drop_duplicates("feature").head(top)
     cats = "; ".join(
-        f"{_pretty(r.feature)} {r.level} ({r.value:.0%}, {r.lift:.1f}x)" for r in cat.itertuples()
+        f"{_pretty(r.feature)} {plain_label(r.level)} ({r.value:.0%}, {r.lift:.1f}x)"
+        for r in cat.itertuples()
     )
     return numeric, cats
 
@@ -121,7 +122,7 @@ def persona_cards(
             ]
             ch = ch.sort_values("share", ascending=False).head(top)
             card["top_channels"] = ", ".join(
-                f"{c} ({s:.0%})" for c, s in zip(ch.channel, ch.share, strict=False)
+                f"{plain_label(c)} ({s:.0%})" for c, s in zip(ch.channel, ch.share, strict=False)
             )
         else:
             card["top_channels"] = ""

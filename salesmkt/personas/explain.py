@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt._base.formats import plain_label
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.stages import leads_reached, stages_in
 from salesmkt.data.validate import check_columns
@@ -135,7 +136,7 @@ def persona_labels(profiles: pd.DataFrame, *, top: int = 3, min_z: float = 0.5) 
             elif str(r.level).lower() == "false":
                 words.append(f"not {_pretty(r.feature)}")
             else:
-                words.append(f"{r.level} {_pretty(r.feature)}")
+                words.append(f"{plain_label(r.level)} {_pretty(r.feature)}")
         out.append({"persona": p, "label": ", ".join(words) or "average on every feature"})
     return pd.DataFrame(out, columns=["persona", "label"])
 
@@ -155,7 +156,7 @@ def _readable_matrix(plan: pf.FeaturePlan, leads: pd.DataFrame) -> tuple[np.ndar
 def _condition(name: str, le: bool, thr: float) -> str:
     if "=" in name:
         feat, lvl = name.split("=", 1)
-        return f"{_pretty(feat)} is {'not ' if le else ''}{lvl}"
+        return f"{_pretty(feat)} is {'not ' if le else ''}{plain_label(lvl)}"
     shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
     return f"{_pretty(name)} {'≤' if le else '>'} {shown}"
 

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from salesmkt._base.formats import plain_label
+
 __all__ = ["persona_headline", "persona_decisions", "persona_finding"]
 
 
@@ -66,7 +68,7 @@ def _decisions(s: pd.DataFrame, names, channels: pd.DataFrame | None) -> list[st
             )
             if len(c) and c["lift"].iloc[0] > 1:
                 text += (
-                    f"; reach it through {c['channel'].iloc[0]} ({c['lift'].iloc[0]:.1f}× as "
+                    f"; reach it through {plain_label(c['channel'].iloc[0])} ({c['lift'].iloc[0]:.1f}× as "
                     "common as among all leads)"
                 )
         out.append(text + ".")

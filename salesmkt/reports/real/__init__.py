@@ -3,12 +3,13 @@
 * **Marketing Funnel by Olist** (Olist, via Kaggle; CC BY-NC-SA 4.0): 8,000 marketing
   qualified leads and their 842 closed deals. Reports 01 (data check), 02 (segments of the
   closed deals against the sellers' behaviour profile) and 03 (funnel by origin, time from
-  first contact to close). Mapping ``olist.yml``, parameters ``olist-report.yml``.
+  first contact to close). Mapping ``olist.yml``, parameters ``olist-report.yml``, amounts in
+  reais (``olist/kpis.yml``: ``currency: BRL``).
 * **Bank Marketing** (UCI Machine Learning Repository, S. Moro, P. Cortez, P. Rita; CC BY 4.0;
   cite Moro, Laureano & Cortez, ESM'2011): 4,521 clients called in a term-deposit campaign.
   Reports 01, 02 (client personas and their subscription rates) and 04 (subscription by
   contact channel, number of calls and previous outcome). Mapping ``bank.yml``, parameters
-  ``bank-report.yml``.
+  ``bank-report.yml``, amounts (the clients' balance) in euros (``bank/kpis.yml``).
 
 The data are not part of this package: they are read where they are (``../shared/data/real``
 from the repository by default), and every report shows their source and licence. Each data
@@ -53,6 +54,11 @@ class RealData:
     mapping: str  # in this package
     params: str  # notebook parameters, in this package
     only: tuple[str, ...]  # the notebooks that make sense for it
+
+    @property
+    def config_dir(self) -> Path:
+        """The folder of its ``kpis.yml`` in this package (the currency of its amounts)."""
+        return HERE / self.name
 
     @property
     def sources(self) -> str:
@@ -127,6 +133,7 @@ def run_real_reports(
             source=HERE / d.mapping,
             parameters=params,
             only=list(d.only),
+            config_dir=d.config_dir,
             progress=progress,
         )
     items = []
