@@ -54,9 +54,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from salesmkt.campaigns import _engine
 from salesmkt.campaigns import markov as _markov
 from salesmkt.campaigns import shapley as _shapley
-from salesmkt.campaigns._paths import NO_TOUCH, Paths, to_paths
+from salesmkt.campaigns._paths import NO_TOUCH, Paths, from_path_counts, to_paths
 from salesmkt.campaigns._rules import RULES, credit, position_based, time_decay
 
 __all__ = ["MODELS", "attribute", "markov_removal_effects", "markov_transition_matrix"]
@@ -163,18 +164,20 @@ def attribute(
     >>> attribute(paths, models=["position_based"])["share"].round(2).tolist()
     [0.4, 0.2, 0.4]
     """
-    paths = to_paths(journeys, by=by, caller="attribute")
-    if models is None:
-        models = [m for m in MODELS if paths.lead_pos is not None or m not in _MILESTONE_MODELS]
-        if len(paths.labels) > shapley_max_channels:
-            models.remove("shapley_rate")
-    models = _check_models(models)
     options = {
         "half_life_days": half_life_days,
         "markov_order": markov_order,
         "max_steps": max_steps,
         "shapley_max_channels": shapley_max_channels,
     }
+    if _engine.is_table(journeys):
+        return _attribute_engine(journeys, models=models, by=by, options=options)
+    paths = to_paths(journeys, by=by, caller="attribute")
+    if models is None:
+        models = [m for m in MODELS if paths.lead_pos is not None or m not in _MILESTONE_MODELS]
+        if len(paths.labels) > shapley_max_channels:
+            models.remove("shapley_rate")
+    models = _check_models(models)
     total = paths.total_conversions
     order = np.argsort(paths.labels.astype(str), kind="stable")
     labels = list(paths.labels[order])
@@ -195,6 +198,69 @@ def attribute(
                     "model": model,
                     "attributed_conversions": conv,
                     "attributed_revenue": value if paths.has_value else np.nan,
+                    "share": conv / total if total > 0 else np.nan,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
+    """:func:`attribute` on an Ibis journeys table: rule-based credit in one query, Markov and
+    Shapley on the unique (repeat-collapsed) paths of a second one; only those come back."""
+    info = _engine.summary(table, by=by, caller="attribute")
+    if models is None:
+        models = [m for m in MODELS if info["has_milestones"] or m not in _MILESTONE_MODELS]
+        if info["n_labels"] > options["shapley_max_channels"]:
+            models.remove("shapley_rate")
+    models = _check_models(models)
+    rules = [m for m in models if m in RULES]
+    credits = _engine.rule_credits(
+        table,
+        rules,
+        by=by,
+        half_life_days=options["half_life_days"],
+        has_value=info["has_value"],
+    )
+    labels = set(credits["_label"].astype(str))
+    if info["missing_label"]:
+        labels.add(f"(no {by})")
+    labels = sorted(labels)
+    credits = credits.set_index(credits["_label"].astype(str)).reindex(labels).fillna(0.0)
+    per_model: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        m: (credits[f"{m}__conv"].to_numpy(float), credits[f"{m}__value"].to_numpy(float))
+        for m in rules
+    }
+    rest = [m for m in models if m not in RULES]
+    if rest:
+        # Markov collapses consecutive repeats and Shapley reads sets of channels: the
+        # collapsed unique paths carry everything both need.
+        counts = _engine.path_counts(table, by=by, collapse=True, caller="attribute")
+        if not info["has_value"]:
+            counts = counts.drop(columns="total_conversion_value")
+        paths = from_path_counts(counts, caller="attribute")
+        where = {label: i for i, label in enumerate(paths.labels)}
+        take = np.array([where.get(label, -1) for label in labels], dtype=np.int64)
+        for m in rest:
+            conv, value = _model_credit(paths, m, options)
+            conv, value = np.r_[conv, 0.0][take], np.r_[value, 0.0][take]  # -1: no touch, 0
+            per_model[m] = (conv, value)
+    total = info["touched_conv"] + info["untouched_conv"]
+    extra = info["untouched_conv"] > 0
+    out_labels = labels + ([NO_TOUCH] if extra else [])
+    frames = []
+    for model in models:
+        conv, value = per_model[model]
+        if extra:
+            conv = np.r_[conv, info["untouched_conv"]]
+            value = np.r_[value, info["untouched_value"]]
+        frames.append(
+            pd.DataFrame(
+                {
+                    by: out_labels,
+                    "model": model,
+                    "attributed_conversions": conv,
+                    "attributed_revenue": value if info["has_value"] else np.nan,
                     "share": conv / total if total > 0 else np.nan,
                 }
             )
