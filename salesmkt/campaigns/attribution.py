@@ -226,7 +226,8 @@ def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
     if info["missing_label"]:
         labels.add(f"(no {by})")
     labels = sorted(labels)
-    credits = credits.set_index(credits["_label"].astype(str)).reindex(labels).fillna(0.0)
+    credits = credits.set_index(credits["_label"].astype(str)).drop(columns="_label")
+    credits = credits.reindex(labels).fillna(0.0)
     per_model: dict[str, tuple[np.ndarray, np.ndarray]] = {
         m: (credits[f"{m}__conv"].to_numpy(float), credits[f"{m}__value"].to_numpy(float))
         for m in rules
@@ -243,7 +244,9 @@ def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
         take = np.array([where.get(label, -1) for label in labels], dtype=np.int64)
         for m in rest:
             conv, value = _model_credit(paths, m, options)
-            conv, value = np.r_[conv, 0.0][take], np.r_[value, 0.0][take]  # -1: no touch, 0
+            # a label no path holds (-1) gets nothing, or NaN with the model's other labels
+            conv = np.r_[conv, np.nan if np.isnan(conv).all() else 0.0][take]
+            value = np.r_[value, np.nan if np.isnan(value).all() else 0.0][take]
             per_model[m] = (conv, value)
     total = info["touched_conv"] + info["untouched_conv"]
     extra = info["untouched_conv"] > 0

@@ -264,7 +264,7 @@ def build_journeys(
         }
     ).dropna(subset=["person_id", "ts"])
     tp = tp.sort_values(_ORDER, kind="stable", ignore_index=True)
-    conv_at = tp["person_id"].map(conv["converted_at"])
+    conv_at = _lookup(tp["person_id"], conv["converted_at"])
     converted = conv_at.notna()
     end = conv_at.where(converted, tp.groupby("person_id")["ts"].transform("max"))
     window = pd.Timedelta(days=lookback_days)
@@ -329,12 +329,18 @@ def build_journeys(
     return tp[columns]
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.map(values)`` for a uniquely indexed ``values``, also when either is empty (where
+    pandas' ``map`` fails on times)."""
+    return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
+
+
 def _milestone_flag(tp: pd.DataFrame, when: pd.Series | None) -> pd.Series:
     """True on the last touch at or before the milestone (first touch if it precedes all)."""
     flag = pd.Series(False, index=tp.index)
-    if when is None:
+    if when is None or not len(tp):
         return flag
-    at = tp["person_id"].map(when)
+    at = _lookup(tp["person_id"], when)
     ok = tp["converted"] & at.notna() & tp["ts"].notna()
     if not ok.any():
         return flag
