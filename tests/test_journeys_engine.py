@@ -218,7 +218,7 @@ def touch_data(draw):
     return tp, conv
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(data=touch_data(), include=st.booleans(), by=st.sampled_from(["channel", "campaign_id"]))
 def test_random_touchpoints_identical(duck, data, include, by):

@@ -71,6 +71,20 @@ def require(table: ir.Table, name: str, columns: list[str], caller: str) -> None
         )
 
 
+def _count(flag):
+    """1 or 0 for a boolean (PostgreSQL casts no boolean to a bigint or a double)."""
+    return ibis.ifelse(flag, 1, 0).cast("int64")
+
+
+_FZERO = ibis.literal(0).cast("float64")
+_FONE = ibis.literal(1).cast("float64")
+
+
+def _share(flag):
+    # from an integer: a float literal is NUMERIC on PostgreSQL, and Ibis drops the cast
+    return ibis.ifelse(flag, 1, 0).cast("float64")
+
+
 def _interval(days: float):
     us = round(pd.Timedelta(days=days) / pd.Timedelta(microseconds=1))
     if us % 1_000_000 == 0:
@@ -173,9 +187,7 @@ def build_journeys(
     j = j.mutate(last=j.ts.max().over(group_by=j.person_id))
     j = j.mutate(converted=j.converted_at.notnull(), end=j.converted_at.fill_null(j["last"]))
     j = j.mutate(keep=(j.ts <= j.end) & (j.ts >= j.end - _interval(lookback_days)))
-    excluded = j.group_by(ex_person=j.person_id).aggregate(
-        n_excluded_touches=(~j.keep).cast("int64").sum()
-    )
+    excluded = j.group_by(ex_person=j.person_id).aggregate(n_excluded_touches=_count(~j.keep).sum())
     kept = j.filter(j.keep & j.converted) if not include_non_converting else j.filter(j.keep)
     columns = ["person_id", "ts", "channel", "campaign_id", "converted", "converted_at", "end",
                "value", *(col for _, col in _MILESTONES)]  # fmt: skip
@@ -273,21 +285,21 @@ def path_counts(
     """Unique paths with conversions, non-conversions and value; one query, one row per path."""
     t = _touched(journeys, by, caller)
     has_value = "conversion_value" in t.columns
-    value = t.conversion_value.cast("float64") if has_value else ibis.literal(0.0)
+    value = t.conversion_value.cast("float64") if has_value else _FZERO
     t = t.mutate(
         _pos=t.touch_index,
-        _conv=t.converted.cast("int64"),
+        _conv=_count(t.converted),
         _value=ibis.ifelse(t.converted, value.fill_null(0.0), 0.0),
     )
     if collapse:  # consecutive repeats of a label are one state (Markov, Shapley)
-        prev = t._label.lag().over(group_by=t.journey_id, order_by=t.touch_index)
-        t = t.filter(prev.isnull() | (prev != t._label))
+        t = t.mutate(_prev=t._label.lag().over(group_by=t.journey_id, order_by=t.touch_index))
+        t = t.filter(t._prev.isnull() | (t._prev != t._label)).drop("_prev")
     backend = journeys.get_backend().name
     per = _ordered_concat(t, "journey_id", backend)
     out = per.group_by("path").aggregate(
         total_conversions=per._conv.sum(),
         total_journeys=per.count(),
-        total_conversion_value=per._value.sum(),
+        total_conversion_value=per._value.sum().cast("float64"),
     )
     with quiet():
         df = out.to_pyarrow().to_pandas()
@@ -315,14 +327,14 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
     j = journeys
     untouched = j.converted & (j.n_touches <= 0)
     has_value = "conversion_value" in j.columns
-    value = j.conversion_value.cast("float64").fill_null(0.0) if has_value else ibis.literal(1.0)
+    value = j.conversion_value.cast("float64").fill_null(0.0) if has_value else _FONE
     label = j[by].cast("string").fill_null(f"(no {by})")
     expr = j.aggregate(
-        untouched_conv=untouched.cast("int64").sum(),
-        untouched_value=ibis.ifelse(untouched, value, 0.0).sum(),
+        untouched_conv=_count(untouched).sum(),
+        untouched_value=ibis.ifelse(untouched, value, 0.0).sum().cast("float64"),
         n_values=j.conversion_value.count() if has_value else ibis.literal(0),
         n_labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).nunique(),
-        n_missing_label=j[by].isnull().cast("int64").sum(),
+        n_missing_label=_count(j[by].isnull()).sum(),
         touched_conv=ibis.ifelse(
             j.converted & (j.n_touches > 0), j.journey_id, ibis.null("int64")
         ).nunique(),
@@ -350,13 +362,13 @@ def _key_roles(pos, n, roles: list, key_share: float):
     1.3): summed shares for several roles, the rest shared by the other touches, or by the key
     touches in proportion when there are none (as :func:`salesmkt.campaigns._rules._key_roles`)."""
     r = len(roles)
-    hits = sum((pos == role).cast("int64") for role in roles)
+    hits = sum(_count(pos == role) for role in roles)
     distinct = ibis.literal(1)
     for j in range(1, r):
         new = roles[j] != roles[0]
         for i in range(1, j):
             new = new & (roles[j] != roles[i])
-        distinct = distinct + new.cast("int64")
+        distinct = distinct + _count(new)
     others = n - distinct
     rest = 1.0 - r * key_share
     return ibis.ifelse(
@@ -381,7 +393,7 @@ def rule_credits(
     """
     t = _touched(journeys, by, caller)
     w = ibis.window(group_by=t.journey_id)
-    conv = t.converted.cast("float64")
+    conv = _share(t.converted)
     value = t.conversion_value.cast("float64").fill_null(0.0) * conv if has_value else conv
     t = t.mutate(
         _pos=ibis.row_number().over(group_by=t.journey_id, order_by=t.touch_index),
@@ -392,7 +404,11 @@ def rule_credits(
     days = "days_before_conversion" in t.columns
     extra = {
         "_best": ibis.ifelse(t._label == DIRECT, -1, t._pos).max().over(w),
-        "_delta": t.days_before_conversion.cast("float64") if days else (t._n - 1 - t._pos),
+        "_delta": (
+            t.days_before_conversion.cast("float64")
+            if days
+            else (t._n - 1 - t._pos).cast("float64")
+        ),
     }
     for flag, _ in _MILESTONES:
         if flag in t.columns:
@@ -417,12 +433,12 @@ def rule_credits(
     weights = {}
     for model in models:
         if model == "first_touch":
-            weights[model] = (pos == 0).cast("float64")
+            weights[model] = _share(pos == 0)
         elif model == "last_touch":
-            weights[model] = (pos == n - 1).cast("float64")
+            weights[model] = _share(pos == n - 1)
         elif model == "last_non_direct":
             best = ibis.ifelse(t._best < 0, n - 1, t._best)
-            weights[model] = (pos == best).cast("float64")
+            weights[model] = _share(pos == best)
         elif model == "linear":
             weights[model] = 1.0 / n.cast("float64")
         elif model == "time_decay":
@@ -439,9 +455,10 @@ def rule_credits(
             won = milestone("won_touch", "closed-won", model)
             weights[model] = _key_roles(pos, n, [first, lead, deal, won], 0.225)
     aggs = {}
-    for model, wt in weights.items():
-        aggs[f"{model}__conv"] = (wt * t._c).sum()
-        aggs[f"{model}__value"] = (wt * t._v).sum()
+    for model, wt in weights.items():  # doubles everywhere (PostgreSQL: not NUMERIC)
+        wt = wt.cast("float64")
+        aggs[f"{model}__conv"] = (wt * t._c).sum().cast("float64")
+        aggs[f"{model}__value"] = (wt * t._v).sum().cast("float64")
     expr = t.group_by("_label").aggregate(**aggs) if aggs else t.select("_label").distinct()
     with quiet():
         return expr.to_pyarrow().to_pandas()
