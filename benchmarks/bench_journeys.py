@@ -55,7 +55,9 @@ def generate(rows: int) -> tuple[Path, Path]:
     persons = max(rows // 10, 1)
     channels = "[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]"
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'; SET memory_limit = '1500MB'; SET preserve_insertion_order = false")
+    con.execute(
+        "SET TimeZone = 'UTC'; SET memory_limit = '1500MB'; SET preserve_insertion_order = false"
+    )
     con.execute(f"""
         COPY (
             SELECT 'p' || lpad(CAST(hash(i, 1) % {persons} AS VARCHAR), 9, '0') AS person_id,
@@ -116,8 +118,8 @@ def child(peer: str, tp: Path, conv: Path, out: Path) -> None:
     elif peer == "pandas":
         touchpoints, conversions = pd.read_parquet(tp), pd.read_parquet(conv)
         result = _recipe(touchpoints, conversions)
-        result["times"]["read_parquet"] = time.perf_counter() - t_start - sum(
-            result["times"].values()
+        result["times"]["read_parquet"] = (
+            time.perf_counter() - t_start - sum(result["times"].values())
         )
     elif peer == "spark":
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

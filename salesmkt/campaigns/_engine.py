@@ -319,6 +319,24 @@ def path_counts(
 # --- rule-based credit ---------------------------------------------------------------------
 
 
+def narrow(journeys: ir.Table, *, by: str) -> ir.Table:
+    """The columns attribution reads, computed once and kept by the backend (a temporary table
+    on DuckDB and PostgreSQL, a persisted frame on Spark) for the two or three queries that
+    follow; :func:`release` drops it."""
+    require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
+            "attribute")  # fmt: skip
+    wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
+              "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
+    cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
+    with quiet():
+        return journeys.select(cols).cache()
+
+
+def release(table: ir.Table) -> None:
+    with quiet():
+        table.release()
+
+
 def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
     """Conversions without touches, their value, whether values exist, the number of labels."""
     require(

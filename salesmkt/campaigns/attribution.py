@@ -129,10 +129,13 @@ def attribute(
 
     Parameters
     ----------
-    journeys : DataFrame
+    journeys : DataFrame or ibis.Table
         The journeys table of :func:`salesmkt.build_journeys`, or aggregated path counts with columns
         ``path`` (channels joined by ``" > "``), ``total_conversions``, ``total_null`` and
-        optionally ``total_conversion_value`` (ChannelAttribution's input format).
+        optionally ``total_conversion_value`` (ChannelAttribution's input format). An Ibis
+        journeys table (from touchpoints in a database or Parquet files) is not read: the
+        rule-based credit and the unique paths are computed by its backend and only they come
+        back (docs/semantics/attribution.md, "Where the data lives").
     models : list of str, optional
         Names from :data:`MODELS` (``markov_2`` etc. for higher-order Markov). Default: every
         model the input supports (``w_shaped``/``full_path`` need journey milestones).
@@ -208,6 +211,14 @@ def attribute(
 def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
     """:func:`attribute` on an Ibis journeys table: rule-based credit in one query, Markov and
     Shapley on the unique (repeat-collapsed) paths of a second one; only those come back."""
+    table = _engine.narrow(table, by=by)
+    try:
+        return _attribute_cached(table, models=models, by=by, options=options)
+    finally:
+        _engine.release(table)
+
+
+def _attribute_cached(table, *, models, by: str, options: dict) -> pd.DataFrame:
     info = _engine.summary(table, by=by, caller="attribute")
     if models is None:
         models = [m for m in MODELS if info["has_milestones"] or m not in _MILESTONE_MODELS]
