@@ -321,20 +321,29 @@ def path_counts(
 
 def narrow(journeys: ir.Table, *, by: str) -> ir.Table:
     """The columns attribution reads, computed once and kept by the backend (a temporary table
-    on DuckDB and PostgreSQL, a persisted frame on Spark) for the two or three queries that
+    on DuckDB and PostgreSQL; not on Spark) for the two or three queries that
     follow; :func:`release` drops it."""
     require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
             "attribute")  # fmt: skip
     wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
               "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
     cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
+    if not _caches(journeys):
+        return journeys.select(cols)
     with quiet():
         return journeys.select(cols).cache()
 
 
+def _caches(table: ir.Table) -> bool:
+    # Ibis's PySpark cache does not register the in-memory tables (the conversions) that the
+    # expression reads, so Spark recomputes instead.
+    return table.get_backend().name != "pyspark"
+
+
 def release(table: ir.Table) -> None:
-    with quiet():
-        table.release()
+    if _caches(table):
+        with quiet():
+            table.release()
 
 
 def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
