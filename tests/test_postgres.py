@@ -333,3 +333,25 @@ def test_upper_case_names_and_numeric_columns(tmp_path, sample):
     assert list(ds.deals.columns) == ["deal_id", "created_at", "amount"]
     assert ds.deals["amount"].dtype == "float64"
     assert ds.deals["amount"].sum() == pytest.approx(deals["amount"].sum())
+
+
+def test_journeys_and_attribution_identical_on_postgres(crm_url, sample):
+    """Journeys, path counts and every attribution model computed in PostgreSQL (whose server
+    zone is not UTC) equal the pandas path; only the paths and credits come back."""
+    import ibis
+    from test_journeys_engine import same_credit, same_journeys, same_paths
+
+    from salesmkt.campaigns.attribution import attribute
+    from salesmkt.campaigns.journeys import build_journeys, customer_conversions, path_counts
+
+    conv = customer_conversions(sample.leads, sample.deals)
+    con = ibis.connect(crm_url)
+    try:
+        table = con.table("touchpoints")
+        je = build_journeys(table, conv, lookback_days=30)
+        jp = build_journeys(sample.touchpoints, conv, lookback_days=30)
+        same_journeys(je.to_pandas(), jp)
+        same_paths(path_counts(je), path_counts(jp))
+        same_credit(attribute(je), attribute(jp))
+    finally:
+        con.disconnect()

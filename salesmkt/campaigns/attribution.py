@@ -54,9 +54,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from salesmkt.campaigns import _engine
 from salesmkt.campaigns import markov as _markov
 from salesmkt.campaigns import shapley as _shapley
-from salesmkt.campaigns._paths import NO_TOUCH, Paths, to_paths
+from salesmkt.campaigns._paths import NO_TOUCH, Paths, from_path_counts, to_paths
 from salesmkt.campaigns._rules import RULES, credit, position_based, time_decay
 
 __all__ = ["MODELS", "attribute", "markov_removal_effects", "markov_transition_matrix"]
@@ -128,10 +129,13 @@ def attribute(
 
     Parameters
     ----------
-    journeys : DataFrame
+    journeys : DataFrame or ibis.Table
         The journeys table of :func:`salesmkt.build_journeys`, or aggregated path counts with columns
         ``path`` (channels joined by ``" > "``), ``total_conversions``, ``total_null`` and
-        optionally ``total_conversion_value`` (ChannelAttribution's input format).
+        optionally ``total_conversion_value`` (ChannelAttribution's input format). An Ibis
+        journeys table (from touchpoints in a database or Parquet files) is not read: the
+        rule-based credit and the unique paths are computed by its backend and only they come
+        back (docs/semantics/attribution.md, "Where the data lives").
     models : list of str, optional
         Names from :data:`MODELS` (``markov_2`` etc. for higher-order Markov). Default: every
         model the input supports (``w_shaped``/``full_path`` need journey milestones).
@@ -163,18 +167,20 @@ def attribute(
     >>> attribute(paths, models=["position_based"])["share"].round(2).tolist()
     [0.4, 0.2, 0.4]
     """
-    paths = to_paths(journeys, by=by, caller="attribute")
-    if models is None:
-        models = [m for m in MODELS if paths.lead_pos is not None or m not in _MILESTONE_MODELS]
-        if len(paths.labels) > shapley_max_channels:
-            models.remove("shapley_rate")
-    models = _check_models(models)
     options = {
         "half_life_days": half_life_days,
         "markov_order": markov_order,
         "max_steps": max_steps,
         "shapley_max_channels": shapley_max_channels,
     }
+    if _engine.is_table(journeys):
+        return _attribute_engine(journeys, models=models, by=by, options=options)
+    paths = to_paths(journeys, by=by, caller="attribute")
+    if models is None:
+        models = [m for m in MODELS if paths.lead_pos is not None or m not in _MILESTONE_MODELS]
+        if len(paths.labels) > shapley_max_channels:
+            models.remove("shapley_rate")
+    models = _check_models(models)
     total = paths.total_conversions
     order = np.argsort(paths.labels.astype(str), kind="stable")
     labels = list(paths.labels[order])
@@ -195,6 +201,80 @@ def attribute(
                     "model": model,
                     "attributed_conversions": conv,
                     "attributed_revenue": value if paths.has_value else np.nan,
+                    "share": conv / total if total > 0 else np.nan,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
+    """:func:`attribute` on an Ibis journeys table: rule-based credit in one query, Markov and
+    Shapley on the unique (repeat-collapsed) paths of a second one; only those come back."""
+    table = _engine.narrow(table, by=by)
+    try:
+        return _attribute_cached(table, models=models, by=by, options=options)
+    finally:
+        _engine.release(table)
+
+
+def _attribute_cached(table, *, models, by: str, options: dict) -> pd.DataFrame:
+    info = _engine.summary(table, by=by, caller="attribute")
+    if models is None:
+        models = [m for m in MODELS if info["has_milestones"] or m not in _MILESTONE_MODELS]
+        if info["n_labels"] > options["shapley_max_channels"]:
+            models.remove("shapley_rate")
+    models = _check_models(models)
+    rules = [m for m in models if m in RULES]
+    credits = _engine.rule_credits(
+        table,
+        rules,
+        by=by,
+        half_life_days=options["half_life_days"],
+        has_value=info["has_value"],
+    )
+    labels = set(credits["_label"].astype(str))
+    if info["missing_label"]:
+        labels.add(f"(no {by})")
+    labels = sorted(labels)
+    credits = credits.set_index(credits["_label"].astype(str)).drop(columns="_label")
+    credits = credits.reindex(labels).fillna(0.0)
+    per_model: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        m: (credits[f"{m}__conv"].to_numpy(float), credits[f"{m}__value"].to_numpy(float))
+        for m in rules
+    }
+    rest = [m for m in models if m not in RULES]
+    if rest:
+        # Markov collapses consecutive repeats and Shapley reads sets of channels: the
+        # collapsed unique paths carry everything both need.
+        counts = _engine.path_counts(table, by=by, collapse=True, caller="attribute")
+        if not info["has_value"]:
+            counts = counts.drop(columns="total_conversion_value")
+        paths = from_path_counts(counts, caller="attribute")
+        where = {label: i for i, label in enumerate(paths.labels)}
+        take = np.array([where.get(label, -1) for label in labels], dtype=np.int64)
+        for m in rest:
+            conv, value = _model_credit(paths, m, options)
+            # a label no path holds (-1) gets nothing, or NaN with the model's other labels
+            conv = np.r_[conv, np.nan if np.isnan(conv).all() else 0.0][take]
+            value = np.r_[value, np.nan if np.isnan(value).all() else 0.0][take]
+            per_model[m] = (conv, value)
+    total = info["touched_conv"] + info["untouched_conv"]
+    extra = info["untouched_conv"] > 0
+    out_labels = labels + ([NO_TOUCH] if extra else [])
+    frames = []
+    for model in models:
+        conv, value = per_model[model]
+        if extra:
+            conv = np.r_[conv, info["untouched_conv"]]
+            value = np.r_[value, info["untouched_value"]]
+        frames.append(
+            pd.DataFrame(
+                {
+                    by: out_labels,
+                    "model": model,
+                    "attributed_conversions": conv,
+                    "attributed_revenue": value if info["has_value"] else np.nan,
                     "share": conv / total if total > 0 else np.nan,
                 }
             )

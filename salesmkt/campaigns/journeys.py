@@ -20,12 +20,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt.campaigns import _engine
 from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.stages import stage_entries
 from salesmkt.data.validate import check_columns
 
 __all__ = ["customer_conversions", "build_journeys", "path_counts"]
+
+# Touches at the same time are ordered by channel, then campaign (missing last): a defined order
+# that does not hang on the input's row order, which a database does not keep.
+_ORDER = ["person_id", "ts", "channel", "campaign_id"]
 
 _CONV_COLUMNS = [
     "person_id",
@@ -170,12 +175,16 @@ def build_journeys(
 
     Parameters
     ----------
-    touchpoints : DataFrame
-        ``person_col``, ``ts``, ``channel`` and optionally ``campaign_id``.
-    conversions : DataFrame
+    touchpoints : DataFrame or ibis.Table
+        ``person_col``, ``ts``, ``channel`` and optionally ``campaign_id``. An Ibis table (a
+        DuckDB or Parquet file, PostgreSQL, PySpark, ...) is not read: the journeys are built
+        where it lives and come back as a lazy Ibis table (see "Where the data lives" in
+        docs/semantics/attribution.md).
+    conversions : DataFrame or ibis.Table
         From :func:`customer_conversions`, or any frame with ``person_id`` and ``converted_at`` (and
         optionally ``value``, ``lead_created_at``, ``deal_created_at``, ``closed_won_at``).
-        One conversion per person: later rows of the same person are ignored.
+        One conversion per person: later rows of the same person are ignored. With Ibis
+        touchpoints a DataFrame is sent to their backend (it is one row per customer).
     person_col : str
         Person key of ``touchpoints`` (e.g. ``lead_id``, ``visitor_id``).
     lookback_days : float
@@ -190,14 +199,16 @@ def build_journeys(
 
     Returns
     -------
-    DataFrame
-        One row per touch: ``journey_id, person_id, converted, conversion_at,
+    DataFrame or ibis.Table
+        One row per touch (a lazy Ibis table with the same columns, ordered by journey and
+        touch, for Ibis touchpoints): ``journey_id, person_id, converted, conversion_at,
         conversion_value, n_touches, touch_index, ts, channel, campaign_id,
         days_before_conversion, lead_touch, deal_touch, won_touch, n_excluded_touches``.
         ``days_before_conversion`` counts from the conversion (from the last touch for
         non-converting journeys); ``lead_touch``/``deal_touch``/``won_touch`` flag the last
         touch at or before lead creation, deal creation and closed-won (the first touch when a
-        milestone precedes every touch in the window).
+        milestone precedes every touch in the window). Touches at the same time are ordered by
+        channel, then campaign (missing last), so a path never depends on the input's row order.
 
     Examples
     --------
@@ -220,14 +231,24 @@ def build_journeys(
         start=start,
         end=end,
     )
+    if lookback_days <= 0:
+        raise ValueError(f"build_journeys: lookback_days must be > 0, got {lookback_days}")
+    if _engine.is_table(touchpoints):  # where the data lives: a lazy Ibis table back
+        return _engine.build_journeys(
+            touchpoints,
+            conversions,
+            person_col=person_col,
+            lookback_days=lookback_days,
+            include_non_converting=include_non_converting,
+            start=period["start"],
+            end=period["end"],
+        )
     check_columns(
         touchpoints, "touchpoints", [person_col, "ts", "channel"], caller="build_journeys"
     )
     check_columns(
         conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
     )
-    if lookback_days <= 0:
-        raise ValueError(f"build_journeys: lookback_days must be > 0, got {lookback_days}")
     conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
     conv = conv.set_index(conv["person_id"].astype("string"))
     tp = pd.DataFrame(
@@ -242,8 +263,8 @@ def build_journeys(
             ),
         }
     ).dropna(subset=["person_id", "ts"])
-    tp = tp.sort_values(["person_id", "ts"], kind="stable", ignore_index=True)
-    conv_at = tp["person_id"].map(conv["converted_at"])
+    tp = tp.sort_values(_ORDER, kind="stable", ignore_index=True)
+    conv_at = _lookup(tp["person_id"], conv["converted_at"])
     converted = conv_at.notna()
     end = conv_at.where(converted, tp.groupby("person_id")["ts"].transform("max"))
     window = pd.Timedelta(days=lookback_days)
@@ -269,7 +290,7 @@ def build_journeys(
         tp = pd.concat([tp, blank], ignore_index=True)
     if period["start"] is not None or period["end"] is not None:
         tp = tp[_periods.within(tp["end"], period["start"], period["end"]).to_numpy()]
-    tp = tp.sort_values(["person_id", "ts"], kind="stable")
+    tp = tp.sort_values(_ORDER, kind="stable")
     tp = tp.reset_index(drop=True)
     has_touch = tp["ts"].notna()
     tp["journey_id"] = pd.factorize(tp["person_id"])[0].astype(np.int64)
@@ -308,12 +329,18 @@ def build_journeys(
     return tp[columns]
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.map(values)`` for a uniquely indexed ``values``, also when either is empty (where
+    pandas' ``map`` fails on times)."""
+    return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
+
+
 def _milestone_flag(tp: pd.DataFrame, when: pd.Series | None) -> pd.Series:
     """True on the last touch at or before the milestone (first touch if it precedes all)."""
     flag = pd.Series(False, index=tp.index)
-    if when is None:
+    if when is None or not len(tp):
         return flag
-    at = tp["person_id"].map(when)
+    at = _lookup(tp["person_id"], when)
     ok = tp["converted"] & at.notna() & tp["ts"].notna()
     if not ok.any():
         return flag
@@ -330,6 +357,10 @@ def _milestone_flag(tp: pd.DataFrame, when: pd.Series | None) -> pd.Series:
 
 def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     """Aggregate a journeys table into unique paths (ChannelAttribution's format).
+
+    ``journeys`` is the table :func:`build_journeys` returns: a DataFrame, or a lazy Ibis table
+    when the touchpoints live in a database or Parquet files; then the paths are assembled
+    there in one query (ordered string aggregation) and only the unique paths come back.
 
     Returns
     -------
@@ -351,6 +382,8 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     0               direct                  0           1                     0.0
     1  paid_search > email                  1           0                  1000.0
     """
+    if _engine.is_table(journeys):  # one query; only the unique paths come back
+        return _engine.path_counts(journeys, by=by)
     check_columns(journeys, "journeys", ["journey_id", "n_touches", by], caller="path_counts")
     touched = journeys[journeys["n_touches"] > 0]
     per = touched.groupby("journey_id", sort=False).agg(

@@ -1,0 +1,491 @@
+"""Journeys, path counts and rule-based credit as Ibis expressions (private).
+
+Used by :mod:`salesmkt.campaigns.journeys` and :mod:`salesmkt.campaigns.attribution` when the
+touchpoints (or the journeys) are an Ibis table: a DuckDB or Parquet file, PostgreSQL, PySpark or
+any other Ibis backend. The work runs where the data lives:
+
+* :func:`build_journeys` returns a lazy Ibis table with the columns of the pandas journeys
+  table: the lookback window, the placeholder rows of conversions without touches, the touch
+  order, the days before conversion and the CRM milestone flags are window expressions.
+* :func:`path_counts` sends one query whose answer is one row per unique path (ordered string
+  aggregation: ``LISTAGG``/``STRING_AGG ... ORDER BY`` where the backend has it, a sorted array
+  of structs elsewhere, e.g. Spark); consecutive repeats can be collapsed in the query.
+* :func:`rule_credits` sends one query whose answer is one row per channel with the
+  conversions and value credited under every rule-based model: the per-touch weights (first,
+  last, last non-direct, linear, time decay, position-based, W-shaped, full path) are window
+  expressions over each journey, the same definitions as :mod:`salesmkt.campaigns._rules`.
+
+Touches at the same time are ordered by channel, then campaign (missing last), as the pandas
+path orders them, so a database's lack of row order cannot change a path.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from salesmkt._base.quiet import quiet
+from salesmkt.data import periods as _periods
+from salesmkt.data.validate import Finding, ValidationError, check_columns
+
+US_PER_DAY = 86_400_000_000
+SEPARATOR = " > "
+DIRECT = "direct"
+_MILESTONES = (
+    ("lead_touch", "lead_created_at"),
+    ("deal_touch", "deal_created_at"),
+    ("won_touch", "closed_won_at"),
+)
+JOURNEY_COLUMNS = [
+    "journey_id",
+    "person_id",
+    "converted",
+    "conversion_at",
+    "conversion_value",
+    "n_touches",
+    "touch_index",
+    "ts",
+    "channel",
+    "campaign_id",
+    "days_before_conversion",
+    "lead_touch",
+    "deal_touch",
+    "won_touch",
+    "n_excluded_touches",
+]
+
+
+def is_table(data) -> bool:
+    """True for an Ibis table (the engine path); pandas input keeps the pandas path."""
+    return isinstance(data, ir.Table)
+
+
+def require(table: ir.Table, name: str, columns: list[str], caller: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValidationError(
+            Finding(name, c, f"{caller} needs this column, which is missing", 0) for c in missing
+        )
+
+
+def _count(flag):
+    """1 or 0 for a boolean (PostgreSQL casts no boolean to a bigint or a double)."""
+    return ibis.ifelse(flag, 1, 0).cast("int64")
+
+
+_FZERO = ibis.literal(0).cast("float64")
+_FONE = ibis.literal(1).cast("float64")
+
+
+def _share(flag):
+    # from an integer: a float literal is NUMERIC on PostgreSQL, and Ibis drops the cast
+    return ibis.ifelse(flag, 1, 0).cast("float64")
+
+
+def _interval(days: float):
+    us = round(pd.Timedelta(days=days) / pd.Timedelta(microseconds=1))
+    if us % 1_000_000 == 0:
+        return ibis.interval(seconds=us // 1_000_000)
+    return ibis.interval(microseconds=us)
+
+
+def _literal(value: pd.Timestamp, ts_type: dt.DataType):
+    """A UTC instant as a literal of the touchpoints' timestamp type (naive: UTC wall time)."""
+    if ts_type.timezone is None:
+        return ibis.literal(value.tz_convert("UTC").tz_localize(None).to_pydatetime())
+    return ibis.literal(value.to_pydatetime(), type=dt.Timestamp(timezone="UTC"))
+
+
+# --- journeys ------------------------------------------------------------------------------
+
+
+def _conversions(conversions, ts_type: dt.DataType) -> ir.Table:
+    """One conversion per person as an Ibis table: ``c_person, converted_at, value`` and the
+    three milestones (typed nulls when absent)."""
+    ts_t = dt.Timestamp(timezone=ts_type.timezone)
+    if is_table(conversions):
+        require(conversions, "conversions", ["person_id", "converted_at"], "build_journeys")
+        c = conversions
+        first = ibis.row_number().over(group_by=c.person_id, order_by=c.converted_at)
+        c = c.mutate(_first=first).filter(lambda t: t._first == 0)
+        cols = {
+            "c_person": c.person_id.cast("string"),
+            "converted_at": c.converted_at.cast(ts_t),
+            "value": c.value.cast("float64") if "value" in c.columns else ibis.null("float64"),
+        }
+        for _, col in _MILESTONES:
+            cols[col] = c[col].cast(ts_t) if col in c.columns else ibis.null(ts_t)
+        return c.select(**cols)
+    check_columns(
+        conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
+    )
+    conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
+
+    def times(col: str) -> pd.Series:
+        if col not in conv.columns:
+            return pd.Series(pd.NaT, index=conv.index, dtype="datetime64[us, UTC]")
+        s = pd.to_datetime(conv[col], utc=True).astype("datetime64[us, UTC]")
+        return s.dt.tz_localize(None) if ts_type.timezone is None else s
+
+    frame = pd.DataFrame(
+        {
+            "c_person": conv["person_id"].astype("string").astype(object),
+            "converted_at": times("converted_at"),
+            "value": (
+                pd.to_numeric(conv["value"], errors="coerce").astype(float)
+                if "value" in conv.columns
+                else np.nan
+            ),
+            **{col: times(col) for _, col in _MILESTONES},
+        }
+    ).reset_index(drop=True)
+    schema = {
+        "c_person": "string",
+        "converted_at": ts_t,
+        "value": "float64",
+        **{col: ts_t for _, col in _MILESTONES},
+    }
+    return ibis.memtable(frame, schema=schema)
+
+
+def build_journeys(
+    touchpoints: ir.Table,
+    conversions,
+    *,
+    person_col: str,
+    lookback_days: float,
+    include_non_converting: bool,
+    start,
+    end,
+) -> ir.Table:
+    """The journeys table of :func:`salesmkt.build_journeys` as a lazy Ibis expression."""
+    require(touchpoints, "touchpoints", [person_col, "ts", "channel"], "build_journeys")
+    ts_type = touchpoints["ts"].type()
+    if not ts_type.is_timestamp():
+        raise ValidationError(
+            [
+                Finding(
+                    "touchpoints", "ts", f"build_journeys needs timestamps here, got {ts_type}", 0
+                )
+            ]
+        )
+    t = touchpoints
+    tp = t.select(
+        person_id=t[person_col].cast("string"),
+        ts=t["ts"],
+        channel=t["channel"].cast("string"),
+        campaign_id=(
+            t["campaign_id"].cast("string") if "campaign_id" in t.columns else ibis.null("string")
+        ),
+    )
+    tp = tp.filter(tp.person_id.notnull() & tp.ts.notnull())
+    conv = _conversions(conversions, ts_type)
+    j = tp.left_join(conv, tp.person_id == conv.c_person).drop("c_person")
+    j = j.mutate(last=j.ts.max().over(group_by=j.person_id))
+    j = j.mutate(converted=j.converted_at.notnull(), end=j.converted_at.fill_null(j["last"]))
+    j = j.mutate(keep=(j.ts <= j.end) & (j.ts >= j.end - _interval(lookback_days)))
+    excluded = j.group_by(ex_person=j.person_id).aggregate(n_excluded_touches=_count(~j.keep).sum())
+    kept = j.filter(j.keep & j.converted) if not include_non_converting else j.filter(j.keep)
+    columns = ["person_id", "ts", "channel", "campaign_id", "converted", "converted_at", "end",
+               "value", *(col for _, col in _MILESTONES)]  # fmt: skip
+    times = {"converted_at", "end", *(col for _, col in _MILESTONES)}
+    kept = kept.select(*(kept[c].cast(ts_type).name(c) if c in times else kept[c] for c in columns))
+    # Conversions without a touch in the window: one placeholder row each.
+    untouched = conv.anti_join(kept, conv.c_person == kept.person_id)
+    blank = untouched.select(
+        person_id=untouched.c_person,
+        ts=ibis.null(ts_type),
+        channel=ibis.null("string"),
+        campaign_id=ibis.null("string"),
+        converted=ibis.literal(True),
+        converted_at=untouched.converted_at.cast(ts_type),
+        end=untouched.converted_at.cast(ts_type),
+        value=untouched.value,
+        **{col: untouched[col].cast(ts_type) for _, col in _MILESTONES},
+    )
+    rows = kept.union(blank)
+    lo, hi = _periods.to_utc(start), _periods.to_utc(end)
+    if lo is not None:
+        rows = rows.filter(rows.end >= _literal(lo, ts_type))
+    if hi is not None:
+        rows = rows.filter(rows.end < _literal(hi, ts_type))
+    rows = rows.left_join(excluded, rows.person_id == excluded.ex_person).drop("ex_person")
+    order = [rows.ts, ibis.asc(rows.channel, nulls_first=False),
+             ibis.asc(rows.campaign_id, nulls_first=False)]  # fmt: skip
+    rows = rows.mutate(
+        journey_id=ibis.dense_rank().over(order_by=rows.person_id).cast("int64"),
+        touch_index=ibis.row_number().over(group_by=rows.person_id, order_by=order).cast("int64"),
+        n_touches=rows.ts.count().over(group_by=rows.person_id).cast("int64"),
+        n_excluded_touches=rows.n_excluded_touches.fill_null(0).cast("int64"),
+        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
+        / float(US_PER_DAY),
+    )
+    flags = {}
+    for flag, col in _MILESTONES:
+        ok = rows.converted & rows[col].notnull() & rows.ts.notnull()
+        before = ibis.ifelse(ok & (rows.ts <= rows[col]), rows.touch_index, ibis.null("int64"))
+        at = before.max().over(group_by=rows.person_id).fill_null(0)
+        flags[flag] = ok & (rows.touch_index == at)
+    rows = rows.mutate(**flags)
+    out = rows.select(
+        journey_id=rows.journey_id,
+        person_id=rows.person_id,
+        converted=rows.converted,
+        conversion_at=rows.converted_at,
+        conversion_value=rows.value,
+        n_touches=rows.n_touches,
+        touch_index=rows.touch_index,
+        ts=rows.ts,
+        channel=rows.channel,
+        campaign_id=rows.campaign_id,
+        days_before_conversion=rows.days_before_conversion,
+        lead_touch=rows.lead_touch,
+        deal_touch=rows.deal_touch,
+        won_touch=rows.won_touch,
+        n_excluded_touches=rows.n_excluded_touches,
+    )
+    return out.order_by(["journey_id", "touch_index"])
+
+
+# --- path counts ---------------------------------------------------------------------------
+
+
+def _touched(journeys: ir.Table, by: str, caller: str) -> ir.Table:
+    require(
+        journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
+    )
+    t = journeys.filter(journeys.n_touches > 0)
+    return t.mutate(_label=t[by].cast("string").fill_null(f"(no {by})"))
+
+
+def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
+    """``per`` grouped by ``key`` with ``path``: labels joined in ``_pos`` order, ``_conv`` and
+    ``_value`` (first of each journey), in one aggregation."""
+    aggs = dict(_conv=per._conv.max(), _value=per._value.max())
+    expr = per.group_by(key).aggregate(
+        path=per._label.group_concat(SEPARATOR, order_by=per._pos), **aggs
+    )
+    try:
+        ibis.to_sql(expr, dialect=backend)
+        return expr
+    except Exception:  # no ordered aggregation here (Spark): sort an array of structs
+        pairs = ibis.struct({"p": per._pos, "c": per._label}).collect()
+        expr = per.group_by(key).aggregate(_pairs=pairs, **aggs)
+        return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop(
+            "_pairs"
+        )
+
+
+def path_counts(
+    journeys: ir.Table, *, by: str = "channel", collapse: bool = False, caller: str = "path_counts"
+) -> pd.DataFrame:
+    """Unique paths with conversions, non-conversions and value; one query, one row per path."""
+    t = _touched(journeys, by, caller)
+    has_value = "conversion_value" in t.columns
+    value = t.conversion_value.cast("float64") if has_value else _FZERO
+    t = t.mutate(
+        _pos=t.touch_index,
+        _conv=_count(t.converted),
+        _value=ibis.ifelse(t.converted, value.fill_null(0.0), 0.0),
+    )
+    if collapse:  # consecutive repeats of a label are one state (Markov, Shapley)
+        t = t.mutate(_prev=t._label.lag().over(group_by=t.journey_id, order_by=t.touch_index))
+        t = t.filter(t._prev.isnull() | (t._prev != t._label)).drop("_prev")
+    backend = journeys.get_backend().name
+    per = _ordered_concat(t, "journey_id", backend)
+    out = per.group_by("path").aggregate(
+        total_conversions=per._conv.sum(),
+        total_journeys=per.count(),
+        total_conversion_value=per._value.sum().cast("float64"),
+    )
+    with quiet():
+        df = out.to_pyarrow().to_pandas()
+    df = pd.DataFrame(
+        {
+            "path": df["path"].astype("string"),
+            "total_conversions": df["total_conversions"].fillna(0).astype(np.int64),
+            "total_journeys": df["total_journeys"].astype(np.int64),
+            "total_conversion_value": df["total_conversion_value"].fillna(0.0).astype(float),
+        }
+    )
+    df["total_null"] = df["total_journeys"] - df["total_conversions"]
+    df = df.sort_values(["total_journeys", "path"], ascending=[False, True], ignore_index=True)
+    return df[["path", "total_conversions", "total_null", "total_conversion_value"]]
+
+
+# --- rule-based credit ---------------------------------------------------------------------
+
+
+def narrow(journeys: ir.Table, *, by: str) -> ir.Table:
+    """The columns attribution reads, computed once and kept by the backend (a temporary table
+    on DuckDB and PostgreSQL; not on Spark) for the two or three queries that
+    follow; :func:`release` drops it."""
+    require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
+            "attribute")  # fmt: skip
+    wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
+              "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
+    cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
+    if not _caches(journeys):
+        return journeys.select(cols)
+    with quiet():
+        return journeys.select(cols).cache()
+
+
+def _caches(table: ir.Table) -> bool:
+    # Ibis's PySpark cache does not register the in-memory tables (the conversions) that the
+    # expression reads, so Spark recomputes instead.
+    return table.get_backend().name != "pyspark"
+
+
+def release(table: ir.Table) -> None:
+    if _caches(table):
+        with quiet():
+            table.release()
+
+
+def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
+    """Conversions without touches, their value, whether values exist, the number of labels."""
+    require(
+        journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
+    )
+    j = journeys
+    untouched = j.converted & (j.n_touches <= 0)
+    has_value = "conversion_value" in j.columns
+    value = j.conversion_value.cast("float64").fill_null(0.0) if has_value else _FONE
+    label = j[by].cast("string").fill_null(f"(no {by})")
+    expr = j.aggregate(
+        untouched_conv=_count(untouched).sum(),
+        untouched_value=ibis.ifelse(untouched, value, 0.0).sum().cast("float64"),
+        n_values=j.conversion_value.count() if has_value else ibis.literal(0),
+        n_labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).nunique(),
+        n_missing_label=_count(j[by].isnull()).sum(),
+        touched_conv=ibis.ifelse(
+            j.converted & (j.n_touches > 0), j.journey_id, ibis.null("int64")
+        ).nunique(),
+    )
+    with quiet():
+        row = expr.to_pyarrow().to_pandas().iloc[0]
+    has = int(row["n_values"] or 0) > 0
+    conv = float(row["untouched_conv"] or 0)
+    return {
+        "untouched_conv": conv,
+        "untouched_value": float(row["untouched_value"] or 0.0) if has else conv,
+        "has_value": has,
+        "n_labels": int(row["n_labels"] or 0),
+        "touched_conv": float(row["touched_conv"] or 0),
+        # the pandas path lists "(no <by>)" (with no credit) when any row lacks a label, the
+        # placeholder rows of conversions without touches included
+        "missing_label": int(row["n_missing_label"] or 0) > 0,
+        "has_milestones": all(flag in j.columns for flag, _ in _MILESTONES),
+        "has_days": "days_before_conversion" in j.columns,
+    }
+
+
+def _key_roles(pos, n, roles: list, key_share: float):
+    """Weight of a touch at ``pos`` under a model giving ``key_share`` to each role (reference
+    1.3): summed shares for several roles, the rest shared by the other touches, or by the key
+    touches in proportion when there are none (as :func:`salesmkt.campaigns._rules._key_roles`)."""
+    r = len(roles)
+    hits = sum(_count(pos == role) for role in roles)
+    distinct = ibis.literal(1)
+    for j in range(1, r):
+        new = roles[j] != roles[0]
+        for i in range(1, j):
+            new = new & (roles[j] != roles[i])
+        distinct = distinct + _count(new)
+    others = n - distinct
+    rest = 1.0 - r * key_share
+    return ibis.ifelse(
+        others > 0,
+        ibis.ifelse(hits > 0, key_share * hits.cast("float64"), rest / others.cast("float64")),
+        hits.cast("float64") / r,
+    )
+
+
+def rule_credits(
+    journeys: ir.Table,
+    models: list[str],
+    *,
+    by: str,
+    half_life_days: float,
+    has_value: bool,
+    caller: str = "attribute",
+) -> pd.DataFrame:
+    """Conversions and value credited to each label under each rule-based model; one query.
+
+    Returns a frame with the label column ``_label`` and ``<model>__conv``/``<model>__value``.
+    """
+    t = _touched(journeys, by, caller)
+    w = ibis.window(group_by=t.journey_id)
+    conv = _share(t.converted)
+    value = t.conversion_value.cast("float64").fill_null(0.0) * conv if has_value else conv
+    t = t.mutate(
+        _pos=ibis.row_number().over(group_by=t.journey_id, order_by=t.touch_index),
+        _n=t.touch_index.count().over(w),
+        _c=conv,
+        _v=value,
+    )
+    days = "days_before_conversion" in t.columns
+    extra = {
+        "_best": ibis.ifelse(t._label == DIRECT, -1, t._pos).max().over(w),
+        "_delta": (
+            t.days_before_conversion.cast("float64")
+            if days
+            else (t._n - 1 - t._pos).cast("float64")
+        ),
+    }
+    for flag, _ in _MILESTONES:
+        if flag in t.columns:
+            at = ibis.ifelse(t[flag], t._pos, ibis.null("int64")).max().over(w)
+            extra[f"_{flag}"] = at.fill_null(t._n - 1)  # unknown milestone: the last touch
+    t = t.mutate(**extra)
+    h = float(half_life_days) if days else 1.0
+    t = t.mutate(_raw=ibis.literal(2.0) ** (-(t._delta - t._delta.min().over(w)) / h))
+    t = t.mutate(_rawsum=t._raw.sum().over(w))
+    pos, n = t._pos, t._n
+    first = ibis.literal(0)
+
+    def milestone(flag: str, name: str, model: str):
+        if f"_{flag}" not in t.columns:
+            raise ValueError(
+                f"{model} needs the {name} milestone of each journey, which aggregated paths do "
+                "not have: build journeys with salesmkt.build_journeys() from touchpoints and "
+                "conversions that carry lead/deal/closed-won times."
+            )
+        return t[f"_{flag}"]
+
+    weights = {}
+    for model in models:
+        if model == "first_touch":
+            weights[model] = _share(pos == 0)
+        elif model == "last_touch":
+            weights[model] = _share(pos == n - 1)
+        elif model == "last_non_direct":
+            best = ibis.ifelse(t._best < 0, n - 1, t._best)
+            weights[model] = _share(pos == best)
+        elif model == "linear":
+            weights[model] = 1.0 / n.cast("float64")
+        elif model == "time_decay":
+            weights[model] = t._raw / t._rawsum
+        elif model == "position_based":
+            weights[model] = _key_roles(pos, n, [first, n - 1], 0.4)
+        elif model == "w_shaped":
+            lead = milestone("lead_touch", "lead-creation", model)
+            deal = milestone("deal_touch", "deal-creation", model)
+            weights[model] = _key_roles(pos, n, [first, lead, deal], 0.3)
+        elif model == "full_path":
+            lead = milestone("lead_touch", "lead-creation", model)
+            deal = milestone("deal_touch", "deal-creation", model)
+            won = milestone("won_touch", "closed-won", model)
+            weights[model] = _key_roles(pos, n, [first, lead, deal, won], 0.225)
+    aggs = {}
+    for model, wt in weights.items():  # doubles everywhere (PostgreSQL: not NUMERIC)
+        wt = wt.cast("float64")
+        aggs[f"{model}__conv"] = (wt * t._c).sum().cast("float64")
+        aggs[f"{model}__value"] = (wt * t._v).sum().cast("float64")
+    expr = t.group_by("_label").aggregate(**aggs) if aggs else t.select("_label").distinct()
+    with quiet():
+        return expr.to_pyarrow().to_pandas()

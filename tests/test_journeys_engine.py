@@ -1,0 +1,266 @@
+"""Journeys, path counts and attribution computed where the touchpoints live give the same
+results as the pandas path: DuckDB in-process and Parquet files here (with random touchpoints:
+ties in time, persons who never convert, touches exactly at the lookback boundary);
+PySpark in tests/test_journeys_spark.py, PostgreSQL in tests/test_postgres.py.
+
+The pandas path is the independent computation: it is written with numpy over flat arrays,
+the engine path as SQL window expressions.
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salesmkt.campaigns.attribution import MODELS, attribute
+from salesmkt.campaigns.journeys import build_journeys, customer_conversions, path_counts
+
+T0 = pd.Timestamp("2025-03-01", tz="UTC")
+
+
+def same_journeys(engine: pd.DataFrame, pandas: pd.DataFrame) -> None:
+    """Row by row equality of two journeys tables (types normalised, days to 1e-9)."""
+    assert list(engine.columns) == list(pandas.columns)
+    assert len(engine) == len(pandas)
+    engine = engine.reset_index(drop=True)
+    for col in pandas.columns:
+        a, b = engine[col], pandas[col]
+        if col == "days_before_conversion" or col == "conversion_value":
+            np.testing.assert_allclose(
+                a.to_numpy(float, na_value=np.nan), b.to_numpy(float, na_value=np.nan), atol=1e-9
+            )
+        elif col in ("ts", "conversion_at"):
+            a = pd.to_datetime(a, utc=True).astype("datetime64[ns, UTC]")
+            b = pd.to_datetime(b, utc=True).astype("datetime64[ns, UTC]")
+            pd.testing.assert_series_equal(a, b, check_names=False)
+        else:
+            left = [None if pd.isna(x) else x for x in a.tolist()]
+            right = [None if pd.isna(x) else x for x in b.tolist()]
+            assert left == right, col
+
+
+def same_paths(engine: pd.DataFrame, pandas: pd.DataFrame) -> None:
+    assert engine["path"].tolist() == pandas["path"].tolist()
+    for col in ("total_conversions", "total_null"):
+        assert engine[col].tolist() == pandas[col].astype(int).tolist()
+    np.testing.assert_allclose(
+        engine["total_conversion_value"].to_numpy(float),
+        pandas["total_conversion_value"].to_numpy(float),
+        rtol=1e-12,
+    )
+
+
+def same_credit(engine: pd.DataFrame, pandas: pd.DataFrame, by: str = "channel") -> None:
+    assert engine[[by, "model"]].values.tolist() == pandas[[by, "model"]].values.tolist()
+    for col in ("attributed_conversions", "attributed_revenue", "share"):
+        np.testing.assert_allclose(
+            engine[col].to_numpy(float), pandas[col].to_numpy(float), rtol=1e-9, atol=1e-9
+        )
+
+
+def compare(table: ir_table, touchpoints, conversions, **options) -> None:  # noqa: F821
+    """Every result of the engine path against the pandas path on the same data."""
+    lookback = options.pop("lookback_days", 90.0)
+    by = options.pop("by", "channel")
+    jp = build_journeys(touchpoints, conversions, lookback_days=lookback, **options)
+    je = build_journeys(table, conversions, lookback_days=lookback, **options)
+    assert isinstance(je, ibis.expr.types.Table)
+    same_journeys(je.to_pandas(), jp)
+    same_paths(path_counts(je, by=by), path_counts(jp, by=by))
+    if (jp["n_touches"] > 0).any():
+        same_credit(attribute(je, by=by), attribute(jp, by=by), by=by)
+
+
+@pytest.fixture(scope="module")
+def duck():
+    return ibis.duckdb.connect()
+
+
+@pytest.fixture(scope="module")
+def sample_conv(sample):
+    return customer_conversions(sample.leads, sample.deals)
+
+
+def test_sample_company_in_process_duckdb(duck, sample, sample_conv):
+    table = duck.create_table("sample_tp", sample.touchpoints, overwrite=True)
+    compare(table, sample.touchpoints, sample_conv)
+    compare(table, sample.touchpoints, sample_conv, by="campaign_id", lookback_days=30)
+    compare(table, sample.touchpoints, sample_conv, include_non_converting=False,
+            start="2025-01-01", end="2025-07-01")  # fmt: skip
+
+
+def test_sample_company_from_parquet(sample, sample_conv, tmp_path):
+    path = tmp_path / "touchpoints.parquet"
+    sample.touchpoints.to_parquet(path)
+    table = ibis.duckdb.connect().read_parquet(path)
+    compare(table, sample.touchpoints, sample_conv)
+    # the conversions may live in the engine too (on the same connection)
+    con = table.get_backend()
+    conv_table = con.create_table("conv", sample_conv)
+    je = build_journeys(table, conv_table)
+    same_journeys(je.to_pandas(), build_journeys(sample.touchpoints, sample_conv))
+
+
+def test_every_model_and_default_models(duck, sample, sample_conv):
+    table = duck.create_table("sample_tp2", sample.touchpoints, overwrite=True)
+    je = build_journeys(table, sample_conv)
+    jp = build_journeys(sample.touchpoints, sample_conv)
+    models = [*MODELS, "markov_2"]
+    kwargs = dict(half_life_days=3.0, max_steps=6)
+    same_credit(attribute(je, models=models, **kwargs), attribute(jp, models=models, **kwargs))
+    # credit adds up to the conversions under every model
+    out = attribute(je, models=models)
+    totals = out.groupby("model")["attributed_conversions"].sum()
+    np.testing.assert_allclose(totals, jp.drop_duplicates("journey_id")["converted"].sum())
+
+
+def test_one_query_per_result(duck, sample, sample_conv):
+    """Path assembly is one statement with an ordered aggregation (no per-journey round trip)."""
+    table = duck.create_table("sample_tp3", sample.touchpoints, overwrite=True)
+    je = build_journeys(table, sample_conv)
+    sql = ibis.to_sql(je)
+    assert sql.count(";") <= 1
+    queries = []
+    con = table.get_backend()
+    real = con.con
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def sql(self, query, *args, **kwargs):
+            queries.append(query)
+            return real.sql(query, *args, **kwargs)
+
+        def execute(self, query, *args, **kwargs):
+            queries.append(query)
+            return real.execute(query, *args, **kwargs)
+
+    con.con = Spy()
+
+    def reads() -> list[str]:
+        return [str(q) for q in queries if "SELECT" in str(q) and "CURRENT_" not in str(q)]
+
+    try:
+        path_counts(je)
+        n_paths = len(reads())
+        queries.clear()
+        attribute(je, models=["linear", "time_decay", "w_shaped", "markov", "shapley"])
+        n_attr = len(reads())
+        created = [q for q in queries if str(q).startswith("CREATE")]
+    finally:
+        con.con = real
+    assert n_paths == 1
+    # the journeys' attribution columns are computed once (a temporary table), then read by
+    # the summary, the rule-based credit and the unique paths
+    assert len(created) == 1
+    assert n_attr <= 3  # the summary, the rule-based credit, the unique paths
+
+
+def test_bad_input_names_table_and_column(duck, sample_conv):
+    table = duck.create_table("no_channel", pd.DataFrame({"person_id": ["a"], "ts": [T0]}),
+                              overwrite=True)  # fmt: skip
+    with pytest.raises(Exception, match="touchpoints.*channel|channel.*touchpoints"):
+        build_journeys(table, sample_conv)
+    with pytest.raises(ValueError, match="lookback_days"):
+        build_journeys(table, sample_conv, lookback_days=0)
+
+
+# --- random touchpoints --------------------------------------------------------------------
+
+PERSONS = [f"p{i}" for i in range(6)]
+CHANNELS = ["direct", "email", "paid_search"]
+
+
+@st.composite
+def touch_data(draw):
+    n = draw(st.integers(0, 30))
+    persons = draw(st.lists(st.sampled_from(PERSONS), min_size=n, max_size=n))
+    # whole hours over 6 days: many ties; the lookback is 2 days, so edges are hit exactly
+    hours = draw(st.lists(st.integers(0, 6 * 24), min_size=n, max_size=n))
+    channels = draw(st.lists(st.sampled_from([*CHANNELS, None]), min_size=n, max_size=n))
+    campaigns = draw(st.lists(st.sampled_from(["c1", "c2", None]), min_size=n, max_size=n))
+    tp = pd.DataFrame(
+        {
+            "person_id": pd.array(persons, dtype="string"),
+            "ts": T0 + pd.to_timedelta(np.asarray(hours, dtype=np.int64), unit="h"),
+            "channel": pd.array(channels, dtype="string"),
+            "campaign_id": pd.array(campaigns, dtype="string"),
+        }
+    )
+    converting = draw(st.lists(st.sampled_from(PERSONS), unique=True, max_size=5))
+    rows = []
+    for p in converting:
+        at = T0 + pd.Timedelta(hours=draw(st.integers(0, 6 * 24)))
+        lead = draw(st.sampled_from([None, -72, -48, -1, 0]))
+        rows.append(
+            {
+                "person_id": p,
+                "converted_at": at,
+                "value": float(draw(st.integers(0, 5))) * 100,
+                "lead_created_at": pd.NaT if lead is None else at + pd.Timedelta(hours=lead),
+                "deal_created_at": at - pd.Timedelta(hours=draw(st.integers(0, 60))),
+                "closed_won_at": at,
+            }
+        )
+    conv = pd.DataFrame(
+        rows,
+        columns=[
+            "person_id",
+            "converted_at",
+            "value",
+            "lead_created_at",
+            "deal_created_at",
+            "closed_won_at",
+        ],  # fmt: skip
+    )
+    for col in ("converted_at", "lead_created_at", "deal_created_at", "closed_won_at"):
+        conv[col] = pd.to_datetime(conv[col], utc=True)
+    conv["person_id"] = conv["person_id"].astype("string")
+    return tp, conv
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@given(data=touch_data(), include=st.booleans(), by=st.sampled_from(["channel", "campaign_id"]))
+def test_random_touchpoints_identical(duck, data, include, by):
+    tp, conv = data
+    table = duck.create_table("random_tp", tp, overwrite=True)
+    compare(table, tp, conv, lookback_days=2.0, include_non_converting=include, by=by)
+
+
+def test_ties_are_ordered_by_channel_whatever_the_row_order(duck):
+    tp = pd.DataFrame(
+        {
+            "person_id": pd.array(["a", "a", "a"], dtype="string"),
+            "ts": [T0, T0, T0 - pd.Timedelta(days=1)],
+            "channel": pd.array(["paid_search", "email", "direct"], dtype="string"),
+        }
+    )
+    conv = pd.DataFrame({"person_id": ["a"], "converted_at": [T0], "value": [10.0]})
+    expected = ["direct > email > paid_search"]
+    assert path_counts(build_journeys(tp, conv))["path"].tolist() == expected
+    assert path_counts(build_journeys(tp.iloc[::-1], conv))["path"].tolist() == expected
+    table = duck.create_table("ties", tp, overwrite=True)
+    assert path_counts(build_journeys(table, conv))["path"].tolist() == expected
+
+
+def test_boundary_touch_is_inside_the_window(duck):
+    """A touch exactly ``lookback_days`` before the conversion counts; a second earlier does not."""
+    tp = pd.DataFrame(
+        {
+            "person_id": pd.array(["a", "a", "a"], dtype="string"),
+            "ts": [T0 - pd.Timedelta(days=2, seconds=1), T0 - pd.Timedelta(days=2), T0],
+            "channel": pd.array(["display", "email", "direct"], dtype="string"),
+        }
+    )
+    conv = pd.DataFrame({"person_id": ["a"], "converted_at": [T0], "value": [10.0]})
+    table = duck.create_table("edge", tp, overwrite=True)
+    j = build_journeys(table, conv, lookback_days=2).to_pandas()
+    assert j["channel"].tolist() == ["email", "direct"]
+    assert j["n_excluded_touches"].tolist() == [1, 1]
+    assert j["days_before_conversion"].tolist() == [2.0, 0.0]
