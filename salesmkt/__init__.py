@@ -7,6 +7,7 @@ layers below it:
 package                   holds
 ========================  ==========================================================
 :mod:`salesmkt.reports`   the report pipeline and the reports on public data sets
+:mod:`salesmkt.scoring`   the lead score: snapshots, leakage check, scorer, reasons
 :mod:`salesmkt.personas`  buyer personas, the persona file and workshop, RFM
 :mod:`salesmkt.campaigns` spend and returns, journeys, attribution, lift, holdout
 :mod:`salesmkt.kpis`      the KPI catalog, targets, scorecard and SLA
@@ -39,7 +40,17 @@ from salesmkt import _compat
 __version__ = "0.1.0"
 
 #: the packages (and the ``io`` module) whose public names ``salesmkt`` re-exports
-PACKAGES = ("io", "data", "sources", "funnels", "kpis", "campaigns", "personas", "reports")
+PACKAGES = (
+    "io",
+    "data",
+    "sources",
+    "funnels",
+    "kpis",
+    "campaigns",
+    "personas",
+    "scoring",
+    "reports",
+)
 _SUBPACKAGES = (*PACKAGES, "sample", "cli")
 
 _compat.install()
