@@ -264,6 +264,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         X : DataFrame or array, one row per lead
         y : array of labels (booleans for "converted")
         """
+        if y is None:
+            raise ValueError("LeadScorer requires y to be passed, but the target y is None")
         frame, y = self._validate(X, y, reset=True)
         time = None
         cols = list(frame.columns)
@@ -303,6 +305,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             self.calibrated_ = cal.fit(data, y)
             self.estimators_ = [c.estimator for c in cal.calibrated_classifiers_]
         self.reference_ = self._reference(data)
+        self.n_iter_ = max(
+            int(np.max(getattr(e.named_steps["model"], "n_iter_", 0))) for e in self.estimators_
+        )
         if self.model == "logistic":
             self.train_means_ = [
                 np.asarray(e.named_steps["prep"].transform(data).mean(axis=0)).ravel()
@@ -347,12 +352,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (for a lead score, read :meth:`predict_proba` instead)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
-    def decision_function(self, X) -> np.ndarray:
-        """The uncalibrated log-odds of the positive class (binary problems)."""
+    def log_odds(self, X) -> np.ndarray:
+        """The uncalibrated log-odds of the positive class (two classes only): the scale of
+        :func:`salesmkt.scoring.reasons.lead_contributions`."""
         if len(self.classes_) != 2:
-            raise ValueError("decision_function: only for two classes")
+            raise ValueError("log_odds: only for two classes")
         data = self._data(X)
         return np.mean([e.decision_function(data) for e in self.estimators_], axis=0)
 
