@@ -100,6 +100,7 @@ API_PACKAGES = {
     "kpis": ("KPIs", "The KPI catalog, KPI tables, targets, scorecard and SLA."),
     "campaigns": ("Campaigns", "Spend and returns, journeys, attribution, lift and holdout."),
     "personas": ("Personas", "Persona model, k selection, cards, persona file and RFM."),
+    "scoring": ("Lead score", "Snapshots as of a date, leakage check, LeadScorer, reasons."),
     "reports": ("Reports", "The report pipeline and the reports on public data sets."),
 }
 

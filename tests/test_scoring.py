@@ -177,7 +177,9 @@ def test_leakage_check_on_the_sample_snapshot_is_clean_and_catches_the_close_dat
     snap = lead_snapshot(ds, as_of="2025-09-01")
     assert leakage_check(snap, "label", as_of_column="as_of").empty
     deals = ds.deals.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
-    amount = snap["lead_id"].map(deals.set_index("lead_id")["amount"].where(deals.set_index("lead_id")["status"].eq("won")))
+    amount = snap["lead_id"].map(
+        deals.set_index("lead_id")["amount"].where(deals.set_index("lead_id")["status"].eq("won"))
+    )
     leaky = snap.assign(won_amount=amount.where(snap["label"].fillna(False).to_numpy()))
     found = leakage_check(leaky, "label", as_of_column="as_of")
     assert found["feature"].tolist() == ["won_amount"]
@@ -201,14 +203,22 @@ def test_mixed_frame_with_missing_values_and_unseen_categories():
     cat = rng.choice(["a", "b", None], n)
     y = rng.random(n) < 1 / (1 + np.exp(-(2 * x + (cat == "a"))))
     X = pd.DataFrame(
-        {"x": np.where(rng.random(n) < 0.1, np.nan, x), "cat": pd.array(cat, dtype="string"),
-         "flag": rng.random(n) < 0.5}
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, x),
+            "cat": pd.array(cat, dtype="string"),
+            "flag": rng.random(n) < 0.5,
+        }
     )
     for model in ("boosting", "logistic"):
         with threadpool_limits(1):
             s = LeadScorer(model).fit(X, y)
-        new = pd.DataFrame({"x": [np.nan, 1.0], "cat": pd.array(["zzz", None], dtype="string"),
-                            "flag": [True, False]})
+        new = pd.DataFrame(
+            {
+                "x": [np.nan, 1.0],
+                "cat": pd.array(["zzz", None], dtype="string"),
+                "flag": [True, False],
+            }
+        )
         p = s.predict_proba(new)
         assert p.shape == (2, 2) and np.allclose(p.sum(axis=1), 1)
         assert s.feature_names_in_.tolist() == ["x", "cat", "flag"]
@@ -268,7 +278,10 @@ def folds(history):
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", FewConversionsWarning)
         return time_split_validation(
-            history.drop(columns=["label"]), history["label"], "as_of", n_splits=3,
+            history.drop(columns=["label"]),
+            history["label"],
+            "as_of",
+            n_splits=3,
             lead_id="lead_id",
         )
 
@@ -307,8 +320,8 @@ def test_planted_drivers_are_among_the_strongest_features(history):
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", FewConversionsWarning)
         s = LeadScorer(time_column="as_of").fit(X, history["label"].astype(bool))
-    snap = lead_snapshot(salesmkt.load_sample(), as_of="2026-04-01")
-    strength = lead_contributions(s, snap).abs().mean().sort_values(ascending=False)
+        snap = lead_snapshot(salesmkt.load_sample(), as_of="2026-04-01")
+        strength = lead_contributions(s, snap).abs().mean().sort_values(ascending=False)
     top = list(strength.index[:8])
     assert "channel" in top, strength.head(10)
     assert persona_features & set(top), strength.head(10)
@@ -341,8 +354,13 @@ def test_probability_tiers_and_scoring_a_snapshot_frame():
     tiers = {"Very high": 0.2, "High": 0.05, "Medium": 0.01, "Low": None}
     scores = score_leads(snap, scorer=scorer, tiers=tiers)
     expected = np.select(
-        [scores["probability"] >= 0.2, scores["probability"] >= 0.05,
-         scores["probability"] >= 0.01], ["Very high", "High", "Medium"], "Low",
+        [
+            scores["probability"] >= 0.2,
+            scores["probability"] >= 0.05,
+            scores["probability"] >= 0.01,
+        ],
+        ["Very high", "High", "Medium"],
+        "Low",
     )
     assert (scores["tier"].to_numpy() == expected).all()
     assert re.search(r"Very high from 20%", scores.attrs["tier_rule"])

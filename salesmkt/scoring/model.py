@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "LeadScorer",
@@ -122,7 +123,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     --------
     >>> import salesmkt, warnings
     >>> from salesmkt.scoring.snapshot import training_snapshots
-    >>> snaps = training_snapshots(salesmkt.load_sample(), dates="MS")
+    >>> snaps = training_snapshots(salesmkt.load_sample(), dates="QS")
     >>> train = snaps[snaps["label"].notna()]
     >>> X, y = train.drop(columns=["lead_id", "label"]), train["label"].astype(bool)
     >>> with warnings.catch_warnings():
@@ -291,19 +292,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         n_splits = int(min(self.cv, counts.min()))
         self.calibration_method_ = self._method(len(y), int(counts.min()), max(n_splits, 1))
         pipe = self._pipeline(self.numeric_, self.categorical_)
-        if n_splits < 2:
-            # too few of one class to hold any out: an uncalibrated fit, said so in the attribute
-            self.calibration_method_ = "none"
-            self.calibrated_ = None
-            self.estimators_ = [pipe.fit(data, y)]
-            self.calibrators_ = [None]
-        else:
-            cv = self._splits(time, y, n_splits)
-            cal = CalibratedClassifierCV(
-                pipe, method=self.calibration_method_, cv=cv, ensemble=time is not None
-            )
-            self.calibrated_ = cal.fit(data, y)
-            self.estimators_ = [c.estimator for c in cal.calibrated_classifiers_]
+        # a small table fits faster on one thread than with threads waiting on each other
+        with threadpool_limits(1 if len(y) < 50_000 else None):
+            self._fit(pipe, data, y, time, n_splits)
         self.reference_ = self._reference(data)
         self.n_iter_ = max(
             int(np.max(getattr(e.named_steps["model"], "n_iter_", 0))) for e in self.estimators_
@@ -314,6 +305,20 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                 for e in self.estimators_
             ]
         return self
+
+    def _fit(self, pipe, data, y, time, n_splits) -> None:
+        if n_splits < 2:
+            # too few of one class to hold any out: an uncalibrated fit, said so in the attribute
+            self.calibration_method_ = "none"
+            self.calibrated_ = None
+            self.estimators_ = [pipe.fit(data, y)]
+            return
+        cv = self._splits(time, y, n_splits)
+        cal = CalibratedClassifierCV(
+            pipe, method=self.calibration_method_, cv=cv, ensemble=time is not None
+        )
+        self.calibrated_ = cal.fit(data, y)
+        self.estimators_ = [c.estimator for c in cal.calibrated_classifiers_]
 
     def _method(self, n: int, n_min: int, folds: int) -> str:
         if self.calibration in ("isotonic", "sigmoid"):
@@ -427,7 +432,7 @@ def time_split_validation(
     --------
     >>> import salesmkt, warnings
     >>> from salesmkt.scoring.snapshot import training_snapshots
-    >>> snaps = training_snapshots(salesmkt.load_sample(), dates="MS")
+    >>> snaps = training_snapshots(salesmkt.load_sample(), dates="QS")
     >>> train = snaps[snaps["label"].notna()]
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from salesmkt._base.tables import column_label
 from salesmkt.data import periods as _periods
@@ -167,6 +168,14 @@ def lead_contributions(scorer: LeadScorer, X: pd.DataFrame) -> pd.DataFrame:
     True
     """
     data = scorer._data(X[list(scorer.feature_names_in_)])
+    # many short predictions: on a small table threads cost more than they save
+    with threadpool_limits(1 if len(data) < 100_000 else None):
+        parts = _contributions(scorer, data)
+    out = np.mean(parts, axis=0)
+    return pd.DataFrame(out, index=X.index, columns=scorer.features_)
+
+
+def _contributions(scorer: LeadScorer, data: pd.DataFrame) -> list[np.ndarray]:
     parts = []
     for i, est in enumerate(scorer.estimators_):
         prep, model = est.named_steps["prep"], est.named_steps["model"]
@@ -175,8 +184,7 @@ def lead_contributions(scorer: LeadScorer, X: pd.DataFrame) -> pd.DataFrame:
             parts.append(_linear(scorer, prep, model, Z, scorer.train_means_[i]))
         else:
             parts.append(_replacement(scorer, prep, model, np.asarray(Z, dtype=float)))
-    out = np.mean(parts, axis=0)
-    return pd.DataFrame(out, index=X.index, columns=scorer.features_)
+    return parts
 
 
 def _source_of_columns(scorer: LeadScorer, prep) -> list[str]:
