@@ -368,6 +368,30 @@ def test_probability_tiers_and_scoring_a_snapshot_frame():
         score_leads(snap)
 
 
+def test_boosting_path_contributions_add_up_to_the_log_odds_on_mixed_data():
+    rng = np.random.default_rng(3)
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            "cat": pd.array(rng.choice(["a", "b", "c", None], n), dtype="string"),
+            "k": rng.poisson(3, n),
+        }
+    )
+    cat_a = (X["cat"] == "a").fillna(False).to_numpy(dtype=bool)
+    y = rng.random(n) < 1 / (1 + np.exp(-(X["x"].fillna(0).to_numpy() + cat_a)))
+    with threadpool_limits(1):
+        s = LeadScorer("boosting", max_iter=30).fit(X, y)
+        c = lead_contributions(s, X).sum(axis=1).to_numpy()
+        z = s.log_odds(X)
+    assert np.allclose(c - c.mean(), z - z.mean())
+    # a feature the trees never split on contributes nothing
+    noise = X.assign(k=0)
+    with threadpool_limits(1):
+        s2 = LeadScorer("boosting", max_iter=30).fit(noise, y)
+        assert (lead_contributions(s2, noise)["k"] == 0).all()
+
+
 def test_logistic_contributions_add_up_to_the_log_odds():
     ds = salesmkt.load_sample()
     snap = lead_snapshot(ds, as_of="2025-12-01")
