@@ -5,11 +5,14 @@ values, 8 categorical; a planted logistic conversion rate of about 5 %):
 
 * ``salesmkt`` -- ``LeadScorer()`` (gradient boosting, isotonic calibration on 3 stratified
   folds, final model on all rows) and :func:`salesmkt.score_leads` on the fitted scorer
-  (probabilities, tiers, mean-replacement contributions, three reasons in words per lead).
-* ``sklearn``  -- the same written directly: ``ColumnTransformer(OrdinalEncoder)`` +
-  ``HistGradientBoostingClassifier`` (native categories, same settings) in
-  ``CalibratedClassifierCV(method="isotonic", cv=3, ensemble=False)``, then the same
-  mean-replacement contributions in batches and the top three as "feature: value (+/-)".
+  (probabilities, tiers, the trees' path contributions per lead and feature, three reasons in
+  words per lead).
+* ``sklearn``  -- the same written directly with scikit-learn's public API:
+  ``ColumnTransformer(OrdinalEncoder)`` + ``HistGradientBoostingClassifier`` (native
+  categories, same settings) in ``CalibratedClassifierCV(method="isotonic", cv=3,
+  ensemble=False)``; per-lead contributions by mean replacement (the log-odds minus the
+  log-odds with one feature set to its median or most frequent value: one prediction pass
+  per feature, in batches), the top three as "feature: value (+/-)".
 
 Each (peer, repeat) runs in its own subprocess; its peak memory is the largest resident set
 size seen by a psutil sampler every 20 ms (and ``ru_maxrss``, whichever is larger). Medians

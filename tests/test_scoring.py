@@ -99,6 +99,14 @@ def test_outcome_columns_never_enter_the_snapshot():
     assert "customer" not in set(snap["stage"])
 
 
+def test_snapshot_takes_the_persona_from_the_persona_file():
+    ds = salesmkt.load_sample()
+    snap = lead_snapshot(ds, as_of="2025-10-01", personas="data/sample")
+    every = salesmkt.assign_personas(ds.leads, "data/sample").set_index("lead_id")["persona"]
+    assert snap["persona"].tolist() == snap["lead_id"].map(every).tolist()
+    assert "persona" in snap.attrs["features"] and "persona_id" not in snap.columns
+
+
 def test_disqualified_and_out_of_order_leads_are_counted_not_dropped_silently():
     leads = _leads(
         lead_id=["ok", "dq", "bad"],
