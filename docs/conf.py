@@ -100,7 +100,10 @@ API_PACKAGES = {
     "kpis": ("KPIs", "The KPI catalog, KPI tables, targets, scorecard and SLA."),
     "campaigns": ("Campaigns", "Spend and returns, journeys, attribution, lift and holdout."),
     "personas": ("Personas", "Persona model, k selection, cards, persona file and RFM."),
-    "scoring": ("Lead score", "Score quality, drift of its inputs and the MQL threshold."),
+    "scoring": (
+        "Lead score",
+        "LeadScorer, snapshots, leakage, reasons, quality, drift, MQL threshold.",
+    ),
     "forecast": ("Forecast", "Win probability, time to close, revenue forecast and backtest."),
     "reports": ("Reports", "The report pipeline and the reports on public data sets."),
 }

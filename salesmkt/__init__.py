@@ -8,7 +8,7 @@ package                   holds
 ========================  ==========================================================
 :mod:`salesmkt.reports`   the report pipeline and the reports on public data sets
 :mod:`salesmkt.forecast`  win probability, time to close, revenue forecast, backtest
-:mod:`salesmkt.scoring`   the lead score, its quality, drift and the MQL threshold
+:mod:`salesmkt.scoring`   the lead score and its reasons, quality, drift, MQL threshold
 :mod:`salesmkt.personas`  buyer personas, the persona file and workshop, RFM
 :mod:`salesmkt.campaigns` spend and returns, journeys, attribution, lift, holdout
 :mod:`salesmkt.kpis`      the KPI catalog, targets, scorecard and SLA

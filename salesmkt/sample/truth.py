@@ -209,7 +209,48 @@ def build_truth(tables: dict[str, pd.DataFrame], lead: dict, defects: list, nois
         ("sessions", "duration_s missing", int(tables["sessions"]["duration_s"].isna().sum()), "")
     )
     truth["data_quality"] = pd.DataFrame(rows, columns=["table", "problem", "count", "ids"])
+    truth["conversion_drivers"] = _conversion_drivers()
     return truth
+
+
+#: lead columns in which a lead's persona shows (its planted attribute distributions)
+PERSONA_FEATURES = (
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "job_role",
+    "seniority",
+    "web_visits_90d",
+    "content_downloads",
+    "webinars_attended",
+    "email_open_rate",
+    "trial_user",
+)
+
+
+def _conversion_drivers() -> pd.DataFrame:
+    """What decides whether a sample lead becomes a customer, and where a score can see it.
+
+    Conversion is planted by persona (funnel rates) and by channel (multipliers on P(MQL) and
+    P(won | opportunity)); behaviour (visits, downloads, webinars, trials) differs by persona
+    but has no effect of its own. A lead score should find the channel and the persona's
+    attributes among its strongest features.
+    """
+    win = [CHANNEL_ECON[c]["win"] for c in CHANNELS]
+    mql = [CHANNEL_ECON[c]["mql"] for c in CHANNELS]
+    p_won = [float(np.prod(p["funnel"])) for p in PERSONAS]
+    return pd.DataFrame(
+        {
+            "driver": ["channel", "persona"],
+            "features": ["channel", ", ".join(PERSONA_FEATURES)],
+            "effect": [
+                f"P(MQL) x {min(mql):.2f} to {max(mql):.2f} and P(won | opportunity) x "
+                f"{min(win):.2f} to {max(win):.2f} by channel",
+                f"P(lead becomes customer) from {min(p_won):.3f} to {max(p_won):.3f} by "
+                "persona, before the channel multipliers",
+            ],
+        }
+    )
 
 
 def _sla(leads: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,9 @@
-"""Lead scoring: the score's quality (:mod:`~salesmkt.scoring.quality`), drift of its inputs
-(:mod:`~salesmkt.scoring.drift`), the MQL threshold from the sales-marketing agreement
-(:mod:`~salesmkt.scoring.threshold`) and their charts.
+"""Lead scoring: snapshots taken as of a date (:mod:`~salesmkt.scoring.snapshot`), the leakage
+check (:mod:`~salesmkt.scoring.leakage`), the calibrated :class:`LeadScorer` and its time-based
+validation (:mod:`~salesmkt.scoring.model`), scores with reasons in plain words
+(:mod:`~salesmkt.scoring.reasons`); the score's quality (:mod:`~salesmkt.scoring.quality`), drift
+of its inputs (:mod:`~salesmkt.scoring.drift`), the MQL threshold from the sales-marketing
+agreement (:mod:`~salesmkt.scoring.threshold`) and their charts.
 """
 
 from salesmkt._base.lazy import lazy_exports
@@ -25,5 +28,16 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "mql_threshold": "threshold",
         "threshold_sentence": "threshold",
         "threshold_tradeoff": "threshold",
+        "single_feature_auc": "leakage",
+        "leakage_check": "leakage",
+        "FewConversionsWarning": "model",
+        "LeadScorer": "model",
+        "time_split_validation": "model",
+        "lead_contributions": "reasons",
+        "reason_text": "reasons",
+        "score_leads": "reasons",
+        "train_lead_scorer": "reasons",
+        "lead_snapshot": "snapshot",
+        "training_snapshots": "snapshot",
     },
 )
