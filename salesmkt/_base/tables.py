@@ -447,8 +447,9 @@ def format_table(
         if spec.kind == "text" and name not in IDENTIFIERS:
             # a vocabulary's column, or one holding a code-like value: every value in plain
             # words, so "Organic search" never sits beside "email"
-            coded = values.map(lambda v: isinstance(v, str) and "_" in v and plain_label(v) != v)
-            if name in CATEGORIES or coded.any():
+            # (a plain loop: a string-dtype Series maps booleans back to strings)
+            coded = any(isinstance(v, str) and "_" in v and plain_label(v) != v for v in values)
+            if name in CATEGORIES or coded:
                 values = values.map(plain_text)
         view[name] = format_values(values, spec, currency=currency, units=units)
         header[name] = label

@@ -191,7 +191,7 @@ def leads_reached(leads: pd.DataFrame, stage: str, *, as_of=None) -> pd.Series:
     >>> import salesmkt
     >>> r = leads_reached(salesmkt.load_sample().leads, "customer")
     >>> int(r.sum()), r.attrs["n_excluded"]
-    (139, 22)
+    (145, 22)
     """
     spec = _stage_spec(leads, stage, "leads_reached")
     e = stage_entries(leads, stages=spec, as_of=as_of, caller="leads_reached")
@@ -216,7 +216,7 @@ def reached_stage(dataset, stage: str | None, *, as_of=None):
     >>> ds = salesmkt.load_sample()
     >>> won = reached_stage(ds, "customer")
     >>> len(won.leads), won.leads.attrs["n_excluded"]
-    (139, 22)
+    (145, 22)
     """
     if stage is None:
         return dataset
