@@ -4,12 +4,19 @@
   qualified leads and their 842 closed deals. Reports 01 (data check), 02 (segments of the
   closed deals against the sellers' behaviour profile) and 03 (funnel by origin, time from
   first contact to close). Mapping ``olist.yml``, parameters ``olist-report.yml``, amounts in
-  reais (``olist/kpis.yml``: ``currency: BRL``).
+  reais (``olist/kpis.yml``: ``currency: BRL``). The lead score from MQL to closed deal
+  (``lead_score.ipynb``), on what is known at the MQL, validated on time.
 * **Bank Marketing** (UCI Machine Learning Repository, S. Moro, P. Cortez, P. Rita; CC BY 4.0;
   cite Moro, Laureano & Cortez, ESM'2011): 4,521 clients called in a term-deposit campaign.
   Reports 01, 02 (client personas and their subscription rates) and 04 (subscription by
   contact channel, number of calls and previous outcome). Mapping ``bank.yml``, parameters
-  ``bank-report.yml``, amounts (the clients' balance) in euros (``bank/kpis.yml``).
+  ``bank-report.yml``, amounts (the clients' balance) in euros (``bank/kpis.yml``). The lead
+  score (``lead_score.ipynb``): subscription as conversion, without the call's duration, which
+  is known only after the call.
+
+The lead score report is this package's notebook ``lead_score.ipynb`` (the work is in
+:mod:`salesmkt.reports.real.score`); what it scores is the ``score`` entry of each data set's
+report parameters.
 
 The data are not part of this package: they are read where they are (``../shared/data/real``
 from the repository by default), and every report shows their source and licence. Each data
@@ -54,6 +61,7 @@ class RealData:
     mapping: str  # in this package
     params: str  # notebook parameters, in this package
     only: tuple[str, ...]  # the notebooks that make sense for it
+    extra: tuple[str, ...] = ("lead_score.ipynb",)  # this package's notebooks, run after them
 
     @property
     def config_dir(self) -> Path:
@@ -113,7 +121,7 @@ def run_real_reports(
     dict
         Name -> the :class:`salesmkt.reports.pipeline.Report` list of its run.
     """
-    from salesmkt.reports.pipeline import run_reports
+    from salesmkt.reports.pipeline import notebook_paths, run_reports
     from salesmkt.sources.mapping import mapping_about
 
     real_dir, out = Path(real_dir), Path(out)
@@ -132,7 +140,7 @@ def run_real_reports(
             out / d.name,
             source=HERE / d.mapping,
             parameters=params,
-            only=list(d.only),
+            notebooks=[*notebook_paths(list(d.only)), *(HERE / n for n in d.extra)],
             config_dir=d.config_dir,
             progress=progress,
         )
