@@ -169,6 +169,8 @@ class RealScore:
     by_group: dict[str, pd.DataFrame]
     reasons: pd.DataFrame
     features: list[str] = field(default_factory=list)
+    #: time-based folds: per fold, training and test rows and conversions (else None)
+    folds: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
     def pooled(self, model: str = "boosting") -> pd.Series:
@@ -206,6 +208,28 @@ class RealScore:
                 if skill > 0
                 else "no better: its probabilities are not sharper than the average)."
             )
+            + f" {self.calibration_sentence()}"
+            + (
+                f" It has only {len(self.features)} columns known when the lead is scored to "
+                "learn from: rank leads with it, but do not read its probabilities as forecasts."
+                if s["roc_auc"] < 0.7
+                else ""
+            )
+        )
+
+    def calibration_sentence(self) -> str:
+        """The score's mean probability against the observed rate on the tested leads."""
+        score = self.predictions[self.predictions["model"] == "boosting"]
+        predicted, observed = score["probability"].mean(), score["converted"].mean()
+        off = predicted / observed - 1 if observed else np.nan
+        how = (
+            "close to it"
+            if abs(off) < 0.1
+            else f"{format_percent(abs(off))} {'above' if off > 0 else 'below'} it"
+        )
+        return (
+            f"On the tested leads it predicted {format_percent(predicted)} on average where "
+            f"{format_percent(observed)} converted ({how})."
         )
 
     def leakage_finding(self) -> str:
@@ -247,9 +271,8 @@ class RealScore:
                 "PR AUC": [f"{v:.3f}" for v in q["pr_auc"]],
                 "Brier score": [f"{v:.4f}" for v in q["brier"]],
                 # the base rate's skill is 0 by definition (its rounding error is not shown)
-                "Brier skill": [
-                    0.0 if m == "base_rate" else v for m, v in q["brier_skill"].items()
-                ],
+                # a rounding error of 0 (the base rate's own skill) shows as 0, not -0.0 %
+                "Brier skill": [0.0 if abs(v) < 5e-5 else v for v in q["brier_skill"]],
             }
         )
 
@@ -399,10 +422,12 @@ def real_score(dataset, spec: Mapping, *, n_splits: int = 5, random_state: int =
                 f"time-based: {n_splits - 1} folds, each trained on the leads first contacted "
                 f"before the tested months, tested from {first:%B %Y} on"
             )
-            if folds is not None:
-                notes.append(f"Folds: {folds}")
+            # attrs holding a DataFrame break pandas' concat and nlargest on the predictions
+            # (pandas compares attrs with ==): keep the folds apart
+            pred.attrs = {}
         else:
             pred = _stratified(X[feats], y, n_splits, random_state)
+            folds = None
             validation = (
                 f"{n_splits} stratified folds: the rows carry no usable order, so no "
                 "time-based split"
@@ -441,5 +466,6 @@ def real_score(dataset, spec: Mapping, *, n_splits: int = 5, random_state: int =
         by_group=by,
         reasons=reasons,
         features=feats,
+        folds=folds,
         notes=notes,
     )
