@@ -167,6 +167,8 @@ def test_every_real_data_file_names_its_source_and_licence():
         ("olist-report.yml", "CC BY-NC-SA 4.0"),
         ("bank.yml", "CC BY 4.0"),
         ("bank-report.yml", "CC BY 4.0"),
+        ("olist-score.yml", "CC BY-NC-SA 4.0"),
+        ("bank-score.yml", "CC BY 4.0"),
     ]:
         text = (MAPS / name).read_text(encoding="utf-8")
         assert licence in text and "SOURCES.md" in text, name
@@ -392,7 +394,7 @@ def test_bank_personas_cover_every_client_without_the_leaking_duration(bank, ban
 
 
 def _score_spec(name: str) -> dict:
-    return yaml.safe_load((MAPS / f"{name}-report.yml").read_text(encoding="utf-8"))["score"]
+    return yaml.safe_load((MAPS / f"{name}-score.yml").read_text(encoding="utf-8"))["score"]
 
 
 @needs_bank

@@ -15,8 +15,7 @@
   is known only after the call.
 
 The lead score report is this package's notebook ``lead_score.ipynb`` (the work is in
-:mod:`salesmkt.reports.real.score`); what it scores is the ``score`` entry of each data set's
-report parameters.
+:mod:`salesmkt.reports.real.score`); what it scores is in each data set's ``<name>-score.yml``.
 
 The data are not part of this package: they are read where they are (``../shared/data/real``
 from the repository by default), and every report shows their source and licence. Each data
@@ -61,7 +60,9 @@ class RealData:
     mapping: str  # in this package
     params: str  # notebook parameters, in this package
     only: tuple[str, ...]  # the notebooks that make sense for it
-    extra: tuple[str, ...] = ("lead_score.ipynb",)  # this package's notebooks, run after them
+    #: this package's notebooks, run after the guided ones, and their parameters (in this package)
+    extra: tuple[str, ...] = ("lead_score.ipynb",)
+    extra_params: str | None = None
 
     @property
     def config_dir(self) -> Path:
@@ -84,6 +85,7 @@ REAL_DATASETS: dict[str, RealData] = {
             "olist.yml",
             "olist-report.yml",
             ("01", "02", "03"),
+            extra_params="olist-score.yml",
         ),
         RealData(
             "bank",
@@ -92,6 +94,7 @@ REAL_DATASETS: dict[str, RealData] = {
             "bank.yml",
             "bank-report.yml",
             ("01", "02", "04"),
+            extra_params="bank-score.yml",
         ),
     )
 }
@@ -135,12 +138,17 @@ def run_real_reports(
     done: dict[str, list] = {}
     for d in chosen:
         params = yaml.safe_load((HERE / d.params).read_text(encoding="utf-8")) or {}
+        if d.extra_params:
+            params |= yaml.safe_load((HERE / d.extra_params).read_text(encoding="utf-8")) or {}
+        paths = [*notebook_paths(list(d.only)), *(HERE / n for n in d.extra)]
         done[d.name] = run_reports(
             real_dir / d.data,
             out / d.name,
             source=HERE / d.mapping,
-            parameters=params,
-            notebooks=[*notebook_paths(list(d.only)), *(HERE / n for n in d.extra)],
+            # each parameter to the notebooks run that declare it (the report parameters also
+            # serve the guided notebooks left out here, which salesmkt report can run)
+            parameters=_declared(params, paths, [*notebook_paths(), *paths]),
+            notebooks=paths,
             config_dir=d.config_dir,
             progress=progress,
         )
@@ -178,6 +186,22 @@ data set's SOURCES.md beside it holds its provenance and licence.</footer>
 """
     write_text_atomic(out / "real.html", page)
     return done
+
+
+def _declared(params: dict, run: list[Path], every: list[Path]) -> dict:
+    """The ``params`` that the notebooks ``run`` declare; one that no notebook of ``every``
+    declares is a typo, and an error."""
+    import papermill as pm
+
+    declared = {p: set(pm.inspect_notebook(str(p))) for p in {*run, *every}}
+    unknown = sorted(set(params) - set().union(*declared.values()))
+    if unknown:
+        raise ValueError(
+            f"no notebook has the parameter(s) {', '.join(unknown)}; see the notebooks' "
+            "parameters cells."
+        )
+    used = set().union(*(declared[p] for p in run))
+    return {k: v for k, v in params.items() if k in used}
 
 
 def main(argv: list[str] | None = None) -> int:

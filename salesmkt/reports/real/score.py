@@ -2,8 +2,8 @@
 right its probabilities are, against a base rate and a plain logistic model on the same folds.
 
 The report notebook ``score.ipynb`` beside this module makes one call per section; the work is
-here. What to score is declared in each data set's report parameters (``bank-report.yml``,
-``olist-report.yml``) under ``score``:
+here. What to score is declared in each data set's score parameters (``bank-score.yml``,
+``olist-score.yml``) under ``score``:
 
 ``features``
     Column -> plain name of the features known when the lead is scored (before the call, at the
