@@ -4,12 +4,18 @@
   qualified leads and their 842 closed deals. Reports 01 (data check), 02 (segments of the
   closed deals against the sellers' behaviour profile) and 03 (funnel by origin, time from
   first contact to close). Mapping ``olist.yml``, parameters ``olist-report.yml``, amounts in
-  reais (``olist/kpis.yml``: ``currency: BRL``).
+  reais (``olist/kpis.yml``: ``currency: BRL``). The lead score from MQL to closed deal
+  (``lead_score.ipynb``), on what is known at the MQL, validated on time.
 * **Bank Marketing** (UCI Machine Learning Repository, S. Moro, P. Cortez, P. Rita; CC BY 4.0;
   cite Moro, Laureano & Cortez, ESM'2011): 4,521 clients called in a term-deposit campaign.
   Reports 01, 02 (client personas and their subscription rates) and 04 (subscription by
   contact channel, number of calls and previous outcome). Mapping ``bank.yml``, parameters
-  ``bank-report.yml``, amounts (the clients' balance) in euros (``bank/kpis.yml``).
+  ``bank-report.yml``, amounts (the clients' balance) in euros (``bank/kpis.yml``). The lead
+  score (``lead_score.ipynb``): subscription as conversion, without the call's duration, which
+  is known only after the call.
+
+The lead score report is this package's notebook ``lead_score.ipynb`` (the work is in
+:mod:`salesmkt.reports.real.score`); what it scores is in each data set's ``<name>-score.yml``.
 
 The data are not part of this package: they are read where they are (``../shared/data/real``
 from the repository by default), and every report shows their source and licence. Each data
@@ -54,6 +60,9 @@ class RealData:
     mapping: str  # in this package
     params: str  # notebook parameters, in this package
     only: tuple[str, ...]  # the notebooks that make sense for it
+    #: this package's notebooks, run after the guided ones, and their parameters (in this package)
+    extra: tuple[str, ...] = ("lead_score.ipynb",)
+    extra_params: str | None = None
 
     @property
     def config_dir(self) -> Path:
@@ -76,6 +85,7 @@ REAL_DATASETS: dict[str, RealData] = {
             "olist.yml",
             "olist-report.yml",
             ("01", "02", "03"),
+            extra_params="olist-score.yml",
         ),
         RealData(
             "bank",
@@ -84,6 +94,7 @@ REAL_DATASETS: dict[str, RealData] = {
             "bank.yml",
             "bank-report.yml",
             ("01", "02", "04"),
+            extra_params="bank-score.yml",
         ),
     )
 }
@@ -113,7 +124,7 @@ def run_real_reports(
     dict
         Name -> the :class:`salesmkt.reports.pipeline.Report` list of its run.
     """
-    from salesmkt.reports.pipeline import run_reports
+    from salesmkt.reports.pipeline import notebook_paths, run_reports
     from salesmkt.sources.mapping import mapping_about
 
     real_dir, out = Path(real_dir), Path(out)
@@ -127,12 +138,17 @@ def run_real_reports(
     done: dict[str, list] = {}
     for d in chosen:
         params = yaml.safe_load((HERE / d.params).read_text(encoding="utf-8")) or {}
+        if d.extra_params:
+            params |= yaml.safe_load((HERE / d.extra_params).read_text(encoding="utf-8")) or {}
+        paths = [*notebook_paths(list(d.only)), *(HERE / n for n in d.extra)]
         done[d.name] = run_reports(
             real_dir / d.data,
             out / d.name,
             source=HERE / d.mapping,
-            parameters=params,
-            only=list(d.only),
+            # each parameter to the notebooks run that declare it (the report parameters also
+            # serve the guided notebooks left out here, which salesmkt report can run)
+            parameters=_declared(params, paths, [*notebook_paths(), *paths]),
+            notebooks=paths,
             config_dir=d.config_dir,
             progress=progress,
         )
@@ -170,6 +186,22 @@ data set's SOURCES.md beside it holds its provenance and licence.</footer>
 """
     write_text_atomic(out / "real.html", page)
     return done
+
+
+def _declared(params: dict, run: list[Path], every: list[Path]) -> dict:
+    """The ``params`` that the notebooks ``run`` declare; one that no notebook of ``every``
+    declares is a typo, and an error."""
+    import papermill as pm
+
+    declared = {p: set(pm.inspect_notebook(str(p))) for p in {*run, *every}}
+    unknown = sorted(set(params) - set().union(*declared.values()))
+    if unknown:
+        raise ValueError(
+            f"no notebook has the parameter(s) {', '.join(unknown)}; see the notebooks' "
+            "parameters cells."
+        )
+    used = set().union(*(declared[p] for p in run))
+    return {k: v for k, v in params.items() if k in used}
 
 
 def main(argv: list[str] | None = None) -> int:
