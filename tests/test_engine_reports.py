@@ -1,7 +1,6 @@
 """The campaign review rendered from Parquet files whose event-sized tables (sessions,
 touchpoints, events) stay in place and are computed by DuckDB shows the figures of the review
-rendered from the CSV sample (the PostgreSQL counterpart for the check-in is in
-test_postgres.py)."""
+rendered from the CSV sample (test_postgres.py does the same from PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,12 +10,33 @@ import salesmkt
 
 pytestmark = pytest.mark.slow
 
+EVENT_TABLES = ("sessions", "touchpoints", "events")
+
+
+def render(data, out, stems: list[str]):
+    """``(out, rendered)`` as test_cross_report's page reader takes it."""
+    conf = salesmkt.sample_dir()
+    return out, salesmkt.run_reports(data, out, only=stems, config_dir=conf, progress=False)
+
+
+def assert_same_figures(files, other, stem: str, data) -> None:
+    """The report ``stem`` of two renders reads the same after its title (which names the
+    data's folder or database) and holds the same tables."""
+    from test_cross_report import _page, _tables
+
+    a, b = _page(files, stem), _page(other, stem)
+    text = [" ".join(p.get_text(" ").split()) for p in (a, b)]
+    assert "Traceback" not in text[1]
+    body = [t.split("¶", 1)[1].replace(str(data), str(salesmkt.sample_dir())) for t in text]
+    assert body[0] == body[1]
+    assert [(t.title, t.columns, t.rows) for t in _tables(a)] == [
+        (t.title, t.columns, t.rows) for t in _tables(b)
+    ]
+
 
 def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
     sample, tmp_path, monkeypatch
 ):
-    from test_cross_report import _page, _tables
-
     folder = tmp_path / "parquet"
     folder.mkdir()
     for name, df in sample.tables.items():
@@ -24,19 +44,15 @@ def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebook's load sees it too
     kept = salesmkt.load(folder)
-    assert all(
-        not hasattr(getattr(kept, name), "iloc") for name in ("sessions", "touchpoints", "events")
-    )
-    conf = salesmkt.sample_dir()
-    runs = {}
-    for name, data in (("files", conf), ("parquet", folder)):
-        out = tmp_path / name
-        runs[name] = (out, salesmkt.run_reports(data, out, only=["04"], config_dir=conf,
-                                                progress=False))  # fmt: skip
-    files, pq = _page(runs["files"], "04"), _page(runs["parquet"], "04")
-    text = {k: " ".join(p.get_text(" ").split()) for k, p in (("files", files), ("pq", pq))}
-    assert "Traceback" not in text["pq"]
-    assert text["pq"].replace(str(folder), str(conf)) == text["files"]
-    assert [(t.title, t.columns, t.rows) for t in _tables(files)] == [
-        (t.title, t.columns, t.rows) for t in _tables(pq)
-    ]
+    assert all(not hasattr(getattr(kept, name), "iloc") for name in EVENT_TABLES)
+    files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
+    in_place = render(folder, tmp_path / "parquet-out", ["04"])
+    text = " ".join(_page_text(files))
+    assert "Paid channels returned" in text
+    assert_same_figures(files, in_place, "04", folder)
+
+
+def _page_text(run) -> list[str]:
+    from test_cross_report import _page
+
+    return _page(run, "04").get_text(" ").split()
