@@ -156,7 +156,8 @@ def extreme(df, col: str, how: str) -> pd.Timestamp | None:
     value = _scalar(getattr(df[col], how)()) if is_table(df) else getattr(df[col], how)()
     if value is None or pd.isna(value):
         return None
-    value = pd.Timestamp(value)
+    # an engine answers in microseconds: nanoseconds, as pandas reads files (and as_of has)
+    value = pd.Timestamp(value).as_unit("ns") if is_table(df) else pd.Timestamp(value)
     return value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
 
 
