@@ -110,3 +110,26 @@ def test_markov_transitions_and_journey_note_match(sample, in_engine):
     )
     n = mem["journey_id"].nunique()
     assert f"{n:,} journeys in all" in journeys_note(mem, conv, lookback_days=365)
+
+
+def test_duplicate_session_ids_in_the_engine_are_an_error_as_in_memory(sample):
+    """Two rows sharing a session id: the same error whether the table is kept in the engine
+    or in memory, counted there."""
+    from salesmkt.data.validate import ValidationError, validate_tables
+
+    sessions = pd.concat([sample.sessions, sample.sessions.iloc[[5, 5, 9]]], ignore_index=True)
+    ids = sorted(sample.sessions["session_id"].iloc[[5, 9]].astype(str))
+    with pytest.raises(ValidationError) as in_memory:
+        validate_tables({"sessions": sessions})
+    with pytest.raises(ValidationError) as in_engine:
+        validate_tables({"sessions": as_table(sessions)})
+    for err in (in_memory, in_engine):
+        assert "5 rows share 2 duplicated ids" in str(err.value)
+    assert f"e.g. {ids[0]}, {ids[1]}" in str(in_engine.value)
+
+
+def test_kept_table_without_duplicates_is_noted_as_checked(sample):
+    from salesmkt.data.validate import validate_tables
+
+    _, found = validate_tables({"sessions": as_table(sample.sessions)})
+    assert len(found) == 1 and "checked there for duplicates" in found[0].problem

@@ -403,7 +403,8 @@ def validate_tables(
 
 def _engine_table_findings(name: str, t) -> tuple[object, list[Finding]]:
     """The checks an Ibis table kept in its engine gets: required columns and time-zone-aware
-    timestamps (row-level checks would read every row; they are noted as not run)."""
+    timestamps, and ids repeated (counted in the engine); the other row-level checks would read
+    every row into memory: they are noted as not run."""
     from salesmkt.data.engine import ROWS_VARIABLE, n_rows
 
     spec = TABLES[name]
@@ -437,19 +438,55 @@ def _engine_table_findings(name: str, t) -> tuple[object, list[Finding]]:
             )
     if found:
         return t, found
+    duplicated = _engine_duplicates(name, t)
+    if duplicated is not None:
+        return t, [duplicated]
     rows = n_rows(t)
+    checked = "; its ids were checked there for duplicates" if spec.key else ""
     found.append(
         Finding(
             name,
             "",
             f"{rows:,} rows stay in the database or file and are computed there (more than "
-            f"{ROWS_VARIABLE}); row-level checks (types, duplicates, keys) were not run",
+            f"{ROWS_VARIABLE}); row-level checks (types, ids found in other tables) were not "
+            f"run{checked}",
             rows,
             severity="warning",
             action="Computed in the engine; only aggregates are read",
         )
     )
     return t, found
+
+
+def _engine_duplicates(name: str, t) -> Finding | None:
+    """Rows of a kept table sharing an id (:attr:`TableSpec.key`), counted in the engine: the
+    same error as for a table in memory, with up to three of the ids (no row numbers: an
+    engine keeps no row order). Only counts and three ids come back."""
+    from salesmkt.data.engine import execute
+
+    key = list(TABLES[name].key)
+    if not key or not all(k in t.columns for k in key):
+        return None
+    keyed = t
+    for k in key:
+        keyed = keyed.filter(keyed[k].notnull())
+    per = keyed.group_by(key).aggregate(_n=keyed.count())
+    per = per.filter(per["_n"] > 1)
+    stats = execute(per.aggregate(rows=per["_n"].sum(), values=per.count()))
+    n_values = int(stats["values"].iloc[0] or 0)
+    if not n_values:
+        return None
+    n = int(stats["rows"].iloc[0])
+    first = execute(per.order_by(key).limit(3).select(key))
+    shown = ", ".join("+".join(str(v) for v in row) for row in first.itertuples(index=False))
+    return Finding(
+        name,
+        "+".join(key),
+        f"{_plural(n, 'row')} share {_plural(n_values, 'duplicated id')} (e.g. {shown}; "
+        "counted in the engine)",
+        n,
+        hint=f"Each {'+'.join(key)} must be unique: remove or merge the duplicates.",
+    )
 
 
 def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, caller: str) -> None:
