@@ -28,7 +28,7 @@ def assert_same_figures(files, other, stem: str, data) -> None:
     text = [" ".join(p.get_text(" ").split()) for p in (a, b)]
     assert "Traceback" not in text[1]
     body = [t.split("¶", 1)[1].replace(str(data), str(salesmkt.sample_dir())) for t in text]
-    assert body[0] == body[1]
+    assert body[0] and body[0] == body[1]
     assert [(t.title, t.columns, t.rows) for t in _tables(a)] == [
         (t.title, t.columns, t.rows) for t in _tables(b)
     ]
@@ -47,12 +47,4 @@ def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
     assert all(not hasattr(getattr(kept, name), "iloc") for name in EVENT_TABLES)
     files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
     in_place = render(folder, tmp_path / "parquet-out", ["04"])
-    text = " ".join(_page_text(files))
-    assert "Paid channels returned" in text
     assert_same_figures(files, in_place, "04", folder)
-
-
-def _page_text(run) -> list[str]:
-    from test_cross_report import _page
-
-    return _page(run, "04").get_text(" ").split()
