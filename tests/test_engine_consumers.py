@@ -133,3 +133,24 @@ def test_kept_table_without_duplicates_is_noted_as_checked(sample):
 
     _, found = validate_tables({"sessions": as_table(sample.sessions)})
     assert len(found) == 1 and "checked there for duplicates" in found[0].problem
+
+
+def test_data_check_reads_the_kept_note_as_information_not_a_fix(sample, in_engine):
+    """The note that a table stays in its engine is no problem to fix at the source: the
+    decisions are those of the files, the headline counts the same flags and adds one line."""
+    from salesmkt.data.check import check_decisions, check_headline
+    from salesmkt.data.validate import findings_frame, validate_tables
+
+    _, notes = validate_tables({n: getattr(in_engine, n) for n in EVENT_TABLES})
+    assert len(notes) == 3
+    noted = pd.concat([sample.findings, findings_frame(notes)], ignore_index=True)
+    kept = dataclasses.replace(in_engine, findings=noted)
+    assert check_decisions(kept) == check_decisions(sample)
+    mem, eng = check_headline(sample).splitlines(), check_headline(kept).splitlines()
+    assert mem[:2] == eng[:2]
+    extra = [line for line in eng if line not in mem]
+    rows = sum(len(getattr(sample, n)) for n in EVENT_TABLES)
+    assert extra == [
+        f"- sessions, touchpoints, events ({rows:,} rows) stay in the database or files and "
+        "are computed there: only aggregates are read."
+    ]

@@ -18,7 +18,14 @@ import pandas as pd
 from salesmkt._base.formats import plain_label
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
-from salesmkt.data.engine import execute, extreme, has_values, is_table, n_rows, period_index
+from salesmkt.data.engine import (
+    execute,
+    extreme,
+    has_values,
+    is_table,
+    n_rows,
+    period_index,
+)
 from salesmkt.data.schema import TABLES
 
 __all__ = [
@@ -372,6 +379,14 @@ def mix_finding(mix: pd.DataFrame) -> str:
     )
 
 
+def _kept(dataset: Dataset) -> pd.Series:
+    """Which findings are the note that a table stays in its database or file (computed there):
+    information, not a problem to fix at the source."""
+    f = dataset.findings
+    kept = {n for n, df in dataset.tables.items() if is_table(df)}
+    return f["table"].isin(kept) & (f["column"] == "") & (f["severity"] == "warning")
+
+
 def check_headline(dataset: Dataset) -> str:
     """The data check's answer first: can the numbers be trusted, what was flagged, what to
     fix before reading any trend.
@@ -382,7 +397,8 @@ def check_headline(dataset: Dataset) -> str:
     >>> print(check_headline(salesmkt.load_sample()).splitlines()[0])  # doctest: +ELLIPSIS
     **The data meets the contract...
     """
-    f = dataset.findings
+    notes = _kept(dataset)
+    f = dataset.findings[~notes]
     overview = table_overview(dataset)
     volume = monthly_volume(dataset)
     stale = _stale(overview)
@@ -400,6 +416,13 @@ def check_headline(dataset: Dataset) -> str:
             "has to leave them out says how many): "
             + "; ".join(f"{r['table']}: {r['problem']}" for _, r in f.iterrows())
             + "."
+        )
+    if notes.any():
+        kept = dataset.findings[notes]
+        names = ", ".join(kept["table"])
+        lines.append(
+            f"{names} ({kept['count'].sum():,.0f} rows) stay in the database or files and are "
+            "computed there: only aggregates are read."
         )
     if not gaps.empty:
         lines.append(volume_finding(volume))
@@ -420,7 +443,7 @@ def _check_decisions(dataset: Dataset) -> list[str]:
     gaps = monthly_volume(dataset).query("rows == 0")
     for table in sorted(gaps["table"].unique()):
         out.append(f"Fill the monthly gap in *{table}* before reading its trend.")
-    f = dataset.findings
+    f = dataset.findings[~_kept(dataset)]  # a table kept where it is has nothing to fix
     for _, r in f.iterrows():
         out.append(f"Fix at the source: {r['table']}.{r['column']}, {r['problem']}.")
     mix = channel_mix(dataset)
