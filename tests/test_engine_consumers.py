@@ -132,7 +132,7 @@ def test_kept_table_without_duplicates_is_noted_as_checked(sample):
     from salesmkt.data.validate import validate_tables
 
     _, found = validate_tables({"sessions": as_table(sample.sessions)})
-    assert len(found) == 1 and "checked there for duplicates" in found[0].problem
+    assert len(found) == 1 and "its ids were checked there" in found[0].problem
 
 
 def test_data_check_reads_the_kept_note_as_information_not_a_fix(sample, in_engine):
@@ -154,3 +154,20 @@ def test_data_check_reads_the_kept_note_as_information_not_a_fix(sample, in_engi
         f"- sessions, touchpoints, events ({rows:,} rows) stay in the database or files and "
         "are computed there: only aggregates are read."
     ]
+
+
+def test_unknown_lead_ids_of_kept_sessions_are_counted_as_in_memory(sample):
+    """Three sessions pointing at a lead the CRM does not hold: the same warning and count
+    whether the sessions are kept in the engine or in memory."""
+    from salesmkt.data.validate import validate_tables
+
+    sessions = sample.sessions.copy()
+    sessions["lead_id"] = sessions["lead_id"].astype("string")
+    sessions.loc[sessions.index[:3], "lead_id"] = ["L-NOPE-2", "L-NOPE-1", "L-NOPE-1"]
+    tables = {"leads": sample.leads, "campaigns": sample.campaigns}
+    _, mem = validate_tables({**tables, "sessions": sessions})
+    _, eng = validate_tables({**tables, "sessions": as_table(sessions)})
+    pick = lambda found: [f for f in found if f.column == "lead_id"]  # noqa: E731
+    assert [f.count for f in pick(mem)] == [f.count for f in pick(eng)] == [3]
+    assert "e.g. L-NOPE-1, L-NOPE-2" in pick(eng)[0].problem
+    assert pick(eng)[0].severity == pick(mem)[0].severity == "warning"
