@@ -270,6 +270,7 @@ def test_sessions_stay_in_postgres_and_kpis_match(crm_url, sample, monkeypatch):
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
     ds = salesmkt.load(crm_url)
     assert isinstance(ds.sessions, ir.Table) and isinstance(ds.leads, pd.DataFrame)
+    assert isinstance(ds.touchpoints, ir.Table) and isinstance(ds.events, ir.Table)
     assert ds.findings["problem"].str.contains("computed there").any()
     pd.testing.assert_frame_equal(salesmkt.kpi_table(ds), salesmkt.kpi_table(sample))
     by = {"kpis": WEB, "by": "channel", "freq": "W"}
@@ -315,6 +316,21 @@ def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path
     assert [(t.title, t.columns, t.rows) for t in _tables(files)] == [
         (t.title, t.columns, t.rows) for t in _tables(db)
     ]
+
+
+@pytest.mark.slow
+def test_data_check_and_campaign_review_from_postgres(crm_url, tmp_path, monkeypatch):
+    """The data check and the campaign review render from PostgreSQL with sessions,
+    touchpoints and events kept in the database; the review shows the figures of the files."""
+    from test_engine_reports import assert_same_figures, render
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebooks' load sees it too
+    files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
+    db = render(crm_url, tmp_path / "postgres", ["01", "04"])
+    check = (tmp_path / "postgres" / "01_data_check.html").read_text()
+    assert "Traceback" not in check and "computed there" in check
+    assert_same_figures(files, db, "04", crm_url)
 
 
 def test_upper_case_names_and_numeric_columns(tmp_path, sample):

@@ -31,6 +31,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "holdout_test": "holdout",
         "build_journeys": "journeys",
         "customer_conversions": "journeys",
+        "journeys_note": "journeys",
         "path_counts": "journeys",
         "conversion_lift": "lift",
         "conversion_rates": "lift",

@@ -373,6 +373,12 @@ def markov_transition_matrix(
     0    (start)        a    2.0          0.5
     1    (start)        b    2.0          0.5
     """
-    paths = to_paths(journeys, by=by, caller="markov_transition_matrix")
+    if _engine.is_table(journeys):  # the unique paths come back; the chain is built from them
+        counts = _engine.path_counts(
+            journeys, by=by, collapse=collapse_repeats, caller="markov_transition_matrix"
+        )
+        paths = from_path_counts(counts, caller="markov_transition_matrix")
+    else:
+        paths = to_paths(journeys, by=by, caller="markov_transition_matrix")
     chain = _markov.build_chain(paths, order=order, collapse=collapse_repeats)
     return _markov.transition_table(chain)

@@ -23,10 +23,11 @@ import pandas as pd
 from salesmkt.campaigns import _engine
 from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import won_deals
+from salesmkt.data.engine import is_table, n_rows
 from salesmkt.data.stages import stage_entries
 from salesmkt.data.validate import check_columns
 
-__all__ = ["customer_conversions", "build_journeys", "path_counts"]
+__all__ = ["customer_conversions", "build_journeys", "path_counts", "journeys_note"]
 
 # Touches at the same time are ordered by channel, then campaign (missing last): a defined order
 # that does not hang on the input's row order, which a database does not keep.
@@ -402,3 +403,33 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
         ["total_journeys", "path"], ascending=[False, True], ignore_index=True
     )
     return out[["path", "total_conversions", "total_null", "total_conversion_value"]]
+
+
+def journeys_note(journeys, conversions: pd.DataFrame, *, lookback_days: int) -> str:
+    """What the attribution chart counts, in one paragraph: the period's new customers, the
+    journeys in all, and what *(no touch)* means.
+
+    ``journeys`` may be an Ibis table (:func:`build_journeys` over touchpoints kept in their
+    database or Parquet file): its journeys are counted there.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> conv = customer_conversions(ds.leads, ds.deals)
+    >>> note = journeys_note(build_journeys(ds.touchpoints, conv), conv, lookback_days=365)
+    >>> note.startswith(f"{len(conv):,} new customers in the period, ")
+    True
+    """
+    if is_table(journeys):
+        from salesmkt.data.engine import execute
+
+        n = int(execute(journeys.aggregate(n=journeys["journey_id"].nunique()))["n"].iloc[0])
+    else:
+        n = int(journeys["journey_id"].nunique())
+    return (
+        f"{n_rows(conversions):,} new customers in the period, "
+        f"{n:,} journeys in all (with the ones that did not buy). "
+        f"*(no touch)* are customers without any recorded touch in the {lookback_days} days "
+        "before buying: their credit cannot be shared."
+    )

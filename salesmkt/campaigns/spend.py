@@ -33,6 +33,8 @@ import pandas as pd
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import customer_key, new_customers, won_deals
+from salesmkt.data.engine import execute, is_table
+from salesmkt.data.engine import within as _within_engine
 from salesmkt.data.validate import check_columns
 
 __all__ = ["spend_metrics", "referral_summary", "attributed_returns", "returns_note"]
@@ -74,6 +76,25 @@ def _key(df: pd.DataFrame, by: str, campaign_channel: pd.Series) -> pd.Series:
         return df["campaign_id"].map(campaign_channel).astype("string").fillna("(missing)")
     col = df[by] if by in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
     return col.astype("string").fillna(f"(no {by})")
+
+
+def _session_counts(sessions, by: str, channel_of: pd.Series, start, end) -> pd.Series:
+    """Sessions started in ``[start, end)`` per group; counted in the engine when the table
+    stays in its database or Parquet file (one row per value of the grouping column comes back,
+    then grouped as :func:`_key` groups in-memory rows)."""
+    if sessions is None:
+        return pd.Series(dtype=float)
+    if not is_table(sessions):
+        s = sessions[_in(sessions["started_at"], start, end)]
+        return s.groupby(_key(s, by, channel_of)).size()
+    t = sessions.filter(_within_engine(sessions["started_at"], start, end))
+    col = by if by in t.columns else None
+    if col is None and by == "channel" and "campaign_id" in t.columns:
+        col = "campaign_id"  # the channel comes from the campaign, as in _key
+    counts = execute(
+        t.group_by(col).aggregate(n=t.count()) if col else t.aggregate(n=t.count())
+    )  # small: one row per channel or campaign
+    return counts.groupby(_key(counts, by, channel_of))["n"].sum()
 
 
 def _sourced_deals(dataset: Dataset, by: str) -> pd.DataFrame:
@@ -153,14 +174,7 @@ def _one_period(dataset, by, start, end, margin, campaigns) -> pd.DataFrame:
     channel_of = campaigns.set_index("campaign_id")["channel"].astype("string")
     spend = dataset.spend[_in(dataset.spend["date"], start, end)]
     spend_by = spend.groupby(_key(spend, by, channel_of))["amount"].sum()
-    sessions = dataset.sessions
-    n_sessions = (
-        sessions[_in(sessions["started_at"], start, end)].pipe(
-            lambda s: s.groupby(_key(s, by, channel_of)).size()
-        )
-        if sessions is not None
-        else pd.Series(dtype=float)
-    )
+    n_sessions = _session_counts(dataset.sessions, by, channel_of, start, end)
     leads = dataset.leads
     new_leads = leads[_in(leads["created_at"], start, end)]
     n_leads = new_leads.groupby(_key(new_leads, by, channel_of)).size()

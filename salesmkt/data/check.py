@@ -18,7 +18,14 @@ import pandas as pd
 from salesmkt._base.formats import plain_label
 from salesmkt.data import periods as _periods
 from salesmkt.data.dataset import Dataset
-from salesmkt.data.engine import has_values, n_rows
+from salesmkt.data.engine import (
+    execute,
+    extreme,
+    has_values,
+    is_table,
+    n_rows,
+    period_index,
+)
 from salesmkt.data.schema import TABLES
 
 __all__ = [
@@ -82,8 +89,10 @@ def missing_values(dataset: Dataset) -> pd.DataFrame:
     for name, df in dataset.tables.items():
         spec = TABLES[name]
         required = {c.name for c in spec.required}
+        missing = _missing_counts(df)
+        total = n_rows(df)
         for col in df.columns:
-            n = int(df[col].isna().sum())
+            n = int(missing[col])
             rows.append(
                 {
                     "table": name,
@@ -91,12 +100,56 @@ def missing_values(dataset: Dataset) -> pd.DataFrame:
                     "declared": col in spec.columns,
                     "required": col in required,
                     "missing": n,
-                    "share": n / len(df) if len(df) else float("nan"),
+                    "share": n / total if total else float("nan"),
                 }
             )
     return pd.DataFrame(
         rows, columns=["table", "column", "declared", "required", "missing", "share"]
     )
+
+
+def _missing_counts(df) -> pd.Series:
+    """Missing values per column; counted in the engine for a table kept in its database or
+    Parquet file (one row of counts comes back)."""
+    if not is_table(df):
+        return df.isna().sum()
+    if not len(df.columns):
+        return pd.Series(dtype=int)
+    counts = execute(df.aggregate([df[c].isnull().sum().name(c) for c in df.columns]))
+    return counts.iloc[0].fillna(0).astype(int)
+
+
+def _channel_counts(df) -> pd.Series:
+    """Rows per channel, most first, missing as ``"(missing)"``; counted in the engine for a
+    table kept in its database or Parquet file (one row per channel comes back)."""
+    if not is_table(df):
+        return df["channel"].astype("string").fillna("(missing)").value_counts()
+    channel = df["channel"].cast("string").fill_null("(missing)").name("channel")
+    counts = execute(df.group_by(channel).aggregate(rows=df.count()))
+    counts = counts.sort_values(["rows", "channel"], ascending=[False, True])
+    return pd.Series(counts["rows"].to_numpy(), index=counts["channel"].astype(str), name="count")
+
+
+def _month_counts(df, col: str) -> pd.Series | None:
+    """Rows per calendar month (UTC) of column ``col``, every month of its range (0 where
+    none), indexed by month start; None when the column holds no value. Counted in the engine
+    for a table kept in its database or Parquet file (one row per month comes back)."""
+    if not is_table(df):
+        if df[col].isna().all():
+            return None
+        counts = _periods.floor(df[col], "M").value_counts()
+        lo, hi = counts.index.min(), counts.index.max() + pd.Timedelta(1)
+        full = _periods.period_frame(lo, hi, "M")
+        return counts.reindex(full["period_start"], fill_value=0)
+    lo, hi = extreme(df, col, "min"), extreme(df, col, "max")
+    if lo is None:
+        return None
+    full = _periods.period_frame(lo, hi + pd.Timedelta(1), "M")
+    t = df.filter(df[col].notnull())
+    t = t.mutate(_month=period_index(t[col], full))
+    counts = execute(t.group_by("_month").aggregate(rows=t.count()))
+    per = counts.set_index("_month")["rows"].reindex(range(len(full)), fill_value=0)
+    return pd.Series(per.to_numpy(), index=full["period_start"])
 
 
 def channel_mix(
@@ -123,7 +176,7 @@ def channel_mix(
         df = dataset.tables.get(name)
         if df is None or "channel" not in df.columns:
             continue
-        counts = df["channel"].astype("string").fillna("(missing)").value_counts()
+        counts = _channel_counts(df)
         parts.append(
             pd.DataFrame(
                 {
@@ -162,13 +215,10 @@ def monthly_volume(dataset: Dataset) -> pd.DataFrame:
     parts = []
     for name, df in dataset.tables.items():
         col = _time_column(name)
-        if col is None or df[col].isna().all():
+        counts = None if col is None else _month_counts(df, col)
+        if counts is None:
             continue
-        months = _periods.floor(df[col], "M")
-        counts = months.value_counts()
-        full = _periods.period_frame(counts.index.min(), counts.index.max() + pd.Timedelta(1), "M")
-        counts = counts.reindex(full["period_start"], fill_value=0)
-        month = full["period_start"].dt.tz_localize(None)  # naive first day of the UTC month
+        month = counts.index.tz_localize(None)  # naive first day of the UTC month
         parts.append(pd.DataFrame({"table": name, "month": month, "rows": counts.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
@@ -329,6 +379,14 @@ def mix_finding(mix: pd.DataFrame) -> str:
     )
 
 
+def _kept(dataset: Dataset) -> pd.Series:
+    """Which findings are the note that a table stays in its database or file (computed there):
+    information, not a problem to fix at the source."""
+    f = dataset.findings
+    kept = {n for n, df in dataset.tables.items() if is_table(df)}
+    return f["table"].isin(kept) & (f["column"] == "") & (f["severity"] == "warning")
+
+
 def check_headline(dataset: Dataset) -> str:
     """The data check's answer first: can the numbers be trusted, what was flagged, what to
     fix before reading any trend.
@@ -339,7 +397,8 @@ def check_headline(dataset: Dataset) -> str:
     >>> print(check_headline(salesmkt.load_sample()).splitlines()[0])  # doctest: +ELLIPSIS
     **The data meets the contract...
     """
-    f = dataset.findings
+    notes = _kept(dataset)
+    f = dataset.findings[~notes]
     overview = table_overview(dataset)
     volume = monthly_volume(dataset)
     stale = _stale(overview)
@@ -357,6 +416,13 @@ def check_headline(dataset: Dataset) -> str:
             "has to leave them out says how many): "
             + "; ".join(f"{r['table']}: {r['problem']}" for _, r in f.iterrows())
             + "."
+        )
+    if notes.any():
+        kept = dataset.findings[notes]
+        names = ", ".join(kept["table"])
+        lines.append(
+            f"{names} ({kept['count'].sum():,.0f} rows) stay in the database or files and are "
+            "computed there: only aggregates are read."
         )
     if not gaps.empty:
         lines.append(volume_finding(volume))
@@ -377,7 +443,7 @@ def _check_decisions(dataset: Dataset) -> list[str]:
     gaps = monthly_volume(dataset).query("rows == 0")
     for table in sorted(gaps["table"].unique()):
         out.append(f"Fill the monthly gap in *{table}* before reading its trend.")
-    f = dataset.findings
+    f = dataset.findings[~_kept(dataset)]  # a table kept where it is has nothing to fix
     for _, r in f.iterrows():
         out.append(f"Fix at the source: {r['table']}.{r['column']}, {r['problem']}.")
     mix = channel_mix(dataset)

@@ -4,9 +4,10 @@ A team's CRM mirror or warehouse is given as a connection URL (``postgres://user
 ``duckdb:///path/crm.duckdb``, ``bigquery://project/dataset``, ``snowflake://...``: anything
 ``ibis.connect`` takes) or as an Ibis backend connection made by the caller. Tables named after
 the canonical tables (any case: ``LEADS`` on Snowflake) are read into pandas, with the column
-names of the data contract matched case-blind, except an event-sized table (``sessions``) with
-more rows than ``SALESMKT_IN_MEMORY_ROWS`` (:mod:`salesmkt.data.engine`): it stays in the
-database as an Ibis table, and the KPIs over it run there. :func:`salesmkt.load` then
+names of the data contract matched case-blind, except an event-sized table (``sessions``,
+``touchpoints``, ``events``) with more rows than ``SALESMKT_IN_MEMORY_ROWS``
+(:mod:`salesmkt.data.engine`): it stays in the database as an Ibis table, and the analyses over
+it (web KPIs, journeys and attribution, the data check) run there. :func:`salesmkt.load` then
 validates them as it validates files. Other tables are left alone and noted once.
 
 DuckDB files are opened read-only (``ibis.connect`` would create a missing file). Passwords in

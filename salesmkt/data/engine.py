@@ -40,6 +40,7 @@ __all__ = [
     "n_rows",
     "period_index",
     "timestamp_columns",
+    "within",
 ]
 
 
@@ -87,6 +88,17 @@ def _timestamp(value: pd.Timestamp) -> ir.Scalar:
     value = pd.Timestamp(value)
     value = value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
     return ibis.literal(value.to_pydatetime(), type="timestamp('UTC')")
+
+
+def within(ts: ir.Column, start=None, end=None) -> ir.BooleanColumn:
+    """Whether each timestamp is in the half-open interval ``[start, end)`` (None: unbounded),
+    as :func:`salesmkt.data.periods.within` says it for a pandas Series; missing is False."""
+    inside = ts.notnull()
+    if start is not None:
+        inside &= ts >= _timestamp(start)
+    if end is not None:
+        inside &= ts < _timestamp(end)
+    return inside
 
 
 def period_index(ts: ir.Column, periods: pd.DataFrame) -> ir.Column:
@@ -144,14 +156,15 @@ def extreme(df, col: str, how: str) -> pd.Timestamp | None:
     value = _scalar(getattr(df[col], how)()) if is_table(df) else getattr(df[col], how)()
     if value is None or pd.isna(value):
         return None
-    value = pd.Timestamp(value)
+    # an engine answers in microseconds: nanoseconds, as pandas reads files (and as_of has)
+    value = pd.Timestamp(value).as_unit("ns") if is_table(df) else pd.Timestamp(value)
     return value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
 
 
 #: Tables that may stay where they are (in a database or a Parquet file) instead of being
 #: read into memory: event-sized tables whose analyses run in the engine. Leads, deals, orders
 #: and the other tables are small and always read into pandas.
-ENGINE_TABLES = ("sessions",)
+ENGINE_TABLES = ("sessions", "touchpoints", "events")
 #: Environment variable: above this many rows an engine table stays where it is.
 ROWS_VARIABLE = "SALESMKT_IN_MEMORY_ROWS"
 DEFAULT_IN_MEMORY_ROWS = 5_000_000

@@ -381,8 +381,12 @@ def validate_tables(
         for fk in TABLES[name].foreign_keys:
             if fk.column not in df.columns or fk.ref_table not in clean:
                 continue
-            if is_table(df) or is_table(clean[fk.ref_table]):
-                continue  # not checked across an engine table (it may be huge)
+            if is_table(clean[fk.ref_table]):
+                continue  # the referenced tables (leads, campaigns) are always in memory
+            if is_table(df):  # kept in its engine: counted there against the known ids
+                found = _engine_unresolved(name, df, fk, clean[fk.ref_table][fk.ref_column])
+                findings += [found] if found is not None else []
+                continue
             known = clean[fk.ref_table][fk.ref_column]
             unresolved = df[fk.column].notna() & ~df[fk.column].isin(known)
             if unresolved.any():
@@ -403,7 +407,9 @@ def validate_tables(
 
 def _engine_table_findings(name: str, t) -> tuple[object, list[Finding]]:
     """The checks an Ibis table kept in its engine gets: required columns and time-zone-aware
-    timestamps (row-level checks would read every row; they are noted as not run)."""
+    timestamps, ids repeated (counted in the engine; ids not found in the tables they refer to
+    are counted there by :func:`validate_tables`); the other row-level checks would read every
+    row into memory: they are noted as not run."""
     from salesmkt.data.engine import ROWS_VARIABLE, n_rows
 
     spec = TABLES[name]
@@ -437,19 +443,82 @@ def _engine_table_findings(name: str, t) -> tuple[object, list[Finding]]:
             )
     if found:
         return t, found
+    duplicated = _engine_duplicates(name, t)
+    if duplicated is not None:
+        return t, [duplicated]
     rows = n_rows(t)
+    checked = "; its ids were checked there" if spec.key or spec.foreign_keys else ""
     found.append(
         Finding(
             name,
             "",
             f"{rows:,} rows stay in the database or file and are computed there (more than "
-            f"{ROWS_VARIABLE}); row-level checks (types, duplicates, keys) were not run",
+            f"{ROWS_VARIABLE}); row-level checks (types, value ranges) were not run{checked}",
             rows,
             severity="warning",
             action="Computed in the engine; only aggregates are read",
         )
     )
     return t, found
+
+
+def _engine_unresolved(name: str, t, fk, known: pd.Series) -> Finding | None:
+    """Values of ``t[fk.column]`` (a kept table) not among ``known``, counted in the engine
+    by an anti-join with the known ids (sent as a small in-memory table); the count and up to
+    three of the values come back."""
+    import ibis
+
+    from salesmkt.data.engine import execute
+
+    ids = ibis.memtable(pd.DataFrame({"_known": known.dropna().astype(str).unique()}))
+    col = t[fk.column].cast("string")
+    values = t.filter(col.notnull()).select(_value=col)
+    missing = values.anti_join(ids, values["_value"] == ids["_known"])
+    n = int(execute(missing.aggregate(n=missing.count()))["n"].iloc[0])
+    if not n:
+        return None
+    first = execute(missing.select("_value").distinct().order_by("_value").limit(3))
+    shown = ", ".join(map(str, first["_value"]))
+    return Finding(
+        name,
+        fk.column,
+        f"{_plural(n, 'value')} not found in {fk.ref_table}.{fk.ref_column} (e.g. {shown}; "
+        "counted in the engine)",
+        n,
+        severity="warning",
+        action="Kept; breakdowns show them as unmatched",
+    )
+
+
+def _engine_duplicates(name: str, t) -> Finding | None:
+    """Rows of a kept table sharing an id (:attr:`TableSpec.key`), counted in the engine: the
+    same error as for a table in memory, with up to three of the ids (no row numbers: an
+    engine keeps no row order). Only counts and three ids come back."""
+    from salesmkt.data.engine import execute
+
+    key = list(TABLES[name].key)
+    if not key or not all(k in t.columns for k in key):
+        return None
+    keyed = t
+    for k in key:
+        keyed = keyed.filter(keyed[k].notnull())
+    per = keyed.group_by(key).aggregate(_n=keyed.count())
+    per = per.filter(per["_n"] > 1)
+    stats = execute(per.aggregate(rows=per["_n"].sum(), values=per.count()))
+    n_values = int(stats["values"].iloc[0] or 0)
+    if not n_values:
+        return None
+    n = int(stats["rows"].iloc[0])
+    first = execute(per.order_by(key).limit(3).select(key))
+    shown = ", ".join("+".join(str(v) for v in row) for row in first.itertuples(index=False))
+    return Finding(
+        name,
+        "+".join(key),
+        f"{_plural(n, 'row')} share {_plural(n_values, 'duplicated id')} (e.g. {shown}; "
+        "counted in the engine)",
+        n,
+        hint=f"Each {'+'.join(key)} must be unique: remove or merge the duplicates.",
+    )
 
 
 def check_columns(df: pd.DataFrame, table: str, columns: Iterable[str], *, caller: str) -> None:
