@@ -21,7 +21,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import DEFAULT_CURRENCY, currency_symbol
+from salesmkt._base.formats import (
+    DEFAULT_CURRENCY,
+    currency_symbol,
+    format_amount,
+    format_percent,
+)
 from salesmkt.data import periods as _periods
 
 __all__ = [
@@ -151,9 +156,13 @@ def report_forecast(dataset, config: dict | None = None, period: dict | None = N
         )
     quotas = getattr(dataset, "quotas", None)
     targets = None
-    covered = quotas is not None and len(quotas) and _periods.within(
-        pd.to_datetime(quotas["period_start"], utc=True), start, quarter_end
-    ).any()
+    covered = (
+        quotas is not None
+        and len(quotas)
+        and _periods.within(
+            pd.to_datetime(quotas["period_start"], utc=True), start, quarter_end
+        ).any()
+    )
     if not covered:
         carried = _carried_quotas(quotas, start)
         if carried is not None:
@@ -377,7 +386,9 @@ def pipeline_decisions(
 AGE_BANDS = (0, 30, 90, 180, np.inf)
 
 
-def open_deals_summary(deals: pd.DataFrame, *, by: str = "stage") -> pd.DataFrame:
+def open_deals_summary(
+    deals: pd.DataFrame, *, by: str = "stage", currency: str | None = None
+) -> pd.DataFrame:
     """The open deals of a forecast (``Forecast.deals``) per stage or age band: how many, their
     amount, their average chance of being won in the period and the amount that chance is
     expected to bring, with plain labels.
@@ -387,6 +398,8 @@ def open_deals_summary(deals: pd.DataFrame, *, by: str = "stage") -> pd.DataFram
     deals : DataFrame
         ``amount, stage, age_days, p_win_in_period, p_win_eventually`` per open deal.
     by : {"stage", "age"}
+    currency : str, optional
+        ISO code of the amounts (default USD).
 
     Examples
     --------
@@ -394,7 +407,7 @@ def open_deals_summary(deals: pd.DataFrame, *, by: str = "stage") -> pd.DataFram
     ...     "age_days": [10, 100, 40], "p_win_in_period": [0.5, 0.1, 0.4],
     ...     "p_win_eventually": [0.6, 0.2, 0.5]})
     >>> open_deals_summary(d)[["Stage", "Open deals", "Expected in the period"]].to_dict("list")
-    {'Stage': ['Demo', 'Proposal'], 'Open deals': [2, 1], 'Expected in the period': [80.0, 20.0]}
+    {'Stage': ['Demo', 'Proposal'], 'Open deals': ['2', '1'], 'Expected in the period': ['$80', '$20']}
     >>> open_deals_summary(d, by="age")["Age"].tolist()
     ['Under 30 days', '30 to 90 days', '90 to 180 days']
     """
@@ -408,14 +421,18 @@ def open_deals_summary(deals: pd.DataFrame, *, by: str = "stage") -> pd.DataFram
     else:
         raise ValueError(f"open_deals_summary: by must be 'stage' or 'age', got {by!r}")
     g = d.groupby(key, observed=True, sort=True)
+    c = currency or DEFAULT_CURRENCY
+    pct = lambda v: format_percent(v, decimals=0)  # noqa: E731
     out = pd.DataFrame(
         {
             column: g.size().index.astype(str),
-            "Open deals": g.size().to_numpy().astype(int),
-            "Amount": g["amount"].sum().to_numpy(),
-            "Chance of winning in the period": g["p_win_in_period"].mean().to_numpy(),
-            "Chance of winning eventually": g["p_win_eventually"].mean().to_numpy(),
-            "Expected in the period": g["_expected"].sum().to_numpy(),
+            "Open deals": [f"{n:,}" for n in g.size()],
+            "Amount": [format_amount(v, c, decimals=0) for v in g["amount"].sum()],
+            "Chance of winning in the period": [pct(v) for v in g["p_win_in_period"].mean()],
+            "Chance of winning eventually": [pct(v) for v in g["p_win_eventually"].mean()],
+            "Expected in the period": [
+                format_amount(v, c, decimals=0) for v in g["_expected"].sum()
+            ],
         }
     )
     return out

@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "population_stability": "drift",
         "drift_finding": "headlines",
         "drift_summary": "headlines",
+        "group_summary": "headlines",
         "quality_finding": "headlines",
         "quality_summary": "headlines",
         "threshold_moves": "headlines",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt._base.formats import format_percent
 from salesmkt.scoring.quality import POOLED
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "tier_summary",
     "tier_finding",
     "top_leads",
+    "group_summary",
     "drift_summary",
     "drift_finding",
     "threshold_moves",
@@ -47,6 +49,10 @@ PII_COLUMNS = ("name", "first_name", "last_name", "email", "phone", "company", "
 
 def _pct(x: float, decimals: int = 0) -> str:
     return f"{x:.{decimals}%}".replace("%", " %")
+
+
+def _num(x: float, decimals: int) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.{decimals}f}"
 
 
 def _pooled(quality: pd.DataFrame) -> pd.DataFrame:
@@ -75,10 +81,12 @@ def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:
             "Model": [MODEL_NAMES.get(m, m) for m in p.index],
             "Leads tested": p["n"].astype(int).to_numpy(),
             "Conversions": p["conversions"].astype(int).to_numpy(),
-            "Ranking (ROC AUC)": p["roc_auc"].to_numpy(),
-            "Precision-recall AUC": p["pr_auc"].to_numpy(),
-            "Brier score (lower is better)": p["brier"].to_numpy(),
-            "Better than the base rate by": p["brier_skill"].to_numpy(),
+            "Ranking (ROC AUC)": [_num(v, 2) for v in p["roc_auc"]],
+            "Precision-recall AUC": [_num(v, 2) for v in p["pr_auc"]],
+            "Brier score (lower is better)": [_num(v, 4) for v in p["brier"]],
+            "Closer to the outcomes than the base rate": [
+                format_percent(v, decimals=0) for v in p["brier_skill"]
+            ],
         }
     )
 
@@ -133,20 +141,22 @@ def tier_summary(scores: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> s = pd.DataFrame({"tier": ["A", "B", "B"], "probability": [0.5, 0.2, 0.1]})
     >>> tier_summary(s)[["Tier", "Open leads", "Expected customers"]].to_dict("list")
-    {'Tier': ['A', 'B'], 'Open leads': [1, 2], 'Expected customers': [0.5, 0.30000000000000004]}
+    {'Tier': ['A', 'B'], 'Open leads': ['1', '2'], 'Expected customers': ['0.5', '0.3']}
     """
     g = scores.groupby("tier", sort=True, observed=True)["probability"]
-    out = pd.DataFrame(
+    expected = g.sum()
+    return pd.DataFrame(
         {
             "Tier": g.size().index.astype(str),
-            "Open leads": g.size().to_numpy().astype(int),
-            "Lowest probability": g.min().to_numpy(),
-            "Average probability": g.mean().to_numpy(),
-            "Expected customers": g.sum().to_numpy(),
+            "Open leads": [f"{n:,}" for n in g.size()],
+            "Lowest probability": [format_percent(v, decimals=1) for v in g.min()],
+            "Average probability": [format_percent(v, decimals=1) for v in g.mean()],
+            "Expected customers": [f"{v:,.1f}" for v in expected],
+            "Share of expected customers": [
+                format_percent(v, decimals=0) for v in expected / scores["probability"].sum()
+            ],
         }
     )
-    out["Share of expected customers"] = out["Expected customers"] / scores["probability"].sum()
-    return out
 
 
 def tier_finding(scores: pd.DataFrame) -> str:
@@ -158,17 +168,19 @@ def tier_finding(scores: pd.DataFrame) -> str:
     >>> tier_finding(s)
     '**Call the 1 tier-A lead first:** they are 25 % of the 4 open leads but 60 % of the 1.0 customers the open leads are expected to bring (average probability 60 %).'
     """
-    t = tier_summary(scores)
-    top = t.iloc[0]
-    n = len(scores)
-    lead = "lead" if top["Open leads"] == 1 else "leads"
-    return (
-        f"**Call the {int(top['Open leads']):,} tier-{top['Tier']} {lead} first:** they are "
-        f"{_pct(top['Open leads'] / n)} of the {n:,} open leads but "
-        f"{_pct(top['Share of expected customers'])} of the "
-        f"{scores['probability'].sum():,.1f} customers the open leads are expected to bring "
-        f"(average probability {_pct(top['Average probability'])})."
+    g = scores.groupby("tier", sort=True, observed=True)["probability"]
+    top, n_top = g.size().index[0], int(g.size().iloc[0])
+    n, total = len(scores), float(scores["probability"].sum())
+    lead = "lead" if n_top == 1 else "leads"
+    text = (
+        f"**Call the {n_top:,} tier-{top} {lead} first:** they are {_pct(n_top / n)} of the "
+        f"{n:,} open leads but {_pct(g.sum().iloc[0] / total)} of the {total:,.1f} customers "
+        f"the open leads are expected to bring (average probability {_pct(g.mean().iloc[0])})."
     )
+    rule = str(scores.attrs.get("tier_rule", ""))
+    if rule:
+        text += f" Tiers {rule.replace('%', ' %')}."
+    return text
 
 
 def top_leads(scores: pd.DataFrame, n: int = 15) -> pd.DataFrame:
@@ -179,11 +191,12 @@ def top_leads(scores: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     >>> s = pd.DataFrame({"lead_id": ["L1", "L2"], "probability": [0.2, 0.6], "tier": ["B", "A"],
     ...     "reason_1": ["x (+)", "y (+)"], "email": ["a@b.c", "d@e.f"]})
     >>> top_leads(s, 1).to_dict("records")
-    [{'Lead': 'L2', 'Tier': 'A', 'Probability': 0.6, 'Reason 1': 'y (+)'}]
+    [{'Lead': 'L2', 'Tier': 'A', 'Probability': '60.0 %', 'Reason 1': 'y (+)'}]
     """
     reasons = [c for c in scores.columns if c.startswith("reason_")]
     out = scores.sort_values("probability", ascending=False, kind="stable").head(n)
-    out = out[["lead_id", "tier", "probability", *reasons]]
+    out = out[["lead_id", "tier", "probability", *reasons]].copy()
+    out["probability"] = [format_percent(v, decimals=1) for v in out["probability"]]
     labels = {"lead_id": "Lead", "tier": "Tier", "probability": "Probability"}
     labels.update({r: r.replace("_", " ").capitalize() for r in reasons})
     return out.rename(columns=labels).reset_index(drop=True)
@@ -197,13 +210,13 @@ def drift_summary(psi: pd.DataFrame, n: int = 8) -> pd.DataFrame:
     >>> d = pd.DataFrame({"feature": ["web_visits_90d"], "kind": ["numeric"], "psi": [0.3],
     ...                   "verdict": ["major shift"]})
     >>> drift_summary(d).to_dict("records")
-    [{'Input': 'Web visits 90d', 'Stability index (PSI)': 0.3, 'Verdict': 'Major shift'}]
+    [{'Input': 'Web visits 90d', 'Stability index (PSI)': '0.30', 'Verdict': 'Major shift'}]
     """
     top = psi.head(n)
     return pd.DataFrame(
         {
             "Input": [str(f).replace("_", " ").capitalize() for f in top["feature"]],
-            "Stability index (PSI)": top["psi"].to_numpy(),
+            "Stability index (PSI)": [_num(v, 2) for v in top["psi"]],
             "Verdict": [str(v).capitalize() for v in top["verdict"]],
         }
     )
@@ -271,10 +284,46 @@ def threshold_moves(tradeoff: pd.DataFrame, threshold: pd.DataFrame) -> pd.DataF
         rows.append(
             {
                 "Threshold": f"{label}: {words}",
-                "MQLs a month": r["mqls_per_period"],
-                "Share of sales' capacity": r["capacity_use"],
-                "Share of expected customers among the MQLs": r["expected_share_captured"],
-                "Customers per MQL": r["expected_precision"],
+                "MQLs a month": f"{r['mqls_per_period']:,.0f}",
+                "Share of sales' capacity": format_percent(r["capacity_use"], decimals=0),
+                "Share of expected customers among the MQLs": format_percent(
+                    r["expected_share_captured"], decimals=0
+                ),
+                "MQLs expected to become customers": format_percent(
+                    r["expected_precision"], decimals=1
+                ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def group_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~salesmkt.scoring.quality.score_by_group`'s table in plain words: the group,
+    leads, conversions, average score against the share converted (with its 95 % interval),
+    and the gap in percentage points.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"channel": ["email"], "leads": [200], "conversions": [4],
+    ...     "mean_score": [0.025], "observed_rate": [0.02], "ci_low": [0.008], "ci_high": [0.05],
+    ...     "gap": [0.005]})
+    >>> group_summary(t).iloc[0].tolist()
+    ['email', '200', '4', '2.5 %', '2.0 %', '0.8 % to 5.0 %', '+0.5 points']
+    """
+    key = table.columns[0]
+    return pd.DataFrame(
+        {
+            key.replace("_", " ").capitalize(): table[key].astype(str).str.replace("_", " "),
+            "Leads scored": [f"{n:,}" for n in table["leads"]],
+            "Became customers": [f"{n:,}" for n in table["conversions"]],
+            "Average score": [format_percent(v, decimals=1) for v in table["mean_score"]],
+            "Share that became customers": [
+                format_percent(v, decimals=1) for v in table["observed_rate"]
+            ],
+            "95 % interval of that share": [
+                f"{format_percent(lo, decimals=1)} to {format_percent(hi, decimals=1)}"
+                for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "Score minus actual": [f"{100 * v:+.1f} points" for v in table["gap"]],
+        }
+    )

@@ -151,9 +151,7 @@ def score_review(
     # snapshot after its creation, so a month's new leads are that month's candidate MQLs
     since = first["as_of"].min() - pd.tseries.frequencies.to_offset(dates)
     first = first[first["created_at"] >= since]
-    thresholds = first[["lead_id", "created_at", "probability", "converted"]].reset_index(
-        drop=True
-    )
+    thresholds = first[["lead_id", "created_at", "probability", "converted"]].reset_index(drop=True)
     now = lead_snapshot(dataset, as_of=end, horizon=horizon, target=target, end=end)
     features = [c for c in train.columns if c not in _NOT_FEATURES and c in now.columns]
     tested = cv.loc[cv["model"] == "boosting", "converted"].to_numpy()
