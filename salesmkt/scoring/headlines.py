@@ -51,6 +51,11 @@ def _pct(x: float, decimals: int = 0) -> str:
     return f"{x:.{decimals}%}".replace("%", " %")
 
 
+def _label(text: str) -> str:
+    """``organic search`` as ``Organic search``; names already capitalised stay as they are."""
+    return text[:1].upper() + text[1:]
+
+
 def _num(x: float, decimals: int) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:.{decimals}f}"
 
@@ -85,7 +90,7 @@ def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:
             "Precision-recall AUC": [_num(v, 2) for v in p["pr_auc"]],
             "Brier score (lower is better)": [_num(v, 4) for v in p["brier"]],
             "Closer to the outcomes than the base rate": [
-                format_percent(v, decimals=0) for v in p["brier_skill"]
+                format_percent(round(v, 2) + 0.0, decimals=0) for v in p["brier_skill"]
             ],
         }
     )
@@ -313,7 +318,9 @@ def group_summary(table: pd.DataFrame) -> pd.DataFrame:
     key = table.columns[0]
     return pd.DataFrame(
         {
-            key.replace("_", " ").capitalize(): table[key].astype(str).str.replace("_", " "),
+            key.replace("_", " ").capitalize(): [
+                _label(v) for v in table[key].astype(str).str.replace("_", " ")
+            ],
             "Leads scored": [f"{n:,}" for n in table["leads"]],
             "Became customers": [f"{n:,}" for n in table["conversions"]],
             "Average score": [format_percent(v, decimals=1) for v in table["mean_score"]],
@@ -324,6 +331,6 @@ def group_summary(table: pd.DataFrame) -> pd.DataFrame:
                 f"{format_percent(lo, decimals=1)} to {format_percent(hi, decimals=1)}"
                 for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
-            "Score minus actual": [f"{100 * v:+.1f} points" for v in table["gap"]],
+            "Score minus actual": [f"{round(100 * v, 1) + 0.0:+.1f} points" for v in table["gap"]],
         }
     )
