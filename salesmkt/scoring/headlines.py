@@ -313,7 +313,7 @@ def group_summary(table: pd.DataFrame) -> pd.DataFrame:
     ...     "mean_score": [0.025], "observed_rate": [0.02], "ci_low": [0.008], "ci_high": [0.05],
     ...     "gap": [0.005]})
     >>> group_summary(t).iloc[0].tolist()
-    ['email', '200', '4', '2.5 %', '2.0 %', '0.8 % to 5.0 %', '+0.5 points']
+    ['Email', '200', '4', '2.5 %', '2.0 %', '0.8 % to 5.0 %', '+0.5 points']
     """
     key = table.columns[0]
     return pd.DataFrame(
