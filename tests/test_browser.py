@@ -298,6 +298,7 @@ def test_sample_reports_display_in_chromium(browser, sample_reports):
         "03_funnel_kpis.html": f"Funnel and KPI setup: {everything}",
         "04_campaigns.html": f"Campaign evaluation: {everything}",
         "05_checkin.html": "Sales–marketing check-in: sample company, June 2026",
+        "06_pipeline_forecast.html": "Pipeline and forecast: sample company, June 2026",
     }
 
 

@@ -255,3 +255,39 @@ def test_lead_and_customer_counts_agree(sample_reports):
         "the personas' outcomes",
     )
     assert sum(_int(r["c"]) for r in workshop.records(c=("customers",))) == customers
+
+
+# --- the check-in (05) and the pipeline report (06) show the same forecast -------------------
+
+FORECAST_SENTENCE = re.compile(
+    r"(Q\d \d{4}) (?:is at risk|is on track|is made):?\** .*?P50 (\S+) against a (\S+) quarter "
+    r"target, an? (\d+) % chance"
+)
+
+
+def _forecast_table(page: BeautifulSoup) -> dict[str, dict]:
+    table = _find(
+        page,
+        lambda t: t.has("group") and t.has("p50") and t.has("p10") and t.has("p90"),
+        "the forecast by customer type",
+    )
+    spec = {"group": ("group",), "p10": ("p10",), "p50": ("p50",), "p90": ("p90",)}
+    return {r["group"]: r for r in table.records(**spec)}
+
+
+def test_check_in_and_pipeline_report_show_the_same_forecast(sample_reports):
+    checkin, pipeline = _page(sample_reports, "05"), _page(sample_reports, "06")
+    sentences = []
+    for page in (checkin, pipeline):
+        text = " ".join(page.get_text(" ").split())
+        found = FORECAST_SENTENCE.search(text)
+        assert found, "the report states no forecast against the quarter's target"
+        sentences.append(found.groups())
+    assert sentences[0] == sentences[1]
+    in_05, in_06 = _forecast_table(checkin), _forecast_table(pipeline)
+    for group in ("Total", "New customers", "Existing customers"):
+        assert in_05[group] == in_06[group], group
+    # the sentence's P50 is the table's, in its short form ($1,556,850 -> $1.56M)
+    amount = _int(in_06["Total"]["p50"])
+    short = f"${amount / 1e6:.2f}M" if amount >= 1e6 else f"${amount / 1e3:.0f}k"
+    assert sentences[1][1] == short

@@ -190,13 +190,13 @@ class Forecast:
         cover = r["coverage"]
         return text + f"; the open pipeline covers {cover:.1f}x the remaining gap."
 
-    def table(self, dimension: str | None = None) -> pd.DataFrame:
+    def table(self, dimension: str | list[str] | None = None) -> pd.DataFrame:
         """The summary for a report: plain column names, amounts with their currency.
 
         Parameters
         ----------
-        dimension : str, optional
-            Only the groups of one dimension (``"owner_id"``, ``"customer_type"``, ...).
+        dimension : str or list of str, optional
+            Only the groups of these dimensions (``"owner_id"``, ``"customer_type"``, ...).
 
         Returns
         -------
@@ -214,7 +214,8 @@ class Forecast:
         """
         s = self.summary
         if dimension is not None:
-            s = s[s["dimension"] == dimension]
+            wanted = [dimension] if isinstance(dimension, str) else list(dimension)
+            s = s[s["dimension"].isin(wanted)]
         names = {
             "total": "Total",
             "new": "New customers",
