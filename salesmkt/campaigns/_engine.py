@@ -183,56 +183,64 @@ def build_journeys(
     )
     tp = tp.filter(tp.person_id.notnull() & tp.ts.notnull())
     conv = _conversions(conversions, ts_type)
-    j = tp.left_join(conv, tp.person_id == conv.c_person).drop("c_person")
-    j = j.mutate(last=j.ts.max().over(group_by=j.person_id))
-    j = j.mutate(converted=j.converted_at.notnull(), end=j.converted_at.fill_null(j["last"]))
-    j = j.mutate(keep=(j.ts <= j.end) & (j.ts >= j.end - _interval(lookback_days)))
-    excluded = j.group_by(ex_person=j.person_id).aggregate(n_excluded_touches=_count(~j.keep).sum())
-    kept = j.filter(j.keep & j.converted) if not include_non_converting else j.filter(j.keep)
-    columns = ["person_id", "ts", "channel", "campaign_id", "converted", "converted_at", "end",
-               "value", *(col for _, col in _MILESTONES)]  # fmt: skip
-    times = {"converted_at", "end", *(col for _, col in _MILESTONES)}
-    kept = kept.select(*(kept[c].cast(ts_type).name(c) if c in times else kept[c] for c in columns))
-    # Conversions without a touch in the window: one placeholder row each.
-    untouched = conv.anti_join(kept, conv.c_person == kept.person_id)
-    blank = untouched.select(
-        person_id=untouched.c_person,
-        ts=ibis.null(ts_type),
-        channel=ibis.null("string"),
-        campaign_id=ibis.null("string"),
-        converted=ibis.literal(True),
-        converted_at=untouched.converted_at.cast(ts_type),
-        end=untouched.converted_at.cast(ts_type),
-        value=untouched.value,
-        **{col: untouched[col].cast(ts_type) for _, col in _MILESTONES},
+    # One row per person (a hash aggregation, not a window over every touch): the last touch,
+    # the number of touches, the conversion; the journeys are numbered over these rows.
+    seen = tp.group_by(p_person=tp.person_id).aggregate(last=tp.ts.max(), n_all=tp.count())
+    p = seen.outer_join(conv, seen.p_person == conv.c_person)
+    times = [col for _, col in _MILESTONES]
+    p = p.select(
+        p_person=p.p_person.fill_null(p.c_person),
+        converted=p.c_person.notnull(),
+        converted_at=p.converted_at.cast(ts_type),
+        end=p.converted_at.cast(ts_type).fill_null(p["last"]),
+        value=p.value,
+        n_all=p.n_all.fill_null(0).cast("int64"),
+        **{col: p[col].cast(ts_type) for col in times},
     )
-    rows = kept.union(blank)
+    if not include_non_converting:
+        p = p.filter(p.converted)
     lo, hi = _periods.to_utc(start), _periods.to_utc(end)
     if lo is not None:
-        rows = rows.filter(rows.end >= _literal(lo, ts_type))
+        p = p.filter(p.end >= _literal(lo, ts_type))
     if hi is not None:
-        rows = rows.filter(rows.end < _literal(hi, ts_type))
-    rows = rows.left_join(excluded, rows.person_id == excluded.ex_person).drop("ex_person")
-    order = [rows.ts, ibis.asc(rows.channel, nulls_first=False),
+        p = p.filter(p.end < _literal(hi, ts_type))
+    p = p.mutate(journey_id=ibis.row_number().over(order_by=p.p_person).cast("int64"))
+    # The touches in each journey's lookback window, and one row per journey without a touch
+    # (it sorts last, so it changes no touch's position; it is kept only for a conversion
+    # whose window holds no touch).
+    k = tp.join(p, tp.person_id == p.p_person)
+    k = k.filter((k.ts <= k.end) & (k.ts >= k.end - _interval(lookback_days)))
+    columns = ["journey_id", "p_person", "ts", "channel", "campaign_id", "converted",
+               "converted_at", "end", "value", "n_all", *times]  # fmt: skip
+    k = k.select(columns)
+    blank = p.select(
+        *(ibis.null(k[c].type()).name(c) if c in ("ts", "channel", "campaign_id") else p[c]
+          for c in columns)
+    )  # fmt: skip
+    rows = k.union(blank)
+    # One window (one sort per journey) gives the positions and every per-journey count; the
+    # touch at or before a milestone is the last of the touches at or before it.
+    order = [ibis.asc(rows.ts, nulls_first=False), ibis.asc(rows.channel, nulls_first=False),
              ibis.asc(rows.campaign_id, nulls_first=False)]  # fmt: skip
+    whole = ibis.window(group_by=rows.journey_id, order_by=order, preceding=None, following=None)
+    counts = {
+        f"_{flag}": _count(rows.ts.notnull() & (rows.ts <= rows[col])).sum().over(whole)
+        for flag, col in _MILESTONES
+    }
     rows = rows.mutate(
-        journey_id=ibis.dense_rank().over(order_by=rows.person_id).cast("int64"),
-        touch_index=ibis.row_number().over(group_by=rows.person_id, order_by=order).cast("int64"),
-        n_touches=rows.ts.count().over(group_by=rows.person_id).cast("int64"),
-        n_excluded_touches=rows.n_excluded_touches.fill_null(0).cast("int64"),
-        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
-        / float(US_PER_DAY),
+        touch_index=ibis.row_number().over(whole).cast("int64"),
+        n_touches=rows.ts.count().over(whole).cast("int64"),
+        **counts,
     )
+    rows = rows.filter(rows.ts.notnull() | (rows.converted & (rows.n_touches == 0)))
     flags = {}
     for flag, col in _MILESTONES:
         ok = rows.converted & rows[col].notnull() & rows.ts.notnull()
-        before = ibis.ifelse(ok & (rows.ts <= rows[col]), rows.touch_index, ibis.null("int64"))
-        at = before.max().over(group_by=rows.person_id).fill_null(0)
+        at = ibis.greatest(rows[f"_{flag}"] - 1, 0)
         flags[flag] = ok & (rows.touch_index == at)
-    rows = rows.mutate(**flags)
     out = rows.select(
         journey_id=rows.journey_id,
-        person_id=rows.person_id,
+        person_id=rows.p_person,
         converted=rows.converted,
         conversion_at=rows.converted_at,
         conversion_value=rows.value,
@@ -241,11 +249,10 @@ def build_journeys(
         ts=rows.ts,
         channel=rows.channel,
         campaign_id=rows.campaign_id,
-        days_before_conversion=rows.days_before_conversion,
-        lead_touch=rows.lead_touch,
-        deal_touch=rows.deal_touch,
-        won_touch=rows.won_touch,
-        n_excluded_touches=rows.n_excluded_touches,
+        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
+        / float(US_PER_DAY),
+        **flags,
+        n_excluded_touches=(rows.n_all - rows.n_touches).cast("int64"),
     )
     return out.order_by(["journey_id", "touch_index"])
 
