@@ -21,8 +21,12 @@ path orders them, so a database's lack of row order cannot change a path.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -185,7 +189,12 @@ def build_journeys(
     conv = _conversions(conversions, ts_type)
     # One row per person (a hash aggregation, not a window over every touch): the last touch,
     # the number of touches, the conversion; the journeys are numbered over these rows.
-    seen = tp.group_by(p_person=tp.person_id).aggregate(last=tp.ts.max(), n_all=tp.count())
+    # (written apart from ``tp``: a shared subquery would be a CTE that DuckDB stores)
+    s = t.filter(t["ts"].notnull())
+    seen = s.group_by(p_person=s[person_col].cast("string")).aggregate(
+        last=s["ts"].max(), n_all=s.count()
+    )
+    seen = seen.filter(seen.p_person.notnull())
     p = seen.outer_join(conv, seen.p_person == conv.c_person)
     times = [col for _, col in _MILESTONES]
     p = p.select(
@@ -218,17 +227,18 @@ def build_journeys(
           for c in columns)
     )  # fmt: skip
     rows = k.union(blank)
-    # One window (one sort per journey) gives the positions and every per-journey count; the
+    # One sort per journey gives the positions, plain sums every per-journey count; the
     # touch at or before a milestone is the last of the touches at or before it.
     order = [ibis.asc(rows.ts, nulls_first=False), ibis.asc(rows.channel, nulls_first=False),
              ibis.asc(rows.campaign_id, nulls_first=False)]  # fmt: skip
-    whole = ibis.window(group_by=rows.journey_id, order_by=order, preceding=None, following=None)
+    # (the sums over a whole journey take no order: with one, DuckDB builds a segment tree)
+    whole = ibis.window(group_by=rows.journey_id)
     counts = {
         f"_{flag}": _count(rows.ts.notnull() & (rows.ts <= rows[col])).sum().over(whole)
         for flag, col in _MILESTONES
     }
     rows = rows.mutate(
-        touch_index=ibis.row_number().over(whole).cast("int64"),
+        touch_index=ibis.row_number().over(group_by=rows.journey_id, order_by=order).cast("int64"),
         n_touches=rows.ts.count().over(whole).cast("int64"),
         **counts,
     )
@@ -260,10 +270,18 @@ def build_journeys(
 # --- path counts ---------------------------------------------------------------------------
 
 
+def _unordered(journeys: ir.Table) -> ir.Table:
+    """The journeys without their final row order, which no aggregation needs (and which
+    would cost a sort of every touch)."""
+    op = journeys.op()
+    return op.parent.to_expr() if isinstance(op, ops.Sort) else journeys
+
+
 def _touched(journeys: ir.Table, by: str, caller: str) -> ir.Table:
     require(
         journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
     )
+    journeys = _unordered(journeys)
     t = journeys.filter(journeys.n_touches > 0)
     return t.mutate(_label=t[by].cast("string").fill_null(f"(no {by})"))
 
@@ -275,22 +293,25 @@ def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
     expr = per.group_by(key).aggregate(
         path=per._label.group_concat(SEPARATOR, order_by=per._pos), **aggs
     )
-    try:
-        ibis.to_sql(expr, dialect=backend)
-        return expr
-    except Exception:  # no ordered aggregation here (Spark): sort an array of structs
-        pairs = ibis.struct({"p": per._pos, "c": per._label}).collect()
-        expr = per.group_by(key).aggregate(_pairs=pairs, **aggs)
-        return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop(
-            "_pairs"
-        )
+    if backend != "duckdb":
+        try:
+            ibis.to_sql(expr, dialect=backend)
+            return expr
+        except Exception:  # no ordered aggregation here (Spark): sort an array of structs
+            pass
+    # DuckDB too: a plain list per journey sorted in place is several times faster than its
+    # ordered aggregation (which sorts all the rows of every group together)
+    pairs = ibis.struct({"p": per._pos, "c": per._label}).collect()
+    expr = per.group_by(key).aggregate(_pairs=pairs, **aggs)
+    return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop("_pairs")
 
 
 def path_counts(
     journeys: ir.Table, *, by: str = "channel", collapse: bool = False, caller: str = "path_counts"
 ) -> pd.DataFrame:
-    """Unique paths with conversions, non-conversions and value; one query, one row per path."""
-    t = _touched(journeys, by, caller)
+    """Unique paths with conversions, non-conversions and value; one query, one row per path
+    (over the stored journeys, see :func:`stored`)."""
+    t = _touched(stored(journeys, by=by, caller=caller), by, caller)
     has_value = "conversion_value" in t.columns
     value = t.conversion_value.cast("float64") if has_value else _FZERO
     t = t.mutate(
@@ -326,19 +347,41 @@ def path_counts(
 # --- rule-based credit ---------------------------------------------------------------------
 
 
-def narrow(journeys: ir.Table, *, by: str) -> ir.Table:
-    """The columns attribution reads, computed once and kept by the backend (a temporary table
-    on DuckDB and PostgreSQL; not on Spark) for the two or three queries that
-    follow; :func:`release` drops it."""
+# The last journeys table read, stored: [(weak reference to the journeys expression, by,
+# stored table)]. One at a time, so a session holds at most one copy in its backend; it is
+# dropped when that journeys expression is garbage-collected or another one is read.
+_STORED: list = []
+
+
+def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
+    """The columns path counts and attribution read, computed once and kept by the backend (a
+    temporary table on DuckDB and PostgreSQL; not on Spark, which recomputes).
+
+    :func:`path_counts` then :func:`salesmkt.attribute` on the same journeys object (and
+    ``by``) build the journeys once. The same Python object, not an equal expression: a table
+    rebuilt after the data changed is read afresh.
+    """
+    if _STORED and (_STORED[0][2] is journeys or (_STORED[0][0]() is journeys
+                                                  and _STORED[0][1] == by)):  # fmt: skip
+        return _STORED[0][2]
     require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
-            "attribute")  # fmt: skip
+            caller)  # fmt: skip
     wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
               "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
     cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
+    narrow = _unordered(journeys).select(cols)
     if not _caches(journeys):
-        return journeys.select(cols)
+        return narrow
+    release()
     with quiet():
-        return journeys.select(cols).cache()
+        table = narrow.cache()
+
+    def gone(ref) -> None:
+        if _STORED and _STORED[0][0] is ref:
+            release()
+
+    _STORED.append((weakref.ref(journeys, gone), by, table))
+    return table
 
 
 def _caches(table: ir.Table) -> bool:
@@ -347,9 +390,12 @@ def _caches(table: ir.Table) -> bool:
     return table.get_backend().name != "pyspark"
 
 
-def release(table: ir.Table) -> None:
-    if _caches(table):
-        with quiet():
+def release() -> None:
+    """Drop the stored journeys table, if any."""
+    while _STORED:
+        _, _, table = _STORED.pop()
+        # (when its connection is gone there is nothing left to drop)
+        with quiet(), contextlib.suppress(Exception):
             table.release()
 
 
