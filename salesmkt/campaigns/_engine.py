@@ -475,31 +475,44 @@ def rule_credits(
     w = ibis.window(group_by=t.journey_id)
     conv = _share(t.converted)
     value = t.conversion_value.cast("float64").fill_null(0.0) * conv if has_value else conv
-    t = t.mutate(
-        _pos=ibis.row_number().over(group_by=t.journey_id, order_by=t.touch_index),
-        _n=t.touch_index.count().over(w),
-        _c=conv,
-        _v=value,
-    )
+    # A touch is named by its touch_index ("key"): the key roles (first, last, last non-direct,
+    # milestones) are the smallest or largest key of a kind in the journey, so every weight is
+    # a window over the journey without an order (no sort by position), and all of them share
+    # one window. Comparing keys is comparing positions: the keys of a journey are distinct.
+    key = t.touch_index
     days = "days_before_conversion" in t.columns
-    extra = {
-        "_best": ibis.ifelse(t._label == DIRECT, -1, t._pos).max().over(w),
-        "_delta": (
-            t.days_before_conversion.cast("float64")
-            if days
-            else (t._n - 1 - t._pos).cast("float64")
-        ),
+    first = {
+        "_c": conv,
+        "_v": value,
+        "_n": key.count().over(w),
+        "_first": key.min().over(w),
+        "_last": key.max().over(w),
+        "_best": ibis.ifelse(t._label == DIRECT, ibis.null("int64"), key).max().over(w),
     }
     for flag, _ in _MILESTONES:
         if flag in t.columns:
-            at = ibis.ifelse(t[flag], t._pos, ibis.null("int64")).max().over(w)
-            extra[f"_{flag}"] = at.fill_null(t._n - 1)  # unknown milestone: the last touch
-    t = t.mutate(**extra)
-    h = float(half_life_days) if days else 1.0
-    t = t.mutate(_raw=ibis.literal(2.0) ** (-(t._delta - t._delta.min().over(w)) / h))
-    t = t.mutate(_rawsum=t._raw.sum().over(w))
-    pos, n = t._pos, t._n
-    first = ibis.literal(0)
+            first[f"_{flag}"] = ibis.ifelse(t[flag], key, ibis.null("int64")).max().over(w)
+    if days:
+        first["_delta"] = t.days_before_conversion.cast("float64")
+        first["_dmin"] = t.days_before_conversion.cast("float64").min().over(w)
+    else:  # position stands in for time: the last touch is 0 steps before the end
+        first["_pos"] = ibis.row_number().over(group_by=t.journey_id, order_by=key)
+    t = t.mutate(**first)
+    for flag, _ in _MILESTONES:
+        if flag in t.columns:  # unknown milestone: the last touch
+            t = t.mutate(**{f"_{flag}": t[f"_{flag}"].fill_null(t._last)})
+    if days:
+        h = float(half_life_days)
+        t = t.mutate(_raw=ibis.literal(2.0) ** (-(t._delta - t._dmin) / h))
+        t = t.mutate(_rawsum=t._raw.sum().over(w))
+    else:
+        steps = (t._n - 1 - t._pos).cast("float64")
+        # the sum of 2^-k for k < n, in closed form
+        t = t.mutate(
+            _raw=ibis.literal(2.0) ** (-steps),
+            _rawsum=2.0 - ibis.literal(2.0) ** (-(t._n - 1).cast("float64")),
+        )
+    pos, n = key, t._n
 
     def milestone(flag: str, name: str, model: str):
         if f"_{flag}" not in t.columns:
@@ -513,27 +526,26 @@ def rule_credits(
     weights = {}
     for model in models:
         if model == "first_touch":
-            weights[model] = _share(pos == 0)
+            weights[model] = _share(pos == t._first)
         elif model == "last_touch":
-            weights[model] = _share(pos == n - 1)
-        elif model == "last_non_direct":
-            best = ibis.ifelse(t._best < 0, n - 1, t._best)
-            weights[model] = _share(pos == best)
+            weights[model] = _share(pos == t._last)
+        elif model == "last_non_direct":  # a journey of direct touches only: its last touch
+            weights[model] = _share(pos == t._best.fill_null(t._last))
         elif model == "linear":
             weights[model] = 1.0 / n.cast("float64")
         elif model == "time_decay":
             weights[model] = t._raw / t._rawsum
         elif model == "position_based":
-            weights[model] = _key_roles(pos, n, [first, n - 1], 0.4)
+            weights[model] = _key_roles(pos, n, [t._first, t._last], 0.4)
         elif model == "w_shaped":
             lead = milestone("lead_touch", "lead-creation", model)
             deal = milestone("deal_touch", "deal-creation", model)
-            weights[model] = _key_roles(pos, n, [first, lead, deal], 0.3)
+            weights[model] = _key_roles(pos, n, [t._first, lead, deal], 0.3)
         elif model == "full_path":
             lead = milestone("lead_touch", "lead-creation", model)
             deal = milestone("deal_touch", "deal-creation", model)
             won = milestone("won_touch", "closed-won", model)
-            weights[model] = _key_roles(pos, n, [first, lead, deal, won], 0.225)
+            weights[model] = _key_roles(pos, n, [t._first, lead, deal, won], 0.225)
     aggs = {}
     for model, wt in weights.items():  # doubles everywhere (PostgreSQL: not NUMERIC)
         wt = wt.cast("float64")
