@@ -271,3 +271,15 @@ def test_boundary_touch_is_inside_the_window(duck):
     assert j["channel"].tolist() == ["email", "direct"]
     assert j["n_excluded_touches"].tolist() == [1, 1]
     assert j["days_before_conversion"].tolist() == [2.0, 0.0]
+
+
+def test_journeys_without_times_use_positions(duck, sample, sample_conv):
+    """A journeys table without days or milestones (e.g. written by another tool): time decay
+    counts steps from the last touch, the other models read positions, as the pandas path."""
+    jp = build_journeys(sample.touchpoints, sample_conv).drop(
+        columns=["days_before_conversion", "lead_touch", "deal_touch", "won_touch"]
+    )
+    je = duck.create_table("journeys_no_times", jp, overwrite=True)
+    models = ["time_decay", "first_touch", "last_touch", "last_non_direct", "position_based"]
+    same_credit(attribute(je, models=models), attribute(jp, models=models))
+    same_paths(path_counts(je), path_counts(jp))
