@@ -5,15 +5,20 @@ touchpoints (or the journeys) are an Ibis table: a DuckDB or Parquet file, Postg
 any other Ibis backend. The work runs where the data lives:
 
 * :func:`build_journeys` returns a lazy Ibis table with the columns of the pandas journeys
-  table: the lookback window, the placeholder rows of conversions without touches, the touch
-  order, the days before conversion and the CRM milestone flags are window expressions.
+  table: one row per person (a hash aggregation joined to the conversions) numbers the
+  journeys and holds each window's end; one join keeps the touches in the lookback window;
+  one ordered window per journey gives the touch order, sums without an order the touch
+  counts and the CRM milestone touches.
+* :func:`stored` keeps the columns path counts and attribution read in a temporary table,
+  shared by :func:`path_counts` and :func:`salesmkt.attribute` on the same journeys object.
 * :func:`path_counts` sends one query whose answer is one row per unique path (ordered string
   aggregation: ``LISTAGG``/``STRING_AGG ... ORDER BY`` where the backend has it, a sorted array
-  of structs elsewhere, e.g. Spark); consecutive repeats can be collapsed in the query.
+  of structs on DuckDB, where it is faster, and Spark); consecutive repeats can be collapsed.
 * :func:`rule_credits` sends one query whose answer is one row per channel with the
   conversions and value credited under every rule-based model: the per-touch weights (first,
-  last, last non-direct, linear, time decay, position-based, W-shaped, full path) are window
-  expressions over each journey, the same definitions as :mod:`salesmkt.campaigns._rules`.
+  last, last non-direct, linear, time decay, position-based, W-shaped, full path) are windows
+  without an order over each journey's touch keys, the same definitions as
+  :mod:`salesmkt.campaigns._rules`.
 
 Touches at the same time are ordered by channel, then campaign (missing last), as the pandas
 path orders them, so a database's lack of row order cannot change a path.
