@@ -11,7 +11,7 @@ peak. Every peer runs the same recipe:
     attribute(journeys)                                        # every model
 
 * ``duckdb``: Ibis tables over the Parquet files; journeys, unique paths and rule-based credit
-  are computed by DuckDB (memory limit 1.2 GB, spilling to disk beyond); Markov and Shapley run
+  are computed by DuckDB (2 threads, memory limit 1.2 GB, spilling to disk beyond); Markov and Shapley run
   on the unique paths in numpy.
 * ``pandas``: the Parquet files read into pandas, the in-memory path.
 * ``spark``: PySpark in local mode (2 cores) through Ibis, the same engine path as DuckDB.
@@ -112,7 +112,10 @@ def child(peer: str, tp: Path, conv: Path, out: Path) -> None:
         import ibis
 
         con = ibis.duckdb.connect()
-        con.raw_sql("SET memory_limit = '1200MB'; SET preserve_insertion_order = false")
+        # the benchmark machine: 2 cores, 2 GB for the whole process (DuckDB spills beyond)
+        con.raw_sql(
+            "SET threads = 2; SET memory_limit = '1200MB'; SET preserve_insertion_order = false"
+        )
         con.raw_sql(f"SET temp_directory = '{CACHE / 'spill'}'")
         result = _recipe(con.read_parquet(tp), con.read_parquet(conv))
     elif peer == "pandas":

@@ -5,15 +5,20 @@ touchpoints (or the journeys) are an Ibis table: a DuckDB or Parquet file, Postg
 any other Ibis backend. The work runs where the data lives:
 
 * :func:`build_journeys` returns a lazy Ibis table with the columns of the pandas journeys
-  table: the lookback window, the placeholder rows of conversions without touches, the touch
-  order, the days before conversion and the CRM milestone flags are window expressions.
+  table: one row per person (a hash aggregation joined to the conversions) numbers the
+  journeys and holds each window's end; one join keeps the touches in the lookback window;
+  one ordered window per journey gives the touch order, sums without an order the touch
+  counts and the CRM milestone touches.
+* :func:`stored` keeps the columns path counts and attribution read in a temporary table,
+  shared by :func:`path_counts` and :func:`salesmkt.attribute` on the same journeys object.
 * :func:`path_counts` sends one query whose answer is one row per unique path (ordered string
   aggregation: ``LISTAGG``/``STRING_AGG ... ORDER BY`` where the backend has it, a sorted array
-  of structs elsewhere, e.g. Spark); consecutive repeats can be collapsed in the query.
+  of structs on DuckDB, where it is faster, and Spark); consecutive repeats can be collapsed.
 * :func:`rule_credits` sends one query whose answer is one row per channel with the
   conversions and value credited under every rule-based model: the per-touch weights (first,
-  last, last non-direct, linear, time decay, position-based, W-shaped, full path) are window
-  expressions over each journey, the same definitions as :mod:`salesmkt.campaigns._rules`.
+  last, last non-direct, linear, time decay, position-based, W-shaped, full path) are windows
+  without an order over each journey's touch keys, the same definitions as
+  :mod:`salesmkt.campaigns._rules`.
 
 Touches at the same time are ordered by channel, then campaign (missing last), as the pandas
 path orders them, so a database's lack of row order cannot change a path.
@@ -21,8 +26,12 @@ path orders them, so a database's lack of row order cannot change a path.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -183,56 +192,70 @@ def build_journeys(
     )
     tp = tp.filter(tp.person_id.notnull() & tp.ts.notnull())
     conv = _conversions(conversions, ts_type)
-    j = tp.left_join(conv, tp.person_id == conv.c_person).drop("c_person")
-    j = j.mutate(last=j.ts.max().over(group_by=j.person_id))
-    j = j.mutate(converted=j.converted_at.notnull(), end=j.converted_at.fill_null(j["last"]))
-    j = j.mutate(keep=(j.ts <= j.end) & (j.ts >= j.end - _interval(lookback_days)))
-    excluded = j.group_by(ex_person=j.person_id).aggregate(n_excluded_touches=_count(~j.keep).sum())
-    kept = j.filter(j.keep & j.converted) if not include_non_converting else j.filter(j.keep)
-    columns = ["person_id", "ts", "channel", "campaign_id", "converted", "converted_at", "end",
-               "value", *(col for _, col in _MILESTONES)]  # fmt: skip
-    times = {"converted_at", "end", *(col for _, col in _MILESTONES)}
-    kept = kept.select(*(kept[c].cast(ts_type).name(c) if c in times else kept[c] for c in columns))
-    # Conversions without a touch in the window: one placeholder row each.
-    untouched = conv.anti_join(kept, conv.c_person == kept.person_id)
-    blank = untouched.select(
-        person_id=untouched.c_person,
-        ts=ibis.null(ts_type),
-        channel=ibis.null("string"),
-        campaign_id=ibis.null("string"),
-        converted=ibis.literal(True),
-        converted_at=untouched.converted_at.cast(ts_type),
-        end=untouched.converted_at.cast(ts_type),
-        value=untouched.value,
-        **{col: untouched[col].cast(ts_type) for _, col in _MILESTONES},
+    # One row per person (a hash aggregation, not a window over every touch): the last touch,
+    # the number of touches, the conversion; the journeys are numbered over these rows.
+    # (written apart from ``tp``: a shared subquery would be a CTE that DuckDB stores)
+    s = t.filter(t["ts"].notnull())
+    seen = s.group_by(p_person=s[person_col].cast("string")).aggregate(
+        last=s["ts"].max(), n_all=s.count()
     )
-    rows = kept.union(blank)
+    seen = seen.filter(seen.p_person.notnull())
+    p = seen.outer_join(conv, seen.p_person == conv.c_person)
+    times = [col for _, col in _MILESTONES]
+    p = p.select(
+        p_person=p.p_person.fill_null(p.c_person),
+        converted=p.c_person.notnull(),
+        converted_at=p.converted_at.cast(ts_type),
+        end=p.converted_at.cast(ts_type).fill_null(p["last"]),
+        value=p.value,
+        n_all=p.n_all.fill_null(0).cast("int64"),
+        **{col: p[col].cast(ts_type) for col in times},
+    )
+    if not include_non_converting:
+        p = p.filter(p.converted)
     lo, hi = _periods.to_utc(start), _periods.to_utc(end)
     if lo is not None:
-        rows = rows.filter(rows.end >= _literal(lo, ts_type))
+        p = p.filter(p.end >= _literal(lo, ts_type))
     if hi is not None:
-        rows = rows.filter(rows.end < _literal(hi, ts_type))
-    rows = rows.left_join(excluded, rows.person_id == excluded.ex_person).drop("ex_person")
-    order = [rows.ts, ibis.asc(rows.channel, nulls_first=False),
+        p = p.filter(p.end < _literal(hi, ts_type))
+    p = p.mutate(journey_id=ibis.row_number().over(order_by=p.p_person).cast("int64"))
+    # The touches in each journey's lookback window, and one row per journey without a touch
+    # (it sorts last, so it changes no touch's position; it is kept only for a conversion
+    # whose window holds no touch).
+    k = tp.join(p, tp.person_id == p.p_person)
+    k = k.filter((k.ts <= k.end) & (k.ts >= k.end - _interval(lookback_days)))
+    columns = ["journey_id", "p_person", "ts", "channel", "campaign_id", "converted",
+               "converted_at", "end", "value", "n_all", *times]  # fmt: skip
+    k = k.select(columns)
+    blank = p.select(
+        *(ibis.null(k[c].type()).name(c) if c in ("ts", "channel", "campaign_id") else p[c]
+          for c in columns)
+    )  # fmt: skip
+    rows = k.union(blank)
+    # One sort per journey gives the positions, plain sums every per-journey count; the
+    # touch at or before a milestone is the last of the touches at or before it.
+    order = [ibis.asc(rows.ts, nulls_first=False), ibis.asc(rows.channel, nulls_first=False),
              ibis.asc(rows.campaign_id, nulls_first=False)]  # fmt: skip
+    # (the sums over a whole journey take no order: with one, DuckDB builds a segment tree)
+    whole = ibis.window(group_by=rows.journey_id)
+    counts = {
+        f"_{flag}": _count(rows.ts.notnull() & (rows.ts <= rows[col])).sum().over(whole)
+        for flag, col in _MILESTONES
+    }
     rows = rows.mutate(
-        journey_id=ibis.dense_rank().over(order_by=rows.person_id).cast("int64"),
-        touch_index=ibis.row_number().over(group_by=rows.person_id, order_by=order).cast("int64"),
-        n_touches=rows.ts.count().over(group_by=rows.person_id).cast("int64"),
-        n_excluded_touches=rows.n_excluded_touches.fill_null(0).cast("int64"),
-        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
-        / float(US_PER_DAY),
+        touch_index=ibis.row_number().over(group_by=rows.journey_id, order_by=order).cast("int64"),
+        n_touches=rows.ts.count().over(whole).cast("int64"),
+        **counts,
     )
+    rows = rows.filter(rows.ts.notnull() | (rows.converted & (rows.n_touches == 0)))
     flags = {}
     for flag, col in _MILESTONES:
         ok = rows.converted & rows[col].notnull() & rows.ts.notnull()
-        before = ibis.ifelse(ok & (rows.ts <= rows[col]), rows.touch_index, ibis.null("int64"))
-        at = before.max().over(group_by=rows.person_id).fill_null(0)
+        at = ibis.greatest(rows[f"_{flag}"] - 1, 0)
         flags[flag] = ok & (rows.touch_index == at)
-    rows = rows.mutate(**flags)
     out = rows.select(
         journey_id=rows.journey_id,
-        person_id=rows.person_id,
+        person_id=rows.p_person,
         converted=rows.converted,
         conversion_at=rows.converted_at,
         conversion_value=rows.value,
@@ -241,11 +264,10 @@ def build_journeys(
         ts=rows.ts,
         channel=rows.channel,
         campaign_id=rows.campaign_id,
-        days_before_conversion=rows.days_before_conversion,
-        lead_touch=rows.lead_touch,
-        deal_touch=rows.deal_touch,
-        won_touch=rows.won_touch,
-        n_excluded_touches=rows.n_excluded_touches,
+        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
+        / float(US_PER_DAY),
+        **flags,
+        n_excluded_touches=(rows.n_all - rows.n_touches).cast("int64"),
     )
     return out.order_by(["journey_id", "touch_index"])
 
@@ -253,10 +275,18 @@ def build_journeys(
 # --- path counts ---------------------------------------------------------------------------
 
 
+def _unordered(journeys: ir.Table) -> ir.Table:
+    """The journeys without their final row order, which no aggregation needs (and which
+    would cost a sort of every touch)."""
+    op = journeys.op()
+    return op.parent.to_expr() if isinstance(op, ops.Sort) else journeys
+
+
 def _touched(journeys: ir.Table, by: str, caller: str) -> ir.Table:
     require(
         journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
     )
+    journeys = _unordered(journeys)
     t = journeys.filter(journeys.n_touches > 0)
     return t.mutate(_label=t[by].cast("string").fill_null(f"(no {by})"))
 
@@ -268,22 +298,25 @@ def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
     expr = per.group_by(key).aggregate(
         path=per._label.group_concat(SEPARATOR, order_by=per._pos), **aggs
     )
-    try:
-        ibis.to_sql(expr, dialect=backend)
-        return expr
-    except Exception:  # no ordered aggregation here (Spark): sort an array of structs
-        pairs = ibis.struct({"p": per._pos, "c": per._label}).collect()
-        expr = per.group_by(key).aggregate(_pairs=pairs, **aggs)
-        return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop(
-            "_pairs"
-        )
+    if backend != "duckdb":
+        try:
+            ibis.to_sql(expr, dialect=backend)
+            return expr
+        except Exception:  # no ordered aggregation here (Spark): sort an array of structs
+            pass
+    # DuckDB too: a plain list per journey sorted in place is several times faster than its
+    # ordered aggregation (which sorts all the rows of every group together)
+    pairs = ibis.struct({"p": per._pos, "c": per._label}).collect()
+    expr = per.group_by(key).aggregate(_pairs=pairs, **aggs)
+    return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop("_pairs")
 
 
 def path_counts(
     journeys: ir.Table, *, by: str = "channel", collapse: bool = False, caller: str = "path_counts"
 ) -> pd.DataFrame:
-    """Unique paths with conversions, non-conversions and value; one query, one row per path."""
-    t = _touched(journeys, by, caller)
+    """Unique paths with conversions, non-conversions and value; one query, one row per path
+    (over the stored journeys, see :func:`stored`)."""
+    t = _touched(stored(journeys, by=by, caller=caller), by, caller)
     has_value = "conversion_value" in t.columns
     value = t.conversion_value.cast("float64") if has_value else _FZERO
     t = t.mutate(
@@ -319,19 +352,41 @@ def path_counts(
 # --- rule-based credit ---------------------------------------------------------------------
 
 
-def narrow(journeys: ir.Table, *, by: str) -> ir.Table:
-    """The columns attribution reads, computed once and kept by the backend (a temporary table
-    on DuckDB and PostgreSQL; not on Spark) for the two or three queries that
-    follow; :func:`release` drops it."""
+# The last journeys table read, stored: [(weak reference to the journeys expression, by,
+# stored table)]. One at a time, so a session holds at most one copy in its backend; it is
+# dropped when that journeys expression is garbage-collected or another one is read.
+_STORED: list = []
+
+
+def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
+    """The columns path counts and attribution read, computed once and kept by the backend (a
+    temporary table on DuckDB and PostgreSQL; not on Spark, which recomputes).
+
+    :func:`path_counts` then :func:`salesmkt.attribute` on the same journeys object (and
+    ``by``) build the journeys once. The same Python object, not an equal expression: a table
+    rebuilt after the data changed is read afresh.
+    """
+    if _STORED and (_STORED[0][2] is journeys or (_STORED[0][0]() is journeys
+                                                  and _STORED[0][1] == by)):  # fmt: skip
+        return _STORED[0][2]
     require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
-            "attribute")  # fmt: skip
+            caller)  # fmt: skip
     wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
               "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
     cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
+    narrow = _unordered(journeys).select(cols)
     if not _caches(journeys):
-        return journeys.select(cols)
+        return narrow
+    release()
     with quiet():
-        return journeys.select(cols).cache()
+        table = narrow.cache()
+
+    def gone(ref) -> None:
+        if _STORED and _STORED[0][0] is ref:
+            release()
+
+    _STORED.append((weakref.ref(journeys, gone), by, table))
+    return table
 
 
 def _caches(table: ir.Table) -> bool:
@@ -340,9 +395,12 @@ def _caches(table: ir.Table) -> bool:
     return table.get_backend().name != "pyspark"
 
 
-def release(table: ir.Table) -> None:
-    if _caches(table):
-        with quiet():
+def release() -> None:
+    """Drop the stored journeys table, if any."""
+    while _STORED:
+        _, _, table = _STORED.pop()
+        # (when its connection is gone there is nothing left to drop)
+        with quiet(), contextlib.suppress(Exception):
             table.release()
 
 
@@ -422,31 +480,44 @@ def rule_credits(
     w = ibis.window(group_by=t.journey_id)
     conv = _share(t.converted)
     value = t.conversion_value.cast("float64").fill_null(0.0) * conv if has_value else conv
-    t = t.mutate(
-        _pos=ibis.row_number().over(group_by=t.journey_id, order_by=t.touch_index),
-        _n=t.touch_index.count().over(w),
-        _c=conv,
-        _v=value,
-    )
+    # A touch is named by its touch_index ("key"): the key roles (first, last, last non-direct,
+    # milestones) are the smallest or largest key of a kind in the journey, so every weight is
+    # a window over the journey without an order (no sort by position), and all of them share
+    # one window. Comparing keys is comparing positions: the keys of a journey are distinct.
+    key = t.touch_index
     days = "days_before_conversion" in t.columns
-    extra = {
-        "_best": ibis.ifelse(t._label == DIRECT, -1, t._pos).max().over(w),
-        "_delta": (
-            t.days_before_conversion.cast("float64")
-            if days
-            else (t._n - 1 - t._pos).cast("float64")
-        ),
+    first = {
+        "_c": conv,
+        "_v": value,
+        "_n": key.count().over(w),
+        "_first": key.min().over(w),
+        "_last": key.max().over(w),
+        "_best": ibis.ifelse(t._label == DIRECT, ibis.null("int64"), key).max().over(w),
     }
     for flag, _ in _MILESTONES:
         if flag in t.columns:
-            at = ibis.ifelse(t[flag], t._pos, ibis.null("int64")).max().over(w)
-            extra[f"_{flag}"] = at.fill_null(t._n - 1)  # unknown milestone: the last touch
-    t = t.mutate(**extra)
-    h = float(half_life_days) if days else 1.0
-    t = t.mutate(_raw=ibis.literal(2.0) ** (-(t._delta - t._delta.min().over(w)) / h))
-    t = t.mutate(_rawsum=t._raw.sum().over(w))
-    pos, n = t._pos, t._n
-    first = ibis.literal(0)
+            first[f"_{flag}"] = ibis.ifelse(t[flag], key, ibis.null("int64")).max().over(w)
+    if days:
+        first["_delta"] = t.days_before_conversion.cast("float64")
+        first["_dmin"] = t.days_before_conversion.cast("float64").min().over(w)
+    else:  # position stands in for time: the last touch is 0 steps before the end
+        first["_pos"] = ibis.row_number().over(group_by=t.journey_id, order_by=key)
+    t = t.mutate(**first)
+    for flag, _ in _MILESTONES:
+        if flag in t.columns:  # unknown milestone: the last touch
+            t = t.mutate(**{f"_{flag}": t[f"_{flag}"].fill_null(t._last)})
+    if days:
+        h = float(half_life_days)
+        t = t.mutate(_raw=ibis.literal(2.0) ** (-(t._delta - t._dmin) / h))
+        t = t.mutate(_rawsum=t._raw.sum().over(w))
+    else:
+        steps = (t._n - 1 - t._pos).cast("float64")
+        # the sum of 2^-k for k < n, in closed form
+        t = t.mutate(
+            _raw=ibis.literal(2.0) ** (-steps),
+            _rawsum=2.0 - ibis.literal(2.0) ** (-(t._n - 1).cast("float64")),
+        )
+    pos, n = key, t._n
 
     def milestone(flag: str, name: str, model: str):
         if f"_{flag}" not in t.columns:
@@ -460,27 +531,26 @@ def rule_credits(
     weights = {}
     for model in models:
         if model == "first_touch":
-            weights[model] = _share(pos == 0)
+            weights[model] = _share(pos == t._first)
         elif model == "last_touch":
-            weights[model] = _share(pos == n - 1)
-        elif model == "last_non_direct":
-            best = ibis.ifelse(t._best < 0, n - 1, t._best)
-            weights[model] = _share(pos == best)
+            weights[model] = _share(pos == t._last)
+        elif model == "last_non_direct":  # a journey of direct touches only: its last touch
+            weights[model] = _share(pos == t._best.fill_null(t._last))
         elif model == "linear":
             weights[model] = 1.0 / n.cast("float64")
         elif model == "time_decay":
             weights[model] = t._raw / t._rawsum
         elif model == "position_based":
-            weights[model] = _key_roles(pos, n, [first, n - 1], 0.4)
+            weights[model] = _key_roles(pos, n, [t._first, t._last], 0.4)
         elif model == "w_shaped":
             lead = milestone("lead_touch", "lead-creation", model)
             deal = milestone("deal_touch", "deal-creation", model)
-            weights[model] = _key_roles(pos, n, [first, lead, deal], 0.3)
+            weights[model] = _key_roles(pos, n, [t._first, lead, deal], 0.3)
         elif model == "full_path":
             lead = milestone("lead_touch", "lead-creation", model)
             deal = milestone("deal_touch", "deal-creation", model)
             won = milestone("won_touch", "closed-won", model)
-            weights[model] = _key_roles(pos, n, [first, lead, deal, won], 0.225)
+            weights[model] = _key_roles(pos, n, [t._first, lead, deal, won], 0.225)
     aggs = {}
     for model, wt in weights.items():  # doubles everywhere (PostgreSQL: not NUMERIC)
         wt = wt.cast("float64")

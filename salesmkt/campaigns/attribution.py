@@ -211,11 +211,9 @@ def attribute(
 def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:
     """:func:`attribute` on an Ibis journeys table: rule-based credit in one query, Markov and
     Shapley on the unique (repeat-collapsed) paths of a second one; only those come back."""
-    table = _engine.narrow(table, by=by)
-    try:
-        return _attribute_cached(table, models=models, by=by, options=options)
-    finally:
-        _engine.release(table)
+    # stored once and shared with path_counts on the same journeys (kept for the next call)
+    table = _engine.stored(table, by=by, caller="attribute")
+    return _attribute_cached(table, models=models, by=by, options=options)
 
 
 def _attribute_cached(table, *, models, by: str, options: dict) -> pd.DataFrame:
