@@ -37,8 +37,11 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
+# class pages list only the methods a class defines (see the template's comment)
+templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
+    "_templates",
     "semantics/generated",
     "gallery/README.rst",
     "gallery/*/README.rst",
