@@ -180,6 +180,23 @@ def test_single_feature_auc_by_hand():
     assert single_feature_auc(pd.Series([1, 2, 3, 4]), [False, True, False, True]) == 0.75
 
 
+def test_a_count_with_many_zeros_is_not_filled_once_converted():
+    # 20 converters and 180 others; the count is 0 for 10 of the 20 converters and for 176 of
+    # the 180 others (nonzero for 50 % and 2 %: the old "not zero" reading flagged it), but a
+    # count of 0 is a value, known before the outcome; the won amount is missing for every
+    # non-converter and is the one leak
+    y = np.array([True] * 20 + [False] * 180)
+    touches = np.r_[[0] * 10, [1, 2, 3, 1, 2, 3, 1, 2, 3, 1], [0] * 176, [1, 1, 2, 1]]
+    amount = np.r_[np.full(20, 1000.0), np.full(180, np.nan)]
+    frame = pd.DataFrame({"email_touches_30d": touches, "won_amount": amount, "label": y})
+    found = leakage_check(frame, "label", max_auc=0.99).set_index("feature")
+    assert "email_touches_30d" not in found.index
+    assert found.loc["won_amount", "rules"].startswith("filled_once_converted")
+    assert (
+        "100% of the leads that converted and 0% of the others" in found.loc["won_amount", "reason"]
+    )
+
+
 def test_leakage_check_on_the_sample_snapshot_is_clean_and_catches_the_close_date():
     ds = salesmkt.load_sample()
     snap = lead_snapshot(ds, as_of="2025-09-01")
