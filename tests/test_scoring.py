@@ -21,7 +21,8 @@ import salesmkt
 from salesmkt.data.dataset import Dataset
 from salesmkt.sample import generate
 from salesmkt.scoring.leakage import leakage_check, single_feature_auc
-from salesmkt.scoring.model import FewConversionsWarning, LeadScorer, time_split_validation
+from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.model import LeadScorer, time_split_validation
 from salesmkt.scoring.reasons import lead_contributions, reason_text, score_leads
 from salesmkt.scoring.snapshot import lead_snapshot, training_snapshots
 
@@ -217,7 +218,7 @@ def test_leakage_check_on_the_sample_snapshot_is_clean_and_catches_the_close_dat
 )
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         check(estimator)
 
 
@@ -253,7 +254,7 @@ def test_mixed_frame_with_missing_values_and_unseen_categories():
 def test_few_conversions_warning_states_the_number():
     X = pd.DataFrame({"x": np.arange(300.0)})
     y = np.r_[np.zeros(290, bool), np.ones(10, bool)]
-    with pytest.warns(FewConversionsWarning, match=r"only 10 conversions among 300 leads"):
+    with pytest.warns(TooFewConversionsWarning, match=r"Only 10 conversions among 300 leads"):
         LeadScorer("logistic").fit(X, y)
 
 
@@ -301,7 +302,7 @@ def history():
 @pytest.fixture(scope="module")
 def folds(history):
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         return time_split_validation(
             history.drop(columns=["label"]),
             history["label"],
@@ -343,7 +344,7 @@ def test_planted_drivers_are_among_the_strongest_features(history):
     persona_features = set(truth.loc["persona", "features"].split(", "))
     X = history.drop(columns=["lead_id", "label"])
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         s = LeadScorer(time_column="as_of").fit(X, history["label"].astype(bool))
         snap = lead_snapshot(salesmkt.load_sample(), as_of="2026-04-01")
         strength = lead_contributions(s, snap).abs().mean().sort_values(ascending=False)
@@ -355,7 +356,7 @@ def test_planted_drivers_are_among_the_strongest_features(history):
 def test_score_leads_on_the_sample():
     ds = salesmkt.load_sample()
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         scores = score_leads(ds, as_of="2026-04-01", model="logistic")
     open_leads = lead_snapshot(ds, as_of="2026-04-01", end="2026-04-01")
     assert sorted(scores["lead_id"]) == sorted(open_leads["lead_id"])
@@ -373,7 +374,7 @@ def test_score_leads_on_the_sample():
 def test_probability_tiers_and_scoring_a_snapshot_frame():
     ds = salesmkt.load_sample()
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         scorer = salesmkt.train_lead_scorer(ds, as_of="2026-01-01", model="logistic")
     snap = lead_snapshot(ds, as_of="2026-01-01")
     tiers = {"Very high": 0.2, "High": 0.05, "Medium": 0.01, "Low": None}
@@ -423,7 +424,7 @@ def test_logistic_contributions_add_up_to_the_log_odds():
     train = snap.assign(label=snap["label"].astype(bool))
     X = train.drop(columns=["lead_id", "label", "as_of"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         s = LeadScorer("logistic").fit(X, train["label"])
     c = lead_contributions(s, X).sum(axis=1).to_numpy()
     z = s.log_odds(X)

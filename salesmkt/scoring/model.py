@@ -27,23 +27,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
+from salesmkt.scoring.minimums import TooFewConversionsWarning, warn_too_few_conversions
+
 __all__ = [
     "LeadScorer",
-    "FewConversionsWarning",
     "time_split_validation",
-    "MIN_CONVERSIONS",
-    "MIN_LEADS",
 ]
 
-#: Salesforce Einstein Lead Scoring asks for about 120 conversions and 1,000 leads.
-MIN_CONVERSIONS = 120
-MIN_LEADS = 1000
 _MODELS = ("boosting", "logistic")
 _MISSING = "(missing)"
-
-
-class FewConversionsWarning(UserWarning):
-    """Too few conversions (or leads) to learn a trustworthy score from."""
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -67,20 +59,6 @@ def _prepare(X: pd.DataFrame, categorical: list[str], numeric: list[str]) -> pd.
         s = X[c].astype("string")
         out[c] = s.fillna(_MISSING).to_numpy(dtype=object)
     return pd.DataFrame(out, index=X.index)[list(X.columns)]
-
-
-def _warn_few(y: np.ndarray, classes: np.ndarray) -> None:
-    if len(classes) != 2:
-        return
-    n_pos = int((y == classes[1]).sum())
-    if n_pos < MIN_CONVERSIONS or len(y) < MIN_LEADS:
-        warnings.warn(
-            f"only {n_pos:,} conversions among {len(y):,} leads: a score learned from fewer "
-            f"than {MIN_CONVERSIONS} conversions or {MIN_LEADS:,} leads is unreliable "
-            "(Salesforce Einstein asks for the same); read its probabilities with care",
-            FewConversionsWarning,
-            stacklevel=3,
-        )
 
 
 class LeadScorer(ClassifierMixin, BaseEstimator):
@@ -287,7 +265,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
                 f"LeadScorer needs samples of at least 2 classes in y; got only one class "
                 f"({self.classes_[0]!r})"
             )
-        _warn_few(y, self.classes_)
+        if len(self.classes_) == 2:  # conversions are the second class
+            warn_too_few_conversions(y_enc, stacklevel=2)
         counts = np.bincount(y_enc)
         n_splits = int(min(self.cv, counts.min()))
         self.calibration_method_ = self._method(len(y), int(counts.min()), max(n_splits, 1))
@@ -477,7 +456,7 @@ def time_split_validation(
             else:
                 sc = LeadScorer(name, **scorer_params)
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", FewConversionsWarning)
+                    warnings.simplefilter("ignore", TooFewConversionsWarning)
                     sc.fit(feats.iloc[train], ytr)
                 p = sc.predict_proba(feats.iloc[test])[:, 1]
             parts.append(
@@ -496,12 +475,5 @@ def time_split_validation(
     out = pd.concat(parts, ignore_index=True)
     out["as_of"] = pd.to_datetime(out["as_of"], utc=True)
     out.attrs.update(n_splits=n_splits, gap=gap, folds=pd.DataFrame(folds))
-    n_pos = int(y.sum())
-    if n_pos < MIN_CONVERSIONS:
-        warnings.warn(
-            f"only {n_pos:,} conversions in all folds together: fewer than {MIN_CONVERSIONS}, "
-            "so the fold scores vary a lot from one cohort to the next",
-            FewConversionsWarning,
-            stacklevel=2,
-        )
+    warn_too_few_conversions(y, stacklevel=2)
     return out

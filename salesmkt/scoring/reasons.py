@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from salesmkt._base.tables import column_label
 from salesmkt.data import periods as _periods
 from salesmkt.scoring._paths import path_contributions
-from salesmkt.scoring.model import FewConversionsWarning, LeadScorer
+from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.model import LeadScorer
 from salesmkt.scoring.snapshot import data_end, lead_snapshot, training_snapshots
 
 __all__ = [
@@ -373,7 +374,7 @@ def score_leads(
         as_of = _periods.to_utc(as_of) or data_end(data)
         if scorer is None:
             with warnings.catch_warnings():
-                warnings.simplefilter("default", FewConversionsWarning)
+                warnings.simplefilter("default", TooFewConversionsWarning)
                 scorer = train_lead_scorer(
                     data,
                     as_of=as_of,
