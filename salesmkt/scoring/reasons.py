@@ -173,8 +173,7 @@ def lead_contributions(scorer: LeadScorer, X: pd.DataFrame) -> pd.DataFrame:
     True
     """
     data = scorer._data(X[list(scorer.feature_names_in_)])
-    # many short predictions: on a small table threads cost more than they save
-    with threadpool_limits(1 if len(data) < 100_000 else None):
+    with threadpool_limits(scorer._threads()):
         parts = _contributions(scorer, data)
     out = np.mean(parts, axis=0)
     return pd.DataFrame(out, index=X.index, columns=scorer.features_)
