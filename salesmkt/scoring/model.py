@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -24,7 +24,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
@@ -51,16 +51,77 @@ def _as_frame(X) -> pd.DataFrame:
 
 
 def _prepare(X: pd.DataFrame, categorical: list[str], numeric: list[str]) -> pd.DataFrame:
-    """Numbers as float (booleans 0/1, pandas NA as NaN), categories as object strings."""
+    """Numbers as float (booleans 0/1, pandas NA as NaN), categories as pandas categoricals of
+    their text (missing as ``"(missing)"``): encoded once, never as a million Python
+    strings."""
     out = {}
     for c in numeric:
-        out[c] = pd.to_numeric(X[c].astype("Float64"), errors="raise").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+        s = X[c]
+        if s.dtype.kind == "f":
+            out[c] = s.to_numpy(dtype=float, copy=False)
+        else:
+            out[c] = pd.to_numeric(s.astype("Float64"), errors="raise").to_numpy(
+                dtype=float, na_value=np.nan
+            )
     for c in categorical:
-        s = X[c].astype("string")
-        out[c] = s.fillna(_MISSING).to_numpy(dtype=object)
+        s = X[c]
+        if not isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype("category")
+        cats = s.cat.categories
+        if not (cats.dtype == object and all(isinstance(v, str) for v in cats)):
+            s = s.cat.rename_categories([str(v) for v in cats]) if len(cats) else s
+            if s.cat.categories.duplicated().any():  # 1 and "1" both become "1"
+                s = s.astype(str).where(s.notna()).astype("category")
+        if s.isna().any():
+            if _MISSING not in s.cat.categories:
+                s = s.cat.add_categories([_MISSING])
+            s = s.fillna(_MISSING)
+        out[c] = s.array
     return pd.DataFrame(out, index=X.index)[list(X.columns)]
+
+
+class _CategoryCodes(TransformerMixin, BaseEstimator):
+    """Ordinal codes of categorical columns for the boosting's native categories: the
+    ``max_categories - 1`` most frequent values keep a code each, rarer ones share the last,
+    values unseen in training are missing (NaN). Works on category codes, so a million rows
+    cost a few array operations, not a million string look-ups."""
+
+    def __init__(self, max_categories: int = 250):
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y=None):
+        self.categories_, self.lookup_ = [], []
+        for c in X.columns:
+            s = X[c]
+            counts = np.bincount(s.cat.codes.to_numpy()[s.cat.codes.to_numpy() >= 0],
+                                 minlength=len(s.cat.categories))  # fmt: skip
+            seen = np.flatnonzero(counts > 0)
+            cats = s.cat.categories[seen]
+            lut = np.arange(len(seen), dtype=float)
+            if len(seen) > self.max_categories:
+                order = np.argsort(-counts[seen], kind="stable")
+                keep = np.sort(order[: self.max_categories - 1])
+                lut[:] = self.max_categories - 1
+                lut[keep] = np.arange(len(keep))
+            self.categories_.append(pd.Index(cats))
+            self.lookup_.append(np.append(lut, np.nan))  # code -1 (unseen) -> NaN
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        out = np.empty((len(X), len(self.categories_)))
+        for j, (c, cats) in enumerate(zip(X.columns, self.categories_, strict=True)):
+            s = X[c]
+            if s.cat.categories.equals(cats):
+                codes = s.cat.codes.to_numpy()
+            else:
+                codes = cats.get_indexer(s.cat.categories)
+                codes = np.append(codes, -1)[s.cat.codes.to_numpy()]
+            out[:, j] = self.lookup_[j][codes]
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features, dtype=object)
 
 
 class LeadScorer(ClassifierMixin, BaseEstimator):
@@ -192,15 +253,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             prep = ColumnTransformer(
                 [
                     ("num", "passthrough", numeric),
-                    (
-                        "cat",
-                        OrdinalEncoder(
-                            handle_unknown="use_encoded_value",
-                            unknown_value=np.nan,
-                            max_categories=250,
-                        ),
-                        categorical,
-                    ),
+                    ("cat", _CategoryCodes(max_categories=250), categorical),
                 ],
                 verbose_feature_names_out=False,
             )
@@ -400,6 +453,15 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             if self.calibrated_ is None:
                 return self.estimators_[0].predict_proba(data)
             return self.calibrated_.predict_proba(data)
+
+    def _proba_from_log_odds(self, raw: list[np.ndarray]) -> np.ndarray:
+        """The calibrated probability of conversion from each model's raw log-odds (what
+        :meth:`predict_proba` computes, for a caller that already has them)."""
+        if self.calibrated_ is None:
+            return 1.0 / (1.0 + np.exp(-raw[0]))
+        cals = self.calibrated_.calibrated_classifiers_
+        p = np.mean([c.calibrators[0].predict(r) for c, r in zip(cals, raw, strict=True)], axis=0)
+        return np.minimum(p, 1.0)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (for a lead score, read :meth:`predict_proba` instead)."""
