@@ -186,7 +186,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     >>> X, y = train.drop(columns=["lead_id", "label"]), train["label"].astype(bool)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     scorer = LeadScorer(time_column="as_of").fit(X, y)
+    ...     scorer = LeadScorer(time_column="as_of", max_iter=20).fit(X, y)
     >>> p = scorer.predict_proba(X)[:, 1]
     >>> bool(abs(p.mean() - y.mean()) < 0.01), scorer.classes_.tolist()
     (True, [False, True])
@@ -546,7 +546,7 @@ def time_split_validation(
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     cv = time_split_validation(train.drop(columns=["label"]), train["label"], "as_of",
-    ...                                n_splits=3, lead_id="lead_id")
+    ...                                n_splits=3, lead_id="lead_id", max_iter=20)
     >>> sorted(cv["model"].unique())
     ['base_rate', 'boosting', 'logistic']
     >>> cv.groupby("model").size().nunique()  # the same test rows for every model
