@@ -3,14 +3,14 @@
 Both peers do the same work on the same synthetic leads (20 features: 12 numeric with missing
 values, 8 categorical; a planted logistic conversion rate of about 5 %):
 
-* ``salesmkt`` -- ``LeadScorer()`` (gradient boosting, isotonic calibration on 3 stratified
-  folds, final model on all rows) and :func:`salesmkt.score_leads` on the fitted scorer
-  (probabilities, tiers, the trees' path contributions per lead and feature, three reasons in
-  words per lead).
+* ``salesmkt`` -- ``LeadScorer()`` (gradient boosting on one thread; from 100,000 rows one
+  fit on a stratified 80 % and isotonic calibration on the other 20 %) and
+  :func:`salesmkt.score_leads` on the fitted scorer (probabilities, tiers, the trees' path
+  contributions per lead and feature, three reasons in words per lead).
 * ``sklearn``  -- the same written directly with scikit-learn's public API:
   ``ColumnTransformer(OrdinalEncoder)`` + ``HistGradientBoostingClassifier`` (native
   categories, same settings) in ``CalibratedClassifierCV(method="isotonic", cv=3,
-  ensemble=False)``; per-lead contributions by mean replacement (the log-odds minus the
+  ensemble=False)`` (four fits, scikit-learn's default threads); per-lead contributions by mean replacement (the log-odds minus the
   log-odds with one feature set to its median or most frequent value: one prediction pass
   per feature, in batches), the top three as "feature: value (+/-)".
 

@@ -21,7 +21,8 @@ import salesmkt
 from salesmkt.data.dataset import Dataset
 from salesmkt.sample import generate
 from salesmkt.scoring.leakage import leakage_check, single_feature_auc
-from salesmkt.scoring.model import FewConversionsWarning, LeadScorer, time_split_validation
+from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.model import LeadScorer, time_split_validation
 from salesmkt.scoring.reasons import lead_contributions, reason_text, score_leads
 from salesmkt.scoring.snapshot import lead_snapshot, training_snapshots
 
@@ -180,6 +181,23 @@ def test_single_feature_auc_by_hand():
     assert single_feature_auc(pd.Series([1, 2, 3, 4]), [False, True, False, True]) == 0.75
 
 
+def test_a_count_with_many_zeros_is_not_filled_once_converted():
+    # 20 converters and 180 others; the count is 0 for 10 of the 20 converters and for 176 of
+    # the 180 others (nonzero for 50 % and 2 %: the old "not zero" reading flagged it), but a
+    # count of 0 is a value, known before the outcome; the won amount is missing for every
+    # non-converter and is the one leak
+    y = np.array([True] * 20 + [False] * 180)
+    touches = np.r_[[0] * 10, [1, 2, 3, 1, 2, 3, 1, 2, 3, 1], [0] * 176, [1, 1, 2, 1]]
+    amount = np.r_[np.full(20, 1000.0), np.full(180, np.nan)]
+    frame = pd.DataFrame({"email_touches_30d": touches, "won_amount": amount, "label": y})
+    found = leakage_check(frame, "label", max_auc=0.99).set_index("feature")
+    assert "email_touches_30d" not in found.index
+    assert found.loc["won_amount", "rules"].startswith("filled_once_converted")
+    assert (
+        "100% of the leads that converted and 0% of the others" in found.loc["won_amount", "reason"]
+    )
+
+
 def test_leakage_check_on_the_sample_snapshot_is_clean_and_catches_the_close_date():
     ds = salesmkt.load_sample()
     snap = lead_snapshot(ds, as_of="2025-09-01")
@@ -200,7 +218,7 @@ def test_leakage_check_on_the_sample_snapshot_is_clean_and_catches_the_close_dat
 )
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         check(estimator)
 
 
@@ -236,7 +254,7 @@ def test_mixed_frame_with_missing_values_and_unseen_categories():
 def test_few_conversions_warning_states_the_number():
     X = pd.DataFrame({"x": np.arange(300.0)})
     y = np.r_[np.zeros(290, bool), np.ones(10, bool)]
-    with pytest.warns(FewConversionsWarning, match=r"only 10 conversions among 300 leads"):
+    with pytest.warns(TooFewConversionsWarning, match=r"Only 10 conversions among 300 leads"):
         LeadScorer("logistic").fit(X, y)
 
 
@@ -284,7 +302,7 @@ def history():
 @pytest.fixture(scope="module")
 def folds(history):
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         return time_split_validation(
             history.drop(columns=["label"]),
             history["label"],
@@ -326,7 +344,7 @@ def test_planted_drivers_are_among_the_strongest_features(history):
     persona_features = set(truth.loc["persona", "features"].split(", "))
     X = history.drop(columns=["lead_id", "label"])
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         s = LeadScorer(time_column="as_of").fit(X, history["label"].astype(bool))
         snap = lead_snapshot(salesmkt.load_sample(), as_of="2026-04-01")
         strength = lead_contributions(s, snap).abs().mean().sort_values(ascending=False)
@@ -338,7 +356,7 @@ def test_planted_drivers_are_among_the_strongest_features(history):
 def test_score_leads_on_the_sample():
     ds = salesmkt.load_sample()
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         scores = score_leads(ds, as_of="2026-04-01", model="logistic")
     open_leads = lead_snapshot(ds, as_of="2026-04-01", end="2026-04-01")
     assert sorted(scores["lead_id"]) == sorted(open_leads["lead_id"])
@@ -356,7 +374,7 @@ def test_score_leads_on_the_sample():
 def test_probability_tiers_and_scoring_a_snapshot_frame():
     ds = salesmkt.load_sample()
     with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         scorer = salesmkt.train_lead_scorer(ds, as_of="2026-01-01", model="logistic")
     snap = lead_snapshot(ds, as_of="2026-01-01")
     tiers = {"Very high": 0.2, "High": 0.05, "Medium": 0.01, "Low": None}
@@ -406,7 +424,7 @@ def test_logistic_contributions_add_up_to_the_log_odds():
     train = snap.assign(label=snap["label"].astype(bool))
     X = train.drop(columns=["lead_id", "label", "as_of"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         s = LeadScorer("logistic").fit(X, train["label"])
     c = lead_contributions(s, X).sum(axis=1).to_numpy()
     z = s.log_odds(X)

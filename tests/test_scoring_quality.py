@@ -18,7 +18,7 @@ from sklearn import metrics
 import salesmkt
 from salesmkt.data.dataset import Dataset
 from salesmkt.scoring import drift
-from salesmkt.scoring.quality import TooFewConversionsWarning
+from salesmkt.scoring.minimums import TooFewConversionsWarning
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
 

@@ -7,8 +7,9 @@ looks for three signs (docs/semantics/scoring.md):
 
 * **After the snapshot.** A timestamp column with values later than the row's snapshot date
   (``as_of_column``).
-* **Filled once converted.** A column present (not missing, or not zero) for most converters
-  and almost no other leads: written when the lead converts.
+* **Filled once converted.** A column present (not missing) for most converters and missing
+  for almost every other lead: written when the lead converts. A zero is a value, not a gap
+  (a count of 0 email touches is known before the outcome), so only missing values count.
 * **Too predictive alone.** A single feature whose AUC on its own is above ``max_auc`` (0.95 by
   default): no honest lead attribute tells the future that well.
 """
@@ -93,8 +94,8 @@ def leakage_check(
     max_auc : float
         A feature whose single-feature AUC (:func:`single_feature_auc`) is above it is flagged.
     filled_converters, filled_others : float
-        A column filled (not missing and not zero) for at least ``filled_converters`` of the
-        converters and at most ``filled_others`` of the other leads is flagged.
+        A column filled (not missing: zeros are values) for at least ``filled_converters`` of
+        the converters and at most ``filled_others`` of the other leads is flagged.
 
     Returns
     -------
@@ -153,9 +154,8 @@ def leakage_check(
                     f"{len(s):,} leads ({late.mean():.0%}): it is not known when the lead is "
                     "scored"
                 )
+        # missing values only: a zero (a count of 0, an amount of 0) is a value known beforehand
         filled = s.notna().to_numpy()
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            filled = filled & (pd.to_numeric(s.astype("Float64")).fillna(0).to_numpy() != 0)
         if n_pos and n_neg:
             fp, fn = filled[y].mean(), filled[~y].mean()
             if fp >= filled_converters and fn <= filled_others:

@@ -1,7 +1,7 @@
 """How good a lead score is, shown rather than assumed: ranking (ROC AUC, PR AUC), accuracy of the
 probabilities (Brier score, log loss, the calibration table), gain and lift by decile, score
-against outcome per persona or channel, and a warning when there are too few conversions to
-learn from.
+against outcome per persona or channel. The warning when there are too few conversions to learn
+from is in :mod:`~salesmkt.scoring.minimums`.
 
 Every function takes plain outcomes (0/1) and probabilities, so it judges any model: the lead
 score, a plain logistic baseline or the base rate. The definitions are in
@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,30 +31,17 @@ import pandas as pd
 from salesmkt.kpis.compute import wilson_interval
 
 __all__ = [
-    "MIN_CONVERSIONS",
-    "MIN_LEADS",
-    "TooFewConversionsWarning",
     "model_quality",
     "calibration_table",
     "gain_lift",
     "score_by_group",
-    "too_few_conversions",
-    "warn_too_few_conversions",
 ]
 
-#: Conversions and leads a lead score needs to learn from (Salesforce Einstein Lead Scoring asks
-#: for about 1,000 leads and 120 conversions).
-MIN_CONVERSIONS = 120
-MIN_LEADS = 1000
 #: Probabilities are clipped to ``[EPS, 1 - EPS]`` in the log loss (a 0 or 1 that is wrong
 #: would otherwise cost an infinite loss).
 LOG_LOSS_EPS = 1e-15
 POOLED = "(pooled)"
 MISSING = "(missing)"
-
-
-class TooFewConversionsWarning(UserWarning):
-    """Too few conversions (or leads) to learn a lead score from; the message gives the numbers."""
 
 
 def _rows(mask: np.ndarray) -> str:
@@ -389,50 +375,3 @@ def score_by_group(
     g["gap"] = g["mean_score"] - g["observed_rate"]
     g = g.sort_values("leads", ascending=False, kind="stable")
     return g.reset_index(drop=True)
-
-
-def too_few_conversions(
-    y, *, min_conversions: int = MIN_CONVERSIONS, min_leads: int = MIN_LEADS
-) -> str | None:
-    """A message when there are too few conversions or leads to learn a score from, else None.
-
-    The minimums follow Salesforce Einstein Lead Scoring (about 1,000 leads and 120 conversions).
-    Below them the score and its quality figures vary a lot from one sample to the next.
-
-    Examples
-    --------
-    >>> too_few_conversions([1] * 40 + [0] * 600)
-    'Only 40 conversions among 640 leads: a lead score needs about 120 conversions and 1,000 leads to learn from, so read this score and its quality figures as indicative.'
-    >>> too_few_conversions([1] * 150 + [0] * 1000) is None
-    True
-    """
-    yv = _floats(y)
-    k, n = int(np.nansum(yv)), len(yv)
-    if k >= min_conversions and n >= min_leads:
-        return None
-    return (
-        f"Only {k:,} conversions among {n:,} leads: a lead score needs about "
-        f"{min_conversions:,} conversions and {min_leads:,} leads to learn from, so read this "
-        "score and its quality figures as indicative."
-    )
-
-
-def warn_too_few_conversions(
-    y, *, min_conversions: int = MIN_CONVERSIONS, min_leads: int = MIN_LEADS, stacklevel: int = 2
-) -> str | None:
-    """Emit :class:`TooFewConversionsWarning` (a ``UserWarning``) when
-    :func:`too_few_conversions` has a message; return the message (or None).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     _ = warn_too_few_conversions([1, 0, 0])
-    >>> caught[0].category.__name__
-    'TooFewConversionsWarning'
-    """
-    message = too_few_conversions(y, min_conversions=min_conversions, min_leads=min_leads)
-    if message:
-        warnings.warn(message, TooFewConversionsWarning, stacklevel=stacklevel + 1)
-    return message

@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from salesmkt._base.tables import column_label
 from salesmkt.data import periods as _periods
 from salesmkt.scoring._paths import path_contributions
-from salesmkt.scoring.model import FewConversionsWarning, LeadScorer
+from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.model import LeadScorer
 from salesmkt.scoring.snapshot import data_end, lead_snapshot, training_snapshots
 
 __all__ = [
@@ -171,21 +172,28 @@ def lead_contributions(scorer: LeadScorer, X: pd.DataFrame) -> pd.DataFrame:
     >>> c.shape == (len(snap), len(scorer.features_))
     True
     """
+    return _explain(scorer, X)[0]
+
+
+def _explain(scorer: LeadScorer, X: pd.DataFrame) -> tuple[pd.DataFrame, list | None]:
+    """The contributions and, for gradient boosting, each model's raw log-odds (the
+    contributions plus the trees' starting value), so the probability needs no second pass
+    over the trees."""
     data = scorer._data(X[list(scorer.feature_names_in_)])
-    # many short predictions: on a small table threads cost more than they save
-    with threadpool_limits(1 if len(data) < 100_000 else None):
+    with threadpool_limits(scorer._threads()):
         parts = _contributions(scorer, data)
-    out = np.mean(parts, axis=0)
-    return pd.DataFrame(out, index=X.index, columns=scorer.features_)
+    out = np.mean([c for c, _ in parts], axis=0)
+    raw = None if scorer.model == "logistic" else [r for _, r in parts]
+    return pd.DataFrame(out, index=X.index, columns=scorer.features_), raw
 
 
-def _contributions(scorer: LeadScorer, data: pd.DataFrame) -> list[np.ndarray]:
+def _contributions(scorer: LeadScorer, data: pd.DataFrame) -> list[tuple[np.ndarray, object]]:
     parts = []
     for i, est in enumerate(scorer.estimators_):
         prep, model = est.named_steps["prep"], est.named_steps["model"]
         Z = prep.transform(data)
         if scorer.model == "logistic":
-            parts.append(_linear(scorer, prep, model, Z, scorer.train_means_[i]))
+            parts.append((_linear(scorer, prep, model, Z, scorer.train_means_[i]), None))
         else:
             parts.append(_paths_of(scorer, model, np.asarray(Z, dtype=float)))
     return parts
@@ -222,15 +230,18 @@ def _linear(scorer, prep, model, Z, mean: np.ndarray) -> np.ndarray:
     return out
 
 
-def _paths_of(scorer, model, Z: np.ndarray, batch: int = 250_000) -> np.ndarray:
-    """Path contributions of the boosting's features, in the order of ``scorer.features_``."""
+def _paths_of(scorer, model, Z: np.ndarray, batch: int = 250_000):
+    """Path contributions of the boosting's features, in the order of ``scorer.features_``,
+    and the raw log-odds they add up to."""
     src = scorer.numeric_ + scorer.categorical_  # column order of the boosting's prep
     pos = [scorer.features_.index(f) for f in src]
     out = np.zeros((Z.shape[0], len(scorer.features_)))
+    raw = np.zeros(Z.shape[0])
     for lo in range(0, Z.shape[0], batch):
-        c, _ = path_contributions(model, Z[lo : lo + batch])
+        c, bias = path_contributions(model, Z[lo : lo + batch])
         out[lo : lo + batch, pos] = c
-    return out
+        raw[lo : lo + batch] = bias + c.sum(axis=1)
+    return out, raw
 
 
 def _tiers(p: np.ndarray, tiers) -> tuple[np.ndarray, str]:
@@ -373,7 +384,7 @@ def score_leads(
         as_of = _periods.to_utc(as_of) or data_end(data)
         if scorer is None:
             with warnings.catch_warnings():
-                warnings.simplefilter("default", FewConversionsWarning)
+                warnings.simplefilter("default", TooFewConversionsWarning)
                 scorer = train_lead_scorer(
                     data,
                     as_of=as_of,
@@ -385,8 +396,11 @@ def score_leads(
         snap = lead_snapshot(
             data, as_of=as_of, horizon=horizon, target=target, personas=personas, end=as_of
         )
-    p = scorer.predict_proba(snap[list(scorer.feature_names_in_)])[:, 1]
-    contrib = lead_contributions(scorer, snap)
+    contrib, raw = _explain(scorer, snap)
+    if raw is not None and len(scorer.classes_) == 2:
+        p = scorer._proba_from_log_odds(raw)  # the trees walked once, for both
+    else:
+        p = scorer.predict_proba(snap[list(scorer.feature_names_in_)])[:, 1]
     names, rule = _tiers(p, tiers)
     out = pd.DataFrame({"lead_id": snap["lead_id"].to_numpy(), "probability": p, "tier": names})
     reasons = _reasons(contrib.to_numpy(), snap, scorer.features_, n_reasons)
@@ -405,22 +419,43 @@ def score_leads(
 
 
 def _reasons(c: np.ndarray, snap: pd.DataFrame, features: list[str], n: int) -> list[np.ndarray]:
-    """The ``n`` strongest reasons per row, phrased once per distinct value and direction."""
-    order = np.argsort(-np.abs(c), axis=1)[:, :n]
+    """The ``n`` strongest reasons per row, phrased once per feature, distinct value and
+    direction (a feature's values are factorised once, whichever rank it takes)."""
+    n = min(n, len(features))
+    if len(features) > n:
+        top = np.argpartition(-np.abs(c), n - 1, axis=1)[:, :n]
+        strength = np.take_along_axis(-np.abs(c), top, axis=1)
+        order = np.take_along_axis(top, np.argsort(strength, axis=1, kind="stable"), axis=1)
+    else:
+        order = np.argsort(-np.abs(c), axis=1, kind="stable")[:, :n]
     out = [np.full(len(snap), "", dtype=object) for _ in range(n)]
-    rows = np.arange(len(snap))
-    for k in range(min(n, len(features))):
-        for j, f in enumerate(features):
-            mask = order[:, k] == j
-            if not mask.any():
-                continue
-            vals = pd.Series(snap[f].to_numpy()[mask])
-            up = c[rows[mask], j] >= 0
-            codes, uniq = pd.factorize(vals, use_na_sentinel=False)
-            key = codes * 2 + up
-            keys, inverse = np.unique(key, return_inverse=True)
-            texts = np.array(
-                [reason_text(f, uniq[q // 2], 1.0 if q % 2 else -1.0) for q in keys], dtype=object
-            )
-            out[k][mask] = texts[inverse]
+    for j, f in enumerate(features):
+        rows, ranks = np.nonzero(order == j)
+        if not len(rows):
+            continue
+        codes, uniq = pd.factorize(snap[f], use_na_sentinel=False)
+        uniq = np.asarray(uniq, dtype=object)
+        up = c[rows, j] >= 0
+        keys, inverse = np.unique(codes[rows] * 2 + up, return_inverse=True)
+        texts = np.array(_texts(f, uniq[keys // 2], keys % 2 == 1), dtype=object)[inverse]
+        for k in range(n):
+            at = ranks == k
+            out[k][rows[at]] = texts[at]
+    return out
+
+
+def _texts(feature: str, values: np.ndarray, up: np.ndarray) -> list[str]:
+    """:func:`reason_text` for many values of one feature; numbers that take the plain
+    "<label>: <number>" wording are formatted directly (the same text, without the per-value
+    look-ups)."""
+    signs = np.where(up, " (+)", " (−)")
+    label = column_label(feature)
+    probes = (1234.5678, 0.25, 3.0)
+    plain = all(_phrase(feature, v, False) == f"{label}: {_num(v)}" for v in probes)
+    out = []
+    for v, sign in zip(values.tolist(), signs.tolist(), strict=True):
+        if plain and type(v) is float and v == v:
+            out.append(f"{label}: {_num(v)}{sign}")
+        else:
+            out.append(reason_text(feature, v, 1.0 if sign == " (+)" else -1.0))
     return out

@@ -69,9 +69,9 @@ def _words(n: int) -> str:
     return f"{n:,}"
 
 
-def _behaviour(dataset, ids: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Counts of sessions, touchpoints and events per lead, strictly before ``as_of``."""
-    out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="lead_id"))
+def _activity(dataset) -> list[tuple[str, np.ndarray, np.ndarray, str | None]]:
+    """The behaviour tables read once: ``(label, timestamps as int64 ns UTC (NaT: int64 min),
+    who, mode)`` per count, so snapshots at many dates never re-parse them."""
     specs = []
     s = dataset.tables.get("sessions")
     if s is not None and "lead_id" in s.columns:
@@ -87,18 +87,30 @@ def _behaviour(dataset, ids: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
             specs.append(("email_touches", em, "person_id", "ts", None))
     e = dataset.tables.get("events")
     if e is not None and "event" in e.columns:
-        for name in sorted(e["event"].dropna().astype(str).unique()):
-            sub = e[e["event"].astype("string").eq(name).fillna(False)]
+        names = e["event"].astype("string")
+        for name in sorted(names.dropna().unique()):
+            sub = e[names.eq(name).fillna(False).to_numpy()]
             specs.append((f"event_{name}", sub, "person_id", "ts", "ever"))
+    out = []
     for label, table, key, col, mode in specs:
         ts = pd.to_datetime(table[col], utc=True)
-        before = (ts < as_of).fillna(False).to_numpy()
-        who = table[key].astype("string").to_numpy()[before]
-        age = (as_of - ts[before]).dt.total_seconds().to_numpy() / 86400.0
-        frame = pd.DataFrame({"who": who, "age": age})
+        ns = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)  # NaT: int64 min
+        ok = ts.notna().to_numpy()
+        out.append((label, ns[ok], table[key].astype("string").to_numpy()[ok], mode))
+    return out
+
+
+def _behaviour(dataset, ids: pd.Series, as_of: pd.Timestamp, activity=None) -> pd.DataFrame:
+    """Counts of sessions, touchpoints and events per lead, strictly before ``as_of``."""
+    out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="lead_id"))
+    at = as_of.value
+    for label, ns, who_all, mode in _activity(dataset) if activity is None else activity:
+        before = ns < at
+        who = who_all[before]
+        age = (at - ns[before]) / 86400e9
         windows = [("ever", np.inf)] if mode == "ever" else [(f"{d}d", d) for d in _WINDOWS]
         for suffix, days in windows:
-            counts = frame.loc[frame["age"] <= days, "who"].value_counts()
+            counts = pd.Series(who[age <= days]).value_counts()
             out[f"{label}_{suffix}"] = counts.reindex(out.index, fill_value=0).to_numpy()
     return out.reset_index(drop=True)
 
@@ -112,6 +124,7 @@ def lead_snapshot(
     personas=None,
     include_disqualified: bool = False,
     end=None,
+    _activity_tables=None,
 ) -> pd.DataFrame:
     """The leads open on ``as_of``, with what was known about them then, and their outcome.
 
@@ -228,7 +241,7 @@ def lead_snapshot(
     if "first_response_at" in leads.columns:
         fr = pd.to_datetime(rows["first_response_at"], utc=True)
         snap["responded"] = (fr < as_of).fillna(False).to_numpy()
-    beh = _behaviour(dataset, rows["lead_id"].astype("string"), as_of)
+    beh = _behaviour(dataset, rows["lead_id"].astype("string"), as_of, _activity_tables)
     for col in beh.columns:
         snap[col] = beh[col].to_numpy()
     snap.attrs.update(
@@ -280,8 +293,17 @@ def training_snapshots(
     dates = sorted(_periods.to_utc(d) for d in dates)
     if not dates:
         raise ValueError("training_snapshots: no snapshot dates")
+    activity = _activity(dataset)  # the behaviour tables parsed once for every date
     parts = [
-        lead_snapshot(dataset, as_of=d, horizon=horizon, target=target, end=end, **kw)
+        lead_snapshot(
+            dataset,
+            as_of=d,
+            horizon=horizon,
+            target=target,
+            end=end,
+            _activity_tables=activity,
+            **kw,
+        )
         for d in dates
     ]
     out = pd.concat(parts, ignore_index=True)
