@@ -202,7 +202,7 @@ def plot_score_distribution(
     >>> import pandas as pd
     >>> s = pd.DataFrame({"persona": ["a", "a", "b", "b"], "probability": [.1, .3, .6, .8]})
     >>> [t.get_text() for t in plot_score_distribution(s).get_yticklabels()]
-    ['b  (n=2)', 'a  (n=2)']
+    ['B  (n=2)', 'A  (n=2)']
     """
     for col in (by, p):
         if col not in scores.columns:

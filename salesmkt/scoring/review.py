@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
-from salesmkt.scoring.model import FewConversionsWarning, time_split_validation
+from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.model import time_split_validation
 from salesmkt.scoring.quality import too_few_conversions
 from salesmkt.scoring.snapshot import lead_snapshot, training_snapshots
 
@@ -119,7 +120,7 @@ def score_review(
     snaps = training_snapshots(dataset, dates=dates, horizon=horizon, target=target, end=end)
     train = snaps[(snaps["as_of"] < end) & snaps["label"].notna()].reset_index(drop=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FewConversionsWarning)
+        warnings.simplefilter("ignore", TooFewConversionsWarning)
         cv = time_split_validation(
             train.drop(columns=["label"]),
             train["label"].astype(bool),
