@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.data import periods as _periods
-from salesmkt.scoring.minimums import TooFewConversionsWarning
+from salesmkt.scoring.minimums import TooFewConversionsWarning, too_few_conversions
 from salesmkt.scoring.model import time_split_validation
-from salesmkt.scoring.quality import too_few_conversions
 from salesmkt.scoring.snapshot import lead_snapshot, training_snapshots
 
 __all__ = ["ScoreReview", "score_review"]
@@ -61,7 +60,7 @@ class ScoreReview:
         snapshot): ``lead_id, created_at, probability, converted``, for
         :func:`~salesmkt.scoring.threshold.mql_threshold`.
     warning : str or None
-        The too-few-conversions message (:func:`~salesmkt.scoring.quality.too_few_conversions`)
+        The too-few-conversions message (:func:`~salesmkt.scoring.minimums.too_few_conversions`)
         of the tested rows, or None.
     dates : str
         The snapshot frequency (``"QS"``: the first of every quarter).
