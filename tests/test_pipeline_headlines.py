@@ -236,3 +236,15 @@ def test_report_forecast_is_one_forecast_with_the_quarters_quota(sample):
     else:
         expected = in_quarter["quota"].sum()
     assert a.row()["target"] == pytest.approx(expected)
+
+
+def test_threshold_moves_shows_an_agreed_threshold_off_the_grid_as_its_own_row():
+    cols = ["mqls_per_period", "capacity_use", "expected_share_captured", "expected_precision"]
+    grid = pd.DataFrame(
+        {"threshold": [0.02, 0.04, 0.06], **{c: [200.0, 150.0, 90.0] for c in cols}}
+    )
+    # the agreed threshold (0.05) is an actual lead score between two grid points
+    agreed = pd.DataFrame({"threshold": [0.05], **{c: [120.0] for c in cols}})
+    moves = threshold_moves(grid, agreed)
+    assert moves["Threshold"].tolist() == ["Lower: 4 %", "Agreed: 5 %", "Higher: 6 %"]
+    assert moves["MQLs a month"].tolist() == ["150", "120", "90"]

@@ -277,15 +277,17 @@ def threshold_moves(tradeoff: pd.DataFrame, threshold: pd.DataFrame) -> pd.DataF
     chosen = float(threshold["threshold"].iloc[0])
     t = tradeoff.sort_values("threshold", kind="stable").reset_index(drop=True)
     grid = t["threshold"].to_numpy(dtype=float)
-    i = int(np.argmin(np.abs(grid - chosen)))
+    on_grid = np.isclose(grid, chosen, rtol=0, atol=1e-12)
+    lower, higher = t[(grid < chosen) & ~on_grid], t[(grid > chosen) & ~on_grid]
+    # the agreed row is the threshold's own (it need not sit on the grid), between its neighbours
+    agreed = threshold.iloc[[0]] if set(t.columns) <= set(threshold.columns) else t[on_grid]
+    picked = [("Lower", r) for _, r in lower.tail(1).iterrows()]
+    picked += [("Agreed", r) for _, r in agreed.head(1).iterrows()]
+    picked += [("Higher", r) for _, r in higher.head(2).iterrows()]
     rows = []
-    for k in (i - 1, i, i + 1, i + 2):
-        if not 0 <= k < len(t):
-            continue
-        r = t.iloc[k]
+    for label, r in picked:
         v = 100 * float(r["threshold"])
-        words = f"{v:.0f} %" if abs(v - round(v)) < 1e-9 else f"{v:.1f} %"
-        label = "Agreed" if k == i else ("Lower" if k < i else "Higher")
+        words = next((f"{v:.{d}f} %" for d in (0, 1) if abs(v - round(v, d)) < 1e-9), f"{v:.2f} %")
         rows.append(
             {
                 "Threshold": f"{label}: {words}",
