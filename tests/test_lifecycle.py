@@ -126,8 +126,8 @@ def test_time_in_stage_and_stalled():
     assert p90.loc["sql", "threshold_days"] == 4
     # each stage against its own distribution: MQL stays of A 2 d, B 7 d, G 6 d -> p90 6.8 d
     assert p90.loc["mql", "threshold_days"] == pytest.approx(np.quantile([2, 7, 6], 0.9))
-    assert p90.loc["mql", "threshold_basis"] == "p90 of the 3 leads that moved on from mql"
-    assert p90.loc["sql", "threshold_basis"] == "p90 of the 1 leads that moved on from sql"
+    assert p90.loc["mql", "threshold_basis"] == "p90 of the 3 leads that moved on from MQL"
+    assert p90.loc["sql", "threshold_basis"] == "p90 of the 1 leads that moved on from SQL"
     assert "lead_id" not in p90.columns
 
 

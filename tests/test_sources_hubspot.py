@@ -353,6 +353,9 @@ def assert_clean_report(report) -> None:
     page = report.html_path.read_text()
     assert "Traceback" not in page, report.notebook
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page, report.notebook
+    if "two quarters of lead history" in page:  # 06 on a few days of data: it says why instead
+        assert report.notebook.startswith("06"), report.notebook
+        return
     assert 'src="data:image/png;base64,' in page, report.notebook
 
 

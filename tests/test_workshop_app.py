@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_browser import ARGS, CHROMIUM, SHOTS
+from tests.test_browser import SHOTS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,16 +68,11 @@ class App:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+def app_browser(browser):
+    """The shared Chromium of conftest.py (one Playwright per worker: a second sync Playwright
+    in the same process refuses to start inside the first one's event loop)."""
     pytest.importorskip("voila")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
+    return browser
 
 
 TABS = ".lm-TabBar-tab"
@@ -133,7 +128,8 @@ def _shot(page, name):
     page.set_viewport_size({"width": 1300, "height": 1000})
 
 
-def test_names_and_notes_survive_refits_reloads_and_restarts(browser, tmp_path):
+def test_names_and_notes_survive_refits_reloads_and_restarts(app_browser, tmp_path):
+    browser = app_browser
     file = tmp_path / "personas.yml"
     app = App(file).start()
     timings: dict[str, float] = {}

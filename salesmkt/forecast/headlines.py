@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -436,3 +438,103 @@ def open_deals_summary(
         }
     )
     return out
+
+
+#: The lead history the score and the forecast need before the report's end: two quarters, so
+#: that at least one quarterly snapshot has a labelled 90-day outcome to learn from.
+MIN_HISTORY_DAYS = 183
+
+
+@dataclass
+class PipelineReview:
+    """Everything report 06 shows, computed once; ``missing`` says in words why it could not be.
+
+    ``forecast`` (:class:`~salesmkt.forecast.revenue.Forecast`), ``quarter`` (its period label),
+    ``review`` (:class:`~salesmkt.scoring.review.ScoreReview`), ``scores`` (the open leads'
+    :func:`~salesmkt.scoring.reasons.score_leads`), ``quality``
+    (:func:`~salesmkt.scoring.quality.model_quality`), ``capacity``, ``tradeoff`` and
+    ``threshold`` (:mod:`salesmkt.scoring.threshold`), ``drift``
+    (:func:`~salesmkt.scoring.drift.population_stability`). All ``None`` when ``missing``.
+    """
+
+    missing: str = ""
+    forecast: object = None
+    quarter: str | None = None
+    review: object = None
+    scores: pd.DataFrame | None = None
+    quality: pd.DataFrame | None = None
+    capacity: float | None = None
+    tradeoff: pd.DataFrame | None = None
+    threshold: pd.DataFrame | None = None
+    drift: pd.DataFrame | None = None
+
+
+def pipeline_readiness(dataset, period: dict) -> str:
+    """Why the score and the forecast cannot run on ``dataset`` up to ``period["end"]``, in one
+    plain sentence, or ``""`` when they can: they need leads and deals, and two quarters of lead
+    history (:data:`MIN_HISTORY_DAYS`) before the report's end.
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> ds = salesmkt.load_sample()
+    >>> pipeline_readiness(ds, {"end": pd.Timestamp("2026-07-01", tz="UTC")})
+    ''
+    >>> pipeline_readiness(ds, {"end": pd.Timestamp("2024-03-01", tz="UTC")})[:60]
+    'The lead score and the forecast need two quarters of lead hi'
+    """
+    from salesmkt.data.check import missing_data
+
+    missing = missing_data(dataset, tables=["leads", "deals"])
+    if missing:
+        return missing
+    first = pd.to_datetime(dataset.leads["created_at"], utc=True).min()
+    days = (pd.Timestamp(period["end"]) - first) / pd.Timedelta(days=1)
+    if not days >= MIN_HISTORY_DAYS:
+        return (
+            "The lead score and the forecast need two quarters of lead history before the "
+            f"report's end ({MIN_HISTORY_DAYS} days); these data hold {max(days, 0):,.0f}. "
+            "Run this report again when more history is in the data."
+        )
+    return ""
+
+
+def pipeline_review(dataset, config: dict, period: dict, *, personas=None) -> PipelineReview:
+    """The forecast, the lead score and its review, the MQL threshold and the drift of the
+    score's inputs, as report 06 shows them (one call, so the notebook holds no logic).
+
+    The forecast is :func:`report_forecast` (the check-in shows the same); the score is reviewed
+    on quarterly snapshots (:func:`~salesmkt.scoring.review.score_review`); the threshold is the
+    lowest lead score whose MQLs a month fit ``sla.sales_capacity`` of ``config``, and the
+    trade-off is drawn on a grid of half a percentage point. When
+    :func:`pipeline_readiness` finds the data too thin, only ``missing`` is set.
+    """
+    from salesmkt.scoring.drift import population_stability
+    from salesmkt.scoring.quality import model_quality
+    from salesmkt.scoring.reasons import score_leads
+    from salesmkt.scoring.review import score_review
+    from salesmkt.scoring.threshold import mql_threshold, threshold_tradeoff
+
+    missing = pipeline_readiness(dataset, period)
+    if missing:
+        return PipelineReview(missing=missing)
+    forecast = report_forecast(dataset, config, period)
+    review = score_review(dataset, as_of=period["end"], personas=personas)
+    capacity = config["sla"]["sales_capacity"]
+    freq = config["freq"]
+    return PipelineReview(
+        forecast=forecast,
+        quarter=forecast.summary.attrs["quarter"],
+        review=review,
+        scores=score_leads(dataset, as_of=period["end"], personas=personas),
+        quality=model_quality(review.predictions),
+        capacity=capacity,
+        tradeoff=threshold_tradeoff(
+            review.threshold_scores,
+            capacity=capacity,
+            period=freq,
+            thresholds=[i / 200 for i in range(200)],
+        ),
+        threshold=mql_threshold(review.threshold_scores, capacity=capacity, period=freq, step=None),
+        drift=population_stability(review.training, review.current),
+    )
