@@ -126,10 +126,24 @@ def persona_finding(summary: pd.DataFrame, *, names: Mapping | None = None) -> s
     ...     "deals_lost": [70, 86], "win_rate": [0.30, 0.14], "revenue": [600_000.0, 200_000.0]})
     >>> print(persona_finding(s))
     *persona 0* wins 30 % of its closed deals and *persona 1* 14 % (all personas: 22 %); *persona 0* brings 75 % of the revenue from 30 % of the leads.
+
+    Without deals (leads that became customers, no won or lost deal recorded):
+
+    >>> print(persona_finding(s.assign(win_rate=float("nan"))))
+    *persona 0* converts best (10 % of its leads became customers) and *persona 1* least (2 %); the data record no won or lost deals per persona, so win rates cannot be compared.
     """
     best, worst = _best(summary, "win_rate"), _best(summary, "win_rate", ascending=True)
     if best is None:
-        return "No persona has closed deals yet: win rates cannot be compared."
+        top = _best(summary, "conversion_rate") if "conversion_rate" in summary else None
+        low = _best(summary, "conversion_rate", ascending=True) if top is not None else None
+        if top is None or top["persona"] == low["persona"]:
+            return "No persona has won or lost deals in these data: win rates cannot be compared."
+        return (
+            f"*{_name(top['persona'], names)}* converts best ({_pct(top['conversion_rate'])} "
+            f"of its leads became customers) and *{_name(low['persona'], names)}* least "
+            f"({_pct(low['conversion_rate'])}); the data record no won or lost deals per "
+            "persona, so win rates cannot be compared."
+        )
     text = (
         f"*{_name(best['persona'], names)}* wins {_pct(best['win_rate'])} of its closed deals "
         f"and *{_name(worst['persona'], names)}* {_pct(worst['win_rate'])} (all personas: "
