@@ -6,7 +6,6 @@ structs there: this checks that formulation end to end. Skipped only when Java i
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pandas as pd
@@ -17,26 +16,6 @@ from salesmkt.campaigns.attribution import attribute
 from salesmkt.campaigns.journeys import build_journeys, customer_conversions, path_counts
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-
-
-@pytest.fixture(scope="module")
-def spark_con(tmp_path_factory):
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    import ibis
-
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("salesmkt-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield ibis.pyspark.connect(session)
 
 
 def test_sample_company_identical_on_spark(spark_con, sample):

@@ -18,6 +18,7 @@ __all__ = [
     "ACRONYMS",
     "DEFAULT_CURRENCY",
     "MISSING",
+    "compact_money",
     "currency_symbol",
     "format_amount",
     "format_count",
@@ -125,6 +126,26 @@ def currency_symbol(currency: str | None) -> str:
     """
     code = (currency or DEFAULT_CURRENCY).strip().upper()
     return _SYMBOLS.get(code, code + " ")
+
+
+def compact_money(value: float | None, currency: str | None) -> str:
+    """An amount in a sentence, compact: ``$1.23M``, ``$456k``, ``$980``; ``–`` when unknown.
+
+    Examples
+    --------
+    >>> compact_money(1_234_567, "USD"), compact_money(-45_600, "EUR"), compact_money(None, "USD")
+    ('$1.23M', '-€46k', '–')
+    """
+    if value is None or not math.isfinite(value):
+        return MISSING
+    sym = currency_symbol(currency)
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{sign}{sym}{v / 1e6:.2f}M"
+    if v >= 1e3:
+        return f"{sign}{sym}{v / 1e3:.0f}k"
+    return f"{sign}{sym}{v:.0f}"
 
 
 def format_amount(value, currency: str | None = None, *, decimals: int | None = None) -> str:

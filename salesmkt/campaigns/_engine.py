@@ -43,11 +43,13 @@ from salesmkt.data.validate import Finding, ValidationError, check_columns
 US_PER_DAY = 86_400_000_000
 SEPARATOR = " > "
 DIRECT = "direct"
-_MILESTONES = (
+#: The milestone flags of a touch and the conversion time each is read against.
+MILESTONES = (
     ("lead_touch", "lead_created_at"),
     ("deal_touch", "deal_created_at"),
     ("won_touch", "closed_won_at"),
 )
+#: The journeys' columns, in order (the pandas and the engine path give the same).
 JOURNEY_COLUMNS = [
     "journey_id",
     "person_id",
@@ -125,7 +127,7 @@ def _conversions(conversions, ts_type: dt.DataType) -> ir.Table:
             "converted_at": c.converted_at.cast(ts_t),
             "value": c.value.cast("float64") if "value" in c.columns else ibis.null("float64"),
         }
-        for _, col in _MILESTONES:
+        for _, col in MILESTONES:
             cols[col] = c[col].cast(ts_t) if col in c.columns else ibis.null(ts_t)
         return c.select(**cols)
     check_columns(
@@ -148,14 +150,14 @@ def _conversions(conversions, ts_type: dt.DataType) -> ir.Table:
                 if "value" in conv.columns
                 else np.nan
             ),
-            **{col: times(col) for _, col in _MILESTONES},
+            **{col: times(col) for _, col in MILESTONES},
         }
     ).reset_index(drop=True)
     schema = {
         "c_person": "string",
         "converted_at": ts_t,
         "value": "float64",
-        **{col: ts_t for _, col in _MILESTONES},
+        **{col: ts_t for _, col in MILESTONES},
     }
     return ibis.memtable(frame, schema=schema)
 
@@ -201,7 +203,7 @@ def build_journeys(
     )
     seen = seen.filter(seen.p_person.notnull())
     p = seen.outer_join(conv, seen.p_person == conv.c_person)
-    times = [col for _, col in _MILESTONES]
+    times = [col for _, col in MILESTONES]
     p = p.select(
         p_person=p.p_person.fill_null(p.c_person),
         converted=p.c_person.notnull(),
@@ -240,7 +242,7 @@ def build_journeys(
     whole = ibis.window(group_by=rows.journey_id)
     counts = {
         f"_{flag}": _count(rows.ts.notnull() & (rows.ts <= rows[col])).sum().over(whole)
-        for flag, col in _MILESTONES
+        for flag, col in MILESTONES
     }
     rows = rows.mutate(
         touch_index=ibis.row_number().over(group_by=rows.journey_id, order_by=order).cast("int64"),
@@ -249,7 +251,7 @@ def build_journeys(
     )
     rows = rows.filter(rows.ts.notnull() | (rows.converted & (rows.n_touches == 0)))
     flags = {}
-    for flag, col in _MILESTONES:
+    for flag, col in MILESTONES:
         ok = rows.converted & rows[col].notnull() & rows.ts.notnull()
         at = ibis.greatest(rows[f"_{flag}"] - 1, 0)
         flags[flag] = ok & (rows.touch_index == at)
@@ -372,7 +374,7 @@ def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
     require(journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by],
             caller)  # fmt: skip
     wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
-              "days_before_conversion", *(flag for flag, _ in _MILESTONES)]  # fmt: skip
+              "days_before_conversion", *(flag for flag, _ in MILESTONES)]  # fmt: skip
     cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
     narrow = _unordered(journeys).select(cols)
     if not _caches(journeys):
@@ -437,7 +439,7 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         # the pandas path lists "(no <by>)" (with no credit) when any row lacks a label, the
         # placeholder rows of conversions without touches included
         "missing_label": int(row["n_missing_label"] or 0) > 0,
-        "has_milestones": all(flag in j.columns for flag, _ in _MILESTONES),
+        "has_milestones": all(flag in j.columns for flag, _ in MILESTONES),
         "has_days": "days_before_conversion" in j.columns,
     }
 
@@ -494,7 +496,7 @@ def rule_credits(
         "_last": key.max().over(w),
         "_best": ibis.ifelse(t._label == DIRECT, ibis.null("int64"), key).max().over(w),
     }
-    for flag, _ in _MILESTONES:
+    for flag, _ in MILESTONES:
         if flag in t.columns:
             first[f"_{flag}"] = ibis.ifelse(t[flag], key, ibis.null("int64")).max().over(w)
     if days:
@@ -503,7 +505,7 @@ def rule_credits(
     else:  # position stands in for time: the last touch is 0 steps before the end
         first["_pos"] = ibis.row_number().over(group_by=t.journey_id, order_by=key)
     t = t.mutate(**first)
-    for flag, _ in _MILESTONES:
+    for flag, _ in MILESTONES:
         if flag in t.columns:  # unknown milestone: the last touch
             t = t.mutate(**{f"_{flag}": t[f"_{flag}"].fill_null(t._last)})
     if days:

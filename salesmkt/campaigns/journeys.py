@@ -302,32 +302,11 @@ def build_journeys(
     tp["conversion_value"] = (
         tp["person_id"].map(value).where(tp["converted"]) if value is not None else np.nan
     )
-    for flag, col in (
-        ("lead_touch", "lead_created_at"),
-        ("deal_touch", "deal_created_at"),
-        ("won_touch", "closed_won_at"),
-    ):
+    for flag, col in _engine.MILESTONES:
         tp[flag] = _milestone_flag(tp, conv[col] if col in conv.columns else None)
     tp["n_excluded_touches"] = tp["person_id"].map(excluded).fillna(0).astype(np.int64)
     tp.loc[~has_touch, ["touch_index", "n_touches"]] = [0, 0]
-    columns = [
-        "journey_id",
-        "person_id",
-        "converted",
-        "conversion_at",
-        "conversion_value",
-        "n_touches",
-        "touch_index",
-        "ts",
-        "channel",
-        "campaign_id",
-        "days_before_conversion",
-        "lead_touch",
-        "deal_touch",
-        "won_touch",
-        "n_excluded_touches",
-    ]
-    return tp[columns]
+    return tp[_engine.JOURNEY_COLUMNS]
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:

@@ -40,7 +40,6 @@ from salesmkt.data.validate import check_columns
 __all__ = ["spend_metrics", "referral_summary", "attributed_returns", "returns_note"]
 
 UNSOURCED = "(unsourced)"
-_DAYS_PER_MONTH = 365.25 / 12
 
 
 _EMPTY = {
@@ -135,7 +134,9 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
         }
     )
     o["group"] = o["account"].map(source)
-    observed = (end - o["at"].min()).total_seconds() / 86_400.0 / _DAYS_PER_MONTH if len(o) else 0
+    observed = (
+        (end - o["at"].min()).total_seconds() / 86_400.0 / _periods.DAYS_PER_MONTH if len(o) else 0
+    )
     o = o.dropna(subset=["group"]).sort_values(["account", "at"])
     if o.empty:
         return pd.DataFrame(columns=["arpa_monthly", "churn_monthly", "observed_months"])
@@ -151,12 +152,12 @@ def _unit_economics(dataset: Dataset, deals: pd.DataFrame, start, end) -> pd.Dat
             interval=("gap", "median"),
         )
     )
-    interval = per["interval"].fillna(13 * _DAYS_PER_MONTH)
+    interval = per["interval"].fillna(13 * _periods.DAYS_PER_MONTH)
     due = per["last"] + pd.to_timedelta(1.5 * interval, unit="D")
     lost = due < end
     stop = per["last"] + pd.to_timedelta(interval, unit="D")
     stop = stop.where(lost, end).clip(upper=end)
-    months = (stop - per["first"]).dt.total_seconds() / 86_400.0 / _DAYS_PER_MONTH
+    months = (stop - per["first"]).dt.total_seconds() / 86_400.0 / _periods.DAYS_PER_MONTH
     per = per.assign(lost=lost, months=months.clip(lower=1.0))
     g = per.groupby("group").agg(
         revenue=("revenue", "sum"), months=("months", "sum"), lost=("lost", "sum")
@@ -353,7 +354,7 @@ def spend_metrics(
         out = _with_attributed(out, attribution, by=by, model=model, margin=gross_margin)
     orders = dataset.orders
     observed = (
-        (end - orders["ordered_at"].min()).total_seconds() / 86_400.0 / _DAYS_PER_MONTH
+        (end - orders["ordered_at"].min()).total_seconds() / 86_400.0 / _periods.DAYS_PER_MONTH
         if orders is not None and orders["ordered_at"].notna().any()
         else np.nan
     )

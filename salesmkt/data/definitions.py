@@ -309,29 +309,14 @@ def order_customer_type(orders: pd.DataFrame, *, freq: str) -> pd.DataFrame:
     return orders.assign(first_order_at=at, customer_type=np.where(is_new, NEW, EXISTING))
 
 
-#: Words of a ``billing_period`` / ``term`` column and the months they cover.
-TERM_WORDS: dict[str, float] = {
-    "monthly": 1,
-    "month": 1,
-    "quarterly": 3,
-    "quarter": 3,
-    "semiannual": 6,
-    "half-yearly": 6,
-    "annual": 12,
-    "annually": 12,
-    "yearly": 12,
-    "year": 12,
-    "biennial": 24,
-}
 _SNAP_MONTHS = np.array([1.0, 3.0, 6.0, 12.0])
-_DAYS_PER_MONTH = 365.25 / 12
 
 
 def contract_terms(orders: pd.DataFrame) -> pd.DataFrame:
     """The months each paying order covers, and where that comes from.
 
     The rule (module docstring, *Active customer*): the order's ``term_months`` column, else
-    its ``billing_period`` or ``term`` column (words of :data:`TERM_WORDS` or a number of
+    its ``billing_period`` or ``term`` column (words of :data:`~salesmkt.data.periods.TERM_WORDS` or a number of
     months), else the customer's median gap between consecutive paying orders snapped to 1,
     3, 6 or 12 months (nearest on a log scale, so 11 to 13 months give 12), else 1 month (a
     customer with a single paying order).
@@ -363,7 +348,7 @@ def contract_terms(orders: pd.DataFrame) -> pd.DataFrame:
         if col in o.columns:
             raw = o[col]
             num = pd.to_numeric(raw, errors="coerce")
-            words = raw.astype("string").str.strip().str.lower().map(TERM_WORDS)
+            words = raw.astype("string").str.strip().str.lower().map(_periods.TERM_WORDS)
             given = given.fillna(num.where(num > 0)).fillna(words.astype(float))
     ts = pd.to_datetime(o["ordered_at"], utc=True)
     gap = (
@@ -373,7 +358,7 @@ def contract_terms(orders: pd.DataFrame) -> pd.DataFrame:
         .diff()
         .dt.total_seconds()
         / 86_400
-        / _DAYS_PER_MONTH
+        / _periods.DAYS_PER_MONTH
     )
     median_gap = gap.groupby(o.loc[gap.index, "customer_id"]).median()
     snapped = median_gap.map(

@@ -53,6 +53,23 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+#: The average length of a month in days (a year of 365.25 days over 12).
+DAYS_PER_MONTH = 365.25 / 12
+#: Words of a ``billing_period`` / ``term`` column and the months they cover.
+TERM_WORDS: dict[str, float] = {
+    "monthly": 1,
+    "month": 1,
+    "quarterly": 3,
+    "quarter": 3,
+    "semiannual": 6,
+    "half-yearly": 6,
+    "annual": 12,
+    "annually": 12,
+    "yearly": 12,
+    "year": 12,
+    "biennial": 24,
+}
+
 #: The frequency codes, each with its pandas period alias (weeks end on Sunday: Monday start).
 FREQS = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q-DEC", "Y": "Y-DEC"}
 CODES = tuple(FREQS)

@@ -24,22 +24,8 @@ import pandas as pd
 from salesmkt.data import periods as _periods
 from salesmkt.data.engine import as_table, execute, period_index
 
-_DAYS_PER_MONTH = 365.25 / 12
 # nearest of 1, 3, 6, 12 months on a log scale: the borders are the geometric means
 _SNAP = [(math.sqrt(3.0), 1.0), (math.sqrt(18.0), 3.0), (math.sqrt(72.0), 6.0)]
-_WORDS = {
-    "monthly": 1,
-    "month": 1,
-    "quarterly": 3,
-    "quarter": 3,
-    "semiannual": 6,
-    "half-yearly": 6,
-    "annual": 12,
-    "annually": 12,
-    "yearly": 12,
-    "year": 12,
-    "biennial": 24,
-}
 
 
 def _paying(orders, extra=()):
@@ -100,7 +86,9 @@ def _given_term(t, ibis):
             s = c.cast("string").strip()
             num = s.re_search(r"^[+]?[0-9]+(\.[0-9]+)?$").ifelse(s, None).cast("float64")
             low = s.lower()
-            words = ibis.cases(*[(low == w, float(m)) for w, m in _WORDS.items()], else_=None)
+            words = ibis.cases(
+                *[(low == w, float(m)) for w, m in _periods.TERM_WORDS.items()], else_=None
+            )
             words = words.cast("float64")
         given = given.fill_null((num > 0).ifelse(num, None)).fill_null(words)
     return given
@@ -112,7 +100,7 @@ def _with_terms(t, ibis, terms: bool = True, given: bool = True):
         return t.mutate(_term=ibis.literal(1.0))
     w = ibis.window(group_by=t["customer_id"], order_by=t["ordered_at"])
     secs = t["ordered_at"].epoch_seconds().cast("float64")
-    t = t.mutate(_gap=(secs - secs.lag().over(w)) / 86_400 / _DAYS_PER_MONTH)
+    t = t.mutate(_gap=(secs - secs.lag().over(w)) / 86_400 / _periods.DAYS_PER_MONTH)
     med = t.group_by("customer_id").aggregate(_med=t["_gap"].median())
     t = t.left_join(med, "customer_id")
     m = t["_med"]

@@ -25,9 +25,11 @@ import pandas as pd
 
 from salesmkt._base.formats import (
     DEFAULT_CURRENCY,
-    currency_symbol,
     format_amount,
     format_percent,
+)
+from salesmkt._base.formats import (
+    compact_money as _money,
 )
 from salesmkt.data import periods as _periods
 
@@ -49,20 +51,6 @@ REPORT_SIMULATIONS = 10_000
 REPORT_SEED = 0
 #: Below this chance of making the target a quarter is "at risk" in the headlines.
 AT_RISK = 0.5
-
-
-def _money(value: float, currency: str) -> str:
-    """$1.23M, $456k, $980 (compact, for sentences)."""
-    if value is None or not np.isfinite(value):
-        return "–"
-    sym = currency_symbol(currency)
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{sign}{sym}{v / 1e6:.2f}M"
-    if v >= 1e3:
-        return f"{sign}{sym}{v / 1e3:.0f}k"
-    return f"{sign}{sym}{v:.0f}"
 
 
 def _pct(x: float) -> str:

@@ -38,9 +38,11 @@ import pandas as pd
 
 from salesmkt._base.formats import (
     DEFAULT_CURRENCY,
-    currency_symbol,
     format_amount,
     format_percent,
+)
+from salesmkt._base.formats import (
+    compact_money as _money,
 )
 from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import contract_terms, won_deals
@@ -85,20 +87,6 @@ DIMENSIONS = ("total", "customer_type", "sourced_by", "owner_id")
 _CHUNK_BYTES = 2**20  # a chunk of draws stays in the CPU cache
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 QUANTILE_NAMES = ("p10", "p25", "p50", "p75", "p90")
-
-
-def _money(value: float, currency: str) -> str:
-    """$1.23M, $456k, $980 (compact, for sentences)."""
-    if value is None or not np.isfinite(value):
-        return "–"
-    sym = currency_symbol(currency)
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{sign}{sym}{v / 1e6:.2f}M"
-    if v >= 1e3:
-        return f"{sign}{sym}{v / 1e3:.0f}k"
-    return f"{sign}{sym}{v:.0f}"
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def observed_periods(ctx: Context) -> float:
     if o.empty or o["ordered_at"].isna().all():
         return np.nan
     days = (ctx.as_of - o["ordered_at"].min()).total_seconds() / 86_400
-    return days / (365.25 / 12) / _periods.MONTHS_PER_PERIOD[ctx.freq]
+    return days / _periods.DAYS_PER_MONTH / _periods.MONTHS_PER_PERIOD[ctx.freq]
 
 
 def clv_simple(ctx: Context) -> pd.DataFrame:
