@@ -13,8 +13,11 @@ any other Ibis backend. The work runs where the data lives:
   shared by :func:`path_counts` and :func:`salesmkt.attribute` on the same journeys object.
 * :func:`path_counts` sends one query whose answer is one row per unique path (ordered string
   aggregation: ``LISTAGG``/``STRING_AGG ... ORDER BY`` where the backend has it, a sorted array
-  of structs on DuckDB, where it is faster, and Spark); consecutive repeats can be collapsed.
-* :func:`rule_credits` sends one query whose answer is one row per channel with the
+  of structs on DuckDB, where it is faster, and Spark), remembered for the stored table;
+  consecutive repeats are collapsed from those unique paths (the same labels between the
+  separators), not by another pass over the touches.
+* :func:`rule_credits` sends one query over the converting journeys (the others carry no
+  credit) whose answer is one row per channel with the
   conversions and value credited under every rule-based model: the per-touch weights (first,
   last, last non-direct, linear, time decay, position-based, W-shaped, full path) are windows
   without an order over each journey's touch keys, the same definitions as
@@ -27,6 +30,7 @@ path orders them, so a database's lack of row order cannot change a path.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 
 import ibis
@@ -111,6 +115,22 @@ def _literal(value: pd.Timestamp, ts_type: dt.DataType):
 
 
 # --- journeys ------------------------------------------------------------------------------
+
+
+@ibis.udf.scalar.builtin
+def epoch_us(ts: dt.timestamp) -> dt.int64:  # DuckDB's microseconds since the epoch
+    ...
+
+
+def _days_between(ts, end, table: ir.Table):
+    """Days from ``ts`` to ``end`` (to the microsecond). On DuckDB from the microseconds since
+    the epoch: its difference of two times with a time zone goes through a calendar, several
+    times slower."""
+    if table.get_backend().name == "duckdb":
+        us = epoch_us(end) - epoch_us(ts)
+    else:
+        us = end.delta(ts, unit="microsecond")
+    return us.cast("float64") / float(US_PER_DAY)
 
 
 def _conversions(conversions, ts_type: dt.DataType) -> ir.Table:
@@ -266,8 +286,7 @@ def build_journeys(
         ts=rows.ts,
         channel=rows.channel,
         campaign_id=rows.campaign_id,
-        days_before_conversion=rows.end.delta(rows.ts, unit="microsecond").cast("float64")
-        / float(US_PER_DAY),
+        days_before_conversion=_days_between(rows.ts, rows.end, touchpoints),
         **flags,
         n_excluded_touches=(rows.n_all - rows.n_touches).cast("int64"),
     )
@@ -313,12 +332,12 @@ def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
     return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop("_pairs")
 
 
-def path_counts(
-    journeys: ir.Table, *, by: str = "channel", collapse: bool = False, caller: str = "path_counts"
-) -> pd.DataFrame:
-    """Unique paths with conversions, non-conversions and value; one query, one row per path
-    (over the stored journeys, see :func:`stored`)."""
-    t = _touched(stored(journeys, by=by, caller=caller), by, caller)
+def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
+    """``path, total_conversions, total_journeys, total_conversion_value`` in one query (one
+    row per unique path), remembered for the stored table."""
+    if _STORED and _STORED[0][2] is table and _STORED[0][3] is not None:
+        return _STORED[0][3]
+    t = _touched(table, by, caller)
     has_value = "conversion_value" in t.columns
     value = t.conversion_value.cast("float64") if has_value else _FZERO
     t = t.mutate(
@@ -326,10 +345,7 @@ def path_counts(
         _conv=_count(t.converted),
         _value=ibis.ifelse(t.converted, value.fill_null(0.0), 0.0),
     )
-    if collapse:  # consecutive repeats of a label are one state (Markov, Shapley)
-        t = t.mutate(_prev=t._label.lag().over(group_by=t.journey_id, order_by=t.touch_index))
-        t = t.filter(t._prev.isnull() | (t._prev != t._label)).drop("_prev")
-    backend = journeys.get_backend().name
+    backend = table.get_backend().name
     per = _ordered_concat(t, "journey_id", backend)
     out = per.group_by("path").aggregate(
         total_conversions=per._conv.sum(),
@@ -340,12 +356,36 @@ def path_counts(
         df = out.to_pyarrow().to_pandas()
     df = pd.DataFrame(
         {
-            "path": df["path"].astype("string"),
+            "path": df["path"].astype(object),
             "total_conversions": df["total_conversions"].fillna(0).astype(np.int64),
             "total_journeys": df["total_journeys"].astype(np.int64),
             "total_conversion_value": df["total_conversion_value"].fillna(0.0).astype(float),
         }
     )
+    if _STORED and _STORED[0][2] is table:
+        _STORED[0][3] = df
+    return df
+
+
+def _collapsed(paths: pd.DataFrame) -> pd.DataFrame:
+    """The unique paths with consecutive repeats of a label made one state (Markov, Shapley),
+    summed over the paths that become the same."""
+    parts = paths["path"].str.split(SEPARATOR, regex=False)
+    key = [SEPARATOR.join(label for label, _ in itertools.groupby(p)) for p in parts]
+    out = paths.drop(columns="path").groupby(pd.Index(key, name="path"), sort=False).sum()
+    return out.reset_index()
+
+
+def path_counts(
+    journeys: ir.Table, *, by: str = "channel", collapse: bool = False, caller: str = "path_counts"
+) -> pd.DataFrame:
+    """Unique paths with conversions, non-conversions and value; one query, one row per path
+    (over the stored journeys, see :func:`stored`). Consecutive repeats can be collapsed:
+    from the unique paths, as the same labels between the separators."""
+    df = _unique_paths(stored(journeys, by=by, caller=caller), by, caller)
+    if collapse:
+        df = _collapsed(df)
+    df = df.assign(path=df["path"].astype("string"))
     df["total_null"] = df["total_journeys"] - df["total_conversions"]
     df = df.sort_values(["total_journeys", "path"], ascending=[False, True], ignore_index=True)
     return df[["path", "total_conversions", "total_null", "total_conversion_value"]]
@@ -354,8 +394,8 @@ def path_counts(
 # --- rule-based credit ---------------------------------------------------------------------
 
 
-# The last journeys table read, stored: [(weak reference to the journeys expression, by,
-# stored table)]. One at a time, so a session holds at most one copy in its backend; it is
+# The last journeys table read, stored: [[weak reference to the journeys expression, by,
+# stored table, its unique paths once read]]. One at a time, so a session holds at most one copy in its backend; it is
 # dropped when that journeys expression is garbage-collected or another one is read.
 _STORED: list = []
 
@@ -387,7 +427,7 @@ def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
         if _STORED and _STORED[0][0] is ref:
             release()
 
-    _STORED.append((weakref.ref(journeys, gone), by, table))
+    _STORED.append([weakref.ref(journeys, gone), by, table, None])
     return table
 
 
@@ -400,14 +440,14 @@ def _caches(table: ir.Table) -> bool:
 def release() -> None:
     """Drop the stored journeys table, if any."""
     while _STORED:
-        _, _, table = _STORED.pop()
+        _, _, table, _ = _STORED.pop()
         # (when its connection is gone there is nothing left to drop)
         with quiet(), contextlib.suppress(Exception):
             table.release()
 
 
 def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
-    """Conversions without touches, their value, whether values exist, the number of labels."""
+    """Conversions without touches, their value, whether values exist, the labels."""
     require(
         journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
     )
@@ -420,7 +460,7 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         untouched_conv=_count(untouched).sum(),
         untouched_value=ibis.ifelse(untouched, value, 0.0).sum().cast("float64"),
         n_values=j.conversion_value.count() if has_value else ibis.literal(0),
-        n_labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).nunique(),
+        labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).collect(distinct=True),
         n_missing_label=_count(j[by].isnull()).sum(),
         touched_conv=ibis.ifelse(
             j.converted & (j.n_touches > 0), j.journey_id, ibis.null("int64")
@@ -430,11 +470,13 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         row = expr.to_pyarrow().to_pandas().iloc[0]
     has = int(row["n_values"] or 0) > 0
     conv = float(row["untouched_conv"] or 0)
+    labels = [str(x) for x in (row["labels"] if row["labels"] is not None else [])]
     return {
         "untouched_conv": conv,
         "untouched_value": float(row["untouched_value"] or 0.0) if has else conv,
         "has_value": has,
-        "n_labels": int(row["n_labels"] or 0),
+        "labels": sorted(labels),
+        "n_labels": len(labels),
         "touched_conv": float(row["touched_conv"] or 0),
         # the pandas path lists "(no <by>)" (with no credit) when any row lacks a label, the
         # placeholder rows of conversions without touches included
@@ -474,11 +516,13 @@ def rule_credits(
     has_value: bool,
     caller: str = "attribute",
 ) -> pd.DataFrame:
-    """Conversions and value credited to each label under each rule-based model; one query.
+    """Conversions and value credited to each label under each rule-based model; one query
+    over the converting journeys.
 
     Returns a frame with the label column ``_label`` and ``<model>__conv``/``<model>__value``.
     """
     t = _touched(journeys, by, caller)
+    t = t.filter(t.converted)  # the other journeys carry no credit
     w = ibis.window(group_by=t.journey_id)
     conv = _share(t.converted)
     value = t.conversion_value.cast("float64").fill_null(0.0) * conv if has_value else conv

@@ -231,7 +231,9 @@ def _attribute_cached(table, *, models, by: str, options: dict) -> pd.DataFrame:
         half_life_days=options["half_life_days"],
         has_value=info["has_value"],
     )
-    labels = set(credits["_label"].astype(str))
+    # every label of a path, converting or not (a label on paths without a conversion gets
+    # no credit, as on the pandas path)
+    labels = set(info["labels"]) | set(credits["_label"].astype(str))
     if info["missing_label"]:
         labels.add(f"(no {by})")
     labels = sorted(labels)
