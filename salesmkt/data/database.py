@@ -99,6 +99,9 @@ def _fetch(con, name: str, table: str) -> pd.DataFrame:
     if renames:  # e.g. Snowflake's upper-case LEAD_ID
         t = t.rename(renames)
     casts = {c: t[c].cast("float64") for c in t.columns if t[c].type().is_decimal()}
+    # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is the wall clock), which Ibis reads as a
+    # naive timestamp in the session's time zone, UTC since ibis.pyspark.connect sets it
+    casts |= {c: t[c].cast("timestamp('UTC')") for c in _spark_instants(con, name)}
     if casts:  # NUMERIC columns would arrive as Python Decimal objects
         t = t.mutate(**casts)
     # A database keeps no row order: sort by the table's key (then every column), so that row
@@ -109,6 +112,21 @@ def _fetch(con, name: str, table: str) -> pd.DataFrame:
     first = [c for c in (spec.key or [c.name for c in spec.required]) if c in t.columns]
     order = first + [c for c in t.columns if c not in first and _sortable(t[c].type())]
     return con.to_pyarrow(t.order_by(order)).to_pandas()
+
+
+def _spark_instants(con, name: str) -> list[str]:
+    """The columns of Spark table ``name`` typed TIMESTAMP (an instant, shown in the session's
+    time zone), not TIMESTAMP_NTZ (a wall-clock time, whose zone ``load(tz=...)`` names); none
+    on other backends."""
+    if con.name != "pyspark":
+        return []
+    if con._session.conf.get("spark.sql.session.timeZone") != "UTC":  # set by Ibis on connect
+        raise ValueError(
+            f"{name}: the Spark session's time zone must stay UTC (ibis.pyspark.connect sets "
+            "it) for timestamps to be read as the instants they are."
+        )
+    fields = con._session.table(name).schema.fields
+    return [f.name for f in fields if f.dataType.typeName() == "timestamp"]
 
 
 def _sortable(dtype) -> bool:
