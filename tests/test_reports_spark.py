@@ -24,6 +24,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
 ]
 
+EVENT_TABLES = ("sessions", "touchpoints", "events")
 MODELS = ["first_touch", "last_touch", "linear", "w_shaped", "markov", "shapley"]
 
 
@@ -147,7 +148,7 @@ def test_event_tables_stay_in_spark_and_the_others_equal_the_files(spark_dataset
     assert spark_dataset.source == "pyspark connection"
     for name, df in sample.tables.items():
         got = getattr(spark_dataset, name)
-        if name in ("sessions", "touchpoints", "events"):
+        if name in EVENT_TABLES:
             assert not isinstance(got, pd.DataFrame), name
             assert got.schema()[got.columns[2 if name == "sessions" else 1]].timezone == "UTC"
         else:
@@ -162,3 +163,27 @@ def test_campaign_review_from_spark_equals_the_files(spark_dataset, sample):
 def test_check_in_from_spark_equals_the_files(spark_dataset, sample):
     conf = salesmkt.sample_dir()
     assert_same(checkin_figures(spark_dataset, conf), checkin_figures(sample, conf))
+
+
+def test_check_in_rendered_from_a_spark_session_shows_the_figures_of_the_files(
+    spark_con, spark_dataset, sample, tmp_path, monkeypatch
+):
+    """The notebooks run in kernels of their own, which cannot share the session: the report
+    run reads the tables through the session once, Spark writes the event-sized ones as Parquet
+    folders (timestamps as UTC instants), and the reports compute on them in DuckDB."""
+    from test_engine_reports import assert_same_figures, render
+
+    from salesmkt.sources.convert import convert_export
+
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    snapshot = convert_export(spark_con, tmp_path / "snapshot", source=None)
+    assert all((snapshot / f"{name}.parquet").is_dir() for name in EVENT_TABLES)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "100000000")  # read back into pandas
+    back = salesmkt.load(snapshot)
+    for name in EVENT_TABLES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(sample, name), obj=name)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    files = render(salesmkt.sample_dir(), tmp_path / "files", ["05"])
+    from_spark = render(spark_con, tmp_path / "spark", ["05"])
+    assert "pyspark connection" in from_spark[1][0].page_title
+    assert_same_figures(files, from_spark, "05", salesmkt.sample_dir())

@@ -62,6 +62,14 @@ def _connect(url: str):
     import ibis
 
     scheme = url.split("://", 1)[0].lower()
+    if scheme == "pyspark":
+        raise ValueError(
+            f"{describe(url)}: Spark tables are read through the session that holds them: "
+            "salesmkt.load(ibis.pyspark.connect(spark)) or salesmkt.run_reports("
+            "ibis.pyspark.connect(spark), ...) in Python. A session started from a URL sees "
+            "none of another session's temporary views, nor a warehouse's tables without its "
+            "metastore."
+        )
     if scheme == "duckdb":
         path = url.split("://", 1)[1].split("?", 1)[0]
         if not path or path == ":memory:" or not Path(path).is_file():
@@ -127,6 +135,34 @@ def _spark_instants(con, name: str) -> list[str]:
         )
     fields = con._session.table(name).schema.fields
     return [f.name for f in fields if f.dataType.typeName() == "timestamp"]
+
+
+def write_parquet(table, path: Path) -> None:
+    """Write a table kept in its database to ``path`` with the database's own Parquet export
+    (never through pandas). Spark writes a folder of part files there, its timestamps as UTC
+    instants (``TIMESTAMP_MICROS``, not the legacy ``INT96`` that readers take for wall-clock
+    times)."""
+    from salesmkt._base.quiet import quiet
+
+    backend = table._find_backend()
+    with quiet():
+        if backend.name != "pyspark":
+            table.to_parquet(path)
+            return
+        conf, key = backend._session.conf, "spark.sql.parquet.outputTimestampType"
+        before = conf.get(key)
+        conf.set(key, "TIMESTAMP_MICROS")
+        try:
+            table.to_parquet(path)
+        finally:
+            conf.set(key, before)
+    if not any(Path(path).glob("*.parquet")):  # written to a cluster's own file system
+        raise RuntimeError(
+            f"Spark wrote {Path(path).stem} to {path} on the cluster's file system, which this "
+            "machine cannot read. Reports from a Spark cluster: call the library in a notebook "
+            "attached to the session (docs: Bring your own data, Spark), or export the tables "
+            "as Parquet to a folder this machine reads and run the reports on that folder."
+        )
 
 
 def _sortable(dtype) -> bool:
