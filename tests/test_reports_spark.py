@@ -38,12 +38,23 @@ def register(session, name: str, df: pd.DataFrame) -> None:
     session.createDataFrame(plain).createOrReplaceTempView(name)
 
 
-@pytest.fixture(scope="module")
-def spark_dataset(spark_con, sample):
+def register_sample(spark_con, sample) -> None:
     session = spark_con._session
     session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     for name, df in sample.tables.items():
         register(session, name, df)
+
+
+@pytest.fixture(autouse=True)
+def _sample_views(spark_con, sample):
+    """The views again before each test: other Spark tests may reuse a name in the session
+    (test_journeys_spark.py's ``touchpoints`` holds fewer columns)."""
+    register_sample(spark_con, sample)
+
+
+@pytest.fixture(scope="module")
+def spark_dataset(spark_con, sample):
+    register_sample(spark_con, sample)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
         ds = salesmkt.load(spark_con)
