@@ -36,14 +36,17 @@ def load(
     Parameters
     ----------
     path : str, Path or Ibis connection
-        A folder of ``<table>.csv`` or ``<table>.parquet`` files, an ``.xlsx`` workbook with one
-        sheet per table, or a ``.duckdb`` database file. Never modified. With ``source``: a
+        A folder of ``<table>.csv`` or ``<table>.parquet`` files (or ``<table>.parquet``
+        folders of part files, as Spark writes a table), an ``.xlsx`` workbook with one sheet
+        per table, or a ``.duckdb`` database file. Never modified. With ``source``: a
         vendor export file or a folder of them (see :mod:`salesmkt.sources`). Or a database:
         a connection URL as ``ibis.connect`` takes it (``postgres://user@host:5432/crm``,
         ``postgres://user@host/crm/schema``, ``duckdb:///path/crm.duckdb``,
         ``bigquery://project/dataset``) or an Ibis connection; its tables named after the
         canonical tables (any case) are read and validated as files are, other tables are
         left alone. Passwords are best kept out of the URL (``PGPASSWORD``, ``~/.pgpass``).
+        Spark: ``ibis.pyspark.connect(spark)`` with the session that holds the tables (temporary
+        views or tables of its catalog, the warehouse); see Notes.
     tz : str, optional
         The time zone naive timestamps were recorded in (e.g. ``"Europe/Paris"``). Without it,
         timestamps must carry an offset.
@@ -61,6 +64,23 @@ def load(
     ------
     salesmkt.ValidationError
         Listing every problem in every table, each with its table, column, count and rows.
+
+    Notes
+    -----
+    Event-sized tables (``sessions``, ``touchpoints``, ``events``) with more rows than
+    ``SALESMKT_IN_MEMORY_ROWS`` (five million by default) stay in their database or Parquet
+    file as Ibis tables, and the analyses over them run there; the other tables are read into
+    pandas.
+
+    From Spark, ``load(ibis.pyspark.connect(spark))`` reads the tables of the session's current
+    database (``SHOW TABLES``: its temporary views and its catalog's tables) named after the
+    canonical tables; kept event tables stay in Spark, and journeys, attribution and the web
+    KPIs run there. Spark's ``TIMESTAMP`` columns are instants and are read as UTC (the session's
+    time zone, which ``ibis.pyspark.connect`` sets to UTC). ``TIMESTAMP_NTZ`` columns are
+    wall-clock times: a table read into pandas needs ``tz=``, and an event table kept in Spark
+    needs its timestamps as ``TIMESTAMP`` (a view that converts them). A ``pyspark://`` URL
+    is refused: a session started from it would see none of the views of the session that
+    holds the data. Reports from Spark: :func:`salesmkt.run_reports` with the connection.
 
     Examples
     --------

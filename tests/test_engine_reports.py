@@ -1,6 +1,7 @@
-"""The campaign review rendered from Parquet files whose event-sized tables (sessions,
-touchpoints, events) stay in place and are computed by DuckDB shows the figures of the review
-rendered from the CSV sample (test_postgres.py does the same from PostgreSQL)."""
+"""The campaign review, the funnel & KPI setup and the check-in rendered from Parquet files whose
+event-sized tables (sessions, touchpoints, events) stay in place and are computed by DuckDB show
+the figures of the same reports rendered from the CSV sample (test_postgres.py does the same
+from PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ def assert_same_figures(files, other, stem: str, data) -> None:
     ]
 
 
-def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
-    sample, tmp_path, monkeypatch
-):
+@pytest.fixture
+def parquet_in_place(sample, tmp_path, monkeypatch):
+    """The sample as Parquet files, every event-sized table of which ``load`` keeps in place."""
     folder = tmp_path / "parquet"
     folder.mkdir()
     for name, df in sample.tables.items():
@@ -45,6 +46,21 @@ def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebook's load sees it too
     kept = salesmkt.load(folder)
     assert all(not hasattr(getattr(kept, name), "iloc") for name in EVENT_TABLES)
+    return folder
+
+
+def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
+    parquet_in_place, tmp_path
+):
     files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
-    in_place = render(folder, tmp_path / "parquet-out", ["04"])
-    assert_same_figures(files, in_place, "04", folder)
+    in_place = render(parquet_in_place, tmp_path / "parquet-out", ["04"])
+    assert_same_figures(files, in_place, "04", parquet_in_place)
+
+
+def test_funnel_kpis_and_check_in_from_parquet_in_place_show_the_figures_of_the_files(
+    parquet_in_place, tmp_path
+):
+    files = render(salesmkt.sample_dir(), tmp_path / "files", ["03", "05"])
+    in_place = render(parquet_in_place, tmp_path / "parquet-out", ["03", "05"])
+    for stem in ("03", "05"):
+        assert_same_figures(files, in_place, stem, parquet_in_place)

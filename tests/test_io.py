@@ -58,6 +58,34 @@ def test_parquet_folder_equals_csv(tmp_path, small_tables):
     pd.testing.assert_frame_equal(ds.leads, small_tables["leads"], check_dtype=False)
 
 
+def test_parquet_folder_of_part_files_as_spark_writes_a_table(tmp_path, sample, monkeypatch):
+    """A table written by Spark is a folder ``sessions.parquet/`` of part files beside a
+    ``_SUCCESS`` marker and ``.crc`` checksums; read into memory or kept in DuckDB, it holds
+    the rows of its parts in order."""
+    sessions = sample.sessions
+    folder = tmp_path / "sessions.parquet"
+    folder.mkdir()
+    half = len(sessions) // 2
+    sessions.iloc[:half].to_parquet(folder / "part-00000-a.snappy.parquet", index=False)
+    sessions.iloc[half:].to_parquet(folder / "part-00001-a.snappy.parquet", index=False)
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".part-00000-a.snappy.parquet.crc").write_bytes(b"crc")
+    sample.leads.to_parquet(tmp_path / "leads.parquet", index=False)
+    pd.testing.assert_frame_equal(salesmkt.load(tmp_path).sessions, sessions)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    kept = salesmkt.load(tmp_path).sessions
+    assert not isinstance(kept, pd.DataFrame)
+    assert int(kept.count().execute()) == len(sessions)
+    back = kept.order_by("session_id").to_pandas()
+    want = sessions.sort_values("session_id", ignore_index=True)
+    pd.testing.assert_frame_equal(back[want.columns], want, check_dtype=False)
+
+
+def test_a_spark_url_says_to_pass_the_session():
+    with pytest.raises(ValueError, match=r"ibis\.pyspark\.connect\(spark\)"):
+        salesmkt.load("pyspark:///srv/spark-warehouse")
+
+
 def test_excel_workbook(tmp_path, small_tables):
     path = tmp_path / "crm.xlsx"
     with pd.ExcelWriter(path) as xl:

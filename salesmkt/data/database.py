@@ -62,6 +62,14 @@ def _connect(url: str):
     import ibis
 
     scheme = url.split("://", 1)[0].lower()
+    if scheme == "pyspark":
+        raise ValueError(
+            f"{describe(url)}: Spark tables are read through the session that holds them: "
+            "salesmkt.load(ibis.pyspark.connect(spark)) or salesmkt.run_reports("
+            "ibis.pyspark.connect(spark), ...) in Python. A session started from a URL sees "
+            "none of another session's temporary views, nor a warehouse's tables without its "
+            "metastore."
+        )
     if scheme == "duckdb":
         path = url.split("://", 1)[1].split("?", 1)[0]
         if not path or path == ":memory:" or not Path(path).is_file():
@@ -99,6 +107,9 @@ def _fetch(con, name: str, table: str) -> pd.DataFrame:
     if renames:  # e.g. Snowflake's upper-case LEAD_ID
         t = t.rename(renames)
     casts = {c: t[c].cast("float64") for c in t.columns if t[c].type().is_decimal()}
+    # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is the wall clock), which Ibis reads as a
+    # naive timestamp in the session's time zone, UTC since ibis.pyspark.connect sets it
+    casts |= {c: t[c].cast("timestamp('UTC')") for c in _spark_instants(con, name)}
     if casts:  # NUMERIC columns would arrive as Python Decimal objects
         t = t.mutate(**casts)
     # A database keeps no row order: sort by the table's key (then every column), so that row
@@ -109,6 +120,49 @@ def _fetch(con, name: str, table: str) -> pd.DataFrame:
     first = [c for c in (spec.key or [c.name for c in spec.required]) if c in t.columns]
     order = first + [c for c in t.columns if c not in first and _sortable(t[c].type())]
     return con.to_pyarrow(t.order_by(order)).to_pandas()
+
+
+def _spark_instants(con, name: str) -> list[str]:
+    """The columns of Spark table ``name`` typed TIMESTAMP (an instant, shown in the session's
+    time zone), not TIMESTAMP_NTZ (a wall-clock time, whose zone ``load(tz=...)`` names); none
+    on other backends."""
+    if con.name != "pyspark":
+        return []
+    if con._session.conf.get("spark.sql.session.timeZone") != "UTC":  # set by Ibis on connect
+        raise ValueError(
+            f"{name}: the Spark session's time zone must stay UTC (ibis.pyspark.connect sets "
+            "it) for timestamps to be read as the instants they are."
+        )
+    fields = con._session.table(name).schema.fields
+    return [f.name for f in fields if f.dataType.typeName() == "timestamp"]
+
+
+def write_parquet(table, path: Path) -> None:
+    """Write a table kept in its database to ``path`` with the database's own Parquet export
+    (never through pandas). Spark writes a folder of part files there, its timestamps as UTC
+    instants (``TIMESTAMP_MICROS``, not the legacy ``INT96`` that readers take for wall-clock
+    times)."""
+    from salesmkt._base.quiet import quiet
+
+    backend = table._find_backend()
+    with quiet():
+        if backend.name != "pyspark":
+            table.to_parquet(path)
+            return
+        conf, key = backend._session.conf, "spark.sql.parquet.outputTimestampType"
+        before = conf.get(key)
+        conf.set(key, "TIMESTAMP_MICROS")
+        try:
+            table.to_parquet(path)
+        finally:
+            conf.set(key, before)
+    if not any(Path(path).glob("*.parquet")):  # written to a cluster's own file system
+        raise RuntimeError(
+            f"Spark wrote {Path(path).stem} to {path} on the cluster's file system, which this "
+            "machine cannot read. Reports from a Spark cluster: call the library in a notebook "
+            "attached to the session (docs: Bring your own data, Spark), or export the tables "
+            "as Parquet to a folder this machine reads and run the reports on that folder."
+        )
 
 
 def _sortable(dtype) -> bool:

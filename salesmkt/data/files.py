@@ -65,7 +65,8 @@ def _table_name(path: Path) -> str:
 def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Read the canonical tables from ``path`` without validating them.
 
-    ``path`` is a folder of ``<table>.csv`` / ``<table>.parquet`` files, an Excel workbook
+    ``path`` is a folder of ``<table>.csv`` / ``<table>.parquet`` files (a ``<table>.parquet``
+    folder of part files, as Spark writes a table, is one table), an Excel workbook
     (``.xlsx``) with one sheet per table, or a DuckDB database file (``.duckdb``/``.db``) with
     one table per canonical table; or a database URL or Ibis connection (see :func:`load`).
     Returns the raw tables and findings about what was skipped.
@@ -96,7 +97,9 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
             ]
         for file in sorted(path.iterdir()):
             name, suffix = _table_name(file), "".join(file.suffixes).lower()
-            if file.is_dir() or file.name.startswith(".") or suffix in (".md", ".yml", ".yaml"):
+            if file.is_dir() and suffix != ".parquet":  # a table.parquet folder is read below
+                continue
+            if file.name.startswith(".") or suffix in (".md", ".yml", ".yaml"):
                 continue
             if name not in TABLES or suffix not in (".csv", ".csv.gz", ".parquet", ".txt"):
                 found.append(_skipped(file.name))
@@ -107,7 +110,11 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
                 if suffix == ".parquet" and name in ENGINE_TABLES and _big_parquet(name, file):
                     tables[name] = _parquet_table(name, file)  # read by DuckDB where it is
                     continue
-                tables[name] = pd.read_parquet(file) if suffix == ".parquet" else _read_csv(file)
+                tables[name] = (
+                    pd.read_parquet(file, engine="pyarrow")
+                    if suffix == ".parquet"
+                    else _read_csv(file)
+                )
             except _EmptyFile:
                 tables[name] = pd.DataFrame()
     elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
@@ -150,18 +157,20 @@ def read_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], list[Finding
 
 
 def _big_parquet(name: str, file: Path) -> bool:
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as pds
 
-    return keep_in_engine(name, pq.ParquetFile(file).metadata.num_rows)
+    return keep_in_engine(name, pds.dataset(file, format="parquet").count_rows())
 
 
 def _parquet_table(name: str, file: Path):
-    """A Parquet file of an event-sized table as an Ibis table run by DuckDB in-process."""
+    """A Parquet file of an event-sized table as an Ibis table run by DuckDB in-process; a
+    folder ``<table>.parquet/`` (as Spark writes a table: part files, ``_SUCCESS``) is read
+    whole."""
     import ibis
 
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
-    return con.read_parquet(file, table_name=name)
+    return con.read_parquet(file / "**" / "*.parquet" if file.is_dir() else file, table_name=name)
 
 
 def _duckdb_table(path: Path, name: str):

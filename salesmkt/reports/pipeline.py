@@ -164,6 +164,8 @@ def _data_name(data, database: bool) -> str:
     """What a title calls the data: the sample company, a folder or file, or a database."""
     from salesmkt.io import sample_dir
 
+    if database and not isinstance(data, str):  # an Ibis connection made by the caller
+        return f"{data.name} connection"
     if database:
         from urllib.parse import urlsplit
 
@@ -385,10 +387,13 @@ def run_reports(
 
     Parameters
     ----------
-    data : str or Path
+    data : str, Path or Ibis connection
         Data location, as accepted by :func:`salesmkt.load`. A database URL
-        (``postgres://user@host:5432/crm``) is read once into a snapshot of canonical Parquet
-        files in a temporary folder, so every notebook sees the same data and none gets the URL.
+        (``postgres://user@host:5432/crm``) or an Ibis connection
+        (``ibis.pyspark.connect(spark)``: the notebooks run in their own kernels, which cannot
+        share a Spark session) is read once into a snapshot of canonical Parquet files in a
+        temporary folder, so every notebook sees the same data and none gets the URL. Tables
+        kept in the database (:func:`salesmkt.load`) are written there by the database itself.
     out : str or Path
         Folder for the HTML reports; created if missing.
     start, end : str, optional

@@ -264,7 +264,7 @@ def convert_export(
     import json
     from dataclasses import asdict
 
-    from salesmkt._base.quiet import quiet
+    from salesmkt.data.database import write_parquet
     from salesmkt.data.engine import is_table
     from salesmkt.data.files import ABOUT_FILE, FINDINGS_FILE, read_tables
     from salesmkt.data.validate import validate_tables
@@ -281,8 +281,7 @@ def convert_export(
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         if is_table(df):  # kept in its database: written by the engine, never held in memory
-            with quiet():
-                df.to_parquet(folder / f"{name}.parquet")
+            write_parquet(df, folder / f"{name}.parquet")
         else:
             df.to_parquet(folder / f"{name}.parquet", index=False)
     text = json.dumps([asdict(n) for n in notes], ensure_ascii=False, default=str)
