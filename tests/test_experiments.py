@@ -338,3 +338,85 @@ def test_sample_exposes_the_planted_covariate_and_cuped_narrows_the_interval(sam
     )
     text = holdout_summary(holdout_test(sample))
     assert "CUPED" in text and "The split holds" in text and "Keep running or stop?" in text
+
+
+# --- the holdout test where the data lives ----------------------------------------------------
+
+_ENGINE_TABLES = ("assignments", "leads", "deals", "campaigns")
+
+
+def _messy(sample) -> Dataset:
+    """The sample with what the rules must handle: leads out of stage order, assigned people
+    missing from the leads, a skipped stage, a second won deal and a missing covariate value."""
+    leads = sample.leads.copy()
+    a = sample.assignments.copy()
+    ids = a["person_id"].iloc[:40].tolist()
+    pos = leads.index[leads["lead_id"].isin(ids[:6])]
+    leads.loc[pos, "sql_at"] = leads.loc[pos, "created_at"] - pd.Timedelta(days=1)  # out of order
+    pos = leads.index[leads["lead_id"].isin(ids[6:12])]
+    leads.loc[pos, "opportunity_at"] = pd.NaT  # skipped: entered with the next stage
+    leads.loc[pos, "customer_at"] = leads.loc[pos, "sql_at"] + pd.Timedelta(days=3)
+    leads = leads[~leads["lead_id"].isin(ids[12:15])]  # assigned but not among the leads
+    deals = sample.deals.copy()
+    won = deals[deals["status"].eq("won") & deals["lead_id"].isin(a["person_id"])].head(3)
+    deals = pd.concat([deals, won.assign(deal_id=won["deal_id"] + "-2", amount=1234.5)])
+    return Dataset(**{**sample.tables, "leads": leads, "deals": deals.reset_index(drop=True),
+                      "assignments": a})  # fmt: skip
+
+
+def _in_duckdb(data: Dataset, con) -> Dataset:
+    tables = dict(data.tables)
+    for name in _ENGINE_TABLES:
+        con.create_table(name, tables[name], overwrite=True)
+        tables[name] = con.table(name)
+    return Dataset(**tables)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 1e-9) -> None:
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x, y = a[c].iloc[0], b[c].iloc[0]
+        if isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_):
+            assert float(y) == pytest.approx(float(x), rel=rtol, abs=1e-12, nan_ok=True), c
+        else:
+            assert (pd.isna(x) and pd.isna(y)) or x == y, c
+
+
+@pytest.mark.parametrize(
+    ("outcome", "covariate"),
+    [
+        ("opportunity_at", "pre_period_visits"),
+        ("sql_at", "web_visits_90d"),  # a covariate of the leads
+        ("deal_won", "pre_period_visits"),
+        ("deal_created", None),
+    ],
+)
+def test_holdout_test_in_the_engine_equals_the_pandas_path(sample, outcome, covariate):
+    data = _messy(sample)
+    plain = holdout_test(data, outcome=outcome, covariate=covariate)
+    con = ibis.duckdb.connect()
+    engine = holdout_test(_in_duckdb(data, con), outcome=outcome, covariate=covariate)
+    _same(plain, engine)
+    mixed = Dataset(**{**data.tables, "assignments": ibis.memtable(data.assignments)})
+    _same(plain, holdout_test(mixed, outcome=outcome, covariate=covariate))
+    # and both equal the statistics of the per-person table, computed here
+    people = holdout_people(data, outcome=outcome)
+    r = engine.iloc[0]
+    assert r["n_excluded"] == people.attrs["n_excluded"] > 0
+    for arm in ("control", "treatment"):
+        g = people[people["group"] == arm]
+        assert r[f"n_{arm}"] == len(g)
+        assert r[f"conversions_{arm}"] == g["converted"].sum()
+        assert r[f"revenue_revenue_per_person_{arm}"] == pytest.approx(g["revenue"].mean())
+
+
+def test_holdout_test_with_a_missing_covariate_value_in_the_engine(sample):
+    a = sample.assignments.copy()
+    a["pre_period_visits"] = a["pre_period_visits"].astype("Float64")
+    a.loc[a.index[5], "pre_period_visits"] = pd.NA
+    data = Dataset(**{**sample.tables, "assignments": a})
+    plain = holdout_test(data)
+    engine = holdout_test(_in_duckdb(data, ibis.duckdb.connect()))
+    _same(plain, engine)
+    assert pd.isna(engine["covariate"].iloc[0])
+    assert np.isnan(engine["cuped_adjusted_difference"].iloc[0])

@@ -77,7 +77,10 @@ def as_table(df: pd.DataFrame | ir.Table, columns: Sequence[str] | None = None) 
             s = s.dt.tz_localize("UTC")
         elif s.dtype == object and s.isna().all() or s.dtype == object:
             s = s.astype("string")
-        out[col] = s.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s
+        # by position: a Series would align on its index, and a filtered frame has gaps in it
+        out[col] = (
+            s.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s.reset_index(drop=True)
+        )
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
     return ibis.memtable(frame)
 
