@@ -117,11 +117,11 @@ def experiment_moments(
         missing = [c for c in [group, *columns] if c not in data.columns]
         if missing:
             raise ValueError(f"experiment_moments: the table has no column(s) {missing}")
-        v = {c: data[c].cast("float64") for c in columns}
+        v = {c: _as_double(data[c]) for c in columns}
         aggs: dict[str, Any] = {"n": data.count()}
         for c in columns:
-            aggs[f"nmiss_{c}"] = v[c].isnull().cast("int64").sum()
-        aggs[f"nmiss_{group}"] = data[group].isnull().cast("int64").sum()
+            aggs[f"nmiss_{c}"] = v[c].isnull().ifelse(1, 0).sum()
+        aggs[f"nmiss_{group}"] = data[group].isnull().ifelse(1, 0).sum()
         for c in columns:
             aggs[f"sum_{c}"] = v[c].sum()
         for a, b in _pairs(columns):
@@ -151,6 +151,15 @@ def experiment_moments(
     out["group"] = out["group"].astype(str)
     out["n"] = out["n"].astype("int64")
     return out[["group", "n", *names]].sort_values("group", ignore_index=True)
+
+
+def _as_double(col: Any) -> Any:
+    """A column as double precision on every engine: a boolean through a 32-bit integer
+    (PostgreSQL casts a boolean to ``integer`` only), exact decimals (NUMERIC) and integers
+    before any product, so no sum is done in integer or decimal arithmetic."""
+    if col.type().is_boolean():
+        col = col.cast("int32")
+    return col.cast("float64")
 
 
 def _no_missing(counts: pd.DataFrame, columns: list[str], group: str) -> None:

@@ -433,7 +433,7 @@ def _people_statistics(people, covariate: str | None) -> tuple[pd.DataFrame, pd.
         if covariate is not None:
             x = people[covariate]
             x = x.try_cast("float64") if x.type().is_string() else x.cast("float64")
-            people = people.mutate(_x=x.fill_null(0.0), _xmiss=x.isnull().cast("int64"))
+            people = people.mutate(_x=x.fill_null(0.0), _xmiss=x.isnull().ifelse(1, 0))
             cols += ["_x", "_xmiss"]
         moments = experiment_moments(people, columns=cols)
         rev = people.filter(people["revenue"] != 0).select("group", "revenue")
@@ -539,7 +539,7 @@ def _people_expr(
     lt = leads.select(**lead_cols)
     j = a.left_join(lt, a["person_id"] == lt["_lead"])
     known = j["_lead"].notnull() & ~j["_excluded"].fill_null(False)
-    n_excluded = int(execute(j.aggregate(n=(~known).cast("int64").sum()))["n"].fillna(0).iloc[0])
+    n_excluded = int(execute(j.aggregate(n=known.ifelse(0, 1).sum()))["n"].fillna(0).iloc[0])
     j = j.filter(known)
     days = float(window)
     span = (
@@ -590,7 +590,7 @@ def _people_expr(
     out = base.select(
         person_id=base["person_id"],
         group=base["group"],
-        converted=converted.cast("int64"),
+        converted=converted.ifelse(1, 0),  # PostgreSQL casts no boolean to bigint
         revenue=revenue.cast("float64"),
         **{c: base[c] for c in cols if c not in ("person_id", "group", "_at")},
     )
