@@ -189,6 +189,75 @@ def test_ratio_lift_against_a_bootstrap_and_tea_tasting():
     assert r["relative_lift"] == pytest.approx(peer["rel_effect_size"], rel=1e-10)
 
 
+def _accounts(n=4000, seed=11):
+    """Accounts randomised; revenue per lead is the metric. Pre-period visits (a plain
+    covariate) and pre-period revenue per pre-period lead (a ratio covariate) predict it."""
+    rng = np.random.default_rng(seed)
+    size = rng.gamma(2.0, 1.0, n)
+    t = rng.integers(0, 2, n)
+    leads = rng.poisson(2 + 3 * size) + 1
+    pre_leads = rng.poisson(2 + 3 * size) + 1
+    pre_revenue = rng.gamma(10.0, 40 * size * pre_leads / 10)
+    visits = rng.poisson(5 + 8 * size)
+    revenue = rng.gamma(10.0, (40 * size + 4 * t) * leads / 10)
+    return pd.DataFrame({"group": np.where(t == 1, "treatment", "control"), "t": t,
+                         "revenue": revenue, "leads": leads, "visits": visits,
+                         "pre_revenue": pre_revenue, "pre_leads": pre_leads})  # fmt: skip
+
+
+def _linearised(df, num, den):
+    """Per unit, the group's ratio plus the unit's linearised deviation (numpy, by hand)."""
+    out = np.empty(len(df))
+    for g in ("control", "treatment"):
+        k = (df["group"] == g).to_numpy()
+        a, b = df.loc[k, num].to_numpy(float), df.loc[k, den].to_numpy(float)
+        ratio = a.sum() / b.sum()
+        out[k] = ratio + (a - ratio * b) / b.mean()
+    return out
+
+
+@pytest.mark.parametrize("ratio_covariate", [False, True])
+def test_ratio_cuped_is_the_regression_on_the_linearised_ratio(ratio_covariate):
+    df = _accounts()
+    kw = {"covariate": "pre_revenue", "covariate_denominator": "pre_leads"}
+    if not ratio_covariate:
+        kw = {"covariate": "visits"}
+    r = ratio_lift(df, numerator="revenue", denominator="leads", **kw).iloc[0]
+    z = _linearised(df, "revenue", "leads")
+    w = _linearised(df, "pre_revenue", "pre_leads") if ratio_covariate else df["visits"] * 1.0
+    lin = pd.DataFrame({"z": z, "t": df["t"], "wc": w - np.mean(w)})
+    fit = smf.ols("z ~ t + wc", data=lin).fit()
+    assert r["adjusted_difference"] == pytest.approx(fit.params["t"], rel=1e-10)
+    assert r["theta"] == pytest.approx(fit.params["wc"], rel=1e-10)
+    assert r["adjusted_se"] == pytest.approx(fit.get_robustcov_results("HC2").bse[1], rel=0.02)
+    assert r["difference"] == pytest.approx(smf.ols("z ~ t", data=lin).fit().params["t"], rel=1e-10)
+    assert r["adjusted_se"] < 0.8 * r["se"]  # the covariate predicts revenue per lead
+    assert r["variance_reduction"] == pytest.approx(1 - (r["adjusted_se"] / r["se"]) ** 2)
+
+
+def test_ratio_cuped_standard_error_against_a_bootstrap():
+    df = _accounts(n=3000, seed=4)
+    kw = {"numerator": "revenue", "denominator": "leads", "covariate": "visits"}
+    r = ratio_lift(df, **kw).iloc[0]
+    rng = np.random.default_rng(99)
+    arms = [df[df["group"] == g] for g in ("control", "treatment")]
+    boot = np.empty(400)
+    for i in range(boot.size):
+        s = pd.concat([a.iloc[rng.integers(0, len(a), len(a))] for a in arms])
+        boot[i] = ratio_lift(s, **kw)["adjusted_difference"].iloc[0]
+    assert r["adjusted_se"] == pytest.approx(boot.std(ddof=1), rel=0.12)
+
+
+def test_ratio_cuped_over_a_denominator_of_one_is_cuped():
+    df = _experiment(n=3000).assign(one=1)
+    r = ratio_lift(df, numerator="y", denominator="one", covariate="x").iloc[0]
+    c = cuped_lift(df, metric="y", covariate="x").iloc[0]
+    for col in ("adjusted_difference", "adjusted_se", "theta", "correlation", "se"):
+        assert r[col] == pytest.approx(c[col], rel=1e-10), col
+    with pytest.raises(ValueError, match="covariate_denominator needs a covariate"):
+        ratio_lift(df, numerator="y", denominator="one", covariate_denominator="x")
+
+
 # --- sample ratio mismatch --------------------------------------------------------------------
 
 

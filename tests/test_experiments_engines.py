@@ -69,6 +69,10 @@ def _statistics(table) -> dict[str, pd.DataFrame]:
         "cuped_b": cuped_lift(table, metric="amount", covariate="flag", treatment="variant_b"),
         "ratio": ratio_lift(table, numerator="y", denominator="d"),
         "ratio_amount": ratio_lift(table, numerator="amount", denominator="x"),
+        "ratio_cuped": ratio_lift(table, numerator="amount", denominator="d", covariate="x"),
+        "ratio_cuped_ratio": ratio_lift(
+            table, numerator="y", denominator="d", covariate="amount", covariate_denominator="x"
+        ),
     }
 
 
