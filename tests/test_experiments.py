@@ -479,6 +479,18 @@ def test_holdout_test_in_the_engine_equals_the_pandas_path(sample, outcome, cova
         assert r[f"revenue_revenue_per_person_{arm}"] == pytest.approx(g["revenue"].mean())
 
 
+@pytest.mark.parametrize("outcome", ["opportunity_at", "deal_won"])
+def test_holdout_people_from_the_engine_equal_those_of_pandas(sample, outcome):
+    data = _messy(sample)
+    plain = holdout_people(data, outcome=outcome)
+    engine = holdout_people(_in_duckdb(data, ibis.duckdb.connect()), outcome=outcome)
+    assert engine.attrs == plain.attrs
+    plain = plain.sort_values("person_id", kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        engine[plain.columns], plain, check_dtype=False, check_exact=False, rtol=1e-12
+    )
+
+
 def test_holdout_test_with_a_missing_covariate_value_in_the_engine(sample):
     a = sample.assignments.copy()
     a["pre_period_visits"] = a["pre_period_visits"].astype("Float64")
@@ -489,3 +501,11 @@ def test_holdout_test_with_a_missing_covariate_value_in_the_engine(sample):
     _same(plain, engine)
     assert pd.isna(engine["covariate"].iloc[0])
     assert np.isnan(engine["cuped_adjusted_difference"].iloc[0])
+
+
+def test_of_two_campaigns_as_large_both_paths_take_the_first_id(sample):
+    a = sample.assignments
+    data = Dataset(**{**sample.tables, "assignments": pd.concat([a, a.assign(campaign_id="A01")])})
+    plain = holdout_test(data)
+    assert plain["campaign_id"].item() == "A01"
+    _same(plain, holdout_test(_in_duckdb(data, ibis.duckdb.connect())))

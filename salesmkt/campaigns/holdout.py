@@ -156,14 +156,17 @@ def holdout_people(
     in ``attrs["n_excluded"]`` (with assigned people not found among the leads). Revenue is the
     amount of the lead's won deals created in the window
     (:func:`salesmkt.data.definitions.won_deals`; zero for everyone else).
-    ``campaign_id=None`` takes the campaign with the most assigned people.
+    ``campaign_id=None`` takes the campaign with the most assigned people (of those tied, the
+    first ``campaign_id`` in sort order).
 
     Returns
     -------
     DataFrame
         ``person_id, group, converted`` (0/1), ``revenue`` and every further column of the
         assignments table (a pre-period covariate such as ``pre_period_visits``);
-        ``attrs``: ``campaign_id``, ``n_excluded``.
+        ``attrs``: ``campaign_id``, ``n_excluded``. From Ibis tables (see
+        :func:`holdout_test`) the table is built in their engine and sorted by ``person_id``
+        (a database keeps no row order); :func:`holdout_test` itself brings back only sums.
 
     Examples
     --------
@@ -176,6 +179,16 @@ def holdout_people(
         raise ValueError("holdout_test: the dataset needs the leads table")
     if dataset.assignments is None:
         raise ValueError(f"holdout_people: {NO_HOLDOUT}")
+    if _in_engine(dataset):  # built where the data lives, the whole table brought back
+        expr, campaign_id, n_excluded, _ = _people_expr(
+            dataset, campaign_id=campaign_id, outcome=outcome, window=window, covariate=None
+        )
+        out = execute(expr)
+        out = out.sort_values("person_id", kind="stable", ignore_index=True)
+        out["group"] = out["group"].astype("string")
+        out["converted"] = out["converted"].astype("int64")
+        out.attrs.update(campaign_id=campaign_id, n_excluded=n_excluded)
+        return out
     a = dataset.assignments
     check_columns(
         a,
@@ -186,7 +199,8 @@ def holdout_people(
     if campaign_id is None:
         if a.empty:
             raise ValueError("holdout_test: the assignments table is empty")
-        campaign_id = str(a["campaign_id"].value_counts().index[0])
+        counts = a["campaign_id"].dropna().astype(str).value_counts()
+        campaign_id = str(min(counts.index[counts == counts.max()]))  # ties: the first id
     a = a[a["campaign_id"] == campaign_id]
     if a.empty:
         raise ValueError(f"holdout_test: no assignments for campaign_id={campaign_id!r}")
