@@ -509,3 +509,18 @@ def test_of_two_campaigns_as_large_both_paths_take_the_first_id(sample):
     plain = holdout_test(data)
     assert plain["campaign_id"].item() == "A01"
     _same(plain, holdout_test(_in_duckdb(data, ibis.duckdb.connect())))
+
+
+def test_assignments_kept_in_a_parquet_file_give_the_holdout_of_the_files(
+    sample, tmp_path, monkeypatch
+):
+    from salesmkt.data.engine import is_table
+
+    for name, df in sample.tables.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    kept = salesmkt.load(tmp_path)
+    assert is_table(kept.assignments) and not is_table(kept.leads)
+    assert kept.findings["table"].eq("assignments").any()  # said, as for the event tables
+    _same(holdout_test(sample), holdout_test(kept))
+    assert holdout_summary(holdout_test(kept)) == holdout_summary(holdout_test(sample))

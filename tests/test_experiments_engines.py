@@ -155,3 +155,15 @@ def test_holdout_test_identical_on_postgres(crm_url, sample):
         _same_result(holdout_test(sample, outcome=outcome),
                      holdout_test(Dataset(**tables), outcome=outcome))  # fmt: skip
     con.disconnect()
+
+
+def test_assignments_kept_in_postgres_give_the_holdout_of_the_files(crm_url, sample, monkeypatch):
+    """Above the in-memory limit (0 here) the assignments stay in the database like the event
+    tables; the holdout test runs there and gives the figures of the files."""
+    import salesmkt
+    from salesmkt.data.engine import is_table
+
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    ds = salesmkt.load(crm_url)
+    assert is_table(ds.assignments) and not is_table(ds.leads)
+    _same_result(holdout_test(sample), holdout_test(ds))

@@ -165,9 +165,10 @@ def extreme(df, col: str, how: str) -> pd.Timestamp | None:
 
 
 #: Tables that may stay where they are (in a database or a Parquet file) instead of being
-#: read into memory: event-sized tables whose analyses run in the engine. Leads, deals, orders
-#: and the other tables are small and always read into pandas.
-ENGINE_TABLES = ("sessions", "touchpoints", "events")
+#: read into memory: event-sized tables whose analyses run in the engine, and the assignments
+#: of a holdout test (one row per person reached; the holdout test runs there). Leads, deals,
+#: orders and the other tables are small and always read into pandas.
+ENGINE_TABLES = ("sessions", "touchpoints", "events", "assignments")
 #: Environment variable: above this many rows an engine table stays where it is.
 ROWS_VARIABLE = "SALESMKT_IN_MEMORY_ROWS"
 DEFAULT_IN_MEMORY_ROWS = 5_000_000
