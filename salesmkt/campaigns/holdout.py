@@ -23,7 +23,7 @@ from salesmkt.campaigns.experiments import (
     sample_ratio_check,
     sequential_verdict,
 )
-from salesmkt.campaigns.lift import conversion_lift, revenue_lift
+from salesmkt.campaigns.lift import conversion_lift, revenue_lift, revenue_lift_from_buyers
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.engine import as_table, execute, is_table
@@ -291,8 +291,9 @@ def holdout_test(
     backend; only the per-group sufficient statistics
     (:func:`~salesmkt.campaigns.experiments.experiment_moments`: counts, sums, sums of squares
     and cross products) and the people with a non-zero revenue (for the revenue bootstrap) come
-    back. The result equals that of the same tables in pandas. The bootstrap runs over each
-    group's revenues in sorted order, so that it does not depend on the row order.
+    back. The result equals that of the same tables in pandas
+    (:func:`~salesmkt.campaigns.lift.revenue_lift_from_buyers` bootstraps the revenue from the
+    buyers and the group sizes, whatever the row order).
 
     Returns
     -------
@@ -354,9 +355,15 @@ def holdout_test(
         alpha=alpha,
         seed=seed,
     )
-    rev_arm = {a: _revenue_array(n_arm[a], nonzero, a) for a in arms}
-    rev = revenue_lift(
-        rev_arm["control"], rev_arm["treatment"], alpha=alpha, n_boot=n_boot, seed=seed
+    buyers = {a: nonzero.loc[nonzero["group"] == a, "revenue"].to_numpy(float) for a in arms}
+    rev = revenue_lift_from_buyers(
+        buyers["control"],
+        n_arm["control"],
+        buyers["treatment"],
+        n_arm["treatment"],
+        alpha=alpha,
+        n_boot=n_boot,
+        seed=seed,
     )
     rev = rev.drop(columns=["n_control", "n_treatment"]).add_prefix("revenue_")
     name = _campaign_name(dataset.campaigns, campaign_id)
@@ -461,14 +468,6 @@ def _people_statistics(people, covariate: str | None) -> tuple[pd.DataFrame, pd.
         nonzero = people.loc[people["revenue"].to_numpy() != 0, ["group", "revenue"]]
     nonzero = nonzero.assign(group=nonzero["group"].astype(str))
     return moments, nonzero.reset_index(drop=True)
-
-
-def _revenue_array(n: int, nonzero: pd.DataFrame, arm: str) -> np.ndarray:
-    """The revenue of every person of ``arm``, sorted: the zeros and the non-zero amounts. Sorted,
-    the array (and so the seeded bootstrap over it) does not depend on the row order, which a
-    database does not keep."""
-    values = nonzero.loc[nonzero["group"] == arm, "revenue"].to_numpy(dtype=float)
-    return np.sort(np.concatenate([np.zeros(n - len(values)), values]))
 
 
 def _without_covariate(moments: pd.DataFrame) -> pd.DataFrame:
