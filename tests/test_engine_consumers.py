@@ -31,6 +31,13 @@ def test_the_fixture_keeps_the_event_tables_in_the_engine(in_engine):
     assert all(is_table(getattr(in_engine, name)) for name in EVENT_TABLES)
 
 
+def test_as_table_keeps_the_rows_of_a_filtered_frame():
+    df = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, 2.0, 3.0, 4.0]})
+    part = df[df["x"] > 1.5]  # its index has a gap: 1, 2, 3
+    got = execute(as_table(part)).sort_values("id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, part.reset_index(drop=True), check_dtype=False)
+
+
 def test_within_matches_the_pandas_interval():
     ts = pd.Series(
         pd.to_datetime(

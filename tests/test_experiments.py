@@ -189,6 +189,75 @@ def test_ratio_lift_against_a_bootstrap_and_tea_tasting():
     assert r["relative_lift"] == pytest.approx(peer["rel_effect_size"], rel=1e-10)
 
 
+def _accounts(n=4000, seed=11):
+    """Accounts randomised; revenue per lead is the metric. Pre-period visits (a plain
+    covariate) and pre-period revenue per pre-period lead (a ratio covariate) predict it."""
+    rng = np.random.default_rng(seed)
+    size = rng.gamma(2.0, 1.0, n)
+    t = rng.integers(0, 2, n)
+    leads = rng.poisson(2 + 3 * size) + 1
+    pre_leads = rng.poisson(2 + 3 * size) + 1
+    pre_revenue = rng.gamma(10.0, 40 * size * pre_leads / 10)
+    visits = rng.poisson(5 + 8 * size)
+    revenue = rng.gamma(10.0, (40 * size + 4 * t) * leads / 10)
+    return pd.DataFrame({"group": np.where(t == 1, "treatment", "control"), "t": t,
+                         "revenue": revenue, "leads": leads, "visits": visits,
+                         "pre_revenue": pre_revenue, "pre_leads": pre_leads})  # fmt: skip
+
+
+def _linearised(df, num, den):
+    """Per unit, the group's ratio plus the unit's linearised deviation (numpy, by hand)."""
+    out = np.empty(len(df))
+    for g in ("control", "treatment"):
+        k = (df["group"] == g).to_numpy()
+        a, b = df.loc[k, num].to_numpy(float), df.loc[k, den].to_numpy(float)
+        ratio = a.sum() / b.sum()
+        out[k] = ratio + (a - ratio * b) / b.mean()
+    return out
+
+
+@pytest.mark.parametrize("ratio_covariate", [False, True])
+def test_ratio_cuped_is_the_regression_on_the_linearised_ratio(ratio_covariate):
+    df = _accounts()
+    kw = {"covariate": "pre_revenue", "covariate_denominator": "pre_leads"}
+    if not ratio_covariate:
+        kw = {"covariate": "visits"}
+    r = ratio_lift(df, numerator="revenue", denominator="leads", **kw).iloc[0]
+    z = _linearised(df, "revenue", "leads")
+    w = _linearised(df, "pre_revenue", "pre_leads") if ratio_covariate else df["visits"] * 1.0
+    lin = pd.DataFrame({"z": z, "t": df["t"], "wc": w - np.mean(w)})
+    fit = smf.ols("z ~ t + wc", data=lin).fit()
+    assert r["adjusted_difference"] == pytest.approx(fit.params["t"], rel=1e-10)
+    assert r["theta"] == pytest.approx(fit.params["wc"], rel=1e-10)
+    assert r["adjusted_se"] == pytest.approx(fit.get_robustcov_results("HC2").bse[1], rel=0.02)
+    assert r["difference"] == pytest.approx(smf.ols("z ~ t", data=lin).fit().params["t"], rel=1e-10)
+    assert r["adjusted_se"] < 0.8 * r["se"]  # the covariate predicts revenue per lead
+    assert r["variance_reduction"] == pytest.approx(1 - (r["adjusted_se"] / r["se"]) ** 2)
+
+
+def test_ratio_cuped_standard_error_against_a_bootstrap():
+    df = _accounts(n=3000, seed=4)
+    kw = {"numerator": "revenue", "denominator": "leads", "covariate": "visits"}
+    r = ratio_lift(df, **kw).iloc[0]
+    rng = np.random.default_rng(99)
+    arms = [df[df["group"] == g] for g in ("control", "treatment")]
+    boot = np.empty(400)
+    for i in range(boot.size):
+        s = pd.concat([a.iloc[rng.integers(0, len(a), len(a))] for a in arms])
+        boot[i] = ratio_lift(s, **kw)["adjusted_difference"].iloc[0]
+    assert r["adjusted_se"] == pytest.approx(boot.std(ddof=1), rel=0.12)
+
+
+def test_ratio_cuped_over_a_denominator_of_one_is_cuped():
+    df = _experiment(n=3000).assign(one=1)
+    r = ratio_lift(df, numerator="y", denominator="one", covariate="x").iloc[0]
+    c = cuped_lift(df, metric="y", covariate="x").iloc[0]
+    for col in ("adjusted_difference", "adjusted_se", "theta", "correlation", "se"):
+        assert r[col] == pytest.approx(c[col], rel=1e-10), col
+    with pytest.raises(ValueError, match="covariate_denominator needs a covariate"):
+        ratio_lift(df, numerator="y", denominator="one", covariate_denominator="x")
+
+
 # --- sample ratio mismatch --------------------------------------------------------------------
 
 
@@ -338,3 +407,120 @@ def test_sample_exposes_the_planted_covariate_and_cuped_narrows_the_interval(sam
     )
     text = holdout_summary(holdout_test(sample))
     assert "CUPED" in text and "The split holds" in text and "Keep running or stop?" in text
+
+
+# --- the holdout test where the data lives ----------------------------------------------------
+
+_ENGINE_TABLES = ("assignments", "leads", "deals", "campaigns")
+
+
+def _messy(sample) -> Dataset:
+    """The sample with what the rules must handle: leads out of stage order, assigned people
+    missing from the leads, a skipped stage, a second won deal and a missing covariate value."""
+    leads = sample.leads.copy()
+    a = sample.assignments.copy()
+    ids = a["person_id"].iloc[:40].tolist()
+    pos = leads.index[leads["lead_id"].isin(ids[:6])]
+    leads.loc[pos, "sql_at"] = leads.loc[pos, "created_at"] - pd.Timedelta(days=1)  # out of order
+    pos = leads.index[leads["lead_id"].isin(ids[6:12])]
+    leads.loc[pos, "opportunity_at"] = pd.NaT  # skipped: entered with the next stage
+    leads.loc[pos, "customer_at"] = leads.loc[pos, "sql_at"] + pd.Timedelta(days=3)
+    leads = leads[~leads["lead_id"].isin(ids[12:15])]  # assigned but not among the leads
+    deals = sample.deals.copy()
+    won = deals[deals["status"].eq("won") & deals["lead_id"].isin(a["person_id"])].head(3)
+    deals = pd.concat([deals, won.assign(deal_id=won["deal_id"] + "-2", amount=1234.5)])
+    return Dataset(**{**sample.tables, "leads": leads, "deals": deals.reset_index(drop=True),
+                      "assignments": a})  # fmt: skip
+
+
+def _in_duckdb(data: Dataset, con) -> Dataset:
+    tables = dict(data.tables)
+    for name in _ENGINE_TABLES:
+        con.create_table(name, tables[name], overwrite=True)
+        tables[name] = con.table(name)
+    return Dataset(**tables)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 1e-9) -> None:
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x, y = a[c].iloc[0], b[c].iloc[0]
+        if isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_):
+            assert float(y) == pytest.approx(float(x), rel=rtol, abs=1e-12, nan_ok=True), c
+        else:
+            assert (pd.isna(x) and pd.isna(y)) or x == y, c
+
+
+@pytest.mark.parametrize(
+    ("outcome", "covariate"),
+    [
+        ("opportunity_at", "pre_period_visits"),
+        ("sql_at", "web_visits_90d"),  # a covariate of the leads
+        ("deal_won", "pre_period_visits"),
+        ("deal_created", None),
+    ],
+)
+def test_holdout_test_in_the_engine_equals_the_pandas_path(sample, outcome, covariate):
+    data = _messy(sample)
+    plain = holdout_test(data, outcome=outcome, covariate=covariate)
+    con = ibis.duckdb.connect()
+    engine = holdout_test(_in_duckdb(data, con), outcome=outcome, covariate=covariate)
+    _same(plain, engine)
+    mixed = Dataset(**{**data.tables, "assignments": ibis.memtable(data.assignments)})
+    _same(plain, holdout_test(mixed, outcome=outcome, covariate=covariate))
+    # and both equal the statistics of the per-person table, computed here
+    people = holdout_people(data, outcome=outcome)
+    r = engine.iloc[0]
+    assert r["n_excluded"] == people.attrs["n_excluded"] > 0
+    for arm in ("control", "treatment"):
+        g = people[people["group"] == arm]
+        assert r[f"n_{arm}"] == len(g)
+        assert r[f"conversions_{arm}"] == g["converted"].sum()
+        assert r[f"revenue_revenue_per_person_{arm}"] == pytest.approx(g["revenue"].mean())
+
+
+@pytest.mark.parametrize("outcome", ["opportunity_at", "deal_won"])
+def test_holdout_people_from_the_engine_equal_those_of_pandas(sample, outcome):
+    data = _messy(sample)
+    plain = holdout_people(data, outcome=outcome)
+    engine = holdout_people(_in_duckdb(data, ibis.duckdb.connect()), outcome=outcome)
+    assert engine.attrs == plain.attrs
+    plain = plain.sort_values("person_id", kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        engine[plain.columns], plain, check_dtype=False, check_exact=False, rtol=1e-12
+    )
+
+
+def test_holdout_test_with_a_missing_covariate_value_in_the_engine(sample):
+    a = sample.assignments.copy()
+    a["pre_period_visits"] = a["pre_period_visits"].astype("Float64")
+    a.loc[a.index[5], "pre_period_visits"] = pd.NA
+    data = Dataset(**{**sample.tables, "assignments": a})
+    plain = holdout_test(data)
+    engine = holdout_test(_in_duckdb(data, ibis.duckdb.connect()))
+    _same(plain, engine)
+    assert pd.isna(engine["covariate"].iloc[0])
+    assert np.isnan(engine["cuped_adjusted_difference"].iloc[0])
+
+
+def test_of_two_campaigns_as_large_both_paths_take_the_first_id(sample):
+    a = sample.assignments
+    data = Dataset(**{**sample.tables, "assignments": pd.concat([a, a.assign(campaign_id="A01")])})
+    plain = holdout_test(data)
+    assert plain["campaign_id"].item() == "A01"
+    _same(plain, holdout_test(_in_duckdb(data, ibis.duckdb.connect())))
+
+
+def test_assignments_kept_in_a_parquet_file_give_the_holdout_of_the_files(
+    sample, tmp_path, monkeypatch
+):
+    from salesmkt.data.engine import is_table
+
+    for name, df in sample.tables.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
+    kept = salesmkt.load(tmp_path)
+    assert is_table(kept.assignments) and not is_table(kept.leads)
+    assert kept.findings["table"].eq("assignments").any()  # said, as for the event tables
+    _same(holdout_test(sample), holdout_test(kept))
+    assert holdout_summary(holdout_test(kept)) == holdout_summary(holdout_test(sample))

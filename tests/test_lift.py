@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -12,6 +13,7 @@ from salesmkt.campaigns.lift import (
     conversion_lift,
     prob_treatment_better,
     revenue_lift,
+    revenue_lift_from_buyers,
     sample_size,
 )
 
@@ -110,6 +112,36 @@ def test_revenue_lift_bootstrap_is_seeded_and_covers_difference():
     assert row["difference"] == pytest.approx(b.mean() - a.mean())
     assert row["difference_low"] < row["difference"] < row["difference_high"]
     assert row["p_value"] == pytest.approx(stats.ttest_ind(b, a, equal_var=False).pvalue)
+
+
+def test_revenue_bootstrap_has_the_spread_of_resampling_people_and_ignores_row_order():
+    rng = np.random.default_rng(3)
+    a = rng.exponential(100, 3000) * (rng.random(3000) < 0.05)
+    b = rng.exponential(120, 2500) * (rng.random(2500) < 0.06)
+    row = revenue_lift(a, b, n_boot=4000, seed=2).iloc[0]
+    # the percentile interval of a mean difference: about ± 1.96 standard errors
+    se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    width = row["difference_high"] - row["difference_low"]
+    assert width == pytest.approx(2 * 1.959964 * se, rel=0.06)
+    # resampling people one by one (the textbook bootstrap) gives the same spread
+    draws = np.array([b[rng.integers(0, b.size, b.size)].mean() - a[rng.integers(0, a.size, a.size)].mean()
+                      for _ in range(2000)])  # fmt: skip
+    lo, hi = np.quantile(draws, [0.025, 0.975])
+    assert width == pytest.approx(hi - lo, rel=0.08)
+    shuffled = revenue_lift(rng.permutation(a), rng.permutation(b), n_boot=4000, seed=2)
+    pd.testing.assert_frame_equal(shuffled, revenue_lift(a, b, n_boot=4000, seed=2))
+    compact = revenue_lift_from_buyers(a[a > 0], a.size, b[b > 0], b.size, n_boot=4000, seed=2)
+    pd.testing.assert_frame_equal(compact, revenue_lift(a, b, n_boot=4000, seed=2))
+
+
+def test_revenue_bootstrap_over_ten_million_people_needs_only_the_buyers():
+    rng = np.random.default_rng(8)
+    buyers_c, buyers_t = rng.exponential(100, 4000), rng.exponential(110, 4400)
+    row = revenue_lift_from_buyers(buyers_c, 5_000_000, buyers_t, 5_000_000).iloc[0]
+    assert row["difference"] == pytest.approx((buyers_t.sum() - buyers_c.sum()) / 5e6)
+    assert row["difference_low"] < row["difference"] < row["difference_high"]
+    with pytest.raises(ValueError, match="non-zero revenues in a group of 3"):
+        revenue_lift_from_buyers([1.0] * 4, 3, [1.0], 3)
 
 
 def test_holdout_lift_in_sample_has_right_sign_and_covers_planted_effect(sample):

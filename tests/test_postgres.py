@@ -2,22 +2,11 @@
 same results as on DuckDB; ``salesmkt.load`` and ``salesmkt report`` read the canonical tables
 from it.
 
-The session fixture makes a throwaway cluster with Debian's server binaries (``initdb`` and
-``pg_ctl`` from ``/usr/lib/postgresql/*/bin``; ``.ci/run`` installs the ``postgresql``
-package): in a temporary folder, on a free port of 127.0.0.1, trusting local connections, run
-as the ``postgres`` user when the tests run as root (``initdb`` refuses root), stopped and
-removed at the end. Skipped only when PostgreSQL is not installed.
+The server and the sample company's tables in it are the session fixtures ``pg_server`` and
+``crm_url`` of conftest.py (shared with the experiment tests).
 """
 
 from __future__ import annotations
-
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,92 +16,6 @@ import salesmkt
 from salesmkt.funnels import funnel, funnel_trends, time_to_convert
 
 STEPS = ["A", "B", "C"]
-# The server's own zone is not UTC, as on many company servers: results must not depend on it.
-SERVER_TZ = "America/New_York"
-
-
-def _bindir() -> Path | None:
-    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
-    if not found:
-        return None
-    return Path(max(found, key=lambda p: int(Path(p).parts[4]))).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    """``(base URL, connect(db))`` of a throwaway PostgreSQL server; stopped at the end."""
-    pytest.importorskip("psycopg", reason="the PostgreSQL driver is in the test extra")
-    bindir = _bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
-    run_as: list[str] = []
-    root = tempfile.mkdtemp(prefix="salesmkt-pg-")
-    if os.geteuid() == 0:  # initdb refuses to run as root: the server runs as postgres
-        import pwd
-
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run the server as")
-        os.chown(root, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data, log = f"{root}/data", f"{root}/server.log"
-
-    def run(*cmd):
-        proc = subprocess.run([*run_as, *cmd], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, f"{cmd[0]} failed:\n{proc.stdout}\n{proc.stderr}"
-
-    run(f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-        "--locale=C", "--no-sync")  # fmt: skip
-    port = None
-    for _ in range(3):  # a free port may be taken between the look-up and the start
-        port = _free_port()
-        opts = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off -c timezone={SERVER_TZ}"
-        )
-        proc = subprocess.run(
-            [*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", log, "-w", "-o", opts, "start"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if proc.returncode == 0:
-            break
-    else:
-        raise AssertionError(f"pg_ctl start failed:\n{Path(log).read_text()}")
-    base = f"postgres://postgres@127.0.0.1:{port}"
-    try:
-        import ibis
-
-        admin = ibis.connect(f"{base}/postgres")
-        for db in ("crm", "events", "empty"):
-            admin.raw_sql(f"CREATE DATABASE {db}")
-        admin.disconnect()
-        yield base
-    finally:
-        subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, timeout=120)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def crm_url(pg_server, sample):
-    """The sample company's canonical tables in the database ``crm``."""
-    import ibis
-
-    con = ibis.connect(f"{pg_server}/crm")
-    for name, df in sample.tables.items():
-        con.create_table(name, df)
-    con.create_table("crm_audit_log", pd.DataFrame({"x": [1, 2]}))  # not a canonical table
-    con.disconnect()
-    return f"{pg_server}/crm"
 
 
 @pytest.fixture(scope="module")

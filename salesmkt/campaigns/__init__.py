@@ -37,6 +37,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "conversion_rates": "lift",
         "prob_treatment_better": "lift",
         "revenue_lift": "lift",
+        "revenue_lift_from_buyers": "lift",
         "sample_size": "lift",
         "sample_size_mean": "lift",
         "plot_attribution": "plots",

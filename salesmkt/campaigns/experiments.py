@@ -117,11 +117,11 @@ def experiment_moments(
         missing = [c for c in [group, *columns] if c not in data.columns]
         if missing:
             raise ValueError(f"experiment_moments: the table has no column(s) {missing}")
-        v = {c: data[c].cast("float64") for c in columns}
+        v = {c: _as_double(data[c]) for c in columns}
         aggs: dict[str, Any] = {"n": data.count()}
         for c in columns:
-            aggs[f"nmiss_{c}"] = v[c].isnull().cast("int64").sum()
-        aggs[f"nmiss_{group}"] = data[group].isnull().cast("int64").sum()
+            aggs[f"nmiss_{c}"] = v[c].isnull().ifelse(1, 0).sum()
+        aggs[f"nmiss_{group}"] = data[group].isnull().ifelse(1, 0).sum()
         for c in columns:
             aggs[f"sum_{c}"] = v[c].sum()
         for a, b in _pairs(columns):
@@ -151,6 +151,15 @@ def experiment_moments(
     out["group"] = out["group"].astype(str)
     out["n"] = out["n"].astype("int64")
     return out[["group", "n", *names]].sort_values("group", ignore_index=True)
+
+
+def _as_double(col: Any) -> Any:
+    """A column as double precision on every engine: a boolean through a 32-bit integer
+    (PostgreSQL casts a boolean to ``integer`` only), exact decimals (NUMERIC) and integers
+    before any product, so no sum is done in integer or decimal arithmetic."""
+    if col.type().is_boolean():
+        col = col.cast("int32")
+    return col.cast("float64")
 
 
 def _no_missing(counts: pd.DataFrame, columns: list[str], group: str) -> None:
@@ -293,8 +302,11 @@ def ratio_lift(
     control: str = "control",
     treatment: str = "treatment",
     alpha: float = 0.05,
+    covariate: str | None = None,
+    covariate_denominator: str | None = None,
 ) -> pd.DataFrame:
-    """Difference of a ratio metric between two groups, by the delta method.
+    """Difference of a ratio metric between two groups, by the delta method, optionally with
+    CUPED variance reduction by a pre-period covariate.
 
     Use it when the unit randomised (a visitor, an account) is not the unit of the metric (a
     session, a lead): revenue per lead with accounts randomised, conversions per session with
@@ -306,12 +318,42 @@ def ratio_lift(
     variance ``Var(R_T) + Var(R_C)``; the relative lift ``R_T / R_C − 1`` has variance
     ``(R_T/R_C)² (Var(R_T)/R_T² + Var(R_C)/R_C²)``.
 
+    **With a covariate** (CUPED for ratio metrics: Deng, Xu, Kohavi & Walker 2013, §3.3; the
+    approach of GrowthBook and Eppo), the ratio is linearised per unit,
+    ``z_i = R + (num_i − R den_i) / mean_den`` (its group mean is ``R`` and its variance over
+    ``n`` is the delta-method variance above), and so is the covariate when it is a ratio too
+    (``covariate / covariate_denominator``, e.g. pre-period revenue per pre-period lead);
+    a plain covariate (pre-period visits per unit) is used as it is. Then :func:`cuped_lift`'s
+    adjustment runs on the linearised values: ``θ`` is their within-group pooled slope, the
+    adjusted difference ``(R_T − R_C) − θ (X_T − X_C)`` equals the treatment coefficient of
+    the least-squares fit ``z ~ treatment + (w − w̄)`` (``w`` the covariate's linearised values,
+    ``X`` their group means), and each group's variance is
+    ``(s²_z − 2θ s_zw + θ² s²_w) / n``.
+
+    Parameters
+    ----------
+    data : DataFrame or ibis Table
+        One row per randomised unit (see :func:`experiment_moments`).
+    numerator, denominator : str
+        The columns summed above and below the ratio.
+    group, control, treatment : str
+        Group column and the labels of the two groups compared.
+    alpha : float
+        1 − confidence level.
+    covariate : str, optional
+        A pre-period column (measured before assignment) to reduce the variance with.
+    covariate_denominator : str, optional
+        The covariate's own denominator when the covariate is a ratio too.
+
     Returns
     -------
     DataFrame
         One row: ``n_control, n_treatment, ratio_control, ratio_treatment, difference, se,
         difference_low, difference_high, p_value, relative_lift, relative_low,
-        relative_high``.
+        relative_high``; with a covariate also ``adjusted_difference, adjusted_se,
+        adjusted_low, adjusted_high, adjusted_p_value, theta, correlation`` (within groups,
+        of the linearised values), ``variance_reduction`` and ``interval_narrower``, as
+        :func:`cuped_lift` names them.
 
     Examples
     --------
@@ -320,11 +362,18 @@ def ratio_lift(
     >>> t = ratio_lift(df, numerator="orders", denominator="sessions")
     >>> t[["ratio_control", "ratio_treatment"]].round(3).iloc[0].tolist()
     [0.5, 0.857]
+    >>> t = ratio_lift(df.assign(visits=[3, 1, 4, 3, 2, 5]), numerator="orders",
+    ...                denominator="sessions", covariate="visits")
+    >>> bool(t["adjusted_se"].iloc[0] < t["se"].iloc[0])
+    True
     """
+    if covariate_denominator is not None and covariate is None:
+        raise ValueError("ratio_lift: covariate_denominator needs a covariate")
     a, b = numerator, denominator
-    m = experiment_moments(data, columns=[a, b], group=group)
+    cols = [a, b] + [c for c in (covariate, covariate_denominator) if c is not None]
+    m = experiment_moments(data, columns=cols, group=group)
     row: dict[str, Any] = {}
-    ratio, var = {}, {}
+    ratio, var, lin = {}, {}, {}
     for arm, name in (("control", control), ("treatment", treatment)):
         r = _arm(m, name, "ratio_lift")
         n = float(r["n"])
@@ -333,11 +382,9 @@ def ratio_lift(
                 f"ratio_lift: group {name!r} needs at least two units and a non-zero total {b}"
             )
         ratio[arm] = r[f"sum_{a}"] / r[f"sum_{b}"]
-        s_aa, s_bb, s_ab = (_central(r, a, a) / (n - 1), _central(r, b, b) / (n - 1),
-                            _central(r, a, b) / (n - 1))  # fmt: skip
-        mean_b = r[f"sum_{b}"] / n
-        R = ratio[arm]
-        var[arm] = max(s_aa - 2 * R * s_ab + R**2 * s_bb, 0.0) / (n * mean_b**2)
+        z = _Linear(r, a, b)
+        var[arm] = max(z.central(z), 0.0) / (n - 1) / n
+        lin[arm] = (r, n, z)
         row[f"n_{arm}"] = int(n)
     row["ratio_control"], row["ratio_treatment"] = ratio["control"], ratio["treatment"]
     diff = ratio["treatment"] - ratio["control"]
@@ -352,7 +399,70 @@ def ratio_lift(
         row.update(relative_lift=q - 1, relative_low=lo, relative_high=hi)
     else:
         row.update(relative_lift=np.nan, relative_low=np.nan, relative_high=np.nan)
+    if covariate is not None:
+        row.update(_ratio_cuped(lin, covariate, covariate_denominator, diff, se, alpha))
     return pd.DataFrame([row])
+
+
+class _Linear:
+    """The linearised per-unit values of a ratio ``Σ num / Σ den`` within one group,
+    ``ratio + (num − ratio · den) / mean_den`` (``den=None``: the column ``num`` itself), as
+    combinations of the group's moments."""
+
+    def __init__(self, r: pd.Series, num: str, den: str | None) -> None:
+        n = float(r["n"])
+        self.r, self.num, self.den = r, num, den
+        if den is None:
+            self.mean, self.ratio, self.scale = r[f"sum_{num}"] / n, 0.0, 1.0
+        else:
+            if r[f"sum_{den}"] == 0:
+                raise ValueError(f"ratio_lift: a group has a zero total {den}")
+            self.ratio = r[f"sum_{num}"] / r[f"sum_{den}"]
+            self.mean, self.scale = self.ratio, r[f"sum_{den}"] / n
+
+    def _terms(self) -> list[tuple[float, str]]:
+        terms = [(1.0, self.num)]
+        if self.den is not None:
+            terms.append((-self.ratio, self.den))
+        return terms
+
+    def central(self, other: _Linear) -> float:
+        """``Σ (u − ū)(v − v̄)`` over the group's units, ``u`` this and ``v`` the other."""
+        total = sum(
+            ca * cb * _central(self.r, x, y) for ca, x in self._terms() for cb, y in other._terms()
+        )
+        return float(total / (self.scale * other.scale))
+
+
+def _ratio_cuped(lin: dict, covariate: str, cov_den: str | None, diff: float, se: float,
+                 alpha: float) -> dict[str, float]:  # fmt: skip
+    """CUPED on the linearised ratio (see :func:`ratio_lift`)."""
+    szz = szw = sww = 0.0
+    parts = {}
+    for arm, (r, n, z) in lin.items():
+        w = _Linear(r, covariate, cov_den)
+        parts[arm] = (n, z, w)
+        szz, szw, sww = szz + z.central(z), szw + z.central(w), sww + w.central(w)
+    theta = szw / sww if sww > 0 else 0.0
+    var_adj = {}
+    for arm, (n, z, w) in parts.items():
+        v = z.central(z) - 2 * theta * z.central(w) + theta**2 * w.central(w)
+        var_adj[arm] = max(v, 0.0) / (n - 1) / n
+    shift = parts["treatment"][2].mean - parts["control"][2].mean
+    adj = diff - theta * shift
+    se_adj = float(np.sqrt(var_adj["control"] + var_adj["treatment"]))
+    lo, hi, p = _normal_test(adj, se_adj, alpha)
+    return {
+        "adjusted_difference": adj,
+        "adjusted_se": se_adj,
+        "adjusted_low": lo,
+        "adjusted_high": hi,
+        "adjusted_p_value": p,
+        "theta": theta,
+        "correlation": szw / np.sqrt(szz * sww) if szz > 0 and sww > 0 else np.nan,
+        "variance_reduction": 1 - (se_adj / se) ** 2 if se > 0 else np.nan,
+        "interval_narrower": 1 - se_adj / se if se > 0 else np.nan,
+    }
 
 
 def sample_ratio_check(

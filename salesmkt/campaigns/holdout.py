@@ -17,10 +17,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmkt.campaigns.experiments import cuped_lift, sample_ratio_check, sequential_verdict
-from salesmkt.campaigns.lift import conversion_lift, revenue_lift
+from salesmkt.campaigns.experiments import (
+    cuped_lift,
+    experiment_moments,
+    sample_ratio_check,
+    sequential_verdict,
+)
+from salesmkt.campaigns.lift import conversion_lift, revenue_lift, revenue_lift_from_buyers
 from salesmkt.data.dataset import Dataset
 from salesmkt.data.definitions import won_deals
+from salesmkt.data.engine import as_table, execute, is_table
+from salesmkt.data.schema import STAGES
 from salesmkt.data.stages import stage_entries, stages_in
 from salesmkt.data.validate import check_columns
 
@@ -149,14 +156,17 @@ def holdout_people(
     in ``attrs["n_excluded"]`` (with assigned people not found among the leads). Revenue is the
     amount of the lead's won deals created in the window
     (:func:`salesmkt.data.definitions.won_deals`; zero for everyone else).
-    ``campaign_id=None`` takes the campaign with the most assigned people.
+    ``campaign_id=None`` takes the campaign with the most assigned people (of those tied, the
+    first ``campaign_id`` in sort order).
 
     Returns
     -------
     DataFrame
         ``person_id, group, converted`` (0/1), ``revenue`` and every further column of the
         assignments table (a pre-period covariate such as ``pre_period_visits``);
-        ``attrs``: ``campaign_id``, ``n_excluded``.
+        ``attrs``: ``campaign_id``, ``n_excluded``. From Ibis tables (see
+        :func:`holdout_test`) the table is built in their engine and sorted by ``person_id``
+        (a database keeps no row order); :func:`holdout_test` itself brings back only sums.
 
     Examples
     --------
@@ -169,6 +179,16 @@ def holdout_people(
         raise ValueError("holdout_test: the dataset needs the leads table")
     if dataset.assignments is None:
         raise ValueError(f"holdout_people: {NO_HOLDOUT}")
+    if _in_engine(dataset):  # built where the data lives, the whole table brought back
+        expr, campaign_id, n_excluded, _ = _people_expr(
+            dataset, campaign_id=campaign_id, outcome=outcome, window=window, covariate=None
+        )
+        out = execute(expr)
+        out = out.sort_values("person_id", kind="stable", ignore_index=True)
+        out["group"] = out["group"].astype("string")
+        out["converted"] = out["converted"].astype("int64")
+        out.attrs.update(campaign_id=campaign_id, n_excluded=n_excluded)
+        return out
     a = dataset.assignments
     check_columns(
         a,
@@ -179,7 +199,8 @@ def holdout_people(
     if campaign_id is None:
         if a.empty:
             raise ValueError("holdout_test: the assignments table is empty")
-        campaign_id = str(a["campaign_id"].value_counts().index[0])
+        counts = a["campaign_id"].dropna().astype(str).value_counts()
+        campaign_id = str(min(counts.index[counts == counts.max()]))  # ties: the first id
     a = a[a["campaign_id"] == campaign_id]
     if a.empty:
         raise ValueError(f"holdout_test: no assignments for campaign_id={campaign_id!r}")
@@ -264,6 +285,16 @@ def holdout_test(
     ``tuning`` the sequence's tuning size (default: the number of people assigned, the planned
     size of a test read once it is complete).
 
+    Where the data lives: when the assignments, leads or deals are Ibis tables (a database or
+    Parquet read with :func:`salesmkt.load`, a Spark session, any Ibis backend), the per-person
+    table is an Ibis expression built by the rules of :func:`holdout_people` and run by that
+    backend; only the per-group sufficient statistics
+    (:func:`~salesmkt.campaigns.experiments.experiment_moments`: counts, sums, sums of squares
+    and cross products) and the people with a non-zero revenue (for the revenue bootstrap) come
+    back. The result equals that of the same tables in pandas
+    (:func:`~salesmkt.campaigns.lift.revenue_lift_from_buyers` bootstraps the revenue from the
+    buyers and the group sizes, whatever the row order).
+
     Returns
     -------
     DataFrame
@@ -295,37 +326,47 @@ def holdout_test(
               "window_days": window, "n_excluded": 0}]
         )  # fmt: skip
         return pd.concat([head, lift, rev], axis=1)
-    people = holdout_people(dataset, campaign_id=campaign_id, outcome=outcome, window=window)
-    campaign_id = people.attrs["campaign_id"]
-    if covariate is not None and covariate not in people.columns:
-        lead_x = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
-        if covariate in lead_x.columns:
-            people[covariate] = people["person_id"].map(lead_x[covariate]).to_numpy()
-        else:
-            covariate = None
-    if covariate is not None:
-        people[covariate] = pd.to_numeric(people[covariate], errors="coerce")
-        if people[covariate].isna().any():  # said in the covariate column, never dropped
-            covariate = None
-    converted = people["converted"].to_numpy(dtype=bool)
-    revenue = people["revenue"].to_numpy(dtype=float)
-    treat = people["group"].eq("treatment").to_numpy(dtype=bool, na_value=False)
-    ctrl = people["group"].eq("control").to_numpy(dtype=bool, na_value=False)
+    if _in_engine(dataset):  # the per-person table stays an expression in the engine
+        people, campaign_id, n_excluded, covariate = _people_expr(
+            dataset, campaign_id=campaign_id, outcome=outcome, window=window, covariate=covariate
+        )
+    else:
+        people = holdout_people(dataset, campaign_id=campaign_id, outcome=outcome, window=window)
+        campaign_id, n_excluded = people.attrs["campaign_id"], people.attrs["n_excluded"]
+        if covariate is not None and covariate not in people.columns:
+            lead_x = dataset.leads.drop_duplicates("lead_id").set_index("lead_id")
+            if covariate in lead_x.columns:
+                people[covariate] = people["person_id"].map(lead_x[covariate]).to_numpy()
+            else:
+                covariate = None
+    moments, nonzero = _people_statistics(people, covariate)
+    if covariate is not None and moments["sum__xmiss"].sum() > 0:
+        covariate = None  # a missing pre-period value: said in the covariate column, not dropped
+    by_group = moments.set_index("group")
+    sizes = by_group["n"]
+    arms = ("control", "treatment")
+    n_arm = {a: int(sizes.get(a, 0)) for a in arms}
+    conv = {a: int(round(float(by_group["sum_converted"].get(a, 0.0)))) for a in arms}
     lift = conversion_lift(
-        int(converted[ctrl].sum()),
-        int(ctrl.sum()),
-        int(converted[treat].sum()),
-        int(treat.sum()),
+        conv["control"],
+        n_arm["control"],
+        conv["treatment"],
+        n_arm["treatment"],
         alpha=alpha,
         seed=seed,
     )
-    rev = revenue_lift(revenue[ctrl], revenue[treat], alpha=alpha, n_boot=n_boot, seed=seed)
+    buyers = {a: nonzero.loc[nonzero["group"] == a, "revenue"].to_numpy(float) for a in arms}
+    rev = revenue_lift_from_buyers(
+        buyers["control"],
+        n_arm["control"],
+        buyers["treatment"],
+        n_arm["treatment"],
+        alpha=alpha,
+        n_boot=n_boot,
+        seed=seed,
+    )
     rev = rev.drop(columns=["n_control", "n_treatment"]).add_prefix("revenue_")
-    name = campaign_id
-    if dataset.campaigns is not None and "name" in dataset.campaigns.columns:
-        names = dataset.campaigns.set_index("campaign_id")["name"]
-        if campaign_id in names.index and pd.notna(names[campaign_id]):
-            name = str(names[campaign_id])
+    name = _campaign_name(dataset.campaigns, campaign_id)
     head = pd.DataFrame(
         [
             {
@@ -333,21 +374,16 @@ def holdout_test(
                 "campaign_name": name,
                 "outcome": outcome,
                 "window_days": window,
-                "n_excluded": people.attrs["n_excluded"],
+                "n_excluded": n_excluded,
             }
         ]
     )
     parts = [head, lift, rev]
-    both = ctrl.sum() > 1 and treat.sum() > 1
+    both = n_arm["control"] > 1 and n_arm["treatment"] > 1
     cuped = None
     if both:
-        arms = people[ctrl | treat]
-        cuped = cuped_lift(
-            arms.assign(_x=0.0) if covariate is None else arms,
-            metric="converted",
-            covariate="_x" if covariate is None else covariate,
-            alpha=alpha,
-        )
+        m = moments if covariate is not None else _without_covariate(moments)
+        cuped = cuped_lift(None, metric="converted", covariate="_x", alpha=alpha, moments=m)
         if covariate is None:  # no covariate: the adjusted columns say nothing
             adj = [c for c in cuped.columns if c.startswith("adjusted_")]
             cuped[[*adj, "theta", "correlation", "variance_reduction", "interval_narrower"]] = (
@@ -355,7 +391,6 @@ def holdout_test(
             )
         parts.append(cuped.drop(columns=["n_control", "n_treatment"]).add_prefix("cuped_"))
     extra: dict = {"covariate": covariate if covariate is not None else pd.NA}
-    sizes = people["group"].astype(str).value_counts()
     if planned_split is None:
         planned_split = dict.fromkeys(sizes.index, 1.0)
     srm = sample_ratio_check(sizes, planned=planned_split)
@@ -369,7 +404,7 @@ def holdout_test(
         use_adj = covariate is not None and np.isfinite(r["adjusted_se"])
         est = r["adjusted_difference"] if use_adj else r["difference"]
         se = r["adjusted_se"] if use_adj else r["se"]
-        n = int(ctrl.sum() + treat.sum())
+        n = n_arm["control"] + n_arm["treatment"]
         seq = sequential_verdict(
             est, se, n, min_effect=min_effect, alpha=alpha, tuning=tuning or n
         ).iloc[0]
@@ -387,3 +422,195 @@ def holdout_test(
             out["decision"] = "stop: repair the split"
             out["decision_explanation"] = extra["srm_message"]
     return out
+
+
+# --- the per-person table and its sufficient statistics ---------------------------------------
+
+
+def _in_engine(dataset: Dataset) -> bool:
+    """Whether a table the holdout test reads is an Ibis table (in a database or file)."""
+    return any(is_table(t) for t in (dataset.assignments, dataset.leads, dataset.deals))
+
+
+def _campaign_name(campaigns, campaign_id: str) -> str:
+    if campaigns is None or "name" not in campaigns.columns:
+        return campaign_id
+    if is_table(campaigns):
+        hit = execute(campaigns.filter(campaigns["campaign_id"] == campaign_id).select("name"))
+        names = hit["name"].dropna()
+        return str(names.iloc[0]) if len(names) else campaign_id
+    names = campaigns.set_index("campaign_id")["name"]
+    if campaign_id in names.index and pd.notna(names[campaign_id]):
+        return str(names[campaign_id])
+    return campaign_id
+
+
+def _people_statistics(people, covariate: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-group moments of ``converted``, ``revenue`` and the covariate (``_x``, missing values
+    as 0, counted in ``_xmiss``), and the people with a non-zero revenue (``group, revenue``):
+    the only things that leave the engine."""
+    cols = ["converted", "revenue"]
+    if is_table(people):
+        if covariate is not None:
+            x = people[covariate]
+            x = x.try_cast("float64") if x.type().is_string() else x.cast("float64")
+            people = people.mutate(_x=x.fill_null(0.0), _xmiss=x.isnull().ifelse(1, 0))
+            cols += ["_x", "_xmiss"]
+        moments = experiment_moments(people, columns=cols)
+        rev = people.filter(people["revenue"] != 0).select("group", "revenue")
+        nonzero = execute(rev)
+    else:
+        if covariate is not None:
+            x = pd.to_numeric(people[covariate], errors="coerce").astype(float)
+            people = people.assign(_x=x.fillna(0.0), _xmiss=x.isna().astype("int64"))
+            cols += ["_x", "_xmiss"]
+        moments = experiment_moments(people, columns=cols)
+        nonzero = people.loc[people["revenue"].to_numpy() != 0, ["group", "revenue"]]
+    nonzero = nonzero.assign(group=nonzero["group"].astype(str))
+    return moments, nonzero.reset_index(drop=True)
+
+
+def _without_covariate(moments: pd.DataFrame) -> pd.DataFrame:
+    """The moments with the covariate set to zero (CUPED then adjusts nothing)."""
+    return moments.assign(sum__x=0.0, sum_converted_x__x=0.0, sum__x_x__x=0.0)
+
+
+def _check_table(t, name: str, columns: list[str]) -> None:
+    check_columns(t, name, columns, caller="holdout_test")
+
+
+def _people_expr(
+    dataset: Dataset,
+    *,
+    campaign_id: str | None,
+    outcome: str,
+    window: float,
+    covariate: str | None,
+):
+    """The per-person table of :func:`holdout_people` as an Ibis expression run where the data
+    lives (a pandas table among them becomes an in-memory DuckDB table, see
+    :func:`salesmkt.data.engine.as_table`): ``(expression, campaign_id, n_excluded,
+    covariate)``, the covariate ``None`` when neither the assignments nor the leads have it.
+
+    The same rules as :func:`holdout_people`: stage entries as :mod:`salesmkt.data.stages`
+    defines them (a skipped stage entered with the next stage reached; leads whose stage
+    timestamps are out of order left out and counted), won deals as
+    :func:`salesmkt.data.definitions.won_deals` defines them (status ``won`` with a
+    ``closed_at``). The leads must have one row per ``lead_id`` (a database keeps no row order,
+    so "the first of the duplicates" would not be defined).
+    """
+    import ibis
+
+    a = as_table(dataset.assignments)
+    leads = as_table(dataset.leads)
+    _check_table(a, "assignments", ["person_id", "campaign_id", "group", "assigned_at"])
+    _check_table(leads, "leads", ["lead_id"])
+    if campaign_id is None:
+        counts = execute(a.group_by("campaign_id").aggregate(n=a.count()))
+        if counts.empty:
+            raise ValueError("holdout_test: the assignments table is empty")
+        counts = counts.dropna().sort_values(["n", "campaign_id"], ascending=[False, True])
+        campaign_id = str(counts["campaign_id"].iloc[0])
+    a = a.filter(a["campaign_id"] == campaign_id)
+    spec = [(n, c) for n, c in STAGES if c in leads.columns]
+    stage_cols = [c for _, c in spec]
+    stage_of = {c: n for n, c in spec}
+    deal_outcome = outcome in _DEAL_OUTCOMES
+    if not deal_outcome and outcome not in leads.columns:
+        raise ValueError(
+            f"holdout_test: outcome {outcome!r} is neither a column of leads nor one of "
+            f"{sorted(_DEAL_OUTCOMES)}"
+        )
+    dup = execute(leads.aggregate(n=leads.count(), ids=leads["lead_id"].nunique()))
+    if int(dup["n"].iloc[0]) != int(dup["ids"].iloc[0]):
+        raise ValueError(
+            f"holdout_test: leads.lead_id has {int(dup['n'].iloc[0] - dup['ids'].iloc[0]):,} "
+            "duplicated values; keep one row per lead before testing"
+        )
+    # the lead's columns the test needs: outcome time, stage-order exclusion, covariate
+    lead_cols: dict = {"_lead": leads["lead_id"], "_excluded": ibis.literal(False)}
+    if outcome in stage_of:
+        ts = [leads[c] for c in stage_cols]
+        running, excluded = ts[0], ibis.literal(False)
+        for t in ts[1:]:  # a timestamp earlier than any earlier stage's: out of order
+            excluded = excluded | (t.notnull() & running.notnull() & (t < running)).fill_null(False)
+            running = ibis.cases(
+                (running.isnull(), t), (t.isnull(), running), (t > running, t), else_=running
+            )
+        k = stage_cols.index(outcome)
+        entry = ibis.coalesce(*ts[k:]) if len(ts) > k + 1 else ts[k]
+        lead_cols["_excluded"] = excluded
+        lead_cols["_at"] = entry
+    elif not deal_outcome:
+        lead_cols["_at"] = leads[outcome]
+    extra = [c for c in a.columns if c not in ("person_id", "group", "campaign_id")]
+    if covariate is not None and covariate not in extra:
+        if covariate in leads.columns:
+            lead_cols["_cov"] = leads[covariate]
+        else:
+            covariate = None
+    lt = leads.select(**lead_cols)
+    j = a.left_join(lt, a["person_id"] == lt["_lead"])
+    known = j["_lead"].notnull() & ~j["_excluded"].fill_null(False)
+    n_excluded = int(execute(j.aggregate(n=known.ifelse(0, 1).sum()))["n"].fillna(0).iloc[0])
+    j = j.filter(known)
+    days = float(window)
+    span = (
+        ibis.interval(days=int(days))
+        if days.is_integer()
+        else ibis.interval(seconds=int(round(days * 86_400)))
+    )
+    start = j["assigned_at"]
+    end = start + span
+    cols: dict = {"person_id": j["person_id"], "group": j["group"].cast("string")}
+    for c in extra:
+        cols[c] = j[c]
+    if "_cov" in j.columns:
+        cols[covariate] = j["_cov"]
+    if "_at" in j.columns:
+        cols["_at"] = j["_at"]
+    deals = dataset.deals
+    if deal_outcome or deals is not None:
+        d = as_table(deals) if deals is not None else None
+        if d is None:
+            raise ValueError(f"holdout_test: outcome {outcome!r} needs the deals table")
+        _check_table(d, "deals", ["lead_id", "created_at", "amount"])
+    keys = j.select(_p=j["person_id"], _s=j["assigned_at"]).distinct()
+    base = j.select(_p=j["person_id"], _s=j["assigned_at"], _a=start, _e=end, **cols)
+
+    def per_person(table, at: str, **aggs):
+        m = keys.join(table, keys["_p"] == table["lead_id"])
+        m = m.filter(m[at] > m["_s"], m[at] <= m["_s"] + span)
+        return m.group_by(["_p", "_s"]).aggregate(**{k: f(m) for k, f in aggs.items()})
+
+    if deal_outcome:
+        d_out = d if outcome == "deal_created" else _won(d)
+        at = "created_at" if outcome == "deal_created" else "closed_at"
+        hits = per_person(d_out.select("lead_id", _t=d_out[at]), "_t", _hit=lambda m: m.count())
+        base = base.left_join(hits, [base["_p"] == hits["_p"], base["_s"] == hits["_s"]])
+        converted = base["_hit"].notnull()
+    else:
+        converted = (base["_at"] > base["_a"]) & (base["_at"] <= base["_e"])
+        converted = converted.fill_null(False)
+    if deals is not None and {"status", "closed_at"} <= set(d.columns):
+        won = _won(d)
+        won = won.select("lead_id", _t=won["created_at"], _amt=won["amount"].cast("float64"))
+        rev = per_person(won, "_t", _rev=lambda m: m["_amt"].sum())
+        base = base.left_join(rev, [base["_p"] == rev["_p"], base["_s"] == rev["_s"]])
+        revenue = base["_rev"].fill_null(0.0)
+    else:
+        revenue = ibis.literal(0.0)
+    out = base.select(
+        person_id=base["person_id"],
+        group=base["group"],
+        converted=converted.ifelse(1, 0),  # PostgreSQL casts no boolean to bigint
+        revenue=revenue.cast("float64"),
+        **{c: base[c] for c in cols if c not in ("person_id", "group", "_at")},
+    )
+    return out, campaign_id, n_excluded, covariate
+
+
+def _won(deals):
+    """Won deals as :func:`salesmkt.data.definitions.won_deals` defines them (status ``won`` and
+    a ``closed_at``), as an Ibis expression."""
+    return deals.filter(deals["status"].cast("string") == "won", deals["closed_at"].notnull())

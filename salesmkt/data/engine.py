@@ -77,7 +77,10 @@ def as_table(df: pd.DataFrame | ir.Table, columns: Sequence[str] | None = None) 
             s = s.dt.tz_localize("UTC")
         elif s.dtype == object and s.isna().all() or s.dtype == object:
             s = s.astype("string")
-        out[col] = s.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s
+        # by position: a Series would align on its index, and a filtered frame has gaps in it
+        out[col] = (
+            s.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s.reset_index(drop=True)
+        )
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
     return ibis.memtable(frame)
 
@@ -162,9 +165,10 @@ def extreme(df, col: str, how: str) -> pd.Timestamp | None:
 
 
 #: Tables that may stay where they are (in a database or a Parquet file) instead of being
-#: read into memory: event-sized tables whose analyses run in the engine. Leads, deals, orders
-#: and the other tables are small and always read into pandas.
-ENGINE_TABLES = ("sessions", "touchpoints", "events")
+#: read into memory: event-sized tables whose analyses run in the engine, and the assignments
+#: of a holdout test (one row per person reached; the holdout test runs there). Leads, deals,
+#: orders and the other tables are small and always read into pandas.
+ENGINE_TABLES = ("sessions", "touchpoints", "events", "assignments")
 #: Environment variable: above this many rows an engine table stays where it is.
 ROWS_VARIABLE = "SALESMKT_IN_MEMORY_ROWS"
 DEFAULT_IN_MEMORY_ROWS = 5_000_000
