@@ -30,6 +30,7 @@ path orders them, so a database's lack of row order cannot change a path.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import weakref
 
@@ -223,7 +224,8 @@ def build_journeys(
     )
     seen = seen.filter(seen.p_person.notnull())
     p = seen.outer_join(conv, seen.p_person == conv.c_person)
-    times = [col for _, col in MILESTONES]
+    # (a milestone the conversions lack is no column: its touch flags are false)
+    times = [col for _, col in MILESTONES if col in conversions.columns]
     p = p.select(
         p_person=p.p_person.fill_null(p.c_person),
         converted=p.c_person.notnull(),
@@ -240,7 +242,43 @@ def build_journeys(
         p = p.filter(p.end >= _literal(lo, ts_type))
     if hi is not None:
         p = p.filter(p.end < _literal(hi, ts_type))
-    p = p.mutate(journey_id=ibis.row_number().over(order_by=p.p_person).cast("int64"))
+    numbered = p.mutate(journey_id=ibis.row_number().over(order_by=p.p_person).cast("int64"))
+    out = _touch_rows(tp, numbered, lookback_days, times)
+    # Path counts and attribution read the journeys keyed by their person: the same rows
+    # without numbering them (a sort of every person), see :func:`stored`.
+    # Its rows without a touch come from the conversions (a conversion whose window holds no
+    # touch), not from every person: one use of ``p``, which DuckDB would otherwise store.
+    c = conv.select(
+        journey_id=conv.c_person,
+        p_person=conv.c_person,
+        converted=ibis.literal(True),
+        converted_at=conv.converted_at.cast(ts_type),
+        end=conv.converted_at.cast(ts_type),
+        value=conv.value,
+        n_all=ibis.literal(0).cast("int64"),
+        **{col: conv[col].cast(ts_type) for col in times},
+    )
+    c = c.filter(c.p_person.notnull())
+    if lo is not None:
+        c = c.filter(c.end >= _literal(lo, ts_type))
+    if hi is not None:
+        c = c.filter(c.end < _literal(hi, ts_type))
+    _BY_PERSON[out.op()] = functools.partial(
+        _touch_rows, tp, p.mutate(journey_id=p.p_person), lookback_days, times, c
+    )
+    return out
+
+
+# The journeys expressions build_journeys made, each with the same rows keyed by person (a
+# function of no argument), by the expression's operation.
+_BY_PERSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _touch_rows(
+    tp: ir.Table, p: ir.Table, lookback_days: float, times: list, journeys: ir.Table | None = None
+) -> ir.Table:
+    """The journeys' rows: ``p`` holds one row per journey with its ``journey_id``;
+    ``journeys``, when given, the journeys that may have no touch (``p``'s columns)."""
     # The touches in each journey's lookback window, and one row per journey without a touch
     # (it sorts last, so it changes no touch's position; it is kept only for a conversion
     # whose window holds no touch).
@@ -249,8 +287,9 @@ def build_journeys(
     columns = ["journey_id", "p_person", "ts", "channel", "campaign_id", "converted",
                "converted_at", "end", "value", "n_all", *times]  # fmt: skip
     k = k.select(columns)
-    blank = p.select(
-        *(ibis.null(k[c].type()).name(c) if c in ("ts", "channel", "campaign_id") else p[c]
+    src = p if journeys is None else journeys
+    blank = src.select(
+        *(ibis.null(k[c].type()).name(c) if c in ("ts", "channel", "campaign_id") else src[c]
           for c in columns)
     )  # fmt: skip
     rows = k.union(blank)
@@ -263,6 +302,7 @@ def build_journeys(
     counts = {
         f"_{flag}": _count(rows.ts.notnull() & (rows.ts <= rows[col])).sum().over(whole)
         for flag, col in MILESTONES
+        if col in times
     }
     rows = rows.mutate(
         touch_index=ibis.row_number().over(group_by=rows.journey_id, order_by=order).cast("int64"),
@@ -272,6 +312,9 @@ def build_journeys(
     rows = rows.filter(rows.ts.notnull() | (rows.converted & (rows.n_touches == 0)))
     flags = {}
     for flag, col in MILESTONES:
+        if col not in times:
+            flags[flag] = ibis.literal(False)
+            continue
         ok = rows.converted & rows[col].notnull() & rows.ts.notnull()
         at = ibis.greatest(rows[f"_{flag}"] - 1, 0)
         flags[flag] = ok & (rows.touch_index == at)
@@ -286,7 +329,7 @@ def build_journeys(
         ts=rows.ts,
         channel=rows.channel,
         campaign_id=rows.campaign_id,
-        days_before_conversion=_days_between(rows.ts, rows.end, touchpoints),
+        days_before_conversion=_days_between(rows.ts, rows.end, tp),
         **flags,
         n_excluded_touches=(rows.n_all - rows.n_touches).cast("int64"),
     )
@@ -416,7 +459,8 @@ def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
     wanted = ["journey_id", "n_touches", "touch_index", "converted", by, "conversion_value",
               "days_before_conversion", *(flag for flag, _ in MILESTONES)]  # fmt: skip
     cols = list(dict.fromkeys(c for c in wanted if c in journeys.columns))
-    narrow = _unordered(journeys).select(cols)
+    by_person = _BY_PERSON.get(journeys.op())
+    narrow = _unordered(by_person() if by_person is not None else journeys).select(cols)
     if not _caches(journeys):
         return narrow
     release()
@@ -463,7 +507,7 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).collect(distinct=True),
         n_missing_label=_count(j[by].isnull()).sum(),
         touched_conv=ibis.ifelse(
-            j.converted & (j.n_touches > 0), j.journey_id, ibis.null("int64")
+            j.converted & (j.n_touches > 0), j.journey_id, ibis.null(j.journey_id.type())
         ).nunique(),
     )
     with quiet():
