@@ -50,17 +50,17 @@ def parquet_in_place(sample, tmp_path, monkeypatch):
 
 
 def test_campaign_review_from_parquet_in_place_shows_the_figures_of_the_files(
-    parquet_in_place, tmp_path
+    parquet_in_place, tmp_path, sample_reports
 ):
-    files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
+    files = sample_reports  # the sample's CSV files, in memory
     in_place = render(parquet_in_place, tmp_path / "parquet-out", ["04"])
     assert_same_figures(files, in_place, "04", parquet_in_place)
 
 
 def test_funnel_kpis_and_check_in_from_parquet_in_place_show_the_figures_of_the_files(
-    parquet_in_place, tmp_path
+    parquet_in_place, tmp_path, sample_reports
 ):
-    files = render(salesmkt.sample_dir(), tmp_path / "files", ["03", "05"])
+    files = sample_reports
     in_place = render(parquet_in_place, tmp_path / "parquet-out", ["03", "05"])
     for stem in ("03", "05"):
         assert_same_figures(files, in_place, stem, parquet_in_place)

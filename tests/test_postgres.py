@@ -196,7 +196,9 @@ def test_sessions_stay_in_postgres_and_kpis_match(crm_url, sample, monkeypatch):
 
 
 @pytest.mark.slow
-def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path, monkeypatch):
+def test_check_in_from_postgres_shows_the_figures_of_the_files(
+    crm_url, tmp_path, monkeypatch, sample_reports
+):
     """The check-in rendered from PostgreSQL, its sessions kept and computed in the engine,
     shows the figures of the check-in rendered from the CSV sample: the same headline, the same
     scorecard and the same tables."""
@@ -205,11 +207,14 @@ def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebooks' load sees it too
     conf = salesmkt.sample_dir()
-    runs = {}
-    for name, data in (("files", conf), ("postgres", crm_url)):
-        out = tmp_path / name
-        runs[name] = (out, salesmkt.run_reports(data, out, only=["05"], config_dir=conf,
-                                                progress=False))  # fmt: skip
+    out = tmp_path / "postgres"
+    runs = {
+        "files": sample_reports,  # the sample's CSV files, in memory
+        "postgres": (
+            out,
+            salesmkt.run_reports(crm_url, out, only=["05"], config_dir=conf, progress=False),
+        ),  # fmt: skip
+    }
     files, db = _page(runs["files"], "05"), _page(runs["postgres"], "05")
     text = {k: " ".join(p.get_text(" ").split()) for k, p in (("files", files), ("db", db))}
     headline = [m.group(0) for m in SUMMARY.finditer(text["files"])]
@@ -222,14 +227,16 @@ def test_check_in_from_postgres_shows_the_figures_of_the_files(crm_url, tmp_path
 
 
 @pytest.mark.slow
-def test_data_check_and_campaign_review_from_postgres(crm_url, tmp_path, monkeypatch):
+def test_data_check_and_campaign_review_from_postgres(
+    crm_url, tmp_path, monkeypatch, sample_reports
+):
     """The data check and the campaign review render from PostgreSQL with sessions,
     touchpoints and events kept in the database; the review shows the figures of the files."""
     from test_engine_reports import assert_same_figures, render
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")  # the notebooks' load sees it too
-    files = render(salesmkt.sample_dir(), tmp_path / "files", ["04"])
+    files = sample_reports
     db = render(crm_url, tmp_path / "postgres", ["01", "04"])
     check = (tmp_path / "postgres" / "01_data_check.html").read_text()
     assert "Traceback" not in check and "computed there" in check

@@ -177,7 +177,7 @@ def test_check_in_from_spark_equals_the_files(spark_dataset, sample):
 
 
 def test_check_in_rendered_from_a_spark_session_shows_the_figures_of_the_files(
-    spark_con, spark_dataset, sample, tmp_path, monkeypatch
+    spark_con, spark_dataset, sample, tmp_path, monkeypatch, sample_reports
 ):
     """The notebooks run in kernels of their own, which cannot share the session: the report
     run reads the tables through the session once, Spark writes the event-sized ones as Parquet
@@ -194,7 +194,7 @@ def test_check_in_rendered_from_a_spark_session_shows_the_figures_of_the_files(
     for name in EVENT_TABLES:
         pd.testing.assert_frame_equal(getattr(back, name), getattr(sample, name), obj=name)
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
-    files = render(salesmkt.sample_dir(), tmp_path / "files", ["05"])
+    files = sample_reports
     from_spark = render(spark_con, tmp_path / "spark", ["05"])
     assert "pyspark connection" in from_spark[1][0].page_title
     assert_same_figures(files, from_spark, "05", salesmkt.sample_dir())
