@@ -26,9 +26,12 @@ costs one compilation (8-10 s here).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import importlib.util
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
@@ -41,6 +44,56 @@ _TABLE = 4096  # hash slots (power of two): at most _TABLE // 2 distinct names
 def available() -> bool:
     """Whether the fast paths can run: always, the numpy versions need nothing more."""
     return True
+
+
+def _hugepage_setter():
+    """numpy's switch for advising transparent huge pages on large arrays, if it has one."""
+    for name in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - numpy 1.x has only numpy.core
+            continue
+        setter = getattr(module, "_set_madvise_hugepage", None)
+        if setter is not None:
+            return setter
+    return None  # pragma: no cover
+
+
+_SET_HUGEPAGE = _hugepage_setter()
+_PAGES = threading.Lock()
+_pages_depth = 0
+_pages_before = True
+
+
+@contextlib.contextmanager
+def ordinary_pages() -> Iterator[None]:
+    """Large numpy arrays made inside get ordinary pages, not numpy's huge-page advice.
+
+    numpy advises the kernel to back every array of 4 MB or more with transparent huge
+    pages. Where the kernel honours that advice by compacting memory on the spot (Linux with
+    transparent huge pages set to ``madvise``, the default of Debian and Ubuntu), a fresh
+    process pays for it on the first touch of each new array: 0.3-0.6 s of system time in the
+    first call on a million paths here, more than the numpy passes themselves. Later calls
+    reuse the memory the first one freed, so only the first call pays. The passes stream
+    through their arrays once, so huge pages gain them nothing. Only where memory comes from
+    changes, never a result; the previous setting is restored when the outermost block ends
+    (nested and concurrent blocks share one counter).
+    """
+    global _pages_depth, _pages_before
+    if _SET_HUGEPAGE is None:  # pragma: no cover
+        yield
+        return
+    with _PAGES:
+        if _pages_depth == 0:
+            _pages_before = _SET_HUGEPAGE(False)
+        _pages_depth += 1
+    try:
+        yield
+    finally:
+        with _PAGES:
+            _pages_depth -= 1
+            if _pages_depth == 0:
+                _SET_HUGEPAGE(_pages_before)
 
 
 _READY = threading.Event()  # the numba kernels are loaded in this process
