@@ -338,15 +338,17 @@ class _Names:
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
 
-    def codes(self, first, last, length, starts, data, view) -> np.ndarray:
+    def codes(self, first, last, length, starts, data, view, long: bool) -> np.ndarray:
+        """Code of each name; ``long`` says whether any name is longer than 16 bytes."""
         h = first * self.multiplier
         h ^= last
-        middle = self._middle(starts, length, view)
+        middle = self._middle(starts, length, view) if long else None
         if middle is not None:
             h ^= middle
         h *= _MIX
-        h ^= length.astype(np.uint64)
+        h ^= length.view(np.uint64)
         h >>= np.uint64(64 - _SLOT_BITS)
+        h = h.view(np.intp)  # slots < 2**_SLOT_BITS: index with intp, numpy's own index type
         ok = self.length[h] == length
         ok &= self.first[h] == first
         ok &= self.last[h] == last
@@ -412,6 +414,7 @@ class _Names:
 
 
 def _tokenize_numpy(chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    # One thread: on a busy 2-core machine, two threads splitting the paths were slower.
     for multiplier in _MULTIPLIERS:
         try:
             return _tokenize_slices(chunks, _Names(multiplier))
@@ -445,7 +448,10 @@ def _tokenize_slices(chunks, names: _Names):
             padded[8 : nb + 8] = raw[base : base + nb]
             data = padded[8 : nb + 8]
             sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
-            sep = sep[(data[sep] == 32) & (data[sep + 2] == 32)]
+            ok = data[sep] == 32
+            ok &= data[sep + 2] == 32
+            if not ok.all():
+                sep = sep[ok]  # a ">" inside a name
             # Separators and path boundaries, both sorted, merged into one list of cuts.
             before = np.searchsorted(sep, o)
             at = np.arange(len(o))
@@ -455,17 +461,23 @@ def _tokenize_slices(chunks, names: _Names):
             cuts = np.empty(len(is_sep), np.int64)
             cuts[at] = o
             cuts[is_sep] = sep
-            starts = cuts[:-1] + 3 * is_sep[:-1]
+            # Where each name starts in ``padded`` (8 bytes ahead of ``data``): 3 bytes after
+            # a separator, or where its path starts.
+            starts = cuts[:-1] + 11
+            starts[at[:-1]] = o[:-1] + 8
             length = cuts[1:] - starts
+            length += 8
             if length.min() < 1:
                 return None  # an empty name, or separators that overlap or span two paths
-            starts += 8
+            long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
             short = np.minimum(length, 8)
-            first = view[starts] & _LOW[short]
-            last = view[cuts[1:]] >> _DROP[short]
-            codes = names.codes(first, last, length, starts, padded, view)
-            if length.max() > 16:
+            first = view[starts]
+            first &= _LOW[short]
+            last = view[cuts[1:]]
+            last >>= _DROP[short]
+            codes = names.codes(first, last, length, starts, padded, view, long)
+            if long:
                 names.check_long(codes, starts, length, view)
             codes_out.append(codes)
             lengths_out.append(np.diff(before) + 1)
