@@ -338,8 +338,9 @@ class _Names:
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
 
-    def codes(self, first, last, length, starts, data, view, long: bool) -> np.ndarray:
-        """Code of each name; ``long`` says whether any name is longer than 16 bytes."""
+    def codes(self, first, last, length, starts, data, view, long: bool, out) -> np.ndarray:
+        """Code of each name, written to ``out``; ``long`` says whether any name is longer
+        than 16 bytes."""
         h = first * self.multiplier
         h ^= last
         middle = self._middle(starts, length, view) if long else None
@@ -349,9 +350,10 @@ class _Names:
         h ^= length.view(np.uint64)
         h >>= np.uint64(64 - _SLOT_BITS)
         h = h.view(np.intp)  # slots < 2**_SLOT_BITS: index with intp, numpy's own index type
-        ok = self.length[h] == length
-        ok &= self.first[h] == first
-        ok &= self.last[h] == last
+        # ``take`` from the small tables: faster than fancy indexing for the same result
+        ok = self.length.take(h) == length
+        ok &= self.first.take(h) == first
+        ok &= self.last.take(h) == last
         if middle is not None:
             ok &= self.middle[h] == middle
         if not ok.all():  # names not seen before (or a clash)
@@ -375,7 +377,7 @@ class _Names:
                 same &= self.middle[hm] == middle[miss]
             if not same.all():
                 raise _Clash
-        return self.code[h]
+        return self.code.take(h, out=out)
 
     def _middle(self, starts, length, view) -> np.ndarray | None:
         """Fingerprint of the 8-byte words between the first and the last of long names."""
@@ -424,14 +426,24 @@ def _tokenize_numpy(chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 
 
 def _tokenize_slices(chunks, names: _Names):
-    codes_out, lengths_out = [], []
-    buf = np.zeros(0, np.uint8)
+    prepared = []
+    bound = n_paths = 0
     for chunk in chunks:
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
         offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
         raw = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        prepared.append((offs, raw))
+        # A name takes at least one byte and a separator three: a bound on the name count
+        # (np.empty does not touch the pages it does not use).
+        bound += (int(offs[-1] - offs[0]) + 3 * (len(offs) - 1)) // 4 + len(offs)
+        n_paths += len(offs) - 1
+    codes = np.empty(bound, np.int32)
+    lengths = np.empty(n_paths, np.int64)
+    n_codes = n_done = 0
+    buf = np.zeros(0, np.uint8)
+    for offs, raw in prepared:
         for a in range(0, len(offs) - 1, SLICE_PATHS):
             o = offs[a : a + SLICE_PATHS + 1]
             base, nb = int(o[0]), int(o[-1] - o[0])
@@ -448,8 +460,8 @@ def _tokenize_slices(chunks, names: _Names):
             padded[8 : nb + 8] = raw[base : base + nb]
             data = padded[8 : nb + 8]
             sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
-            ok = data[sep] == 32
-            ok &= data[sep + 2] == 32
+            ok = data.take(sep) == 32
+            ok &= data.take(sep + 2) == 32
             if not ok.all():
                 sep = sep[ok]  # a ">" inside a name
             # Separators and path boundaries, both sorted, merged into one list of cuts.
@@ -471,18 +483,22 @@ def _tokenize_slices(chunks, names: _Names):
                 return None  # an empty name, or separators that overlap or span two paths
             long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-            short = np.minimum(length, 8)
-            first = view[starts]
-            first &= _LOW[short]
-            last = view[cuts[1:]]
-            last >>= _DROP[short]
-            codes = names.codes(first, last, length, starts, padded, view, long)
+            # The 8-byte words at every name's start and end, gathered as raw 8-byte items
+            # (faster than as unaligned integers), the bytes outside the name masked off.
+            words = np.ndarray((len(padded) - 7,), dtype="V8", buffer=padded, strides=(1,))
+            first = words[starts].view("<u8")
+            first &= _LOW.take(length, mode="clip")
+            last = words[cuts[1:]].view("<u8")
+            last >>= _DROP.take(length, mode="clip")
+            out = codes[n_codes : n_codes + len(length)]
+            names.codes(first, last, length, starts, padded, view, long, out)
             if long:
-                names.check_long(codes, starts, length, view)
-            codes_out.append(codes)
-            lengths_out.append(np.diff(before) + 1)
-    codes = np.concatenate(codes_out) if codes_out else np.zeros(0, np.int32)
-    lengths = np.concatenate(lengths_out) if lengths_out else np.zeros(0, np.int64)
+                names.check_long(out, starts, length, view)
+            n_codes += len(length)
+            np.subtract(before[1:], before[:-1], out=lengths[n_done : n_done + len(o) - 1])
+            n_done += len(o) - 1
+    lengths += 1
+    codes = codes[:n_codes]  # a view: untouched pages of the bound cost nothing
     labels = np.asarray([n.decode("utf-8") for n in names.names], dtype=object)
     return codes, lengths, labels
 
@@ -490,7 +506,11 @@ def _tokenize_slices(chunks, names: _Names):
 def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
     """:func:`markov1_counts` in numpy, cell by cell the same sums as the kernel.
 
-    Transitions are counted per slice of journeys when the weights are whole numbers (their
+    Every pair of neighbouring touches in a journey is counted, repeats included: a repeat
+    ``a > a`` only adds to the diagonal cell, which collapsing leaves empty, so the diagonal
+    is cleared afterwards, and every other cell gets the same additions in the same order as
+    the kernel's. Pairs that cross from one journey into the next weigh 0 (adding 0.0 leaves
+    a sum as it is). Counted per slice of journeys when the weights are whole numbers (their
     sums are exact in any order); otherwise in one pass, in journey order, as the kernel adds.
     """
     size = n_labels + 3
@@ -498,22 +518,25 @@ def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
     lengths = np.diff(offsets)
     whole = bool(np.all(weight == np.round(weight))) and float(weight.sum()) < 2**52
     step = 4 * SLICE_PATHS if whole else max(len(lengths), 1)
+    # Pair (a, b) of channel codes goes to cell (a + 1, b + 1): key a * size + b, shifted.
     counts = np.zeros(size * size)
+    shift = size + 1
     for a in range(0, len(lengths), step):
         b = min(a + step, len(lengths))
-        lo = offsets[a]
-        state = codes[lo : offsets[b]].astype(np.int64)
-        state += 1
-        moves = state[1:] != state[:-1]
-        starts = offsets[a + 1 : b] - lo
-        moves[starts[(starts > 0) & (starts < len(state))] - 1] = False  # journey to journey
-        to = np.flatnonzero(moves)
-        key = state[to] * size
-        to += 1
-        key += state[to]
+        lo, hi = int(offsets[a]), int(offsets[b])
+        if hi - lo < 2:
+            continue
+        state = codes[lo:hi]
+        key = np.multiply(state[:-1], size, dtype=np.intp)
+        key += state[1:]
         w_touch = np.repeat(weight[a:b], lengths[a:b])
-        counts += np.bincount(key, weights=w_touch[to], minlength=size * size)
+        ends = offsets[a + 1 : b + 1] - lo - 1
+        w_touch[ends[lengths[a:b] > 0]] = 0.0  # a journey's last touch: no pair with the next
+        sums = np.bincount(key, weights=w_touch[:-1])
+        counts[shift : shift + len(sums)] += sums
     counts = counts.reshape(size, size)
+    channels = np.arange(1, n_labels + 1)
+    counts[channels, channels] = 0.0
     has = lengths > 0
     first = codes[offsets[:-1][has]].astype(np.int64) + 1
     end = codes[offsets[1:][has] - 1].astype(np.int64) + 1
