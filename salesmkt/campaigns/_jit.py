@@ -13,8 +13,9 @@ the general numpy path): a numpy version that works on cache-sized slices of the
 numba kernel, about twice as fast. Importing numba and loading its compiled kernels costs a
 fresh process 0.4 s on a quiet machine and several seconds on a busy one, more than the whole
 numpy version takes on a million paths. So a process starts on the numpy versions, and the
-first large first-order Markov call, once its counts are done, loads the kernels in a daemon
-thread (:func:`warm_up`); later calls use them once they are ready. No call waits for numba.
+first large first-order Markov call starts loading the kernels in a daemon thread
+(:func:`warm_up`), which waits until that call's passes are over (:func:`large_pass`); later
+calls use the kernels once they are ready. No call waits for numba.
 Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
 path.
 
@@ -60,14 +61,16 @@ def _hugepage_setter():
 
 
 _SET_HUGEPAGE = _hugepage_setter()
-_PAGES = threading.Lock()
-_pages_depth = 0
+_PASSES = threading.Condition()
+_passes = 0  # large passes running now, in any thread
 _pages_before = True
+_WARM_UP_WAIT = 10.0  # seconds the numba warm-up waits for running passes to end
 
 
 @contextlib.contextmanager
-def ordinary_pages() -> Iterator[None]:
-    """Large numpy arrays made inside get ordinary pages, not numpy's huge-page advice.
+def large_pass() -> Iterator[None]:
+    """Mark a pass over large inputs: its numpy arrays get ordinary pages, and the numba
+    warm-up (:func:`warm_up`) waits for it to end before importing numba.
 
     numpy advises the kernel to back every array of 4 MB or more with transparent huge
     pages. Where the kernel honours that advice by compacting memory on the spot (Linux with
@@ -76,24 +79,26 @@ def ordinary_pages() -> Iterator[None]:
     first call on a million paths here, more than the numpy passes themselves. Later calls
     reuse the memory the first one freed, so only the first call pays. The passes stream
     through their arrays once, so huge pages gain them nothing. Only where memory comes from
-    changes, never a result; the previous setting is restored when the outermost block ends
-    (nested and concurrent blocks share one counter).
+    changes, never a result; numpy's setting is restored when the last running pass ends
+    (nested and concurrent passes share one counter).
+
+    Importing numba holds the GIL for long stretches, so a warm-up started by a call's
+    counting step would slow the rest of that call; it starts once no pass is running.
     """
-    global _pages_depth, _pages_before
-    if _SET_HUGEPAGE is None:  # pragma: no cover
-        yield
-        return
-    with _PAGES:
-        if _pages_depth == 0:
+    global _passes, _pages_before
+    with _PASSES:
+        if _passes == 0 and _SET_HUGEPAGE is not None:
             _pages_before = _SET_HUGEPAGE(False)
-        _pages_depth += 1
+        _passes += 1
     try:
         yield
     finally:
-        with _PAGES:
-            _pages_depth -= 1
-            if _pages_depth == 0:
-                _SET_HUGEPAGE(_pages_before)
+        with _PASSES:
+            _passes -= 1
+            if _passes == 0:
+                if _SET_HUGEPAGE is not None:
+                    _SET_HUGEPAGE(_pages_before)
+                _PASSES.notify_all()
 
 
 _READY = threading.Event()  # the numba kernels are loaded in this process
@@ -107,7 +112,10 @@ def compiled() -> bool:
 
 
 def _load_kernels() -> None:
-    """Import numba and load (or, the first time ever, compile) both kernels."""
+    """Import numba and load (or, the first time ever, compile) both kernels, once the
+    running passes have ended."""
+    with _PASSES:
+        _PASSES.wait_for(lambda: _passes == 0, timeout=_WARM_UP_WAIT)
     try:
         kernels = _kernels()
         small = np.zeros(1, np.int64)
@@ -131,7 +139,7 @@ def warm_up(*, background: bool = True) -> None:
     """Load the numba kernels for the next calls, once per process (no-op without numba).
 
     Called after a large first-order Markov call has run on the numpy versions, so the user
-    never waits for numba: it loads in a daemon thread while the result is being read, and
+    never waits for numba: it loads in a daemon thread once the call's passes are over, and
     later calls use the kernels once they are ready (a call made before that uses numpy).
     """
     global _warm_thread

@@ -89,7 +89,7 @@ def _check_models(models: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-@_jit.ordinary_pages()
+@_jit.large_pass()
 def _model_credit(paths: Paths, model: str, options: dict) -> tuple[np.ndarray, np.ndarray]:
     if model == "time_decay":
         return credit(paths, time_decay(paths, half_life_days=options["half_life_days"]))
