@@ -269,7 +269,7 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
-        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64, copy=False)
         data = (
             np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
         )
@@ -440,7 +440,7 @@ def _tokenize_slices(chunks, names: _Names):
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
-        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64, copy=False)
         raw = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
         prepared.append((offs, raw))
         # A name takes at least one byte and a separator three: a bound on the name count
@@ -523,33 +523,49 @@ def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
     """
     size = n_labels + 3
     weight = conv + null
-    lengths = np.diff(offsets)
-    whole = bool(np.all(weight == np.round(weight))) and float(weight.sum()) < 2**52
-    step = 4 * SLICE_PATHS if whole else max(len(lengths), 1)
+    n = len(weight)
+    step = 4 * SLICE_PATHS
+    # Whole weights? Checked slice by slice: no array the size of the input is made.
+    whole = float(weight.sum()) < 2**52
+    if whole:
+        for a in range(0, n, step):
+            w = weight[a : a + step]
+            if not np.array_equal(w, np.round(w)):
+                whole = False
+                break
+    if not whole:
+        step = max(n, 1)
     # Pair (a, b) of channel codes goes to cell (a + 1, b + 1): key a * size + b, shifted.
     counts = np.zeros(size * size)
     shift = size + 1
-    for a in range(0, len(lengths), step):
-        b = min(a + step, len(lengths))
+    for a in range(0, n, step):
+        b = min(a + step, n)
         lo, hi = int(offsets[a]), int(offsets[b])
         if hi - lo < 2:
             continue
         state = codes[lo:hi]
         key = np.multiply(state[:-1], size, dtype=np.intp)
         key += state[1:]
-        w_touch = np.repeat(weight[a:b], lengths[a:b])
-        ends = offsets[a + 1 : b + 1] - lo - 1
-        w_touch[ends[lengths[a:b] > 0]] = 0.0  # a journey's last touch: no pair with the next
+        ends = offsets[a + 1 : b + 1] - lo
+        lengths = np.diff(offsets[a : b + 1])
+        w_touch = np.repeat(weight[a:b], lengths)
+        ends -= 1
+        w_touch[ends[lengths > 0]] = 0.0  # a journey's last touch: no pair with the next
         sums = np.bincount(key, weights=w_touch[:-1])
         counts[shift : shift + len(sums)] += sums
     counts = counts.reshape(size, size)
     channels = np.arange(1, n_labels + 1)
     counts[channels, channels] = 0.0
-    has = lengths > 0
-    first = codes[offsets[:-1][has]].astype(np.int64) + 1
-    end = codes[offsets[1:][has] - 1].astype(np.int64) + 1
-    counts[0] += np.bincount(first, weights=weight[has], minlength=size)
-    counts[:, n_labels + 1] += np.bincount(end, weights=conv[has], minlength=size)
-    counts[:, n_labels + 2] += np.bincount(end, weights=null[has], minlength=size)
-    value_out = np.bincount(end, weights=value[has], minlength=n_labels + 1)
+    # First and last channel of each journey (code c is state c + 1).
+    has = offsets[1:] > offsets[:-1]
+    if has.all():
+        first, end = codes[offsets[:-1]], codes[offsets[1:] - 1]
+    else:
+        weight, conv, null, value = weight[has], conv[has], null[has], value[has]
+        first, end = codes[offsets[:-1][has]], codes[offsets[1:][has] - 1]
+    counts[0, 1 : n_labels + 1] += np.bincount(first, weights=weight, minlength=n_labels)
+    counts[1 : n_labels + 1, n_labels + 1] += np.bincount(end, weights=conv, minlength=n_labels)
+    counts[1 : n_labels + 1, n_labels + 2] += np.bincount(end, weights=null, minlength=n_labels)
+    value_out = np.zeros(n_labels + 1)
+    value_out[1:] = np.bincount(end, weights=value, minlength=n_labels)
     return counts, value_out
