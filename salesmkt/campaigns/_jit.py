@@ -319,7 +319,9 @@ _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 _MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 _LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
-_DROP = np.array([0, 56, 48, 40, 32, 24, 16, 8, 0], dtype=np.uint64)
+# Row L: the masks that keep a name of L bytes (16 for longer ones) in its first and second
+# 8-byte words.
+_MASKS = np.array([[_LOW[min(n, 8)], _LOW[max(n - 8, 0)]] for n in range(17)], dtype=np.uint64)
 
 
 class _Clash(Exception):
@@ -329,10 +331,10 @@ class _Clash(Exception):
 class _Names:
     """The distinct names seen so far, numbered in order of first appearance.
 
-    A name is keyed on its length and its first and last 8 bytes (little-endian words), which
-    identify names of up to 16 bytes exactly. Longer names add a fingerprint of their middle
-    words to the key and are then compared word by word (:meth:`check_long`), so a code is
-    never wrong.
+    A name is keyed on its length and two little-endian 8-byte words: its first 16 bytes
+    (zero-padded), which identify names of up to 16 bytes exactly; longer names take their
+    first and their last 8 bytes, add a fingerprint of the words between to the key and are
+    then compared word by word (:meth:`check_long`), so a code is never wrong.
     """
 
     def __init__(self, multiplier: int):
@@ -458,11 +460,11 @@ def _tokenize_slices(chunks, names: _Names):
             o = o - base
             if nb == 0 or (o[1:] == o[:-1]).any():
                 return None  # an empty path: the general path names it
-            # The slice's bytes with 8 zero bytes either side, so that the 8-byte word at
-            # the start and the one at the end of every name lie inside the buffer.
-            if len(buf) < nb + 16:
-                buf = np.zeros(max(nb + 16, 2 * len(buf)), np.uint8)
-            padded = buf[: nb + 16]
+            # The slice's bytes with 8 zero bytes before and 16 after, so that the 16 bytes
+            # from the start of every name and the 8 bytes up to its end lie in the buffer.
+            if len(buf) < nb + 24:
+                buf = np.zeros(max(nb + 24, 2 * len(buf)), np.uint8)
+            padded = buf[: nb + 24]
             padded[:8] = 0
             padded[nb + 8 :] = 0
             padded[8 : nb + 8] = raw[base : base + nb]
@@ -491,13 +493,17 @@ def _tokenize_slices(chunks, names: _Names):
                 return None  # an empty name, or separators that overlap or span two paths
             long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-            # The 8-byte words at every name's start and end, gathered as raw 8-byte items
-            # (faster than as unaligned integers), the bytes outside the name masked off.
-            words = np.ndarray((len(padded) - 7,), dtype="V8", buffer=padded, strides=(1,))
-            first = words[starts].view("<u8")
-            first &= _LOW.take(length, mode="clip")
-            last = words[cuts[1:]].view("<u8")
-            last >>= _DROP.take(length, mode="clip")
+            # The first 16 bytes from every name's start, gathered as raw 16-byte items
+            # (faster than two unaligned integers), the bytes outside the name masked off:
+            # all the bytes of names of up to 16 bytes. Longer names take their last 8 bytes
+            # as second word and a fingerprint of the words between (:meth:`_Names.codes`).
+            words = np.ndarray((len(padded) - 15,), dtype="V16", buffer=padded, strides=(1,))
+            pair = words[starts].view("<u8").reshape(-1, 2)
+            pair &= _MASKS.take(length, axis=0, mode="clip")
+            first, last = pair[:, 0], pair[:, 1]
+            if long:
+                over = np.flatnonzero(length > 16)
+                last[over] = view[cuts[1:][over]]
             out = codes[n_codes : n_codes + len(length)]
             names.codes(first, last, length, starts, padded, view, long, out)
             if long:
