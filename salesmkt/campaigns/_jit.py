@@ -15,7 +15,10 @@ fresh process 0.4 s on a quiet machine and several seconds on a busy one, more t
 numpy version takes on a million paths. So a process starts on the numpy versions, and the
 first large first-order Markov call starts loading the kernels in a daemon thread
 (:func:`warm_up`), which waits until that call's passes are over (:func:`large_pass`); later
-calls use the kernels once they are ready. No call waits for numba.
+calls use the kernels once they are ready. No call waits for numba. On a million unique
+paths (8 channels, 8 million touches) a fresh process's first call spent about 0.45 s of
+CPU here (tokenizing 0.33 s, counting 0.07 s, the rest reading the counts), against 2.8 s
+for ChannelAttribution's ``markov_model``.
 Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
 path.
 
