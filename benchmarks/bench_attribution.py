@@ -10,8 +10,11 @@ Measured:
 
 * first-order Markov attribution: ``salesmkt.attribute(models=["markov"])`` (exact, from the
   path strings) vs ``ChannelAttribution.markov_model`` (defaults: 1e5 simulated walks): the
-  first call in a fresh process (imports done before the clock starts) and the warm calls
-  after it, medians over ``--processes`` fresh processes per tool taking turns;
+  first call in a fresh process (imports done before the clock starts; salesmkt runs its
+  numpy passes, then loads numba in the background) and the warm calls after it (numba
+  kernels), medians over ``--processes`` fresh processes per tool taking turns. Besides the
+  ratio of the medians, ``paired`` is the median of the ratios of the processes run back to
+  back, which a machine whose load changes during the run disturbs less;
 * rule-based models: every ``salesmkt`` rule on 1M journeys, from a journeys table with
   timestamps and CRM milestones; ChannelAttribution's ``heuristic_models`` beside them;
 * correctness: Markov with the same path-length cut-off as ChannelAttribution run with 1e7
@@ -333,6 +336,13 @@ def main() -> None:
         for task, results in runs.items():
             firsts = ", ".join(f"{r['first_s']:.2f}" for r in results)
             print(f"{'':>12} {task} first calls: {firsts}")
+        paired = [c["first_s"] / m["first_s"] for m, c in zip(runs[sm], runs[ca], strict=True)]
+        paired_warm = [c["warm_s"] / m["warm_s"] for m, c in zip(runs[sm], runs[ca], strict=True)]
+        print(
+            f"{'':>12} paired ratios (CA / salesmkt, back-to-back processes): first call "
+            f"{statistics.median(paired):.1f}x (min {min(paired):.1f}x), warm "
+            f"{statistics.median(paired_warm):.1f}x (min {min(paired_warm):.1f}x)"
+        )
 
     if args.markov_only:
         return

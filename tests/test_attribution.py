@@ -647,3 +647,42 @@ def test_bad_input_is_named():
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["magic"])
     with pytest.raises(ValueError, match="milestone"):
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["w_shaped"])
+
+
+def test_large_pass_takes_ordinary_pages_and_restores_numpy_setting():
+    import salesmkt.campaigns._jit as jit
+
+    multiarray = pytest.importorskip("numpy._core.multiarray")
+    get = getattr(multiarray, "_get_madvise_hugepage", None)
+    if get is None or jit._SET_HUGEPAGE is None:
+        pytest.skip("numpy has no huge-page switch")
+    before = jit._SET_HUGEPAGE(True)
+    try:
+        with jit.large_pass():
+            assert not get()
+            with jit.large_pass():  # nested: still ordinary pages
+                assert not get()
+            assert not get()
+        assert get()  # restored when the outermost pass ends
+    finally:
+        jit._SET_HUGEPAGE(before)
+
+
+def test_numba_warm_up_waits_for_running_passes(monkeypatch):
+    import threading
+
+    import salesmkt.campaigns._jit as jit
+
+    started = threading.Event()
+
+    def kernels():  # stands in for importing numba; failing leaves the numpy versions in use
+        started.set()
+        raise OSError("no numba in this test")
+
+    monkeypatch.setattr(jit, "_kernels", kernels)
+    with jit.large_pass():
+        loader = threading.Thread(target=jit._load_kernels, daemon=True)
+        loader.start()
+        assert not started.wait(0.2)  # a pass is running: the warm-up waits
+    assert started.wait(5)  # the pass is over: it goes ahead
+    loader.join(5)

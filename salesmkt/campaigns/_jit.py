@@ -13,8 +13,12 @@ the general numpy path): a numpy version that works on cache-sized slices of the
 numba kernel, about twice as fast. Importing numba and loading its compiled kernels costs a
 fresh process 0.4 s on a quiet machine and several seconds on a busy one, more than the whole
 numpy version takes on a million paths. So a process starts on the numpy versions, and the
-first large first-order Markov call, once its counts are done, loads the kernels in a daemon
-thread (:func:`warm_up`); later calls use them once they are ready. No call waits for numba.
+first large first-order Markov call starts loading the kernels in a daemon thread
+(:func:`warm_up`), which waits until that call's passes are over (:func:`large_pass`); later
+calls use the kernels once they are ready. No call waits for numba. On a million unique
+paths (8 channels, 8 million touches) a fresh process's first call spent about 0.45 s of
+CPU here (tokenizing 0.33 s, counting 0.07 s, the rest reading the counts), against 2.8 s
+for ChannelAttribution's ``markov_model``.
 Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
 path.
 
@@ -26,9 +30,12 @@ costs one compilation (8-10 s here).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import importlib.util
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
@@ -43,6 +50,60 @@ def available() -> bool:
     return True
 
 
+def _hugepage_setter():
+    """numpy's switch for advising transparent huge pages on large arrays, if it has one."""
+    for name in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - numpy 1.x has only numpy.core
+            continue
+        setter = getattr(module, "_set_madvise_hugepage", None)
+        if setter is not None:
+            return setter
+    return None  # pragma: no cover
+
+
+_SET_HUGEPAGE = _hugepage_setter()
+_PASSES = threading.Condition()
+_passes = 0  # large passes running now, in any thread
+_pages_before = True
+_WARM_UP_WAIT = 10.0  # seconds the numba warm-up waits for running passes to end
+
+
+@contextlib.contextmanager
+def large_pass() -> Iterator[None]:
+    """Mark a pass over large inputs: its numpy arrays get ordinary pages, and the numba
+    warm-up (:func:`warm_up`) waits for it to end before importing numba.
+
+    numpy advises the kernel to back every array of 4 MB or more with transparent huge
+    pages. Where the kernel honours that advice by compacting memory on the spot (Linux with
+    transparent huge pages set to ``madvise``, the default of Debian and Ubuntu), a fresh
+    process pays for it on the first touch of each new array: 0.3-0.6 s of system time in the
+    first call on a million paths here, more than the numpy passes themselves. Later calls
+    reuse the memory the first one freed, so only the first call pays. The passes stream
+    through their arrays once, so huge pages gain them nothing. Only where memory comes from
+    changes, never a result; numpy's setting is restored when the last running pass ends
+    (nested and concurrent passes share one counter).
+
+    Importing numba holds the GIL for long stretches, so a warm-up started by a call's
+    counting step would slow the rest of that call; it starts once no pass is running.
+    """
+    global _passes, _pages_before
+    with _PASSES:
+        if _passes == 0 and _SET_HUGEPAGE is not None:
+            _pages_before = _SET_HUGEPAGE(False)
+        _passes += 1
+    try:
+        yield
+    finally:
+        with _PASSES:
+            _passes -= 1
+            if _passes == 0:
+                if _SET_HUGEPAGE is not None:
+                    _SET_HUGEPAGE(_pages_before)
+                _PASSES.notify_all()
+
+
 _READY = threading.Event()  # the numba kernels are loaded in this process
 _WARMING = threading.Lock()
 _warm_thread: threading.Thread | None = None
@@ -54,7 +115,10 @@ def compiled() -> bool:
 
 
 def _load_kernels() -> None:
-    """Import numba and load (or, the first time ever, compile) both kernels."""
+    """Import numba and load (or, the first time ever, compile) both kernels, once the
+    running passes have ended."""
+    with _PASSES:
+        _PASSES.wait_for(lambda: _passes == 0, timeout=_WARM_UP_WAIT)
     try:
         kernels = _kernels()
         small = np.zeros(1, np.int64)
@@ -78,7 +142,7 @@ def warm_up(*, background: bool = True) -> None:
     """Load the numba kernels for the next calls, once per process (no-op without numba).
 
     Called after a large first-order Markov call has run on the numpy versions, so the user
-    never waits for numba: it loads in a daemon thread while the result is being read, and
+    never waits for numba: it loads in a daemon thread once the call's passes are over, and
     later calls use the kernels once they are ready (a call made before that uses numpy).
     """
     global _warm_thread
@@ -208,7 +272,7 @@ def tokenize(arr) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
-        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64, copy=False)
         data = (
             np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
         )
@@ -258,7 +322,9 @@ _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 _MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 _LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
-_DROP = np.array([0, 56, 48, 40, 32, 24, 16, 8, 0], dtype=np.uint64)
+# Row L: the masks that keep a name of L bytes (16 for longer ones) in its first and second
+# 8-byte words.
+_MASKS = np.array([[_LOW[min(n, 8)], _LOW[max(n - 8, 0)]] for n in range(17)], dtype=np.uint64)
 
 
 class _Clash(Exception):
@@ -268,10 +334,10 @@ class _Clash(Exception):
 class _Names:
     """The distinct names seen so far, numbered in order of first appearance.
 
-    A name is keyed on its length and its first and last 8 bytes (little-endian words), which
-    identify names of up to 16 bytes exactly. Longer names add a fingerprint of their middle
-    words to the key and are then compared word by word (:meth:`check_long`), so a code is
-    never wrong.
+    A name is keyed on its length and two little-endian 8-byte words: its first 16 bytes
+    (zero-padded), which identify names of up to 16 bytes exactly; longer names take their
+    first and their last 8 bytes, add a fingerprint of the words between to the key and are
+    then compared word by word (:meth:`check_long`), so a code is never wrong.
     """
 
     def __init__(self, multiplier: int):
@@ -285,18 +351,22 @@ class _Names:
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
 
-    def codes(self, first, last, length, starts, data, view) -> np.ndarray:
+    def codes(self, first, last, length, starts, data, view, long: bool, out) -> np.ndarray:
+        """Code of each name, written to ``out``; ``long`` says whether any name is longer
+        than 16 bytes."""
         h = first * self.multiplier
         h ^= last
-        middle = self._middle(starts, length, view)
+        middle = self._middle(starts, length, view) if long else None
         if middle is not None:
             h ^= middle
         h *= _MIX
-        h ^= length.astype(np.uint64)
+        h ^= length.view(np.uint64)
         h >>= np.uint64(64 - _SLOT_BITS)
-        ok = self.length[h] == length
-        ok &= self.first[h] == first
-        ok &= self.last[h] == last
+        h = h.view(np.intp)  # slots < 2**_SLOT_BITS: index with intp, numpy's own index type
+        # ``take`` from the small tables: faster than fancy indexing for the same result
+        ok = self.length.take(h) == length
+        ok &= self.first.take(h) == first
+        ok &= self.last.take(h) == last
         if middle is not None:
             ok &= self.middle[h] == middle
         if not ok.all():  # names not seen before (or a clash)
@@ -320,7 +390,7 @@ class _Names:
                 same &= self.middle[hm] == middle[miss]
             if not same.all():
                 raise _Clash
-        return self.code[h]
+        return self.code.take(h, out=out)
 
     def _middle(self, starts, length, view) -> np.ndarray | None:
         """Fingerprint of the 8-byte words between the first and the last of long names."""
@@ -359,6 +429,7 @@ class _Names:
 
 
 def _tokenize_numpy(chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    # One thread: on a busy 2-core machine, two threads splitting the paths were slower.
     for multiplier in _MULTIPLIERS:
         try:
             return _tokenize_slices(chunks, _Names(multiplier))
@@ -368,31 +439,44 @@ def _tokenize_numpy(chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 
 
 def _tokenize_slices(chunks, names: _Names):
-    codes_out, lengths_out = [], []
-    buf = np.zeros(0, np.uint8)
+    prepared = []
+    bound = n_paths = 0
     for chunk in chunks:
         bufs = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
         offs = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
-        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        offs = offs[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64, copy=False)
         raw = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        prepared.append((offs, raw))
+        # A name takes at least one byte and a separator three: a bound on the name count
+        # (np.empty does not touch the pages it does not use).
+        bound += (int(offs[-1] - offs[0]) + 3 * (len(offs) - 1)) // 4 + len(offs)
+        n_paths += len(offs) - 1
+    codes = np.empty(bound, np.int32)
+    lengths = np.empty(n_paths, np.int64)
+    n_codes = n_done = 0
+    buf = np.zeros(0, np.uint8)
+    for offs, raw in prepared:
         for a in range(0, len(offs) - 1, SLICE_PATHS):
             o = offs[a : a + SLICE_PATHS + 1]
             base, nb = int(o[0]), int(o[-1] - o[0])
             o = o - base
             if nb == 0 or (o[1:] == o[:-1]).any():
                 return None  # an empty path: the general path names it
-            # The slice's bytes with 8 zero bytes either side, so that the 8-byte word at
-            # the start and the one at the end of every name lie inside the buffer.
-            if len(buf) < nb + 16:
-                buf = np.zeros(max(nb + 16, 2 * len(buf)), np.uint8)
-            padded = buf[: nb + 16]
+            # The slice's bytes with 8 zero bytes before and 16 after, so that the 16 bytes
+            # from the start of every name and the 8 bytes up to its end lie in the buffer.
+            if len(buf) < nb + 24:
+                buf = np.zeros(max(nb + 24, 2 * len(buf)), np.uint8)
+            padded = buf[: nb + 24]
             padded[:8] = 0
             padded[nb + 8 :] = 0
             padded[8 : nb + 8] = raw[base : base + nb]
             data = padded[8 : nb + 8]
             sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
-            sep = sep[(data[sep] == 32) & (data[sep + 2] == 32)]
+            ok = data.take(sep) == 32
+            ok &= data.take(sep + 2) == 32
+            if not ok.all():
+                sep = sep[ok]  # a ">" inside a name
             # Separators and path boundaries, both sorted, merged into one list of cuts.
             before = np.searchsorted(sep, o)
             at = np.arange(len(o))
@@ -402,22 +486,36 @@ def _tokenize_slices(chunks, names: _Names):
             cuts = np.empty(len(is_sep), np.int64)
             cuts[at] = o
             cuts[is_sep] = sep
-            starts = cuts[:-1] + 3 * is_sep[:-1]
+            # Where each name starts in ``padded`` (8 bytes ahead of ``data``): 3 bytes after
+            # a separator, or where its path starts.
+            starts = cuts[:-1] + 11
+            starts[at[:-1]] = o[:-1] + 8
             length = cuts[1:] - starts
+            length += 8
             if length.min() < 1:
                 return None  # an empty name, or separators that overlap or span two paths
-            starts += 8
+            long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-            short = np.minimum(length, 8)
-            first = view[starts] & _LOW[short]
-            last = view[cuts[1:]] >> _DROP[short]
-            codes = names.codes(first, last, length, starts, padded, view)
-            if length.max() > 16:
-                names.check_long(codes, starts, length, view)
-            codes_out.append(codes)
-            lengths_out.append(np.diff(before) + 1)
-    codes = np.concatenate(codes_out) if codes_out else np.zeros(0, np.int32)
-    lengths = np.concatenate(lengths_out) if lengths_out else np.zeros(0, np.int64)
+            # The first 16 bytes from every name's start, gathered as raw 16-byte items
+            # (faster than two unaligned integers), the bytes outside the name masked off:
+            # all the bytes of names of up to 16 bytes. Longer names take their last 8 bytes
+            # as second word and a fingerprint of the words between (:meth:`_Names.codes`).
+            words = np.ndarray((len(padded) - 15,), dtype="V16", buffer=padded, strides=(1,))
+            pair = words[starts].view("<u8").reshape(-1, 2)
+            pair &= _MASKS.take(length, axis=0, mode="clip")
+            first, last = pair[:, 0], pair[:, 1]
+            if long:
+                over = np.flatnonzero(length > 16)
+                last[over] = view[cuts[1:][over]]
+            out = codes[n_codes : n_codes + len(length)]
+            names.codes(first, last, length, starts, padded, view, long, out)
+            if long:
+                names.check_long(out, starts, length, view)
+            n_codes += len(length)
+            np.subtract(before[1:], before[:-1], out=lengths[n_done : n_done + len(o) - 1])
+            n_done += len(o) - 1
+    lengths += 1
+    codes = codes[:n_codes]  # a view: untouched pages of the bound cost nothing
     labels = np.asarray([n.decode("utf-8") for n in names.names], dtype=object)
     return codes, lengths, labels
 
@@ -425,35 +523,58 @@ def _tokenize_slices(chunks, names: _Names):
 def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
     """:func:`markov1_counts` in numpy, cell by cell the same sums as the kernel.
 
-    Transitions are counted per slice of journeys when the weights are whole numbers (their
+    Every pair of neighbouring touches in a journey is counted, repeats included: a repeat
+    ``a > a`` only adds to the diagonal cell, which collapsing leaves empty, so the diagonal
+    is cleared afterwards, and every other cell gets the same additions in the same order as
+    the kernel's. Pairs that cross from one journey into the next weigh 0 (adding 0.0 leaves
+    a sum as it is). Counted per slice of journeys when the weights are whole numbers (their
     sums are exact in any order); otherwise in one pass, in journey order, as the kernel adds.
     """
     size = n_labels + 3
     weight = conv + null
-    lengths = np.diff(offsets)
-    whole = bool(np.all(weight == np.round(weight))) and float(weight.sum()) < 2**52
-    step = 4 * SLICE_PATHS if whole else max(len(lengths), 1)
+    n = len(weight)
+    step = 4 * SLICE_PATHS
+    # Whole weights? Checked slice by slice: no array the size of the input is made.
+    whole = float(weight.sum()) < 2**52
+    if whole:
+        for a in range(0, n, step):
+            w = weight[a : a + step]
+            if not np.array_equal(w, np.round(w)):
+                whole = False
+                break
+    if not whole:
+        step = max(n, 1)
+    # Pair (a, b) of channel codes goes to cell (a + 1, b + 1): key a * size + b, shifted.
     counts = np.zeros(size * size)
-    for a in range(0, len(lengths), step):
-        b = min(a + step, len(lengths))
-        lo = offsets[a]
-        state = codes[lo : offsets[b]].astype(np.int64)
-        state += 1
-        moves = state[1:] != state[:-1]
-        starts = offsets[a + 1 : b] - lo
-        moves[starts[(starts > 0) & (starts < len(state))] - 1] = False  # journey to journey
-        to = np.flatnonzero(moves)
-        key = state[to] * size
-        to += 1
-        key += state[to]
-        w_touch = np.repeat(weight[a:b], lengths[a:b])
-        counts += np.bincount(key, weights=w_touch[to], minlength=size * size)
+    shift = size + 1
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        lo, hi = int(offsets[a]), int(offsets[b])
+        if hi - lo < 2:
+            continue
+        state = codes[lo:hi]
+        key = np.multiply(state[:-1], size, dtype=np.intp)
+        key += state[1:]
+        ends = offsets[a + 1 : b + 1] - lo
+        lengths = np.diff(offsets[a : b + 1])
+        w_touch = np.repeat(weight[a:b], lengths)
+        ends -= 1
+        w_touch[ends[lengths > 0]] = 0.0  # a journey's last touch: no pair with the next
+        sums = np.bincount(key, weights=w_touch[:-1])
+        counts[shift : shift + len(sums)] += sums
     counts = counts.reshape(size, size)
-    has = lengths > 0
-    first = codes[offsets[:-1][has]].astype(np.int64) + 1
-    end = codes[offsets[1:][has] - 1].astype(np.int64) + 1
-    counts[0] += np.bincount(first, weights=weight[has], minlength=size)
-    counts[:, n_labels + 1] += np.bincount(end, weights=conv[has], minlength=size)
-    counts[:, n_labels + 2] += np.bincount(end, weights=null[has], minlength=size)
-    value_out = np.bincount(end, weights=value[has], minlength=n_labels + 1)
+    channels = np.arange(1, n_labels + 1)
+    counts[channels, channels] = 0.0
+    # First and last channel of each journey (code c is state c + 1).
+    has = offsets[1:] > offsets[:-1]
+    if has.all():
+        first, end = codes[offsets[:-1]], codes[offsets[1:] - 1]
+    else:
+        weight, conv, null, value = weight[has], conv[has], null[has], value[has]
+        first, end = codes[offsets[:-1][has]], codes[offsets[1:][has] - 1]
+    counts[0, 1 : n_labels + 1] += np.bincount(first, weights=weight, minlength=n_labels)
+    counts[1 : n_labels + 1, n_labels + 1] += np.bincount(end, weights=conv, minlength=n_labels)
+    counts[1 : n_labels + 1, n_labels + 2] += np.bincount(end, weights=null, minlength=n_labels)
+    value_out = np.zeros(n_labels + 1)
+    value_out[1:] = np.bincount(end, weights=value, minlength=n_labels)
     return counts, value_out

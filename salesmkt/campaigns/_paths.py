@@ -127,6 +127,7 @@ def _tokenize(piece) -> tuple[np.ndarray, list[str], np.ndarray]:
     return lengths, dictionary, indices
 
 
+@_jit.large_pass()
 def from_path_counts(df: pd.DataFrame, *, caller: str = "attribute") -> Paths:
     """Parse ChannelAttribution-format path counts into :class:`Paths`."""
     check_columns(df, "paths", ["path", "total_conversions"], caller=caller)
@@ -233,6 +234,7 @@ def _column(df: pd.DataFrame, col: str, rows: np.ndarray | None, dtype, na) -> n
     return values if rows is None else values[rows]
 
 
+@_jit.large_pass()
 def from_journeys(df: pd.DataFrame, *, by: str = "channel", caller: str = "attribute") -> Paths:
     """Turn the tidy journeys table (one row per touch) into :class:`Paths`.
 

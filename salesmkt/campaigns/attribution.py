@@ -54,7 +54,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from salesmkt.campaigns import _engine
+from salesmkt.campaigns import _engine, _jit
 from salesmkt.campaigns import markov as _markov
 from salesmkt.campaigns import shapley as _shapley
 from salesmkt.campaigns._paths import NO_TOUCH, Paths, from_path_counts, to_paths
@@ -89,6 +89,7 @@ def _check_models(models: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(models))
 
 
+@_jit.large_pass()
 def _model_credit(paths: Paths, model: str, options: dict) -> tuple[np.ndarray, np.ndarray]:
     if model == "time_decay":
         return credit(paths, time_decay(paths, half_life_days=options["half_life_days"]))

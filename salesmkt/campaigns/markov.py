@@ -93,6 +93,7 @@ def _count_matrix(frm, to, weights, size) -> sp.csr_matrix:
     return sp.csr_matrix((sums, (uniq // size, uniq % size)), shape=(size, size))
 
 
+@_jit.large_pass()
 def build_chain(paths: Paths, *, order: int = 1, collapse: bool = True) -> Chain:
     """Transition counts from the paths (each path weighted by conversions + nulls).
 
