@@ -94,10 +94,7 @@ def campaign_figures(dataset, conf) -> dict:
         "attribution": salesmkt.attribute(journeys),
         "journeys note": salesmkt.journeys_note(journeys, conversions, lookback_days=365),
         "returns": returns,
-        # states in the engine's path order, not alphabetical: the chart sorts them itself
-        "transitions": salesmkt.markov_transition_matrix(journeys).sort_values(
-            ["from_state", "to_state"]
-        ),
+        "transitions": salesmkt.markov_transition_matrix(journeys),
         "holdout": salesmkt.holdout_summary(holdout),
         "holdout table": salesmkt.holdout_table(holdout),
         "decisions": salesmkt.campaign_decisions(by["channel"], holdout, currency=currency),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -50,6 +50,18 @@ class Paths:
     untouched_conv: float = 0.0
     untouched_value: float = 0.0
     has_value: bool = False
+
+    def sorted(self) -> Paths:
+        """The same journeys with the labels in alphabetical order (their codes renumbered),
+        as :func:`to_paths` gives them."""
+        order = np.argsort(self.labels.astype(str), kind="stable")
+        if (order == np.arange(len(order))).all():
+            return self
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return replace(
+            self, labels=self.labels[order], codes=rank[self.codes].astype(self.codes.dtype)
+        )
 
     @cached_property
     def lengths(self) -> np.ndarray:

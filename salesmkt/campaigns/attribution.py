@@ -378,7 +378,8 @@ def markov_transition_matrix(
         counts = _engine.path_counts(
             journeys, by=by, collapse=collapse_repeats, caller="markov_transition_matrix"
         )
-        paths = from_path_counts(counts, caller="markov_transition_matrix")
+        # (states in the order of the pandas path's labels)
+        paths = from_path_counts(counts, caller="markov_transition_matrix").sorted()
     else:
         paths = to_paths(journeys, by=by, caller="markov_transition_matrix")
     chain = _markov.build_chain(paths, order=order, collapse=collapse_repeats)
