@@ -88,6 +88,16 @@ def sample_conv(sample):
 def test_sample_company_in_process_duckdb(duck, sample, sample_conv):
     table = duck.create_table("sample_tp", sample.touchpoints, overwrite=True)
     compare(table, sample.touchpoints, sample_conv)
+
+
+def test_conversions_without_milestones_or_values(duck, sample, sample_conv):
+    """Conversions that carry only a person and a time (no CRM milestones, no value): the
+    milestone flags are false and the models that need no milestone agree."""
+    table = duck.create_table("sample_tp", sample.touchpoints, overwrite=True)
+    bare = sample_conv[["person_id", "converted_at"]]
+    je = build_journeys(table, bare)
+    assert not je[["lead_touch", "deal_touch", "won_touch"]].to_pandas().any().any()
+    compare(table, sample.touchpoints, bare, start="2025-03-01")
     compare(table, sample.touchpoints, sample_conv, by="campaign_id", lookback_days=30)
     compare(table, sample.touchpoints, sample_conv, include_non_converting=False,
             start="2025-01-01", end="2025-07-01")  # fmt: skip

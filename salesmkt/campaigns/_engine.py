@@ -438,8 +438,9 @@ def path_counts(
 
 
 # The last journeys table read, stored: [[weak reference to the journeys expression, by,
-# stored table, its unique paths once read]]. One at a time, so a session holds at most one copy in its backend; it is
-# dropped when that journeys expression is garbage-collected or another one is read.
+# stored table, its unique paths once read]]. One at a time, so a session holds at most one
+# copy in its backend; it is dropped when that journeys expression is garbage-collected or
+# another one is read.
 _STORED: list = []
 
 
