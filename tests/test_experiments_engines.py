@@ -15,6 +15,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from test_experiments import _same as same_result
 
 from salesmkt.campaigns.experiments import cuped_lift, experiment_moments, ratio_lift
 from salesmkt.campaigns.holdout import holdout_test
@@ -83,16 +84,6 @@ def _same_statistics(got: dict, expected: dict) -> None:
         )
 
 
-def _same_result(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 1e-9) -> None:
-    assert list(a.columns) == list(b.columns)
-    for c in a.columns:
-        x, y = a[c].iloc[0], b[c].iloc[0]
-        if isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_):
-            assert float(y) == pytest.approx(float(x), rel=rtol, abs=1e-12, nan_ok=True), c
-        else:
-            assert (pd.isna(x) and pd.isna(y)) or x == y, c
-
-
 # --- PySpark ----------------------------------------------------------------------------------
 
 spark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
@@ -113,7 +104,7 @@ def test_holdout_test_identical_on_spark(spark_con, sample):
     for name in TABLES:
         tables[name] = _spark_table(spark_con, name, tables[name])
     for outcome in ("opportunity_at", "deal_won"):
-        _same_result(holdout_test(sample, outcome=outcome),
+        same_result(holdout_test(sample, outcome=outcome),
                      holdout_test(Dataset(**tables), outcome=outcome))  # fmt: skip
 
 
@@ -152,7 +143,7 @@ def test_holdout_test_identical_on_postgres(crm_url, sample):
     for name in TABLES:
         tables[name] = con.table(name)
     for outcome in ("opportunity_at", "deal_created"):
-        _same_result(holdout_test(sample, outcome=outcome),
+        same_result(holdout_test(sample, outcome=outcome),
                      holdout_test(Dataset(**tables), outcome=outcome))  # fmt: skip
     con.disconnect()
 
@@ -166,4 +157,4 @@ def test_assignments_kept_in_postgres_give_the_holdout_of_the_files(crm_url, sam
     monkeypatch.setenv("SALESMKT_IN_MEMORY_ROWS", "0")
     ds = salesmkt.load(crm_url)
     assert is_table(ds.assignments) and not is_table(ds.leads)
-    _same_result(holdout_test(sample), holdout_test(ds))
+    same_result(holdout_test(sample), holdout_test(ds))
