@@ -43,24 +43,26 @@ CHANNELS = ["paid_search", "organic_search", "email", "display", "paid_social", 
 CACHE = Path(tempfile.gettempdir()) / "salesmkt-bench-journeys"
 
 
-def generate(rows: int) -> tuple[Path, Path]:
-    """Touchpoints and conversions Parquet files for ``rows`` touches (cached)."""
+def generate(rows: int, ids: str = "string") -> tuple[Path, Path]:
+    """Touchpoints and conversions Parquet files for ``rows`` touches (cached); persons keyed
+    by strings (``p000000042``) or by 64-bit integers (``ids="int"``)."""
     import duckdb
 
-    folder = CACHE / f"{rows}"
+    folder = CACHE / (f"{rows}" if ids == "string" else f"{rows}-{ids}")
     tp, conv = folder / "touchpoints.parquet", folder / "conversions.parquet"
     if tp.exists() and conv.exists():
         return tp, conv
     folder.mkdir(parents=True, exist_ok=True)
     persons = max(rows // 10, 1)
     channels = "[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]"
+    person = "CAST({n} AS BIGINT)" if ids == "int" else "'p' || lpad(CAST({n} AS VARCHAR), 9, '0')"
     con = duckdb.connect()
     con.execute(
         "SET TimeZone = 'UTC'; SET memory_limit = '1500MB'; SET preserve_insertion_order = false"
     )
     con.execute(f"""
         COPY (
-            SELECT 'p' || lpad(CAST(hash(i, 1) % {persons} AS VARCHAR), 9, '0') AS person_id,
+            SELECT {person.format(n=f"hash(i, 1) % {persons}")} AS person_id,
                    TIMESTAMPTZ '2025-01-01 00:00:00+00'
                        + to_seconds(CAST(hash(i, 2) % (365 * 86400) AS BIGINT)) AS ts,
                    {channels}[CAST(hash(i, 3) % 8 AS INTEGER) + 1] AS channel,
@@ -71,7 +73,7 @@ def generate(rows: int) -> tuple[Path, Path]:
     """)  # fmt: skip
     con.execute(f"""
         COPY (
-            SELECT 'p' || lpad(CAST(j AS VARCHAR), 9, '0') AS person_id,
+            SELECT {person.format(n="j")} AS person_id,
                    TIMESTAMPTZ '2025-02-01 00:00:00+00'
                        + to_seconds(CAST(hash(j, 5) % (330 * 86400) AS BIGINT)) AS converted_at,
                    CAST(100 * (1 + hash(j, 6) % 50) AS DOUBLE) AS value
@@ -193,10 +195,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="touchpoints (default 1M)")
     parser.add_argument("--peers", nargs="+", default=["duckdb", "pandas"],
                         choices=["duckdb", "pandas", "spark"])  # fmt: skip
+    parser.add_argument("--ids", default="string", choices=["string", "int"],
+                        help="person ids: strings (default) or 64-bit integers")  # fmt: skip
     args = parser.parse_args()
     t0 = time.perf_counter()
-    tp, conv = generate(args.rows)
-    print(f"data: {args.rows:,} touchpoints, {pq_rows(conv):,} conversions "
+    tp, conv = generate(args.rows, args.ids)
+    print(f"data: {args.rows:,} touchpoints, {pq_rows(conv):,} conversions, {args.ids} ids "
           f"({tp.stat().st_size / 2**20:.0f} MB Parquet; {time.perf_counter() - t0:.1f} s)")  # fmt: skip
     out = Path(tempfile.mkdtemp(prefix="bench-journeys-"))
     peers = ["duckdb", *[p for p in args.peers if p != "duckdb"]]

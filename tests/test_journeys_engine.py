@@ -250,6 +250,29 @@ def test_random_touchpoints_identical(duck, data, include, by):
     compare(table, tp, conv, lookback_days=2.0, include_non_converting=include, by=by)
 
 
+@settings(max_examples=10, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@given(data=touch_data(), include=st.booleans())
+def test_integer_person_ids_give_the_journeys_of_the_strings(duck, data, include):
+    """Persons keyed by integers in both tables are matched as integers in the engine (the
+    fast path) and give the pandas journeys, numbered in the order of the ids as text (10
+    before 9), whether the conversions are a frame or a table, or carry their ids as text."""
+    tp, conv = data
+    number = dict(zip(PERSONS, [9, 10, 100, 2, 31, 1000], strict=True))
+    tp = tp.assign(person_id=tp["person_id"].map(number).astype("int64"))
+    conv = conv.assign(person_id=conv["person_id"].map(number).astype("int64"))
+    table = duck.create_table("random_int_tp", tp, overwrite=True)
+    assert table.person_id.type().is_integer()
+    compare(table, tp, conv, lookback_days=2.0, include_non_converting=include)
+    conv_table = duck.create_table("random_int_conv", conv.astype({"value": float}), overwrite=True)
+    same_journeys(
+        build_journeys(table, conv_table, lookback_days=2.0).to_pandas(),
+        build_journeys(tp, conv, lookback_days=2.0),
+    )
+    as_text = conv.assign(person_id=conv["person_id"].astype("string"))
+    compare(table, tp, as_text, lookback_days=2.0, include_non_converting=include)
+
+
 def test_ties_are_ordered_by_channel_whatever_the_row_order(duck):
     tp = pd.DataFrame(
         {
