@@ -271,6 +271,73 @@ def test_spend_chart_wraps_a_long_list_of_campaigns_without_revenue():
     plt.close("all")
 
 
+def _label_boxes(ax, names):
+    """The drawn window extents of the chart's campaign labels, by label text."""
+    ax.figure.canvas.draw()
+    return {t.get_text(): t.get_window_extent() for t in ax.texts if t.get_text() in names}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spend_chart_labels_of_campaigns_at_nearly_the_same_point_do_not_overlap(seed):
+    # three campaigns near $45k once wrote their names on top of one another; here eight
+    # campaigns a few hundred dollars apart, beside two far away and the legend's corner
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    names = [
+        "Programmatic display",
+        "Generic category keywords",
+        "LinkedIn lead-gen RevOps",
+        "Competitor keywords",
+        "Brand search",
+        "Retargeting",
+        "Webinar series",
+        "Partner co-marketing",
+    ]
+    m = pd.DataFrame(
+        {
+            "campaign_id": [f"C{i}" for i in range(10)],
+            "name": [*names, "Trade show", "Newsletter"],
+            "channel": ["display", "paid_search", "paid_social", "email", "events"] * 2,
+            "spend": [*(45_000 + rng.uniform(-500, 500, 8)), 120_000.0, 5_000.0],
+            "revenue": [*(60_000 + rng.uniform(-800, 800, 8)), 400_000.0, 90_000.0],
+        }
+    )
+    ax = salesmkt.plot_spend_vs_return(m)
+    boxes = _label_boxes(ax, set(m["name"]))
+    assert set(boxes) == set(m["name"])  # every campaign with revenue is labelled
+    pairs = [(a, b) for a in boxes for b in boxes if a < b and boxes[a].overlaps(boxes[b])]
+    assert pairs == []
+    frame = ax.get_window_extent()
+    for name, box in boxes.items():  # inside the axes: nothing is cut off by the figure's edge
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, name
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, name
+    # and no label hides a campaign's dot (the dot's centre, its radius of 3.9 pt around it)
+    centres = ax.transData.transform(m[["spend", "revenue"]].to_numpy())
+    for name, box in boxes.items():
+        assert not any(box.contains(x, y) for x, y in centres), name
+    plt.close("all")
+
+
+def test_spend_chart_labels_the_same_way_every_time():
+    import matplotlib.pyplot as plt
+
+    m = pd.DataFrame(
+        {
+            "name": ["A campaign", "B campaign", "C campaign"],
+            "channel": "display",
+            "spend": [45_000.0, 45_100.0, 45_200.0],
+            "revenue": [60_000.0, 60_100.0, 60_050.0],
+        }
+    )
+    first = _label_boxes(salesmkt.plot_spend_vs_return(m), set(m["name"]))
+    second = _label_boxes(salesmkt.plot_spend_vs_return(m), set(m["name"]))
+    assert {k: tuple(v.bounds) for k, v in first.items()} == {
+        k: tuple(v.bounds) for k, v in second.items()
+    }
+    plt.close("all")
+
+
 def test_campaign_without_leads_is_marked_not_minus_100_percent(worked):
     spend = pd.concat(
         [

@@ -524,3 +524,50 @@ def test_assignments_kept_in_a_parquet_file_give_the_holdout_of_the_files(
     assert kept.findings["table"].eq("assignments").any()  # said, as for the event tables
     _same(holdout_test(sample), holdout_test(kept))
     assert holdout_summary(holdout_test(kept)) == holdout_summary(holdout_test(sample))
+
+
+def _holdout_row(**revenue) -> pd.DataFrame:
+    """A hand-made :func:`holdout_test` result: only what the summary's sentence reads."""
+    return pd.DataFrame(
+        [
+            {
+                "campaign_name": "Stalled-lead nurture",
+                "campaign_id": "c9",
+                "outcome": "opportunity_at",
+                "window_days": 60,
+                "verdict": "The lift is real.",
+                "n_control": 500,
+                "n_treatment": 1500,
+                "incremental_conversions": 42.0,
+                **revenue,
+            }
+        ]
+    )
+
+
+def test_holdout_summary_writes_revenue_per_person_in_the_report_currency():
+    row = _holdout_row(
+        revenue_revenue_per_person_treatment=162.4,
+        revenue_revenue_per_person_control=103.2,
+        revenue_difference_low=-48.7,
+        revenue_difference_high=165.3,
+    )
+    text = holdout_summary(row, currency="USD")
+    assert "$162 with the campaign against $103 without" in text
+    assert "(difference interval -$49 to $165)" in text
+    # the currency of kpis.yml, and the default when none is given
+    assert "€162 with the campaign against €103 without" in holdout_summary(row, currency="EUR")
+    assert "(difference interval -€49 to €165)" in holdout_summary(row, currency="EUR")
+    assert "$162 with the campaign" in holdout_summary(row)
+
+
+def test_holdout_summary_keeps_cents_when_every_amount_is_small():
+    row = _holdout_row(
+        revenue_revenue_per_person_treatment=4.5,
+        revenue_revenue_per_person_control=3.25,
+        revenue_difference_low=-0.5,
+        revenue_difference_high=3.0,
+    )
+    text = holdout_summary(row, currency="GBP")
+    assert "£4.50 with the campaign against £3.25 without" in text
+    assert "(difference interval -£0.50 to £3.00)" in text

@@ -159,6 +159,47 @@ def test_cards_carry_names_and_escape_html(sample):
     assert "to be written in the workshop" in html
 
 
+def _balances() -> pd.DataFrame:
+    """Two groups of clients: small balances (median 200) and large ones (median 6,000)."""
+    small, large = [100.0, 200.0, 300.0] * 20, [5000.0, 6000.0, 7000.0] * 20
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(120)],
+            "created_at": pd.Timestamp("2025-01-01", tz="UTC"),
+            "balance": small + large,
+            "housing": ["yes"] * 60 + ["no"] * 60,
+        }
+    )
+
+
+def test_cards_write_amount_columns_with_the_currency():
+    leads = _balances()
+    model = PersonaModel(2, features=["balance", "housing"], random_state=0).fit(leads)
+    cards = persona_cards(model, leads, currency="EUR", amounts=["balance"])
+    facts = sorted(cards["key_numbers"])
+    assert any("balance: median €200 " in f for f in facts), facts
+    assert any("balance: median €6k " in f for f in facts), facts
+    # a column not declared an amount keeps its plain number, and the default currency is $
+    plain = persona_cards(model, leads, currency="EUR")["key_numbers"]
+    assert plain.str.contains("balance: median 200 ").any() and not plain.str.contains("€").any()
+    dollars = persona_cards(model, leads, amounts=["balance"])["key_numbers"]
+    assert dollars.str.contains("balance: median \\$6k ").any()
+
+
+def test_workshop_cards_carry_the_configured_amounts():
+    from salesmkt.data.dataset import Dataset
+
+    ws = persona_workshop(
+        Dataset(leads=_balances()),
+        features=["balance", "housing"],
+        n_personas=2,
+        currency="EUR",
+        amounts=["balance"],
+    )
+    assert ws.cards["key_numbers"].str.contains("balance: median €").all()
+    assert "balance: median €6k" in ws.snapshot_html()
+
+
 def test_workshop_refit_keeps_typed_names_and_saves(sample, tmp_path):
     ws = persona_workshop(sample, config_dir=tmp_path, n_personas=5)
     assert not (tmp_path / "personas.yml").exists()  # nothing written until asked

@@ -177,6 +177,17 @@ def test_every_real_data_file_names_its_source_and_licence():
         assert "licence" in about and "SOURCES.md" in about, name
 
 
+def test_bank_config_declares_the_balance_an_amount_in_euros():
+    # the persona cards of the bank report write the clients' balance with its € sign
+    from salesmkt.reports.real import REAL_DATASETS
+
+    config = salesmkt.load_kpi_config(REAL_DATASETS["bank"].config_dir)
+    assert config["currency"] == "EUR"
+    assert config["settings"]["amount_columns"] == ["balance"]
+    params = yaml.safe_load((MAPS / "bank-report.yml").read_text(encoding="utf-8"))
+    assert "balance" in params["persona_features"]
+
+
 def test_conversion_rates_by_hand():
     leads = pd.DataFrame(
         {

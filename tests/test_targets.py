@@ -57,6 +57,10 @@ def test_folder_without_file_gives_template(tmp_path):
         ({"sla": {"reply_hours": 4}}, r"sla\.reply_hours: unknown SLA term"),
         ({"freq": "D"}, r"freq: must be M, Q or W"),
         ({"settings": {"margin": 0.7}}, r"settings\.margin: unknown setting"),
+        (
+            {"settings": {"amount_columns": "balance"}},
+            r"settings\.amount_columns: must be a list of lead columns, got 'balance'",
+        ),
         ({"kpis": ["win_rate", "nope"]}, r"kpis: nope: unknown KPI id"),
         ({"colour": "red"}, r"colour: unknown key"),
     ],

@@ -8,7 +8,8 @@ sequence :data:`CATEGORICAL`, :data:`CHANNEL_COLORS`, the neutrals for text and 
 light tint of any of these (:func:`light`); :func:`palette` lists them all. No chart writes a
 colour of its own. Where good and bad are shown, a chart also marks them by shape, hatch or
 text, never by colour alone. Amount axes carry the currency (:func:`currency_axis`); the
-number formats of :mod:`salesmkt._base.formats` are offered here for the charts.
+number formats of :mod:`salesmkt._base.formats` and the point labels of
+:mod:`salesmkt._base.labels` (:func:`label_points`) are offered here for the charts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from salesmkt._base.formats import (  # noqa: F401
     plain_label,
     plain_text,
 )
+from salesmkt._base.labels import label_points  # noqa: F401  (point labels kept apart)
 from salesmkt._base.tables import column_label  # noqa: F401  (axis labels in plain words)
 
 #: seaborn's "colorblind" palette, in its order (``seaborn.color_palette("colorblind")``).

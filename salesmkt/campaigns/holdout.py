@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmkt._base.formats import format_amount
 from salesmkt.campaigns.experiments import (
     cuped_lift,
     experiment_moments,
@@ -43,8 +44,11 @@ NO_HOLDOUT = (
 )
 
 
-def holdout_summary(result: pd.DataFrame) -> str:
+def holdout_summary(result: pd.DataFrame, *, currency: str | None = None) -> str:
     """One Markdown paragraph on a :func:`holdout_test` result, for a report.
+
+    Amounts (revenue per person and its difference interval) carry ``currency`` (an ISO code,
+    ``kpis.yml``'s ``currency``; default USD), whole units from 100 on, cents below.
 
     Examples
     --------
@@ -58,16 +62,29 @@ def holdout_summary(result: pd.DataFrame) -> str:
         return NO_HOLDOUT
     if bool(r.get("srm_mismatch", False)):
         return f"**{r['campaign_name']}** ({r['campaign_id']}): {r['verdict']}"
+    amounts = [
+        r[c]
+        for c in (
+            "revenue_revenue_per_person_treatment",
+            "revenue_revenue_per_person_control",
+            "revenue_difference_low",
+            "revenue_difference_high",
+        )
+    ]
+    # one precision for the four amounts of the sentence: whole units unless all are small
+    finite = [abs(float(v)) for v in amounts if pd.notna(v)]
+    decimals = 0 if finite and max(finite) >= 100 else 2
+    money = lambda v: format_amount(v, currency, decimals=decimals)  # noqa: E731
     text = (
         f"**{r['campaign_name']}** ({r['campaign_id']}), outcome "
         f"`{r['outcome']}` within {r['window_days']:.0f} days: "
         f"{r['verdict']} "
         f"That is about {r['incremental_conversions']:,.0f} extra conversions among "
         f"{r['n_treatment']:,} people reached. Revenue per person from deals opened "
-        f"in the window: {r['revenue_revenue_per_person_treatment']:,.0f} with the "
-        f"campaign against {r['revenue_revenue_per_person_control']:,.0f} without "
-        f"(difference interval {r['revenue_difference_low']:,.0f} to "
-        f"{r['revenue_difference_high']:,.0f})."
+        f"in the window: {money(r['revenue_revenue_per_person_treatment'])} with the "
+        f"campaign against {money(r['revenue_revenue_per_person_control'])} without "
+        f"(difference interval {money(r['revenue_difference_low'])} to "
+        f"{money(r['revenue_difference_high'])})."
     )
     if "srm_message" in result.columns:
         text += f"\n\n**Is the split sound?** {r['srm_message']}"

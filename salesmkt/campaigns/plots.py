@@ -27,6 +27,7 @@ from salesmkt._base.style import (
     currency_symbol,
     finish,
     get_ax,
+    label_points,
     light,
     no_data,
     percent_axis,
@@ -60,6 +61,9 @@ def plot_spend_vs_return(
 ) -> Axes:
     """Spend against sourced revenue per campaign, with the break-even line (ROAS = 1).
 
+    Each point is labelled with its campaign; labels that would overlap are moved apart
+    (stacked beside their points, with a leader line when set apart).
+
     Parameters
     ----------
     metrics : DataFrame
@@ -91,10 +95,6 @@ def plot_spend_vs_return(
     ax.plot([0, edge], [0, edge], color=BAD, lw=1, ls="--", zorder=1)
     ax.text(edge, edge, " break-even\n (ROAS 1)", color=BAD, ha="left", va="top", fontsize=8)
     names = data[label] if label in data.columns else data.iloc[:, 0]
-    for x, y, name in zip(data["spend"], data["revenue"], names.astype(str), strict=True):
-        if y <= 0:
-            continue  # listed in the caption instead of piling up at the origin
-        ax.annotate(name[:28], (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7.5)
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, ymax)
     currency_axis(ax.xaxis, currency)
@@ -120,12 +120,27 @@ def plot_spend_vs_return(
             fontsize=8,
             color=SUBTLE,
         )
-    return finish(
+    finish(
         ax,
         "Spend and the revenue it sourced",
         xlabel=f"spend ({currency or DEFAULT_CURRENCY})",
         ylabel=f"won revenue, lead source ({currency or DEFAULT_CURRENCY})",
     )
+    # the labels last, measured in the finished chart; campaigns without sourced revenue are
+    # listed in the caption instead of piling up at the origin. Largest revenue first: the
+    # campaigns a reader looks for get the spots nearest their points.
+    shown = data.assign(_name=names.astype(str).to_numpy())[data["revenue"] > 0]
+    shown = shown.sort_values(["revenue", "spend"], ascending=False, kind="stable")
+    label_points(
+        ax,
+        shown["spend"].astype(float).tolist(),
+        shown["revenue"].astype(float).tolist(),
+        [n if len(n) <= 30 else n[:29].rstrip() + "…" for n in shown["_name"]],
+        marker_size=60,
+        color=INK,
+        leader_color=SUBTLE,
+    )
+    return ax
 
 
 def plot_cac_cpl(

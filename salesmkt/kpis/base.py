@@ -53,6 +53,9 @@ DEFAULT_SETTINGS: dict = {
     "revenue_by_product_source": "orders",  # orders | deals
     "new_customer_source": "deals",  # deals | orders
     "clv_horizon": None,  # periods; default 12 months (M), 4 quarters (Q), 52 weeks (W)
+    # lead columns holding amounts in the config's currency (a balance, a company's annual
+    # revenue): persona cards write them with the currency sign
+    "amount_columns": [],
 }
 
 

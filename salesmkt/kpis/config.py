@@ -139,6 +139,11 @@ def _normalise(raw, source: str) -> dict:
         not isinstance(groups, dict) or any(not isinstance(v, list) for v in groups.values())
     ):
         _fail(source, "settings.channel_groups", "must map paid/organic to lists of channels")
+    amounts = settings.get("amount_columns")
+    if amounts is not None and (
+        not isinstance(amounts, list) or not all(isinstance(c, str) and c for c in amounts)
+    ):
+        _fail(source, "settings.amount_columns", f"must be a list of lead columns, got {amounts!r}")
     # the settings the reports read are always there (None: not set, said so where used)
     out["settings"] = {"gross_margin": None, "other_costs": None, **settings}
     sla = raw.get("sla") or {}

@@ -12,7 +12,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import format_amount, plain_label
+from salesmkt._base.formats import compact_money, format_amount, plain_label
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
@@ -40,12 +40,19 @@ def _short(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
-def _facts(profiles: pd.DataFrame, p: int, top: int) -> tuple[str, str]:
+def _facts(
+    profiles: pd.DataFrame, p: int, top: int, *, currency: str | None = None, amounts=()
+) -> tuple[str, str]:
     part = profiles[profiles["persona"] == p]
     num = part[part["kind"] == "numeric"].assign(a=lambda d: d["z"].abs())
     num = num.sort_values("a", ascending=False).head(top)
+
+    def median(feature: str, value: float) -> str:  # an amount column with its currency
+        return compact_money(value, currency) if feature in amounts else _short(value)
+
     numeric = "; ".join(
-        f"{_pretty(r.feature)}: median {_short(r.median)} (z {r.z:+.1f})" for r in num.itertuples()
+        f"{_pretty(r.feature)}: median {median(r.feature, r.median)} (z {r.z:+.1f})"
+        for r in num.itertuples()
     )
     cat = part[(part["kind"] == "categorical") & (part["lift"] >= 1.2) & (part["value"] >= 0.15)]
     cat = cat.sort_values("z", ascending=False).drop_duplicates("feature").head(top)
@@ -64,6 +71,8 @@ def persona_cards(
     personas: pd.DataFrame | None = None,
     stability: pd.DataFrame | None = None,
     top: int = 3,
+    currency: str | None = None,
+    amounts: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One card per persona: data-filled facts and the workshop's fields.
 
@@ -77,6 +86,10 @@ def persona_cards(
     Workshop fields (``name``, ``description``, ``goals``, ``challenges``,
     ``preferred_channels``, ``objections``, ``how_to_sell``, ``notes``) and the ``id`` come
     from ``personas`` (:func:`match_personas` output) and are empty without it.
+
+    The medians of the lead columns named in ``amounts`` (``kpis.yml``'s
+    ``settings.amount_columns``, e.g. a balance) carry ``currency`` (an ISO code, ``kpis.yml``'s
+    ``currency``; default USD): ``balance: median €440``.
 
     Examples
     --------
@@ -100,7 +113,7 @@ def persona_cards(
     channels = persona_channels(leads, labels) if "channel" in leads.columns else None
     for r in summary.to_dict("records"):
         p = r["persona"]
-        numeric, cats = _facts(prof, p, top)
+        numeric, cats = _facts(prof, p, top, currency=currency, amounts=set(amounts or ()))
         card = {
             "persona": p,
             "id": "",

@@ -73,7 +73,7 @@ class PersonaWorkshop:
 
     def __init__(self, dataset, *, config_dir=None, features=None, n_personas=5,
                  method="kmeans", selection=None, random_state=0, resume=False,
-                 autosave=False, currency=None):  # fmt: skip
+                 autosave=False, currency=None, amounts=()):  # fmt: skip
         self.dataset = dataset
         self.leads = dataset.leads
         self.config_dir = config_dir
@@ -103,6 +103,7 @@ class PersonaWorkshop:
         self.selection = selection
         self.random_state = random_state
         self.currency = currency
+        self.amounts = list(amounts or ())
         self.table = previous
         self._undo: list[dict] = []
         self._charts: tuple | None = None
@@ -259,7 +260,8 @@ class PersonaWorkshop:
 
     def _cards(self) -> None:
         self.cards = persona_cards(self.model, self.leads, dataset=self.dataset,
-                                   personas=self.table, stability=self._stability())  # fmt: skip
+                                   personas=self.table, stability=self._stability(),
+                                   currency=self.currency, amounts=self.amounts)  # fmt: skip
         self.cards["persona_label"] = self.cards["persona"].map(self.names)
 
     def _stability(self):
@@ -585,6 +587,7 @@ def persona_workshop(
     save: bool = False,
     resume: bool = False,
     currency: str | None = None,
+    amounts: list[str] | None = None,
 ) -> PersonaWorkshop:
     """Open a persona workshop on ``dataset``'s leads.
 
@@ -610,6 +613,9 @@ def persona_workshop(
         restart comes back to where the room was.
     currency : str, optional
         ISO code of the cards' amounts (``kpis.yml``'s ``currency``; default USD).
+    amounts : list of str, optional
+        Lead columns holding amounts in ``currency`` (``kpis.yml``'s
+        ``settings.amount_columns``): the cards write their medians with its sign.
 
     Returns
     -------
@@ -630,7 +636,7 @@ def persona_workshop(
     k = n_personas or (selection.suggested_k if selection is not None else 5)
     ws = PersonaWorkshop(dataset, config_dir=config_dir, features=features, n_personas=k,
                          method=method, selection=selection, random_state=random_state,
-                         resume=resume, currency=currency)  # fmt: skip
+                         resume=resume, currency=currency, amounts=amounts)  # fmt: skip
     if save:
         ws.save()
     return ws
