@@ -397,9 +397,65 @@ def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
     return expr.mutate(path=expr._pairs.sort().map(lambda s: s.c).join(SEPARATOR)).drop("_pairs")
 
 
+#: At most this many 64-bit words per path (a longer path takes the list aggregation).
+MAX_WORDS = 64
+
+
+def _path_words(t: ir.Table, labels: list[str], longest: int) -> tuple[ir.Table, int, int]:
+    """Each journey's path as a few 64-bit integers, by plain sums (``t`` is the touched rows
+    with ``_label``, ``_conv``, ``_value``; ``touch_index`` numbers each journey's touches
+    without repeats).
+
+    A label is a code from 1 to the number of labels, written in ``bits`` bits at its touch's
+    position: ``code << (bits * position)`` summed over a journey's touches is the path,
+    ``per_word`` positions to a word. Sums need no order and no list per journey, so the
+    aggregation spills to disk like any other (the journeys outnumber the memory at 100M
+    touches); a code of 0 is a position without a touch.
+    Returns the per-journey table (``_w0, _w1, ..., _conv, _value``), ``bits``, ``per_word``.
+    """
+    bits = len(labels).bit_length()
+    per_word = 63 // bits
+    n_words = longest // per_word + 1
+    codes = ibis.memtable(
+        pd.DataFrame({"_code_label": labels, "_code": np.arange(1, len(labels) + 1)}),
+        schema={"_code_label": "string", "_code": "int64"},
+    )
+    t = t.join(codes, t._label == codes._code_label)
+    word = t.touch_index // per_word
+    shift = (bits * (t.touch_index % per_word)).cast("int32")
+    digit = t._code << shift
+    words = {
+        f"_w{w}": ibis.ifelse(word == w, digit, 0).sum().cast("int64") for w in range(n_words)
+    }
+    per = t.group_by("journey_id").aggregate(
+        **words, _conv=t._conv.max(), _value=t._value.max()
+    )
+    return per, bits, per_word
+
+
+def _decode(words: np.ndarray, labels: list[str], bits: int, per_word: int) -> np.ndarray:
+    """The paths (``" > "``-joined labels) of the rows of 64-bit words from :func:`_path_words`."""
+    n = len(words)
+    shifts = (bits * np.arange(per_word)).astype(np.int64)
+    digits = ((words[:, :, None] >> shifts) & ((1 << bits) - 1)).reshape(n, -1)
+    # the touches to the front of each row, in position order (a code of 0 is no touch)
+    digits = np.take_along_axis(digits, np.argsort(digits == 0, axis=1, kind="stable"), axis=1)
+    lengths = (digits > 0).sum(axis=1)
+    names = np.array(["", *labels], dtype=object)
+    paths = names[digits[:, 0]]
+    for j in range(1, int(lengths.max(initial=0))):
+        more = lengths > j
+        paths[more] = paths[more] + SEPARATOR + names[digits[more, j]]
+    return paths
+
+
 def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
-    """``path, total_conversions, total_journeys, total_conversion_value`` in one query (one
-    row per unique path), remembered for the stored table."""
+    """``path, total_conversions, total_journeys, total_conversion_value``, one row per
+    unique path, remembered for the stored table.
+
+    Journeys from :func:`build_journeys` (whose touch positions are 0, 1, 2, ... in each
+    journey) are assembled as integer words by plain sums (:func:`_path_words`); other
+    journeys tables by an ordered list or string aggregation per journey."""
     if _STORED and _STORED[0][2] is table and _STORED[0][3] is not None:
         return _STORED[0][3]
     t = _touched(table, by, caller)
@@ -410,15 +466,31 @@ def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
         _conv=_count(t.converted),
         _value=ibis.ifelse(t.converted, value.fill_null(0.0), 0.0),
     )
-    backend = table.get_backend().name
-    per = _ordered_concat(t, "journey_id", backend)
-    out = per.group_by("path").aggregate(
-        total_conversions=per._conv.sum(),
-        total_journeys=per.count(),
-        total_conversion_value=per._value.sum().cast("float64"),
-    )
-    with quiet():
-        df = out.to_pyarrow().to_pandas()
+    words = None
+    if table.op() in _NUMBERED:
+        info = summary(table, by=by, caller=caller)
+        labels, longest = info["labels"], info["longest"]
+        if labels and (longest // (63 // len(labels).bit_length()) + 1) <= MAX_WORDS:
+            per, bits, per_word = _path_words(t, labels, longest)
+            words = [c for c in per.columns if c.startswith("_w")]
+    if words is not None:
+        out = per.group_by(words).aggregate(
+            total_conversions=per._conv.sum(),
+            total_conversion_value=per._value.sum().cast("float64"),
+            total_journeys=per.count(),
+        )
+        with quiet():
+            df = out.to_pyarrow().to_pandas()
+        df["path"] = _decode(df[words].to_numpy(np.int64), labels, bits, per_word)
+    else:
+        per = _ordered_concat(t, "journey_id", table.get_backend().name)
+        out = per.group_by("path").aggregate(
+            total_conversions=per._conv.sum(),
+            total_conversion_value=per._value.sum().cast("float64"),
+            total_journeys=per.count(),
+        )
+        with quiet():
+            df = out.to_pyarrow().to_pandas()
     df = pd.DataFrame(
         {
             "path": df["path"].astype(object),
@@ -460,7 +532,7 @@ def path_counts(
 
 
 # The last journeys table read, stored: [[weak reference to the journeys expression, by,
-# stored table, its unique paths once read]]. One at a time, so a session holds at most one
+# stored table, its unique paths once read, its summary once read]]. One at a time, so a session holds at most one
 # copy in its backend; it is dropped when that journeys expression is garbage-collected or
 # another one is read.
 _STORED: list = []
@@ -485,16 +557,20 @@ def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
     by_person = _BY_PERSON.get(journeys.op())
     narrow = _unordered(by_person() if by_person is not None else journeys).select(cols)
     if not _caches(journeys):
+        if by_person is not None:
+            _NUMBERED.add(narrow.op())
         return narrow
     release()
     with quiet():
         table = narrow.cache()
+    if by_person is not None:
+        _NUMBERED.add(table.op())
 
     def gone(ref) -> None:
         if _STORED and _STORED[0][0] is ref:
             release()
 
-    _STORED.append([weakref.ref(journeys, gone), by, table, None])
+    _STORED.append([weakref.ref(journeys, gone), by, table, None, None])
     return table
 
 
@@ -507,14 +583,22 @@ def _caches(table: ir.Table) -> bool:
 def release() -> None:
     """Drop the stored journeys table, if any."""
     while _STORED:
-        _, _, table, _ = _STORED.pop()
+        table = _STORED.pop()[2]
         # (when its connection is gone there is nothing left to drop)
         with quiet(), contextlib.suppress(Exception):
             table.release()
 
 
+# The journeys tables made by build_journeys (stored or not) whose touch_index numbers
+# each journey's touches 0, 1, 2, ... (so a path can be written position by position).
+_NUMBERED: weakref.WeakSet = weakref.WeakSet()
+
+
 def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
-    """Conversions without touches, their value, whether values exist, the labels."""
+    """Conversions without touches, their value, whether values exist, the labels, the
+    largest touch position (remembered for the stored table)."""
+    if _STORED and _STORED[0][2] is journeys and _STORED[0][4] is not None:
+        return _STORED[0][4]
     require(
         journeys, "journeys", ["journey_id", "n_touches", "touch_index", "converted", by], caller
     )
@@ -532,13 +616,14 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         touched_conv=ibis.ifelse(
             j.converted & (j.n_touches > 0), j.journey_id, ibis.null(j.journey_id.type())
         ).nunique(),
+        longest=ibis.ifelse(j.n_touches > 0, j.touch_index, ibis.null("int64")).max(),
     )
     with quiet():
-        row = expr.to_pyarrow().to_pandas().iloc[0]
+        row = expr.to_pyarrow().to_pylist()[0]  # (None for an empty table)
     has = int(row["n_values"] or 0) > 0
     conv = float(row["untouched_conv"] or 0)
     labels = [str(x) for x in (row["labels"] if row["labels"] is not None else [])]
-    return {
+    out = {
         "untouched_conv": conv,
         "untouched_value": float(row["untouched_value"] or 0.0) if has else conv,
         "has_value": has,
@@ -550,7 +635,11 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         "missing_label": int(row["n_missing_label"] or 0) > 0,
         "has_milestones": all(flag in j.columns for flag, _ in MILESTONES),
         "has_days": "days_before_conversion" in j.columns,
+        "longest": int(row["longest"] or 0),
     }
+    if _STORED and _STORED[0][2] is journeys:
+        _STORED[0][4] = out
+    return out
 
 
 def _key_roles(pos, n, roles: list, key_share: float):
