@@ -11,11 +11,12 @@ any other Ibis backend. The work runs where the data lives:
   counts and the CRM milestone touches.
 * :func:`stored` keeps the columns path counts and attribution read in a temporary table,
   shared by :func:`path_counts` and :func:`salesmkt.attribute` on the same journeys object.
-* :func:`path_counts` sends one query whose answer is one row per unique path (ordered string
-  aggregation: ``LISTAGG``/``STRING_AGG ... ORDER BY`` where the backend has it, a sorted array
-  of structs on DuckDB, where it is faster, and Spark), remembered for the stored table;
-  consecutive repeats are collapsed from those unique paths (the same labels between the
-  separators), not by another pass over the touches.
+* :func:`path_counts` sends one query whose answer is one row per unique path, remembered for
+  the stored table: each journey's path is a few 64-bit words (label codes shifted to their
+  positions and summed, see :func:`_path_words`) for journeys from :func:`build_journeys`, an
+  ordered string or list aggregation for other journeys tables; consecutive repeats are
+  collapsed from those unique paths (the same labels between the separators), not by another
+  pass over the touches.
 * :func:`rule_credits` sends one query over the converting journeys (the others carry no
   credit) whose answer is one row per channel with the
   conversions and value credited under every rule-based model: the per-touch weights (first,
@@ -424,12 +425,8 @@ def _path_words(t: ir.Table, labels: list[str], longest: int) -> tuple[ir.Table,
     word = t.touch_index // per_word
     shift = (bits * (t.touch_index % per_word)).cast("int32")
     digit = t._code << shift
-    words = {
-        f"_w{w}": ibis.ifelse(word == w, digit, 0).sum().cast("int64") for w in range(n_words)
-    }
-    per = t.group_by("journey_id").aggregate(
-        **words, _conv=t._conv.max(), _value=t._value.max()
-    )
+    words = {f"_w{w}": ibis.ifelse(word == w, digit, 0).sum().cast("int64") for w in range(n_words)}
+    per = t.group_by("journey_id").aggregate(**words, _conv=t._conv.max(), _value=t._value.max())
     return per, bits, per_word
 
 
