@@ -274,6 +274,32 @@ def test_integer_person_ids_give_the_journeys_of_the_strings(duck, data, include
     compare(table, tp, as_text, lookback_days=2.0, include_non_converting=include)
 
 
+@pytest.mark.parametrize("touches", [35, 700])
+def test_long_journeys_over_many_labels(duck, touches):
+    """Paths written as several 64-bit words (40 labels: 6 bits a position, 10 positions a
+    word; 35 touches take 4 words) and, beyond 64 words (700 touches), by the list
+    aggregation: the same paths and credit as in memory."""
+    rng = np.random.default_rng(touches)
+    labels = [f"ch{k:02d}" for k in range(40)]
+    n = touches + 60
+    tp = pd.DataFrame(
+        {
+            "person_id": pd.array(
+                ["long"] * touches + list(rng.choice(["a", "b", "c"], 60)), dtype="string"
+            ),  # fmt: skip
+            "ts": T0 - pd.to_timedelta(rng.integers(0, 80 * 24, n), unit="h"),
+            "channel": pd.array(rng.choice(labels, n), dtype="string"),
+        }
+    )
+    conv = pd.DataFrame(
+        {"person_id": ["long", "b"], "converted_at": [T0, T0], "value": [100.0, 50.0]}
+    )
+    table = duck.create_table("long_tp", tp, overwrite=True)
+    compare(table, tp, conv)
+    paths = path_counts(build_journeys(table, conv))
+    assert paths["path"].str.count(" > ").max() == touches - 1
+
+
 def test_ties_are_ordered_by_channel_whatever_the_row_order(duck):
     tp = pd.DataFrame(
         {
