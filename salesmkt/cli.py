@@ -92,15 +92,24 @@ def _parser() -> argparse.ArgumentParser:
 def workshop_command(data=None, file=None, *, port: int = 8866, browser: bool = True) -> list:
     """The Voila command line and environment that serve the workshop app.
 
+    The environment names the data, the persona file, and the currency and amount columns of
+    the persona cards (:func:`salesmkt.amount_settings` of the ``kpis.yml`` beside the data, as
+    the reports read it; the template's USD without one).
+
     Examples
     --------
     >>> cmd, env = workshop_command("crm", port=9000, browser=False)
     >>> cmd[1:4], env["SALESMKT_WORKSHOP_FILE"].endswith("personas.yml")
     (['-m', 'voila', ...
+    >>> _, env = workshop_command(browser=False)  # the sample company
+    >>> env["SALESMKT_WORKSHOP_CURRENCY"], env["SALESMKT_WORKSHOP_AMOUNTS"]
+    ('USD', 'annual_revenue')
     """
     import os
     from pathlib import Path
 
+    from salesmkt.io import sample_dir
+    from salesmkt.kpis.config import amount_settings
     from salesmkt.personas.workshop import APP_ENV, default_persona_file
     from salesmkt.reports.pipeline import notebooks_dir
 
@@ -116,6 +125,11 @@ def workshop_command(data=None, file=None, *, port: int = 8866, browser: bool = 
         str(Path(data).resolve()) if data and "://" not in str(data) else (data or "")
     )
     env[APP_ENV["file"]] = str(Path(file or default_persona_file(data)).resolve())
+    # the cards' currency and amount columns: kpis.yml beside the data, as the reports read it
+    folder = default_persona_file(data).parent if data else sample_dir()
+    money = amount_settings(folder if folder.is_dir() else None)
+    env[APP_ENV["currency"]] = money["currency"]
+    env[APP_ENV["amounts"]] = ",".join(money["amounts"])
     return [cmd, env]
 
 

@@ -200,6 +200,51 @@ def test_workshop_cards_carry_the_configured_amounts():
     assert "balance: median €6k" in ws.snapshot_html()
 
 
+def test_sample_cards_write_annual_revenue_with_the_sample_currency(sample):
+    # the sample's kpis.yml declares its leads' annual revenue an amount; notebook 02 passes
+    # amount_settings to the cards. Each card's median is checked against the leads' own.
+    import re
+
+    money = salesmkt.amount_settings(salesmkt.sample_dir())
+    assert "annual_revenue" in money["amounts"] and "annual_revenue" in sample.leads.columns
+    model = PersonaModel(3, features=["annual_revenue", "industry"], random_state=0)
+    model.fit(sample.leads)
+    cards = persona_cards(model, sample.leads, **money)
+    labels = model.predict(sample.leads)
+    sign = {"USD": "$", "EUR": "€", "GBP": "£"}[money["currency"]]
+    for p, facts in zip(cards["persona"], cards["key_numbers"], strict=True):
+        found = re.search(rf"annual revenue: median {re.escape(sign)}([\d.]+)([Mk]?) ", facts)
+        assert found, facts
+        scale, tol = {"M": (1e6, 0.006e6), "k": (1e3, 0.6e3), "": (1, 0.6)}[found[2]]
+        expected = sample.leads["annual_revenue"][labels == p].median()
+        assert abs(float(found[1]) * scale - expected) <= tol, (facts, expected)
+
+
+def test_workshop_app_cards_carry_the_currency_of_the_data_folder(tmp_path, monkeypatch):
+    # `salesmkt workshop --data FOLDER` reads kpis.yml beside the data (as the reports do)
+    # and the app's card builder writes the declared amount columns in its currency
+    from salesmkt.cli import workshop_command
+    from salesmkt.personas.workshop import APP_ENV, workshop_app
+
+    leads = _balances()
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    (tmp_path / "kpis.yml").write_text(
+        "currency: EUR\nsettings:\n  amount_columns: [balance]\n", encoding="utf-8"
+    )
+    _, env = workshop_command(str(tmp_path), browser=False)
+    assert env[APP_ENV["currency"]] == "EUR" and env[APP_ENV["amounts"]] == "balance"
+    for key in APP_ENV.values():
+        monkeypatch.setenv(key, env[key])
+    ws = workshop_app(show=False)
+    assert (ws.currency, ws.amounts) == ("EUR", ["balance"])
+    assert ws.cards["key_numbers"].str.contains("balance: median €").all()
+    assert "$" not in " ".join(ws.cards["key_numbers"])
+    # without a kpis.yml the template's dollars, and no amount column
+    (tmp_path / "kpis.yml").unlink()
+    _, env = workshop_command(str(tmp_path), browser=False)
+    assert (env[APP_ENV["currency"]], env[APP_ENV["amounts"]]) == ("USD", "")
+
+
 def test_workshop_refit_keeps_typed_names_and_saves(sample, tmp_path):
     ws = persona_workshop(sample, config_dir=tmp_path, n_personas=5)
     assert not (tmp_path / "personas.yml").exists()  # nothing written until asked

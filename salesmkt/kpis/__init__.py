@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "kpi_table": "compute",
         "missing_kpi_inputs": "compute",
         "KPIConfigError": "config",
+        "amount_settings": "config",
         "kpi_config_template": "config",
         "load_kpi_config": "config",
         "save_kpi_config": "config",

@@ -232,6 +232,37 @@ def load_kpi_config(path: str | os.PathLike | None = None) -> dict:
     return _normalise(raw or {}, p.name)
 
 
+def amount_settings(path: str | os.PathLike | None = None) -> dict:
+    """What persona cards need to write amounts with their currency, from ``kpis.yml``.
+
+    The one way notebook 02 and the workshop app (``salesmkt workshop``) read it: pass the
+    result as keyword arguments to :func:`salesmkt.persona_workshop` or
+    :func:`salesmkt.persona_cards`.
+
+    Parameters
+    ----------
+    path : path, optional
+        As in :func:`load_kpi_config` (``None``: the template's USD and no amount column).
+
+    Returns
+    -------
+    dict
+        ``currency`` (the ISO code of the amounts) and ``amounts`` (the lead columns holding
+        amounts, ``settings.amount_columns``; empty when none is declared).
+
+    Examples
+    --------
+    >>> import salesmkt
+    >>> amount_settings(salesmkt.sample_dir())
+    {'currency': 'USD', 'amounts': ['annual_revenue']}
+    """
+    config = load_kpi_config(path)
+    return {
+        "currency": config["currency"],
+        "amounts": list(config["settings"].get("amount_columns") or []),
+    }
+
+
 def save_kpi_config(config: dict, path: str | os.PathLike) -> Path:
     """Check ``config`` and write it to ``path`` atomically (temp file + ``os.replace``).
 

@@ -642,23 +642,36 @@ def persona_workshop(
     return ws
 
 
-#: Environment variables through which ``salesmkt workshop`` tells the app what to open.
-APP_ENV = {"data": "SALESMKT_WORKSHOP_DATA", "file": "SALESMKT_WORKSHOP_FILE"}
+#: Environment variables through which ``salesmkt workshop`` tells the app what to open: the
+#: data, the persona file, and the currency and amount columns of the cards (``kpis.yml``'s,
+#: read by :func:`salesmkt.amount_settings`; the amount columns comma-separated).
+APP_ENV = {
+    "data": "SALESMKT_WORKSHOP_DATA",
+    "file": "SALESMKT_WORKSHOP_FILE",
+    "currency": "SALESMKT_WORKSHOP_CURRENCY",
+    "amounts": "SALESMKT_WORKSHOP_AMOUNTS",
+}
 
 
-def workshop_app() -> PersonaWorkshop:
+def workshop_app(*, show: bool = True) -> PersonaWorkshop:
     """The browser app's one cell (``notebooks/workshop_app.ipynb``, served by Voilà through
     ``salesmkt workshop``): open the data named in ``SALESMKT_WORKSHOP_DATA`` (default: the
     sample company), resume from the persona file in ``SALESMKT_WORKSHOP_FILE`` (default:
-    :func:`default_persona_file`) or its autosaved draft, and show the workshop."""
+    :func:`default_persona_file`) or its autosaved draft, write the cards' amounts in
+    ``SALESMKT_WORKSHOP_CURRENCY`` (default USD) for the lead columns in
+    ``SALESMKT_WORKSHOP_AMOUNTS``, and show the workshop (unless ``show=False``)."""
     import warnings
 
     from salesmkt.io import load, sample_dir
 
     data = os.environ.get(APP_ENV["data"]) or None
     file = os.environ.get(APP_ENV["file"]) or default_persona_file(data)
+    currency = os.environ.get(APP_ENV["currency"]) or None
+    amounts = [c for c in os.environ.get(APP_ENV["amounts"], "").split(",") if c]
     warnings.filterwarnings("ignore", module="sklearn")  # convergence notes on tiny features
     dataset = load(data or sample_dir())
-    ws = persona_workshop(dataset, config_dir=file, resume=True)
-    ws.show(live=True)
+    ws = persona_workshop(dataset, config_dir=file, resume=True, currency=currency,
+                          amounts=amounts)  # fmt: skip
+    if show:
+        ws.show(live=True)
     return ws
