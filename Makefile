@@ -31,8 +31,10 @@ real: $(VENV)/.installed
 ## make test: lint, then the whole test suite (unit, doctests, notebooks, reports)
 # --dist loadfile keeps each test file on one worker, so a module's fixtures (a PostgreSQL
 # server, the real-data reports) start once; the sample reports are shared by both workers
-# through a file lock (tests/conftest.py). The guided notebooks run apart, validated by nbval,
-# one notebook per worker so its cells run in order in one kernel.
+# through a file lock (tests/conftest.py). The slow files run first (tests/conftest.py orders
+# them; --no-loadscope-reorder in pyproject.toml keeps that order) so that the quick ones fill
+# in at the end and both workers finish together. The guided notebooks run apart, validated by
+# nbval, one notebook per worker so its cells run in order in one kernel.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

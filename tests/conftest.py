@@ -26,6 +26,37 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    """Run the slow test files first, so that under ``-n 2 --dist loadfile`` the many quick
+    files (and the doctests) fill in at the end rather than one worker finishing a long file
+    alone (``--no-loadscope-reorder`` in pyproject.toml keeps this order; pytest-xdist would
+    otherwise put the files with fewest tests, the slow ones, last).
+
+    The first file that reads the sample reports (:func:`sample_reports`) goes first of all:
+    one worker renders them while the other runs the slow files that do not need them, and the
+    other files that read them come after those, when the rendering is done. Each file's own
+    order of tests is kept.
+    """
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    slow = {f for f, its in files.items() if any(i.get_closest_marker("slow") for i in its)}
+    readers = [
+        f
+        for f, its in files.items()
+        if any("sample_reports" in getattr(i, "fixturenames", ()) for i in its)
+    ]
+
+    def rank(f: str) -> int:
+        if readers and f == readers[0]:
+            return 0
+        if f in slow:
+            return 2 if f in readers else 1
+        return 3
+
+    items[:] = [item for f in sorted(files, key=rank) for item in files[f]]
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
@@ -68,7 +99,8 @@ def sample_reports(tmp_path_factory, worker_id):
 
 @pytest.fixture(scope="session")
 def spark_con(tmp_path_factory):
-    """An Ibis connection to PySpark in local mode (one core, UTC session time zone)."""
+    """An Ibis connection to PySpark in local mode (one core, UTC session time zone), set up
+    for many small queries."""
     import os
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -84,7 +116,15 @@ def spark_con(tmp_path_factory):
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        # pandas frames cross to and from Spark as Arrow batches, not row by row in Python
+        # (the tests' createDataFrame and every result's toPandas; test_reports_spark.py
+        # switches it on for its views too): the sample's tables 2-3 times faster
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
+        # many short queries in a JVM that lives a few minutes: the quick C1 compiler alone
+        # and the serial collector start sooner and leave the other worker its core (the
+        # Spark test files take half the time)
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .getOrCreate()
     )
