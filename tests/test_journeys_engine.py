@@ -9,6 +9,8 @@ the engine path as SQL window expressions.
 
 from __future__ import annotations
 
+import itertools
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from salesmkt.campaigns import _engine
 from salesmkt.campaigns.attribution import MODELS, attribute
 from salesmkt.campaigns.journeys import build_journeys, customer_conversions, path_counts
 
@@ -71,6 +74,14 @@ def compare(table: ir_table, touchpoints, conversions, **options) -> None:  # no
     assert isinstance(je, ibis.expr.types.Table)
     same_journeys(je.to_pandas(), jp)
     same_paths(path_counts(je, by=by), path_counts(jp, by=by))
+    # consecutive repeats collapsed (Markov, Shapley), against a collapse by hand
+    pp = path_counts(jp, by=by)
+    hand = pp.groupby(
+        pp["path"].map(lambda p: " > ".join(k for k, _ in itertools.groupby(p.split(" > "))))
+    )[["total_conversions", "total_null", "total_conversion_value"]].sum()
+    got = _engine.path_counts(je, by=by, collapse=True).set_index("path").sort_index()
+    assert got.index.tolist() == hand.index.astype(str).tolist()
+    np.testing.assert_allclose(got.to_numpy(float), hand.to_numpy(float), rtol=1e-12)
     if (jp["n_touches"] > 0).any():
         same_credit(attribute(je, by=by), attribute(jp, by=by), by=by)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import sys
 import weakref
 
 import ibis
@@ -430,20 +431,31 @@ def _path_words(t: ir.Table, labels: list[str], longest: int) -> tuple[ir.Table,
     return per, bits, per_word
 
 
-def _decode(words: np.ndarray, labels: list[str], bits: int, per_word: int) -> np.ndarray:
-    """The paths (``" > "``-joined labels) of the rows of 64-bit words from :func:`_path_words`."""
+def _decode(
+    words: np.ndarray, labels: list[str], bits: int, per_word: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The paths (``" > "``-joined labels) of the rows of 64-bit words from
+    :func:`_path_words`, and the same paths with consecutive repeats made one state."""
     n = len(words)
     shifts = (bits * np.arange(per_word)).astype(np.int64)
     digits = ((words[:, :, None] >> shifts) & ((1 << bits) - 1)).reshape(n, -1)
-    # the touches to the front of each row, in position order (a code of 0 is no touch)
-    digits = np.take_along_axis(digits, np.argsort(digits == 0, axis=1, kind="stable"), axis=1)
-    lengths = (digits > 0).sum(axis=1)
     names = np.array(["", *labels], dtype=object)
-    paths = names[digits[:, 0]]
-    for j in range(1, int(lengths.max(initial=0))):
-        more = lengths > j
-        paths[more] = paths[more] + SEPARATOR + names[digits[more, j]]
-    return paths
+
+    def joined(digits: np.ndarray) -> np.ndarray:
+        # the touches to the front of each row, in position order (a code of 0 is no touch)
+        order = np.argsort(digits == 0, axis=1, kind="stable")
+        digits = np.take_along_axis(digits, order, axis=1)
+        lengths = (digits > 0).sum(axis=1)
+        paths = names[digits[:, 0]]
+        for j in range(1, int(lengths.max(initial=0))):
+            more = lengths > j
+            paths[more] = paths[more] + SEPARATOR + names[digits[more, j]]
+        return paths, digits
+
+    paths, digits = joined(digits)
+    repeat = np.zeros_like(digits, dtype=bool)
+    repeat[:, 1:] = digits[:, 1:] == digits[:, :-1]
+    return paths, joined(np.where(repeat, 0, digits))[0]
 
 
 def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
@@ -478,7 +490,8 @@ def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
         )
         with quiet():
             df = out.to_pyarrow().to_pandas()
-        df["path"] = _decode(df[words].to_numpy(np.int64), labels, bits, per_word)
+        df["path"], df["_collapsed"] = _decode(df[words].to_numpy(np.int64), labels, bits,
+                                               per_word)  # fmt: skip
     else:
         per = _ordered_concat(t, "journey_id", table.get_backend().name)
         out = per.group_by("path").aggregate(
@@ -494,6 +507,7 @@ def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
             "total_conversions": df["total_conversions"].fillna(0).astype(np.int64),
             "total_journeys": df["total_journeys"].astype(np.int64),
             "total_conversion_value": df["total_conversion_value"].fillna(0.0).astype(float),
+            **({"_collapsed": df["_collapsed"]} if "_collapsed" in df.columns else {}),
         }
     )
     if _STORED and _STORED[0][2] is table:
@@ -503,11 +517,15 @@ def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
 
 def _collapsed(paths: pd.DataFrame) -> pd.DataFrame:
     """The unique paths with consecutive repeats of a label made one state (Markov, Shapley),
-    summed over the paths that become the same."""
-    parts = paths["path"].str.split(SEPARATOR, regex=False)
-    key = [SEPARATOR.join(label for label, _ in itertools.groupby(p)) for p in parts]
-    out = paths.drop(columns="path").groupby(pd.Index(key, name="path"), sort=False).sum()
-    return out.reset_index()
+    summed over the paths that become the same (decoded with the paths when they were read
+    as words, see :func:`_decode`; else from the labels between the separators)."""
+    if "_collapsed" in paths.columns:
+        key = paths["_collapsed"].to_numpy(object)
+    else:
+        parts = paths["path"].str.split(SEPARATOR, regex=False)
+        key = [SEPARATOR.join(label for label, _ in itertools.groupby(p)) for p in parts]
+    out = paths.drop(columns=["path", "_collapsed"], errors="ignore")
+    return out.groupby(pd.Index(key, name="path"), sort=False).sum().reset_index()
 
 
 def path_counts(
@@ -564,7 +582,7 @@ def stored(journeys: ir.Table, *, by: str, caller: str) -> ir.Table:
         _NUMBERED.add(table.op())
 
     def gone(ref) -> None:
-        if _STORED and _STORED[0][0] is ref:
+        if _STORED and _STORED[0][0] is ref and not sys.is_finalizing():
             release()
 
     _STORED.append([weakref.ref(journeys, gone), by, table, None, None])
