@@ -628,9 +628,15 @@ def summary(journeys: ir.Table, *, by: str, caller: str) -> dict:
         n_values=j.conversion_value.count() if has_value else ibis.literal(0),
         labels=ibis.ifelse(j.n_touches > 0, label, ibis.null("string")).collect(distinct=True),
         n_missing_label=_count(j[by].isnull()).sum(),
-        touched_conv=ibis.ifelse(
-            j.converted & (j.n_touches > 0), j.journey_id, ibis.null(j.journey_id.type())
-        ).nunique(),
+        # (journeys from build_journeys number their touches from 0: one first touch each,
+        # counted without the distinct journeys' hash table)
+        touched_conv=(
+            _count(j.converted & (j.n_touches > 0) & (j.touch_index == 0)).sum()
+            if journeys.op() in _NUMBERED
+            else ibis.ifelse(
+                j.converted & (j.n_touches > 0), j.journey_id, ibis.null(j.journey_id.type())
+            ).nunique()
+        ),
         longest=ibis.ifelse(j.n_touches > 0, j.touch_index, ibis.null("int64")).max(),
     )
     with quiet():
