@@ -441,7 +441,7 @@ def _decode(
     digits = ((words[:, :, None] >> shifts) & ((1 << bits) - 1)).reshape(n, -1)
     names = np.array(["", *labels], dtype=object)
 
-    def joined(digits: np.ndarray) -> np.ndarray:
+    def joined(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # the touches to the front of each row, in position order (a code of 0 is no touch)
         order = np.argsort(digits == 0, axis=1, kind="stable")
         digits = np.take_along_axis(digits, order, axis=1)
