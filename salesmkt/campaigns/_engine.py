@@ -182,7 +182,7 @@ def _conversions(conversions, ts_type: dt.DataType, key: str = "string") -> ir.T
     frame = pd.DataFrame(
         {
             "c_person": (
-                conv["person_id"].astype("int64")
+                conv["person_id"].astype("Int64")  # (a missing id stays missing)
                 if key == "int64"
                 else conv["person_id"].astype("string").astype(object)
             ),
@@ -403,6 +403,14 @@ def _ordered_concat(per: ir.Table, key: str, backend: str) -> ir.Table:
 MAX_WORDS = 64
 
 
+def _word_layout(n_labels: int, longest: int) -> tuple[int, int, int]:
+    """Bits a label code takes (codes 1 to ``n_labels``), positions a 63-bit word holds, and
+    words a path of positions 0 to ``longest`` needs."""
+    bits = n_labels.bit_length()
+    per_word = 63 // bits
+    return bits, per_word, longest // per_word + 1
+
+
 def _path_words(t: ir.Table, labels: list[str], longest: int) -> tuple[ir.Table, int, int]:
     """Each journey's path as a few 64-bit integers, by plain sums (``t`` is the touched rows
     with ``_label``, ``_conv``, ``_value``; ``touch_index`` numbers each journey's touches
@@ -415,9 +423,7 @@ def _path_words(t: ir.Table, labels: list[str], longest: int) -> tuple[ir.Table,
     touches); a code of 0 is a position without a touch.
     Returns the per-journey table (``_w0, _w1, ..., _conv, _value``), ``bits``, ``per_word``.
     """
-    bits = len(labels).bit_length()
-    per_word = 63 // bits
-    n_words = longest // per_word + 1
+    bits, per_word, n_words = _word_layout(len(labels), longest)
     codes = ibis.memtable(
         pd.DataFrame({"_code_label": labels, "_code": np.arange(1, len(labels) + 1)}),
         schema={"_code_label": "string", "_code": "int64"},
@@ -479,7 +485,7 @@ def _unique_paths(table: ir.Table, by: str, caller: str) -> pd.DataFrame:
     if table.op() in _NUMBERED:
         info = summary(table, by=by, caller=caller)
         labels, longest = info["labels"], info["longest"]
-        if labels and (longest // (63 // len(labels).bit_length()) + 1) <= MAX_WORDS:
+        if labels and _word_layout(len(labels), longest)[2] <= MAX_WORDS:
             per, bits, per_word = _path_words(t, labels, longest)
             words = [c for c in per.columns if c.startswith("_w")]
     if words is not None:
@@ -547,9 +553,9 @@ def path_counts(
 
 
 # The last journeys table read, stored: [[weak reference to the journeys expression, by,
-# stored table, its unique paths once read, its summary once read]]. One at a time, so a session holds at most one
-# copy in its backend; it is dropped when that journeys expression is garbage-collected or
-# another one is read.
+# stored table, its unique paths once read, its summary once read]]. One at a time, so a
+# session holds at most one copy in its backend; it is dropped when that journeys expression
+# is garbage-collected or another one is read.
 _STORED: list = []
 
 
