@@ -19,8 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesmkt.campaigns import _engine
+from salesmkt.campaigns._engine import WITHOUT_PERSON
 from salesmkt.campaigns.attribution import MODELS, attribute
-from salesmkt.campaigns.journeys import build_journeys, customer_conversions, path_counts
+from salesmkt.campaigns.journeys import (
+    build_journeys,
+    customer_conversions,
+    journeys_note,
+    path_counts,
+)
 
 T0 = pd.Timestamp("2025-03-01", tz="UTC")
 
@@ -82,8 +88,15 @@ def compare(table: ir_table, touchpoints, conversions, **options) -> None:  # no
     got = _engine.path_counts(je, by=by, collapse=True).set_index("path").sort_index()
     assert got.index.tolist() == hand.index.astype(str).tolist()
     np.testing.assert_allclose(got.to_numpy(float), hand.to_numpy(float), rtol=1e-12)
+    # the conversions without a person id: left out of both, and the same count reaches both
+    n = jp.attrs[WITHOUT_PERSON]
+    assert n == conversions["person_id"].isna().sum()
+    assert path_counts(je, by=by).attrs[WITHOUT_PERSON] == n
+    assert path_counts(jp, by=by).attrs[WITHOUT_PERSON] == n
     if (jp["n_touches"] > 0).any():
-        same_credit(attribute(je, by=by), attribute(jp, by=by), by=by)
+        credit_e, credit_p = attribute(je, by=by), attribute(jp, by=by)
+        same_credit(credit_e, credit_p, by=by)
+        assert credit_e.attrs[WITHOUT_PERSON] == credit_p.attrs[WITHOUT_PERSON] == n
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +291,11 @@ def touch_data(draw):
                 "closed_won_at": at,
             }
         )
+    # conversions without a person id (none of them can belong to a journey)
+    for hour in draw(st.lists(st.integers(0, 6 * 24), max_size=2)):
+        at = T0 + pd.Timedelta(hours=hour)
+        rows.append({"person_id": None, "converted_at": at, "value": 100.0,
+                     "lead_created_at": at, "deal_created_at": at, "closed_won_at": at})  # fmt: skip
     conv = pd.DataFrame(
         rows,
         columns=[
@@ -310,19 +328,30 @@ def test_random_touchpoints_identical(duck, data, include, by):
 def test_integer_person_ids_give_the_journeys_of_the_strings(duck, data, include):
     """Persons keyed by integers in both tables are matched as integers in the engine (the
     fast path) and give the pandas journeys, numbered in the order of the ids as text (10
-    before 9), whether the conversions are a frame or a table, or carry their ids as text."""
+    before 9), whether the conversions are a frame or a table, or carry their ids as text.
+    Conversions without an id (``pd.NA`` of nullable integers, NaN of floats, a NULL of the
+    table) are left out of both and counted alike."""
     tp, conv = data
     number = dict(zip(PERSONS, [9, 10, 100, 2, 31, 1000], strict=True))
     tp = tp.assign(person_id=tp["person_id"].map(number).astype("int64"))
-    conv = conv.assign(person_id=conv["person_id"].map(number).astype("int64"))
+    conv = conv.assign(person_id=conv["person_id"].map(number).astype("Int64"))
+    n_without = int(conv["person_id"].isna().sum())
     table = duck.create_table("random_int_tp", tp, overwrite=True)
     assert table.person_id.type().is_integer()
     compare(table, tp, conv, lookback_days=2.0, include_non_converting=include)
+    expected = build_journeys(tp, conv, lookback_days=2.0)
+    assert expected.attrs[WITHOUT_PERSON] == n_without
+    assert expected["person_id"].notna().all() and (expected["journey_id"] >= 0).all()
     conv_table = duck.create_table("random_int_conv", conv.astype({"value": float}), overwrite=True)
-    same_journeys(
-        build_journeys(table, conv_table, lookback_days=2.0).to_pandas(),
-        build_journeys(tp, conv, lookback_days=2.0),
-    )
+    je = build_journeys(table, conv_table, lookback_days=2.0)
+    same_journeys(je.to_pandas(), expected)
+    assert path_counts(je).attrs[WITHOUT_PERSON] == n_without
+    # an integer column with a missing id, as pandas reads it: floats with NaN
+    as_float = conv.assign(person_id=conv["person_id"].astype("float64"))
+    same_journeys(build_journeys(tp, as_float, lookback_days=2.0), expected)
+    je = build_journeys(table, as_float, lookback_days=2.0)
+    same_journeys(je.to_pandas(), expected)
+    assert path_counts(je).attrs[WITHOUT_PERSON] == n_without
     as_text = conv.assign(person_id=conv["person_id"].astype("string"))
     compare(table, tp, as_text, lookback_days=2.0, include_non_converting=include)
 
@@ -396,3 +425,98 @@ def test_journeys_without_times_use_positions(duck, sample, sample_conv):
     models = ["time_decay", "first_touch", "last_touch", "last_non_direct", "position_based"]
     same_credit(attribute(je, models=models), attribute(jp, models=models))
     same_paths(path_counts(je), path_counts(jp))
+
+
+# --- conversions without a person id -------------------------------------------------------
+
+
+def _touches(ids: list) -> pd.DataFrame:
+    """Person 0 touched by email then direct, person 1 by email only."""
+    return pd.DataFrame(
+        {
+            "person_id": [ids[0], ids[0], ids[1]],
+            "ts": [T0, T0 + pd.Timedelta(days=1), T0],
+            "channel": pd.array(["email", "direct", "email"], dtype="string"),
+        }
+    )
+
+
+def _conversions(person_ids) -> pd.DataFrame:
+    """One conversion of the first person and two without a person id, on 3 March."""
+    return pd.DataFrame(
+        {
+            "person_id": person_ids,
+            "converted_at": [T0 + pd.Timedelta(days=2)] * 3,
+            "value": [1.0, 2.0, 3.0],
+        }
+    )
+
+
+ID_LESS = {
+    "text None": (["a", "b"], ["a", None, None]),
+    "text pd.NA": (["a", "b"], pd.array(["a", pd.NA, pd.NA], dtype="string")),
+    "text NaN": (["a", "b"], ["a", np.nan, np.nan]),
+    "integer pd.NA": ([7, 8], pd.array([7, pd.NA, pd.NA], dtype="Int64")),
+    "integer NaN": ([7, 8], [7.0, np.nan, np.nan]),
+    "integer None": ([7, 8], pd.Series([7, None, None], dtype=object)),
+}
+
+
+@pytest.mark.parametrize("case", list(ID_LESS))
+def test_conversions_without_a_person_id_belong_to_no_journey(duck, case):
+    """Worked by hand: the two conversions without an id make no journey (no journey -1, no
+    person-less row, no "(no touch)" credit) in memory and in DuckDB; both count the 2."""
+    touch_ids, conv_ids = ID_LESS[case]
+    tp, conv = _touches(touch_ids), _conversions(conv_ids)
+    a, b = str(touch_ids[0]), str(touch_ids[1])
+    table = duck.create_table("noid_tp", tp, overwrite=True)
+    jp = build_journeys(tp, conv)
+    je = build_journeys(table, conv)
+    for j in (jp, je.to_pandas()):
+        assert j["journey_id"].tolist() == [0, 0, 1]
+        assert j["person_id"].tolist() == [a, a, b]
+        assert j["converted"].tolist() == [True, True, False]
+        assert j["channel"].tolist() == ["email", "direct", "email"]
+        assert j["conversion_value"].fillna(-1).tolist() == [1.0, 1.0, -1]
+    assert jp.attrs[WITHOUT_PERSON] == 2
+    for journeys in (jp, je):
+        paths = path_counts(journeys)
+        assert paths["path"].tolist() == ["email", "email > direct"]
+        assert paths["total_conversions"].tolist() == [0, 1]
+        assert paths["total_conversion_value"].tolist() == [0.0, 1.0]
+        assert paths.attrs[WITHOUT_PERSON] == 2
+        credit = attribute(journeys, models=["linear", "markov"])
+        # one conversion shared, not three: the id-less ones are counted, not credited
+        assert credit.groupby("model")["attributed_conversions"].sum().tolist() == [1.0, 1.0]
+        assert "(no touch)" not in credit["channel"].tolist()
+        assert credit.attrs[WITHOUT_PERSON] == 2
+        note = journeys_note(journeys, conv, lookback_days=90)
+        assert "2 customers without a person id are left out" in note
+    compare(table, tp, conv)
+
+
+def test_conversions_without_a_person_id_counted_in_the_period(duck):
+    """With a period, only the id-less conversions it holds are counted (the others are out of
+    the journeys anyway); a conversions table in DuckDB is counted there."""
+    tp = _touches(["a", "b"])
+    conv = _conversions(["a", None, None]).assign(
+        converted_at=[
+            T0 + pd.Timedelta(days=2),
+            T0 + pd.Timedelta(days=2),
+            T0 + pd.Timedelta(days=40),
+        ]
+    )
+    period = {"start": "2025-03-01", "end": "2025-04-01"}
+    table = duck.create_table("noid_tp2", tp, overwrite=True)
+    conv_table = duck.create_table("noid_conv", conv, overwrite=True)
+    assert build_journeys(tp, conv, **period).attrs[WITHOUT_PERSON] == 1
+    assert build_journeys(tp, conv).attrs[WITHOUT_PERSON] == 2
+    for c in (conv, conv_table):
+        assert path_counts(build_journeys(table, c, **period)).attrs[WITHOUT_PERSON] == 1
+        assert attribute(build_journeys(table, c), models=["linear"]).attrs[WITHOUT_PERSON] == 2
+    # none left out: the note does not mention them, the count is 0
+    full = _conversions(["a", "b", "b"])
+    jp = build_journeys(tp, full)
+    assert jp.attrs[WITHOUT_PERSON] == 0
+    assert path_counts(build_journeys(table, full)).attrs[WITHOUT_PERSON] == 0
+    assert "person id" not in journeys_note(jp, full, lookback_days=90)

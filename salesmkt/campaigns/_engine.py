@@ -139,6 +139,70 @@ def _days_between(ts, end, table: ir.Table):
     return us.cast("float64") / float(US_PER_DAY)
 
 
+#: The count of conversions left out of the journeys because they carry no person id: the
+#: ``attrs`` key of the journeys, path counts and attribution that count them (both paths).
+WITHOUT_PERSON = "n_conversions_without_person"
+
+
+def conversion_ids(ids: pd.Series) -> pd.Series:
+    """The person ids of a conversions frame. Whole numbers held as floats (an integer column
+    with a missing id, which pandas reads as floats) become nullable integers, so that ``7.0``
+    is person ``7`` of the touchpoints; a missing id (None, NaN, ``pd.NA``) stays missing."""
+    if pd.api.types.is_float_dtype(ids):
+        known = ids.dropna().to_numpy(float)
+        if np.isfinite(known).all() and (known == np.floor(known)).all():
+            return ids.astype("Int64")
+    return ids
+
+
+def count_without_person(conversions, start=None, end=None):
+    """The conversions without a person id (ending in ``[start, end)`` when given): they
+    cannot belong to a journey. An int for a frame; for an Ibis table a function of no
+    argument that counts them there (one query, sent only when the count is read)."""
+    if not is_table(conversions):
+        missing = conversion_ids(conversions["person_id"]).isna()
+        if start is not None or end is not None:
+            missing &= _periods.within(conversions["converted_at"], start, end)
+        return int(missing.sum())
+    c = conversions.filter(conversions.person_id.isnull())
+    lo, hi = _periods.to_utc(start), _periods.to_utc(end)
+    at_type = c.converted_at.type()
+    if lo is not None:
+        c = c.filter(c.converted_at >= _literal(lo, at_type))
+    if hi is not None:
+        c = c.filter(c.converted_at < _literal(hi, at_type))
+
+    def count() -> int:
+        with quiet():
+            return int(c.count().to_pyarrow().as_py() or 0)
+
+    return count
+
+
+# The journeys expressions build_journeys made, each with its count of conversions without a
+# person id (or the function that counts them), by the expression's operation.
+_WITHOUT_PERSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def without_person(journeys: ir.Table) -> int | None:
+    """The conversions without a person id left out of journeys :func:`build_journeys` made
+    (None for another table); counted once."""
+    n = _WITHOUT_PERSON.get(journeys.op())
+    if callable(n):
+        n = _WITHOUT_PERSON[journeys.op()] = n()
+    return n
+
+
+def carry_without_person(out: pd.DataFrame, source) -> pd.DataFrame:
+    """``out`` (path counts or credit) with ``attrs[WITHOUT_PERSON]`` of the journeys (or path
+    counts) it was made from: a frame's ``attrs``, or what is remembered of a journeys table
+    :func:`build_journeys` made; nothing when that count is unknown."""
+    n = without_person(source) if is_table(source) else source.attrs.get(WITHOUT_PERSON)
+    if n is not None:
+        out.attrs[WITHOUT_PERSON] = int(n)
+    return out
+
+
 def _key_type(person: ir.Column, conversions) -> str:
     """The type the persons are matched in: integers when both tables key their persons by
     integers (hashing 8 bytes instead of a string, several times faster on 100M touches),
@@ -149,7 +213,7 @@ def _key_type(person: ir.Column, conversions) -> str:
         ok = "person_id" in conversions.columns and conversions.person_id.type().is_integer()
     else:
         ok = "person_id" in conversions.columns and pd.api.types.is_integer_dtype(
-            conversions["person_id"]
+            conversion_ids(conversions["person_id"])
         )
     return "int64" if ok else "string"
 
@@ -160,7 +224,7 @@ def _conversions(conversions, ts_type: dt.DataType, key: str = "string") -> ir.T
     ts_t = dt.Timestamp(timezone=ts_type.timezone)
     if is_table(conversions):
         require(conversions, "conversions", ["person_id", "converted_at"], "build_journeys")
-        c = conversions
+        c = conversions.filter(conversions.person_id.notnull())  # (no journey without a person)
         first = ibis.row_number().over(group_by=c.person_id, order_by=c.converted_at)
         c = c.mutate(_first=first).filter(lambda t: t._first == 0)
         cols = {
@@ -174,7 +238,10 @@ def _conversions(conversions, ts_type: dt.DataType, key: str = "string") -> ir.T
     check_columns(
         conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
     )
-    conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
+    # (a conversion without a person id belongs to no journey: counted by count_without_person)
+    ids = conversion_ids(conversions["person_id"])
+    conv = conversions.assign(person_id=ids)[ids.notna().to_numpy()]
+    conv = conv.sort_values("converted_at").drop_duplicates("person_id")
 
     def times(col: str) -> pd.Series:
         if col not in conv.columns:
@@ -290,6 +357,7 @@ def build_journeys(
         c = c.filter(c.end >= _literal(lo, ts_type))
     if hi is not None:
         c = c.filter(c.end < _literal(hi, ts_type))
+    _WITHOUT_PERSON[out.op()] = count_without_person(conversions, start, end)
     _BY_PERSON[out.op()] = functools.partial(
         _touch_rows, tp, p.mutate(journey_id=p.p_person), lookback_days, times, c
     )

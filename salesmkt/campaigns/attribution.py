@@ -31,7 +31,8 @@ Models (definitions and edge cases: docs/semantics/attribution.md):
 Rule-based models credit converting journeys only; Markov and rate-based Shapley also learn
 from non-converting ones. Conversions whose person had no touch in the lookback window are
 credited to ``"(no touch)"`` under every model, so each model's attributed conversions add up
-to the total.
+to the total. Conversions without a person id belong to no journey: they get no credit and are
+counted in ``attrs["n_conversions_without_person"]``.
 
 Examples
 --------
@@ -159,6 +160,9 @@ def attribute(
         One row per (model, channel): ``<by>, model, attributed_conversions,
         attributed_revenue, share``. ``share`` is the share of all conversions;
         ``attributed_revenue`` is missing when the input carries no conversion value.
+        ``attrs["n_conversions_without_person"]``, when the input carries it (journeys from
+        :func:`salesmkt.build_journeys`), counts the conversions left out of the credit for
+        lacking a person id.
 
     Examples
     --------
@@ -175,7 +179,8 @@ def attribute(
         "shapley_max_channels": shapley_max_channels,
     }
     if _engine.is_table(journeys):
-        return _attribute_engine(journeys, models=models, by=by, options=options)
+        out = _attribute_engine(journeys, models=models, by=by, options=options)
+        return _engine.carry_without_person(out, journeys)
     paths = to_paths(journeys, by=by, caller="attribute")
     if models is None:
         models = [m for m in MODELS if paths.lead_pos is not None or m not in _MILESTONE_MODELS]
@@ -206,7 +211,7 @@ def attribute(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return _engine.carry_without_person(pd.concat(frames, ignore_index=True), journeys)
 
 
 def _attribute_engine(table, *, models, by: str, options: dict) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from salesmkt.campaigns import _engine
+from salesmkt.campaigns._engine import WITHOUT_PERSON
 from salesmkt.data import periods as _periods
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.engine import is_table, n_rows
@@ -173,6 +174,10 @@ def build_journeys(
     window, are left out and counted in ``n_excluded_touches``. Conversions without any touch
     in the window appear as one row with ``n_touches = 0`` and no channel, so that
     :func:`salesmkt.attribute` can credit them to ``"(no touch)"`` instead of dropping them.
+    A conversion without a person id (None, NaN, ``pd.NA``, NULL) cannot belong to a journey:
+    it is left out and counted in ``attrs["n_conversions_without_person"]`` (only those in
+    ``[start, end)`` when a period is given), which :func:`path_counts`,
+    :func:`salesmkt.attribute` and :func:`journeys_note` pass on.
 
     Parameters
     ----------
@@ -184,8 +189,10 @@ def build_journeys(
     conversions : DataFrame or ibis.Table
         From :func:`customer_conversions`, or any frame with ``person_id`` and ``converted_at`` (and
         optionally ``value``, ``lead_created_at``, ``deal_created_at``, ``closed_won_at``).
-        One conversion per person: later rows of the same person are ignored. With Ibis
-        touchpoints a DataFrame is sent to their backend (it is one row per customer).
+        One conversion per person: later rows of the same person are ignored; rows without a
+        person id are left out and counted. Integer ids held as floats (a column with a
+        missing id) are read as integers. With Ibis touchpoints a DataFrame is sent to their
+        backend (it is one row per customer).
     person_col : str
         Person key of ``touchpoints`` (e.g. ``lead_id``, ``visitor_id``).
     lookback_days : float
@@ -210,6 +217,9 @@ def build_journeys(
         touch at or before lead creation, deal creation and closed-won (the first touch when a
         milestone precedes every touch in the window). Touches at the same time are ordered by
         channel, then campaign (missing last), so a path never depends on the input's row order.
+        ``attrs["n_conversions_without_person"]``: the conversions left out for lacking a
+        person id (for an Ibis table, remembered with it and passed on by :func:`path_counts`
+        and :func:`salesmkt.attribute`).
 
     Examples
     --------
@@ -250,7 +260,11 @@ def build_journeys(
     check_columns(
         conversions, "conversions", ["person_id", "converted_at"], caller="build_journeys"
     )
-    conv = conversions.sort_values("converted_at").drop_duplicates("person_id")
+    # A conversion without a person id belongs to no journey: left out, and counted.
+    n_without_person = _engine.count_without_person(conversions, period["start"], period["end"])
+    ids = _engine.conversion_ids(conversions["person_id"])
+    conv = conversions.assign(person_id=ids)[ids.notna().to_numpy()]
+    conv = conv.sort_values("converted_at").drop_duplicates("person_id")
     conv = conv.set_index(conv["person_id"].astype("string"))
     tp = pd.DataFrame(
         {
@@ -306,7 +320,9 @@ def build_journeys(
         tp[flag] = _milestone_flag(tp, conv[col] if col in conv.columns else None)
     tp["n_excluded_touches"] = tp["person_id"].map(excluded).fillna(0).astype(np.int64)
     tp.loc[~has_touch, ["touch_index", "n_touches"]] = [0, 0]
-    return tp[_engine.JOURNEY_COLUMNS]
+    out = tp[_engine.JOURNEY_COLUMNS]
+    out.attrs[WITHOUT_PERSON] = n_without_person
+    return out
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
@@ -347,7 +363,8 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     DataFrame
         ``path, total_conversions, total_null, total_conversion_value``, one row per unique
         path (channels joined by ``" > "``), most frequent first. Conversions without touches
-        are left out.
+        are left out. ``attrs["n_conversions_without_person"]`` carries the journeys' count of
+        conversions left out for lacking a person id.
 
     Examples
     --------
@@ -363,7 +380,7 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     1  paid_search > email                  1           0                  1000.0
     """
     if _engine.is_table(journeys):  # one query; only the unique paths come back
-        return _engine.path_counts(journeys, by=by)
+        return _engine.carry_without_person(_engine.path_counts(journeys, by=by), journeys)
     check_columns(journeys, "journeys", ["journey_id", "n_touches", by], caller="path_counts")
     touched = journeys[journeys["n_touches"] > 0]
     per = touched.groupby("journey_id", sort=False).agg(
@@ -381,7 +398,8 @@ def path_counts(journeys: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     out = out.reset_index().sort_values(
         ["total_journeys", "path"], ascending=[False, True], ignore_index=True
     )
-    return out[["path", "total_conversions", "total_null", "total_conversion_value"]]
+    out = out[["path", "total_conversions", "total_null", "total_conversion_value"]]
+    return _engine.carry_without_person(out, journeys)
 
 
 def journeys_note(journeys, conversions: pd.DataFrame, *, lookback_days: int) -> str:
@@ -406,9 +424,25 @@ def journeys_note(journeys, conversions: pd.DataFrame, *, lookback_days: int) ->
         n = int(execute(journeys.aggregate(n=journeys["journey_id"].nunique()))["n"].iloc[0])
     else:
         n = int(journeys["journey_id"].nunique())
-    return (
+    note = (
         f"{n_rows(conversions):,} new customers in the period, "
         f"{n:,} journeys in all (with the ones that did not buy). "
         f"*(no touch)* are customers without any recorded touch in the {lookback_days} days "
         "before buying: their credit cannot be shared."
     )
+    without = (
+        _engine.without_person(journeys)
+        if is_table(journeys)
+        else journeys.attrs.get(WITHOUT_PERSON)
+    )
+    if without:
+        note += (
+            f" {_customers(int(without))} without a person id "
+            f"{'is' if without == 1 else 'are'} left out of the journeys and the credit: "
+            "a purchase nobody is named on cannot be matched to any touch."
+        )
+    return note
+
+
+def _customers(n: int) -> str:
+    return f"{n:,} customer" if n == 1 else f"{n:,} customers"
