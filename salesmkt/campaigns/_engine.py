@@ -10,7 +10,8 @@ any other Ibis backend. The work runs where the data lives:
   one ordered window per journey gives the touch order, sums without an order the touch
   counts and the CRM milestone touches.
 * :func:`stored` keeps the columns path counts and attribution read (a Parquet file on
-  DuckDB, a temporary table elsewhere), shared by :func:`path_counts` and :func:`salesmkt.attribute` on the same journeys object.
+  DuckDB, a temporary table elsewhere), shared by :func:`path_counts` and
+  :func:`salesmkt.attribute` on the same journeys object.
 * :func:`path_counts` sends one query whose answer is one row per unique path, remembered for
   the stored table: each journey's path is a few 64-bit words (label codes shifted to their
   positions and summed, see :func:`_path_words`) for journeys from :func:`build_journeys`, an
