@@ -92,9 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 def workshop_command(data=None, file=None, *, port: int = 8866, browser: bool = True) -> list:
     """The Voila command line and environment that serve the workshop app.
 
-    The environment names the data, the persona file, and the currency and amount columns of
-    the persona cards (:func:`salesmkt.amount_settings` of the ``kpis.yml`` beside the data, as
-    the reports read it; the template's USD without one).
+    The environment names the data, the persona file, and the currency, amount columns and
+    rate columns of the persona cards (:func:`salesmkt.amount_settings` of the ``kpis.yml``
+    beside the data, as the reports read it; the template's USD without one; the rate columns
+    only when ``settings.percent_columns`` declares them, else the app applies the default
+    rule).
 
     Examples
     --------
@@ -130,6 +132,9 @@ def workshop_command(data=None, file=None, *, port: int = 8866, browser: bool = 
     money = amount_settings(folder if folder.is_dir() else None)
     env[APP_ENV["currency"]] = money["currency"]
     env[APP_ENV["amounts"]] = ",".join(money["amounts"])
+    env.pop(APP_ENV["percents"], None)  # unset: the app's default rule picks the rate columns
+    if money["percents"] is not None:
+        env[APP_ENV["percents"]] = ",".join(money["percents"])
     return [cmd, env]
 
 

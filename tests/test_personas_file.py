@@ -234,7 +234,10 @@ def test_workshop_app_cards_carry_the_currency_of_the_data_folder(tmp_path, monk
     _, env = workshop_command(str(tmp_path), browser=False)
     assert env[APP_ENV["currency"]] == "EUR" and env[APP_ENV["amounts"]] == "balance"
     for key in APP_ENV.values():
-        monkeypatch.setenv(key, env[key])
+        if key in env:
+            monkeypatch.setenv(key, env[key])
+        else:  # the rate columns: unset without settings.percent_columns
+            monkeypatch.delenv(key, raising=False)
     ws = workshop_app(show=False)
     assert (ws.currency, ws.amounts) == ("EUR", ["balance"])
     assert ws.cards["key_numbers"].str.contains("balance: median €").all()

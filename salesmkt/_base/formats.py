@@ -18,6 +18,7 @@ __all__ = [
     "ACRONYMS",
     "DEFAULT_CURRENCY",
     "MISSING",
+    "PERCENT_SUFFIXES",
     "compact_money",
     "currency_symbol",
     "format_amount",
@@ -27,6 +28,7 @@ __all__ = [
     "format_percent",
     "format_unit",
     "is_missing",
+    "percent_columns",
     "plain_label",
     "plain_text",
 ]
@@ -200,6 +202,85 @@ def format_percent(value, decimals: int = 1) -> str:
     ('25.3 %', '150 %', '–')
     """
     return MISSING if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
+
+
+#: Name endings that say a column holds a rate, a share or a ratio: the default rule of
+#: :func:`percent_columns` (with values that are fractions, or percentage points for the last two).
+PERCENT_SUFFIXES = ("_rate", "_share", "_ratio", "_pct", "_percent")
+_POINT_SUFFIXES = ("_pct", "_percent")
+
+
+def percent_columns(frame, declared=None) -> dict[str, float]:
+    """The columns of ``frame`` that read as percentages, each with the factor that turns its
+    values into fractions for :func:`format_percent` (1 for fractions, 0.01 for percentage
+    points): ``email_open_rate`` 0.478 reads ``47.8 %``.
+
+    The one rule for which columns of the data (lead columns a persona is described by) are
+    rates. ``declared`` is ``kpis.yml``'s ``settings.percent_columns``:
+
+    - ``None`` (not set): a numeric, non-boolean column whose name ends in one of
+      :data:`PERCENT_SUFFIXES` (``_rate``, ``_share``, ``_ratio``, ``_pct``, ``_percent``) and
+      whose values all lie in [0, 1] holds fractions; a ``_pct`` or ``_percent`` column whose
+      values lie in [0, 100] and go above 1 holds percentage points (never multiplied by 100).
+      A column of only 0 and 1 is a yes/no flag, not a rate.
+    - a list: exactly these columns are percentages (``[]``: none), whatever their names:
+      fractions when every value lies in [-1, 1], percentage points when every value lies in
+      [-100, 100]. A listed column absent from ``frame`` is skipped (the list serves every
+      table of the data); one that is not numeric or goes beyond 100 is an error.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> leads = pd.DataFrame({"email_open_rate": [0.478, 0.2], "score": [0.5, 0.1],
+    ...     "bounce_pct": [12.5, 40.0], "churn_rate": [0, 1], "visits": [3, 12]})
+    >>> percent_columns(leads)
+    {'email_open_rate': 1.0, 'bounce_pct': 0.01}
+    >>> percent_columns(leads, ["score", "missing_column"])
+    {'score': 1.0}
+    >>> format_percent(0.478 * percent_columns(leads)["email_open_rate"])
+    '47.8 %'
+    """
+    import numpy as np
+    import pandas as pd
+
+    def values(name):
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            return None
+        v = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return v[np.isfinite(v)]
+
+    out: dict[str, float] = {}
+    if declared is not None:
+        for name in declared:
+            if name not in frame.columns:
+                continue
+            v = values(name)
+            if v is None:
+                raise ValueError(
+                    f"settings.percent_columns: column {name!r} is not numeric "
+                    f"({frame[name].dtype}); only numbers read as percentages."
+                )
+            top = float(np.abs(v).max()) if len(v) else 0.0
+            if top > 100:
+                raise ValueError(
+                    f"settings.percent_columns: column {name!r} has values up to {top:,.4g}, "
+                    "beyond 100; a percentage holds fractions (0-1) or points (0-100)."
+                )
+            out[name] = 1.0 if top <= 1 else 0.01
+        return out
+    for name in frame.columns:
+        text = str(name).lower()
+        if not text.endswith(PERCENT_SUFFIXES):
+            continue
+        v = values(name)
+        if v is None or not len(v) or v.min() < 0 or np.isin(v, (0.0, 1.0)).all():
+            continue
+        if v.max() <= 1:
+            out[name] = 1.0
+        elif text.endswith(_POINT_SUFFIXES) and v.max() <= 100:
+            out[name] = 0.01
+    return out
 
 
 def format_interval(value, low, high) -> str:

@@ -56,6 +56,10 @@ DEFAULT_SETTINGS: dict = {
     # lead columns holding amounts in the config's currency (a balance, a company's annual
     # revenue): persona cards write them with the currency sign
     "amount_columns": [],
+    # lead columns holding rates (fractions 0-1 or points 0-100): persona cards write them as
+    # percentages; None: the rule of salesmkt._base.formats.percent_columns (names ending in
+    # _rate, _share, _ratio, _pct, _percent with fraction values), a list replaces the rule
+    "percent_columns": None,
 }
 
 

@@ -144,6 +144,13 @@ def _normalise(raw, source: str) -> dict:
         not isinstance(amounts, list) or not all(isinstance(c, str) and c for c in amounts)
     ):
         _fail(source, "settings.amount_columns", f"must be a list of lead columns, got {amounts!r}")
+    percents = settings.get("percent_columns")
+    if percents is not None and (
+        not isinstance(percents, list) or not all(isinstance(c, str) and c for c in percents)
+    ):
+        _fail(
+            source, "settings.percent_columns", f"must be a list of lead columns, got {percents!r}"
+        )
     # the settings the reports read are always there (None: not set, said so where used)
     out["settings"] = {"gross_margin": None, "other_costs": None, **settings}
     sla = raw.get("sla") or {}
@@ -233,7 +240,8 @@ def load_kpi_config(path: str | os.PathLike | None = None) -> dict:
 
 
 def amount_settings(path: str | os.PathLike | None = None) -> dict:
-    """What persona cards need to write amounts with their currency, from ``kpis.yml``.
+    """What persona cards need to write amounts with their currency and rates as percentages,
+    from ``kpis.yml``.
 
     The one way notebook 02 and the workshop app (``salesmkt workshop``) read it: pass the
     result as keyword arguments to :func:`salesmkt.persona_workshop` or
@@ -247,19 +255,25 @@ def amount_settings(path: str | os.PathLike | None = None) -> dict:
     Returns
     -------
     dict
-        ``currency`` (the ISO code of the amounts) and ``amounts`` (the lead columns holding
-        amounts, ``settings.amount_columns``; empty when none is declared).
+        ``currency`` (the ISO code of the amounts), ``amounts`` (the lead columns holding
+        amounts, ``settings.amount_columns``; empty when none is declared) and ``percents``
+        (the lead columns holding rates, ``settings.percent_columns``; ``None`` when not set:
+        then the rule of :func:`salesmkt._base.formats.percent_columns` picks them, names
+        ending in ``_rate``, ``_share``, ``_ratio``, ``_pct`` or ``_percent`` with fraction
+        values).
 
     Examples
     --------
     >>> import salesmkt
     >>> amount_settings(salesmkt.sample_dir())
-    {'currency': 'USD', 'amounts': ['annual_revenue']}
+    {'currency': 'USD', 'amounts': ['annual_revenue'], 'percents': None}
     """
     config = load_kpi_config(path)
+    percents = config["settings"].get("percent_columns")
     return {
         "currency": config["currency"],
         "amounts": list(config["settings"].get("amount_columns") or []),
+        "percents": None if percents is None else list(percents),
     }
 
 

@@ -12,7 +12,13 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import compact_money, format_amount, plain_label
+from salesmkt._base.formats import (
+    compact_money,
+    format_amount,
+    format_percent,
+    percent_columns,
+    plain_label,
+)
 from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
@@ -41,14 +47,26 @@ def _short(v: float) -> str:
 
 
 def _facts(
-    profiles: pd.DataFrame, p: int, top: int, *, currency: str | None = None, amounts=()
+    profiles: pd.DataFrame,
+    p: int,
+    top: int,
+    *,
+    currency: str | None = None,
+    amounts=(),
+    scales: dict[str, float] | None = None,
 ) -> tuple[str, str]:
     part = profiles[profiles["persona"] == p]
     num = part[part["kind"] == "numeric"].assign(a=lambda d: d["z"].abs())
     num = num.sort_values("a", ascending=False).head(top)
 
-    def median(feature: str, value: float) -> str:  # an amount column with its currency
-        return compact_money(value, currency) if feature in amounts else _short(value)
+    scales = scales or {}
+
+    def median(feature: str, value: float) -> str:  # amounts with their currency, rates in %
+        if feature in amounts:
+            return compact_money(value, currency)
+        if feature in scales:
+            return format_percent(value * scales[feature])
+        return _short(value)
 
     numeric = "; ".join(
         f"{_pretty(r.feature)}: median {median(r.feature, r.median)} (z {r.z:+.1f})"
@@ -73,6 +91,7 @@ def persona_cards(
     top: int = 3,
     currency: str | None = None,
     amounts: list[str] | tuple[str, ...] = (),
+    percents: list[str] | None = None,
 ) -> pd.DataFrame:
     """One card per persona: data-filled facts and the workshop's fields.
 
@@ -89,7 +108,12 @@ def persona_cards(
 
     The medians of the lead columns named in ``amounts`` (``kpis.yml``'s
     ``settings.amount_columns``, e.g. a balance) carry ``currency`` (an ISO code, ``kpis.yml``'s
-    ``currency``; default USD): ``balance: median €440``.
+    ``currency``; default USD): ``balance: median €440``. Rate columns read as percentages, in
+    the medians and in the rule (``email open rate: median 47.8 %``): the lead columns named in
+    ``percents`` (``kpis.yml``'s ``settings.percent_columns``), by default those
+    :func:`salesmkt._base.formats.percent_columns` finds (names ending in ``_rate``, ``_share``,
+    ``_ratio``, ``_pct``, ``_percent`` whose values are fractions; ``_pct`` and ``_percent``
+    values up to 100 are taken as points and not multiplied).
 
     Examples
     --------
@@ -100,9 +124,12 @@ def persona_cards(
     >>> cards = persona_cards(model, ds.leads, dataset=ds)
     >>> len(cards), bool(cards["name"].eq("").all())
     (5, True)
+    >>> bool(cards["key_numbers"].str.contains("email open rate: median 0.").any())
+    False
     """
     labels = model.predict(leads)
-    summary = persona_summary(model, leads, dataset=dataset, labels=labels)
+    summary = persona_summary(model, leads, dataset=dataset, labels=labels, percents=percents)
+    scales = percent_columns(leads, percents)
     prof = model.profiles_ if len(leads) == len(model.labels_) else None
     if prof is None or not np.array_equal(labels, model.labels_):
         from salesmkt.personas.explain import persona_profiles
@@ -113,7 +140,9 @@ def persona_cards(
     channels = persona_channels(leads, labels) if "channel" in leads.columns else None
     for r in summary.to_dict("records"):
         p = r["persona"]
-        numeric, cats = _facts(prof, p, top, currency=currency, amounts=set(amounts or ()))
+        numeric, cats = _facts(
+            prof, p, top, currency=currency, amounts=set(amounts or ()), scales=scales
+        )
         card = {
             "persona": p,
             "id": "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import plain_label
+from salesmkt._base.formats import format_percent, percent_columns, plain_label
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.stages import leads_reached, stages_in
 from salesmkt.data.validate import check_columns
@@ -153,11 +153,14 @@ def _readable_matrix(plan: pf.FeaturePlan, leads: pd.DataFrame) -> tuple[np.ndar
     return np.hstack(blocks), names
 
 
-def _condition(name: str, le: bool, thr: float) -> str:
+def _condition(name: str, le: bool, thr: float, scales: dict[str, float]) -> str:
     if "=" in name:
         feat, lvl = name.split("=", 1)
         return f"{_pretty(feat)} is {'not ' if le else ''}{plain_label(lvl)}"
-    shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
+    if name in scales:  # a rate: 0.453 -> 45.3 %
+        shown = format_percent(thr * scales[name])
+    else:
+        shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
     return f"{_pretty(name)} {'≤' if le else '>'} {shown}"
 
 
@@ -168,6 +171,7 @@ def persona_rules(
     features: list[str] | None = None,
     max_depth: int = 3,
     random_state: int = 0,
+    percents: list[str] | None = None,
 ) -> pd.DataFrame:
     """Plain rules describing each persona, from a surrogate decision tree.
 
@@ -178,6 +182,11 @@ def persona_rules(
     the persona's leads the rule catches. ``fidelity`` (same on every row) is the accuracy of
     one multi-class tree of the same depth against the personas: how far short rules as a set
     reproduce the segmentation.
+
+    Thresholds on rate columns read as percentages (``email open rate > 45.3 %``): the columns
+    of ``percents`` (``kpis.yml``'s ``settings.percent_columns``), by default those
+    :func:`salesmkt._base.formats.percent_columns` finds (names ending in ``_rate``,
+    ``_share``, ``_ratio``, ``_pct``, ``_percent`` with fraction values).
 
     Returns
     -------
@@ -191,12 +200,16 @@ def persona_rules(
             rule  fidelity
     0  size ≤ 454       1.0
     1  size > 454       1.0
+    >>> leads = pd.DataFrame({"open_rate": [0.1, 0.2, 0.7, 0.8, 0.15, 0.9]})
+    >>> persona_rules(leads, [0, 0, 1, 1, 0, 1], features=["open_rate"])["rule"].tolist()
+    ['open rate ≤ 45.0 %', 'open rate > 45.0 %']
     """
     from sklearn.tree import DecisionTreeClassifier
 
     lab = _labels(leads, labels, "persona_rules")
     plan = pf.plan_features(leads, features or pf.default_features(leads))
     X, names = _readable_matrix(plan, leads)
+    scales = percent_columns(leads[[s.name for s in plan.numeric]], percents)
     tree = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state).fit(X, lab)
     fidelity = float((tree.predict(X) == lab).mean())
     rows = []
@@ -212,8 +225,8 @@ def persona_rules(
                 paths[node] = conds
                 return
             name, thr = names[t.feature[node]], t.threshold[node]
-            walk(t.children_left[node], [*conds, _condition(name, True, thr)])
-            walk(t.children_right[node], [*conds, _condition(name, False, thr)])
+            walk(t.children_left[node], [*conds, _condition(name, True, thr, scales)])
+            walk(t.children_right[node], [*conds, _condition(name, False, thr, scales)])
 
         walk(0, [])
         n_p = int(target.sum())
@@ -394,13 +407,22 @@ def persona_channels(leads: pd.DataFrame, labels) -> pd.DataFrame:
 
 
 def persona_summary(
-    model, leads: pd.DataFrame, *, dataset=None, labels=None, names: dict | None = None
+    model,
+    leads: pd.DataFrame,
+    *,
+    dataset=None,
+    labels=None,
+    names: dict | None = None,
+    percents: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per persona: size, share, suggested label, rule with its fidelity, and (with a
     ``dataset``) the outcomes of :func:`persona_outcomes`.
 
     ``labels`` defaults to ``model.predict(leads)``. ``names`` (persona number -> the name the
     workshop gave it, e.g. ``PersonaWorkshop.names``) adds a ``name`` column after ``persona``.
+    ``percents`` names the rate columns whose thresholds the rules write as percentages
+    (``kpis.yml``'s ``settings.percent_columns``, as :func:`persona_rules`; default: the rule
+    of :func:`salesmkt._base.formats.percent_columns`).
 
     Examples
     --------
@@ -419,7 +441,7 @@ def persona_summary(
     base = prof.groupby("persona", as_index=False)[["size", "share"]].first()
     base = base.rename(columns={"size": "leads"})
     out = base.merge(persona_labels(prof), on="persona", how="left")
-    rules = persona_rules(leads, lab, features=model.features_)
+    rules = persona_rules(leads, lab, features=model.features_, percents=percents)
     out = out.merge(rules[["persona", "rule", "precision", "recall", "fidelity"]], on="persona")
     if dataset is not None:
         outcomes = persona_outcomes(dataset.__class__(**{**dataset.tables, "leads": leads}), lab)

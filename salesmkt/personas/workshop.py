@@ -73,7 +73,7 @@ class PersonaWorkshop:
 
     def __init__(self, dataset, *, config_dir=None, features=None, n_personas=5,
                  method="kmeans", selection=None, random_state=0, resume=False,
-                 autosave=False, currency=None, amounts=()):  # fmt: skip
+                 autosave=False, currency=None, amounts=(), percents=None):  # fmt: skip
         self.dataset = dataset
         self.leads = dataset.leads
         self.config_dir = config_dir
@@ -104,6 +104,7 @@ class PersonaWorkshop:
         self.random_state = random_state
         self.currency = currency
         self.amounts = list(amounts or ())
+        self.percents = None if percents is None else list(percents)
         self.table = previous
         self._undo: list[dict] = []
         self._charts: tuple | None = None
@@ -261,7 +262,8 @@ class PersonaWorkshop:
     def _cards(self) -> None:
         self.cards = persona_cards(self.model, self.leads, dataset=self.dataset,
                                    personas=self.table, stability=self._stability(),
-                                   currency=self.currency, amounts=self.amounts)  # fmt: skip
+                                   currency=self.currency, amounts=self.amounts,
+                                   percents=self.percents)  # fmt: skip
         self.cards["persona_label"] = self.cards["persona"].map(self.names)
 
     def _stability(self):
@@ -588,6 +590,7 @@ def persona_workshop(
     resume: bool = False,
     currency: str | None = None,
     amounts: list[str] | None = None,
+    percents: list[str] | None = None,
 ) -> PersonaWorkshop:
     """Open a persona workshop on ``dataset``'s leads.
 
@@ -616,6 +619,11 @@ def persona_workshop(
     amounts : list of str, optional
         Lead columns holding amounts in ``currency`` (``kpis.yml``'s
         ``settings.amount_columns``): the cards write their medians with its sign.
+    percents : list of str, optional
+        Lead columns holding rates (``kpis.yml``'s ``settings.percent_columns``): the cards
+        write their medians and rule thresholds as percentages (0.478 -> 47.8 %). Default: the
+        rule of :func:`salesmkt._base.formats.percent_columns` (names ending in ``_rate``,
+        ``_share``, ``_ratio``, ``_pct``, ``_percent`` with fraction values).
 
     Returns
     -------
@@ -636,20 +644,24 @@ def persona_workshop(
     k = n_personas or (selection.suggested_k if selection is not None else 5)
     ws = PersonaWorkshop(dataset, config_dir=config_dir, features=features, n_personas=k,
                          method=method, selection=selection, random_state=random_state,
-                         resume=resume, currency=currency, amounts=amounts)  # fmt: skip
+                         resume=resume, currency=currency, amounts=amounts,
+                         percents=percents)  # fmt: skip
     if save:
         ws.save()
     return ws
 
 
 #: Environment variables through which ``salesmkt workshop`` tells the app what to open: the
-#: data, the persona file, and the currency and amount columns of the cards (``kpis.yml``'s,
-#: read by :func:`salesmkt.amount_settings`; the amount columns comma-separated).
+#: data, the persona file, and the currency, amount columns and rate columns of the cards
+#: (``kpis.yml``'s, read by :func:`salesmkt.amount_settings`; columns comma-separated). Rate
+#: columns unset: the default rule of :func:`salesmkt._base.formats.percent_columns`; set but
+#: empty: no column reads as a percentage.
 APP_ENV = {
     "data": "SALESMKT_WORKSHOP_DATA",
     "file": "SALESMKT_WORKSHOP_FILE",
     "currency": "SALESMKT_WORKSHOP_CURRENCY",
     "amounts": "SALESMKT_WORKSHOP_AMOUNTS",
+    "percents": "SALESMKT_WORKSHOP_PERCENTS",
 }
 
 
@@ -659,7 +671,9 @@ def workshop_app(*, show: bool = True) -> PersonaWorkshop:
     sample company), resume from the persona file in ``SALESMKT_WORKSHOP_FILE`` (default:
     :func:`default_persona_file`) or its autosaved draft, write the cards' amounts in
     ``SALESMKT_WORKSHOP_CURRENCY`` (default USD) for the lead columns in
-    ``SALESMKT_WORKSHOP_AMOUNTS``, and show the workshop (unless ``show=False``)."""
+    ``SALESMKT_WORKSHOP_AMOUNTS`` and as percentages the rate columns in
+    ``SALESMKT_WORKSHOP_PERCENTS`` (unset: the default rule), and show the workshop (unless
+    ``show=False``)."""
     import warnings
 
     from salesmkt.io import load, sample_dir
@@ -668,10 +682,12 @@ def workshop_app(*, show: bool = True) -> PersonaWorkshop:
     file = os.environ.get(APP_ENV["file"]) or default_persona_file(data)
     currency = os.environ.get(APP_ENV["currency"]) or None
     amounts = [c for c in os.environ.get(APP_ENV["amounts"], "").split(",") if c]
+    declared = os.environ.get(APP_ENV["percents"])
+    percents = None if declared is None else [c for c in declared.split(",") if c]
     warnings.filterwarnings("ignore", module="sklearn")  # convergence notes on tiny features
     dataset = load(data or sample_dir())
     ws = persona_workshop(dataset, config_dir=file, resume=True, currency=currency,
-                          amounts=amounts)  # fmt: skip
+                          amounts=amounts, percents=percents)  # fmt: skip
     if show:
         ws.show(live=True)
     return ws
