@@ -108,7 +108,8 @@ def persona_cards(
 
     The medians of the lead columns named in ``amounts`` (``kpis.yml``'s
     ``settings.amount_columns``, e.g. a balance) carry ``currency`` (an ISO code, ``kpis.yml``'s
-    ``currency``; default USD): ``balance: median €440``. Rate columns read as percentages, in
+    ``currency``; default USD), in the medians and in the rule: ``balance: median €440``,
+    ``balance > €2k``. Rate columns read as percentages, in
     the medians and in the rule (``email open rate: median 47.8 %``): the lead columns named in
     ``percents`` (``kpis.yml``'s ``settings.percent_columns``), by default those
     :func:`salesmkt._base.formats.percent_columns` finds (names ending in ``_rate``, ``_share``,
@@ -128,7 +129,15 @@ def persona_cards(
     False
     """
     labels = model.predict(leads)
-    summary = persona_summary(model, leads, dataset=dataset, labels=labels, percents=percents)
+    summary = persona_summary(
+        model,
+        leads,
+        dataset=dataset,
+        labels=labels,
+        percents=percents,
+        currency=currency,
+        amounts=amounts,
+    )
     scales = percent_columns(leads, percents)
     prof = model.profiles_ if len(leads) == len(model.labels_) else None
     if prof is None or not np.array_equal(labels, model.labels_):

@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmkt._base.formats import format_percent, percent_columns, plain_label
+from salesmkt._base.formats import (
+    compact_money,
+    format_amount,
+    format_percent,
+    percent_columns,
+    plain_label,
+)
 from salesmkt.data.definitions import won_deals
 from salesmkt.data.stages import leads_reached, stages_in
 from salesmkt.data.validate import check_columns
@@ -153,15 +159,60 @@ def _readable_matrix(plan: pf.FeaturePlan, leads: pd.DataFrame) -> tuple[np.ndar
     return np.hstack(blocks), names
 
 
-def _condition(name: str, le: bool, thr: float, scales: dict[str, float]) -> str:
+def _whole(values: np.ndarray) -> bool:
+    """Whether a column holds whole numbers only (a count: company size, visits)."""
+    return bool(len(values)) and bool(np.all(np.isfinite(values) & (values == np.round(values))))
+
+
+def _left(values: np.ndarray, thr: float) -> np.ndarray:
+    """The values at or below a split, compared as the tree compares them (single precision)."""
+    return values.astype(np.float32) <= thr
+
+
+def _money_cut(values: np.ndarray, left: np.ndarray, thr: float, currency: str | None) -> str:
+    """The amount a money threshold reads as: the compact figure of the cards' medians
+    (``$4.64M``) when it splits the column's values as the tree does (``left``: the values at
+    or below the split), else the amount to the precision that does (``$4,641,500``)."""
+    lo = float(values[left].max()) if left.any() else -np.inf
+    hi = float(values[~left].min()) if (~left).any() else np.inf
+    size = abs(thr)
+    c = round(thr, -4 if size >= 1e6 else -3 if size >= 1e3 else 0)
+    if lo <= c < hi:
+        return compact_money(c, currency)
+    for decimals in range(-3, 7):
+        c = round(thr, decimals)
+        if lo <= c < hi:
+            return format_amount(c, currency, decimals=max(decimals, 0))
+    return format_amount(thr, currency, decimals=6)  # pragma: no cover - values 1e-6 apart
+
+
+def _condition(
+    name: str,
+    le: bool,
+    thr: float,
+    scales: dict[str, float],
+    *,
+    values: np.ndarray | None = None,
+    amounts=(),
+    currency: str | None = None,
+) -> str:
+    """One condition of a rule, as a reader writes it. ``values`` is the column the tree split:
+    a threshold on money or on whole numbers is written so that it selects the same leads."""
     if "=" in name:
         feat, lvl = name.split("=", 1)
         return f"{_pretty(feat)} is {'not ' if le else ''}{plain_label(lvl)}"
+    op = "≤" if le else ">"
+    if values is not None and name in amounts:  # money: 4,642,000 -> $4.64M
+        return f"{_pretty(name)} {op} {_money_cut(values, _left(values, thr), thr, currency)}"
     if name in scales:  # a rate: 0.453 -> 45.3 %
-        shown = format_percent(thr * scales[name])
-    else:
-        shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
-    return f"{_pretty(name)} {'≤' if le else '>'} {shown}"
+        return f"{_pretty(name)} {op} {format_percent(thr * scales[name])}"
+    if values is not None and _whole(values):  # a count: > 51.5 is ≥ 52, ≤ 51.5 is ≤ 51
+        left, whole = _left(values, thr), int(np.floor(thr))
+        if not np.array_equal(values <= whole, left):  # pragma: no cover - beyond 2**24
+            whole = int(values[left].max())
+        return f"{_pretty(name)} ≤ {whole:,}" if le else f"{_pretty(name)} ≥ {whole + 1:,}"
+    shown = f"{thr:,.0f}" if abs(thr) >= 100 else f"{thr:.3g}"
+    return f"{_pretty(name)} {op} {shown}"
 
 
 def persona_rules(
@@ -172,6 +223,8 @@ def persona_rules(
     max_depth: int = 3,
     random_state: int = 0,
     percents: list[str] | None = None,
+    currency: str | None = None,
+    amounts: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Plain rules describing each persona, from a surrogate decision tree.
 
@@ -187,6 +240,12 @@ def persona_rules(
     of ``percents`` (``kpis.yml``'s ``settings.percent_columns``), by default those
     :func:`salesmkt._base.formats.percent_columns` finds (names ending in ``_rate``,
     ``_share``, ``_ratio``, ``_pct``, ``_percent`` with fraction values).
+    Thresholds on the money columns of ``amounts`` (``kpis.yml``'s ``settings.amount_columns``)
+    carry ``currency`` (an ISO code, ``kpis.yml``'s ``currency``; default USD) and read as
+    the medians of the cards do (``annual revenue ≤ $4.64M``), to a finer precision when a
+    value of the column lies between that figure and the split. Thresholds on columns of
+    whole numbers (counts) are whole: ``company size > 51.5`` reads ``company size ≥ 52``,
+    ``≤ 51.5`` reads ``≤ 51``. Each condition selects the same leads as the tree's split.
 
     Returns
     -------
@@ -199,7 +258,11 @@ def persona_rules(
     >>> persona_rules(leads, [0, 0, 1, 1, 0, 1], features=["size"])[["rule", "fidelity"]]
             rule  fidelity
     0  size ≤ 454       1.0
-    1  size > 454       1.0
+    1  size ≥ 455       1.0
+    >>> leads = pd.DataFrame({"revenue": [1.2e6, 2.5e6, 8.1e6, 9.9e6, 3.1e6, 7.4e6]})
+    >>> persona_rules(leads, [0, 0, 1, 1, 0, 1], features=["revenue"], currency="EUR",
+    ...               amounts=["revenue"])["rule"].tolist()
+    ['revenue ≤ €5.25M', 'revenue > €5.25M']
     >>> leads = pd.DataFrame({"open_rate": [0.1, 0.2, 0.7, 0.8, 0.15, 0.9]})
     >>> persona_rules(leads, [0, 0, 1, 1, 0, 1], features=["open_rate"])["rule"].tolist()
     ['open rate ≤ 45.0 %', 'open rate > 45.0 %']
@@ -225,8 +288,9 @@ def persona_rules(
                 paths[node] = conds
                 return
             name, thr = names[t.feature[node]], t.threshold[node]
-            walk(t.children_left[node], [*conds, _condition(name, True, thr, scales)])
-            walk(t.children_right[node], [*conds, _condition(name, False, thr, scales)])
+            kw = {"values": X[:, t.feature[node]], "amounts": amounts, "currency": currency}
+            walk(t.children_left[node], [*conds, _condition(name, True, thr, scales, **kw)])
+            walk(t.children_right[node], [*conds, _condition(name, False, thr, scales, **kw)])
 
         walk(0, [])
         n_p = int(target.sum())
@@ -414,6 +478,8 @@ def persona_summary(
     labels=None,
     names: dict | None = None,
     percents: list[str] | None = None,
+    currency: str | None = None,
+    amounts: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One row per persona: size, share, suggested label, rule with its fidelity, and (with a
     ``dataset``) the outcomes of :func:`persona_outcomes`.
@@ -422,7 +488,9 @@ def persona_summary(
     workshop gave it, e.g. ``PersonaWorkshop.names``) adds a ``name`` column after ``persona``.
     ``percents`` names the rate columns whose thresholds the rules write as percentages
     (``kpis.yml``'s ``settings.percent_columns``, as :func:`persona_rules`; default: the rule
-    of :func:`salesmkt._base.formats.percent_columns`).
+    of :func:`salesmkt._base.formats.percent_columns`); ``currency`` and ``amounts`` (the money
+    columns, ``kpis.yml``'s ``currency`` and ``settings.amount_columns``) give the money
+    thresholds their currency, as :func:`persona_rules`.
 
     Examples
     --------
@@ -441,7 +509,14 @@ def persona_summary(
     base = prof.groupby("persona", as_index=False)[["size", "share"]].first()
     base = base.rename(columns={"size": "leads"})
     out = base.merge(persona_labels(prof), on="persona", how="left")
-    rules = persona_rules(leads, lab, features=model.features_, percents=percents)
+    rules = persona_rules(
+        leads,
+        lab,
+        features=model.features_,
+        percents=percents,
+        currency=currency,
+        amounts=amounts,
+    )
     out = out.merge(rules[["persona", "rule", "precision", "recall", "fidelity"]], on="persona")
     if dataset is not None:
         outcomes = persona_outcomes(dataset.__class__(**{**dataset.tables, "leads": leads}), lab)

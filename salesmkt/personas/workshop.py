@@ -325,7 +325,7 @@ class PersonaWorkshop:
             f"<!doctype html><html><head><meta charset='utf-8'><title>Persona cards</title>"
             f"{_PRINT_CSS}</head><body><h1 class='noprint'>Persona cards</h1>"
             f"<p class='noprint'>Print this page: each persona comes out on a page of its own."
-            f"</p>{render_persona_cards(self._print_cards())}</body></html>"
+            f"</p>{render_persona_cards(self._print_cards(), currency=self.currency)}</body></html>"
         )
 
     def _print_cards(self) -> pd.DataFrame:
