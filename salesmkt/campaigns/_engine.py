@@ -341,26 +341,9 @@ def build_journeys(
     out = _touch_rows(tp, numbered, lookback_days, times)
     # Path counts and attribution read the journeys keyed by their person: the same rows
     # without numbering them (a sort of every person), see :func:`stored`.
-    # Its rows without a touch come from the conversions (a conversion whose window holds no
-    # touch), not from every person: one use of ``p``, which DuckDB would otherwise store.
-    c = conv.select(
-        journey_id=conv.c_person,
-        p_person=conv.c_person,
-        converted=ibis.literal(True),
-        converted_at=conv.converted_at.cast(ts_type),
-        end=conv.converted_at.cast(ts_type),
-        value=conv.value,
-        n_all=ibis.literal(0).cast("int64"),
-        **{col: conv[col].cast(ts_type) for col in times},
-    )
-    c = c.filter(c.p_person.notnull())
-    if lo is not None:
-        c = c.filter(c.end >= _literal(lo, ts_type))
-    if hi is not None:
-        c = c.filter(c.end < _literal(hi, ts_type))
     _WITHOUT_PERSON[out.op()] = count_without_person(conversions, start, end)
     _BY_PERSON[out.op()] = functools.partial(
-        _touch_rows, tp, p.mutate(journey_id=p.p_person), lookback_days, times, c
+        _touch_rows, tp, p.mutate(journey_id=p.p_person), lookback_days, times
     )
     return out
 
@@ -370,25 +353,22 @@ def build_journeys(
 _BY_PERSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _touch_rows(
-    tp: ir.Table, p: ir.Table, lookback_days: float, times: list, journeys: ir.Table | None = None
-) -> ir.Table:
-    """The journeys' rows: ``p`` holds one row per journey with its ``journey_id``;
-    ``journeys``, when given, the journeys that may have no touch (``p``'s columns)."""
-    # The touches in each journey's lookback window, and one row per journey without a touch
-    # (it sorts last, so it changes no touch's position; it is kept only for a conversion
-    # whose window holds no touch).
-    k = tp.join(p, tp.person_id == p.p_person)
-    k = k.filter((k.ts <= k.end) & (k.ts >= k.end - _interval(lookback_days)))
+def _touch_rows(tp: ir.Table, p: ir.Table, lookback_days: float, times: list) -> ir.Table:
+    """The journeys' rows: ``p`` holds one row per journey with its ``journey_id``."""
+    # The touches in each journey's lookback window, and one row without a touch for a
+    # journey whose window holds none (a conversion without touches): an outer join, so the
+    # per-person table is read once (DuckDB would store a table read twice).
+    k = tp.right_join(
+        p,
+        [
+            tp.person_id == p.p_person,
+            tp.ts <= p.end,
+            tp.ts >= p.end - _interval(lookback_days),
+        ],
+    )
     columns = ["journey_id", "p_person", "ts", "channel", "campaign_id", "converted",
                "converted_at", "end", "value", "n_all", *times]  # fmt: skip
-    k = k.select(columns)
-    src = p if journeys is None else journeys
-    blank = src.select(
-        *(ibis.null(k[c].type()).name(c) if c in ("ts", "channel", "campaign_id") else src[c]
-          for c in columns)
-    )  # fmt: skip
-    rows = k.union(blank)
+    rows = k.select(columns)
     # One sort per journey gives the positions, plain sums every per-journey count; the
     # touch at or before a milestone is the last of the touches at or before it.
     order = [ibis.asc(rows.ts, nulls_first=False), ibis.asc(rows.channel, nulls_first=False),
