@@ -321,6 +321,8 @@ _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 # Odd multipliers for the slot hash; a clash of two names in one slot retries with the next.
 _MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+_LOW3 = np.uint32(0xFFFFFF)
+_SEPARATOR = np.uint32(0x203E20)  # " > " as the low 3 bytes of a little-endian word
 _LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
 # Row L: the masks that keep a name of L bytes (16 for longer ones) in its first and second
 # 8-byte words.
@@ -456,6 +458,7 @@ def _tokenize_slices(chunks, names: _Names):
     lengths = np.empty(n_paths, np.int64)
     n_codes = n_done = 0
     buf = np.zeros(0, np.uint8)
+    mark = np.zeros(0, bool)
     for offs, raw in prepared:
         for a in range(0, len(offs) - 1, SLICE_PATHS):
             o = offs[a : a + SLICE_PATHS + 1]
@@ -472,27 +475,40 @@ def _tokenize_slices(chunks, names: _Names):
             padded[nb + 8 :] = 0
             padded[8 : nb + 8] = raw[base : base + nb]
             data = padded[8 : nb + 8]
-            sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
-            ok = data.take(sep) == 32
-            ok &= data.take(sep + 2) == 32
-            if not ok.all():
-                sep = sep[ok]  # a ">" inside a name
-            # Separators and path boundaries, both sorted, merged into one list of cuts.
-            before = np.searchsorted(sep, o)
-            at = np.arange(len(o))
-            at += before
-            is_sep = np.ones(len(o) + len(sep), bool)
-            is_sep[at] = False
-            cuts = np.empty(len(is_sep), np.int64)
-            cuts[at] = o
-            cuts[is_sep] = sep
-            # Where each name starts in ``padded`` (8 bytes ahead of ``data``): 3 bytes after
-            # a separator, or where its path starts.
-            starts = cuts[:-1] + 11
-            starts[at[:-1]] = o[:-1] + 8
-            length = cuts[1:] - starts
-            length += 8
-            if length.min() < 1:
+            # One list of cuts, in order: every ">" and every path end. The path ends are
+            # marked in the byte mask itself (a path starting with ">" goes to the general
+            # path), so one scan finds both and no merge is needed.
+            if len(mark) < nb + 1:
+                mark = np.zeros(max(nb + 1, 2 * len(mark)), bool)
+            m = mark[: nb + 1]
+            np.equal(data, 62, out=m[:nb])
+            ends = o[1:]
+            if m.take(ends[:-1]).any():
+                return None
+            m[ends] = True
+            cuts = np.flatnonzero(m)
+            # A separator's cut has " > " around it; a path end's never does (its middle
+            # byte, the next path's first, is not ">"). The three bytes around every cut,
+            # read as one little-endian word from ``padded`` (8 bytes ahead of ``data``):
+            data_at = padded[8:]  # data, then its zero padding
+            triple = np.ndarray((len(padded) - 10,), "<u4", buffer=padded, offset=7, strides=(1,))
+            is_end = triple.take(cuts) & _LOW3 != _SEPARATOR
+            path_end = np.flatnonzero(is_end)
+            if len(path_end) != len(o) - 1:  # a ">" inside a name: not a cut
+                keep = ~is_end
+                keep |= data_at.take(cuts) != 62  # path ends
+                cuts, is_end = cuts[keep], is_end[keep]
+                path_end = np.flatnonzero(is_end)
+            # A name ends at its cut's space (separator) or at the cut (path end); the next
+            # one starts 2 bytes after a separator's ">" or at the next path's start.
+            starts = np.empty(len(cuts), np.intp)
+            starts[0] = 8
+            np.add(cuts[:-1], 10, out=starts[1:])
+            starts[path_end[:-1] + 1] -= 2
+            length = cuts + 7
+            length -= starts
+            length[path_end] += 1
+            if len(path_end) != len(o) - 1 or length.min() < 1:
                 return None  # an empty name, or separators that overlap or span two paths
             long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
@@ -506,15 +522,16 @@ def _tokenize_slices(chunks, names: _Names):
             first, last = pair[:, 0], pair[:, 1]
             if long:
                 over = np.flatnonzero(length > 16)
-                last[over] = view[cuts[1:][over]]
+                last[over] = view[starts[over] + length[over] - 8]
             out = codes[n_codes : n_codes + len(length)]
             names.codes(first, last, length, starts, padded, view, long, out)
             if long:
                 names.check_long(out, starts, length, view)
             n_codes += len(length)
-            np.subtract(before[1:], before[:-1], out=lengths[n_done : n_done + len(o) - 1])
+            out = lengths[n_done : n_done + len(o) - 1]
+            out[0] = path_end[0] + 1
+            np.subtract(path_end[1:], path_end[:-1], out=out[1:])
             n_done += len(o) - 1
-    lengths += 1
     codes = codes[:n_codes]  # a view: untouched pages of the bound cost nothing
     labels = np.asarray([n.decode("utf-8") for n in names.names], dtype=object)
     return codes, lengths, labels
