@@ -321,8 +321,6 @@ _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 # Odd multipliers for the slot hash; a clash of two names in one slot retries with the next.
 _MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
-_LOW3 = np.uint32(0xFFFFFF)
-_SEPARATOR = np.uint32(0x203E20)  # " > " as the low 3 bytes of a little-endian word
 _LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
 # Row L: the masks that keep a name of L bytes (16 for longer ones) in its first and second
 # 8-byte words.
@@ -345,17 +343,26 @@ class _Names:
     def __init__(self, multiplier: int):
         size = 1 << _SLOT_BITS
         self.multiplier = np.uint64(multiplier)
-        self.first = np.zeros(size, np.uint64)
-        self.last = np.zeros(size, np.uint64)
+        self.words = np.zeros((size, 2), np.uint64)  # each slot's first and last word
+        self.first, self.last = self.words[:, 0], self.words[:, 1]
         self.length = np.zeros(size, np.int64)  # 0: empty slot (names have >= 1 byte)
         self.middle = np.zeros(size, np.uint64)  # fingerprint of the middle words, 0 if none
         self.code = np.zeros(size, np.int32)
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
+        # A name in the table with a NUL byte, or of more than 16 bytes: names must then be
+        # compared on their length too (see :meth:`codes`).
+        self.odd = False
 
-    def codes(self, first, last, length, starts, data, view, long: bool, out) -> np.ndarray:
-        """Code of each name, written to ``out``; ``long`` says whether any name is longer
-        than 16 bytes."""
+    def codes(self, pair, length, starts, data, view, long: bool, nul: bool, out) -> np.ndarray:
+        """Code of each name, written to ``out``; ``pair`` holds each name's first and last
+        word (one row a name), ``long`` says whether any name is longer than 16 bytes and
+        ``nul`` whether the names may hold a NUL byte.
+
+        Two names of up to 16 bytes with the same (zero-padded) words differ in length only
+        if the longer one ends in NUL bytes, so without NUL bytes and longer names about,
+        the words alone tell every name apart and the length compare is skipped."""
+        first, last = pair[:, 0], pair[:, 1]
         h = first * self.multiplier
         h ^= last
         middle = self._middle(starts, length, view) if long else None
@@ -366,12 +373,15 @@ class _Names:
         h >>= np.uint64(64 - _SLOT_BITS)
         h = h.view(np.intp)  # slots < 2**_SLOT_BITS: index with intp, numpy's own index type
         # ``take`` from the small tables: faster than fancy indexing for the same result
-        ok = self.length.take(h) == length
-        ok &= self.first.take(h) == first
-        ok &= self.last.take(h) == last
-        if middle is not None:
-            ok &= self.middle[h] == middle
-        if not ok.all():  # names not seen before (or a clash)
+        same = self.words.take(h, axis=0)  # both words of each slot in one gather
+        same = same == pair
+        ok = None
+        if long or nul or self.odd or middle is not None or not same.all():
+            ok = same[:, 0] & same[:, 1]
+            ok &= self.length.take(h) == length
+            if middle is not None:
+                ok &= self.middle[h] == middle
+        if ok is not None and not ok.all():  # names not seen before (or a clash)
             miss = np.flatnonzero(~ok)
             slots, at = np.unique(h[miss], return_index=True)
             for i in np.argsort(at, kind="stable"):
@@ -383,6 +393,7 @@ class _Names:
                 self.middle[slot] = middle[j] if middle is not None else 0
                 self.code[slot] = len(self.names)
                 self.names.append(bytes(data[starts[j] : starts[j] + length[j]]))
+                self.odd |= bool(length[j] > 16) or b"\0" in self.names[-1]
                 self._words.clear()
             hm = h[miss]
             same = self.length[hm] == length[miss]
@@ -487,18 +498,16 @@ def _tokenize_slices(chunks, names: _Names):
                 return None
             m[ends] = True
             cuts = np.flatnonzero(m)
-            # A separator's cut has " > " around it; a path end's never does (its middle
-            # byte, the next path's first, is not ">"). The three bytes around every cut,
-            # read as one little-endian word from ``padded`` (8 bytes ahead of ``data``):
-            data_at = padded[8:]  # data, then its zero padding
-            triple = np.ndarray((len(padded) - 10,), "<u4", buffer=padded, offset=7, strides=(1,))
-            is_end = triple.take(cuts) & _LOW3 != _SEPARATOR
+            # In ``padded`` (8 bytes ahead of ``data``): a path end's cut is a zero byte or the
+            # next path's first byte, never ">"; a separator's is the ">" of " > ". (Slices
+            # of ``padded`` are read with ``take``: a contiguous source is its fast case.)
+            is_end = padded[8:].take(cuts) != 62
+            ok = padded[7:].take(cuts) == 32
+            ok &= padded[9:].take(cuts) == 32
+            ok |= is_end
+            if not ok.all():  # a ">" inside a name: not a cut
+                cuts, is_end = cuts[ok], is_end[ok]
             path_end = np.flatnonzero(is_end)
-            if len(path_end) != len(o) - 1:  # a ">" inside a name: not a cut
-                keep = ~is_end
-                keep |= data_at.take(cuts) != 62  # path ends
-                cuts, is_end = cuts[keep], is_end[keep]
-                path_end = np.flatnonzero(is_end)
             # A name ends at its cut's space (separator) or at the cut (path end); the next
             # one starts 2 bytes after a separator's ">" or at the next path's start.
             starts = np.empty(len(cuts), np.intp)
@@ -519,12 +528,12 @@ def _tokenize_slices(chunks, names: _Names):
             words = np.ndarray((len(padded) - 15,), dtype="V16", buffer=padded, strides=(1,))
             pair = words[starts].view("<u8").reshape(-1, 2)
             pair &= _MASKS.take(length, axis=0, mode="clip")
-            first, last = pair[:, 0], pair[:, 1]
             if long:
                 over = np.flatnonzero(length > 16)
-                last[over] = view[starts[over] + length[over] - 8]
+                pair[over, 1] = view[starts[over] + length[over] - 8]
             out = codes[n_codes : n_codes + len(length)]
-            names.codes(first, last, length, starts, padded, view, long, out)
+            nul = bool(data.min() == 0)
+            names.codes(pair, length, starts, padded, view, long, nul, out)
             if long:
                 names.check_long(out, starts, length, view)
             n_codes += len(length)
