@@ -750,6 +750,33 @@ def test_bad_input_is_named():
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["w_shaped"])
 
 
+@pytest.mark.parametrize(
+    "counts",
+    [
+        pd.array([1, pd.NA], dtype="Int64"),  # nullable integers: the missing one is named
+        pd.Series([1.0, np.nan]),
+        pd.Series([1.0, np.inf]),
+        pd.Series(["1", "two"], dtype=object),  # text: parsed, the unparsable one named
+    ],
+)
+def test_counts_that_are_missing_or_not_numbers_are_named(counts):
+    df = pd.DataFrame({"path": ["a", "b"], "total_conversions": counts})
+    with pytest.raises(salesmkt.ValidationError, match="1 values missing, negative or not"):
+        attribute(df)
+
+
+def test_counts_as_text_integers_or_booleans_give_the_same_credit():
+    base = pd.DataFrame({"path": ["a > b", "b", "a"], "total_conversions": [2.0, 1.0, 0.0]})
+    expected = attribute(base, models=["linear", "markov"])
+    for counts in (
+        pd.Series(["2", "1", "0"], dtype=object),
+        pd.array([2, 1, 0], dtype="Int64"),
+        pd.Series([2, 1, 0], dtype="uint8"),
+    ):
+        got = attribute(base.assign(total_conversions=counts), models=["linear", "markov"])
+        pd.testing.assert_frame_equal(got, expected)
+
+
 def test_large_pass_takes_ordinary_pages_and_restores_numpy_setting():
     import salesmkt.campaigns._jit as jit
 
