@@ -16,9 +16,9 @@ numpy version takes on a million paths. So a process starts on the numpy version
 first large first-order Markov call starts loading the kernels in a daemon thread
 (:func:`warm_up`), which waits until that call's passes are over (:func:`large_pass`); later
 calls use the kernels once they are ready. No call waits for numba. On a million unique
-paths (8 channels, 8 million touches) a fresh process's first call spent about 0.45 s of
-CPU here (tokenizing 0.33 s, counting 0.07 s, the rest reading the counts), against 2.8 s
-for ChannelAttribution's ``markov_model``.
+paths (8 channels, 8 million touches) a fresh process's first call took 0.31-0.42 s here
+(tokenizing 0.20-0.30 s, counting 0.07-0.09 s, the rest reading the input and the counts),
+against about 3 s for ChannelAttribution's ``markov_model``.
 Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
 path.
 
