@@ -588,6 +588,107 @@ def test_numpy_tokenizer_defers_odd_paths_to_the_general_path(monkeypatch, odd):
     assert attribute(paths, models=["markov"]).equals(expected)
 
 
+def _split_by_hand(paths: list[str]) -> tuple[list[int], list[int], list[str]] | None:
+    """Codes, names per path and names in order of first appearance, by ``str.split``
+    (left to right, non-overlapping: Arrow's ``split_pattern``); None for an empty name."""
+    labels: dict[str, int] = {}
+    codes, lengths = [], []
+    for path in paths:
+        names = path.split(" > ")
+        if "" in names:
+            return None
+        codes += [labels.setdefault(n, len(labels)) for n in names]
+        lengths.append(len(names))
+    return codes, lengths, list(labels)
+
+
+def _numpy_tokenize(monkeypatch, paths: list[str], slice_paths: int = 3):
+    import pyarrow as pa
+
+    import salesmkt.campaigns._jit as jit
+
+    monkeypatch.setattr(jit, "SLICE_PATHS", slice_paths)
+    out = jit._tokenize_numpy([pa.array(paths, type=pa.large_string())])
+    if out is None:
+        return None
+    codes, lengths, labels = out
+    return codes.tolist(), lengths.tolist(), list(labels)
+
+
+@pytest.mark.parametrize(
+    ("paths", "fast"),
+    [
+        # ">" and spaces inside names, names that are prefixes of one another
+        (["a>b > c d", "c d > a>b > x >y", "x >y > a> > a", ">a > b", "b > b> > c d"], True),
+        # a 16-byte name and a longer one that agree in their first and last 8 bytes
+        (["AAAAAAAABBBBBBBB > AAAAAAAAxBBBBBBBB", "AAAAAAAAxBBBBBBBB > AAAAAAAABBBBBBBB"], True),
+        # names that differ only in trailing NUL bytes (same masked words, other length):
+        # they may clash in the name table, and the general path takes over
+        (["ab > ab\x00", "ab\x00\x00 > ab > x", "ab\x00 > ab\x00\x00", "\x00 > ab"], False),
+    ],
+)
+def test_numpy_tokenizer_splits_as_str_split(monkeypatch, paths, fast):
+    expected = _split_by_hand(paths)
+    for slice_paths in (1, 3):
+        got = _numpy_tokenize(monkeypatch, paths, slice_paths)
+        assert got == expected or (not fast and got is None)
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["> x > y", "a > b"],  # a path starting with ">": the general path reads "> x"
+        ["a > b", "x > > y"],  # separators overlap: "x", "> y"
+        ["a >", " b > c"],  # a separator would span two paths
+    ],
+)
+def test_numpy_tokenizer_hands_odd_paths_over(monkeypatch, paths):
+    got = _numpy_tokenize(monkeypatch, paths)
+    assert got is None or got == _split_by_hand(paths)
+    df = pd.DataFrame({"path": paths, "total_conversions": [1, 2], "total_null": [3, 1]})
+    general = attribute(df, models=["linear", "markov"])
+    import salesmkt.campaigns._jit as jit
+
+    monkeypatch.setattr(jit, "compiled", lambda: False)
+    monkeypatch.setattr(jit, "JIT_ROWS", 1)
+    assert attribute(df, models=["linear", "markov"]).equals(general)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.lists(
+            st.lists(st.sampled_from(["a", "b", " ", ">", "\x00", "é", "x" * 9]), max_size=5).map(
+                "".join
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 5),
+)
+def test_numpy_tokenizer_matches_str_split_or_hands_over(paths, slice_paths):
+    import pyarrow as pa
+
+    import salesmkt.campaigns._jit as jit
+
+    joined = [" > ".join(p) for p in paths]
+    old, jit.SLICE_PATHS = jit.SLICE_PATHS, slice_paths
+    try:
+        out = jit._tokenize_numpy([pa.array(joined, type=pa.large_string())])
+    finally:
+        jit.SLICE_PATHS = old
+    expected = _split_by_hand(joined)
+    if out is not None:
+        codes, lengths, labels = out
+        assert (codes.tolist(), lengths.tolist(), list(labels)) == expected
+    # Names without ">" and not empty always take the fast path.
+    if all(n and ">" not in n for p in paths for n in p):
+        assert out is not None
+
+
 _FIRST_CALL = """
 import json, sys, time
 import numpy as np, pandas as pd
@@ -647,6 +748,33 @@ def test_bad_input_is_named():
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["magic"])
     with pytest.raises(ValueError, match="milestone"):
         attribute(pd.DataFrame({"path": ["a"], "total_conversions": [1]}), models=["w_shaped"])
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        pd.array([1, pd.NA], dtype="Int64"),  # nullable integers: the missing one is named
+        pd.Series([1.0, np.nan]),
+        pd.Series([1.0, np.inf]),
+        pd.Series(["1", "two"], dtype=object),  # text: parsed, the unparsable one named
+    ],
+)
+def test_counts_that_are_missing_or_not_numbers_are_named(counts):
+    df = pd.DataFrame({"path": ["a", "b"], "total_conversions": counts})
+    with pytest.raises(salesmkt.ValidationError, match="1 values missing, negative or not"):
+        attribute(df)
+
+
+def test_counts_as_text_integers_or_booleans_give_the_same_credit():
+    base = pd.DataFrame({"path": ["a > b", "b", "a"], "total_conversions": [2.0, 1.0, 0.0]})
+    expected = attribute(base, models=["linear", "markov"])
+    for counts in (
+        pd.Series(["2", "1", "0"], dtype=object),
+        pd.array([2, 1, 0], dtype="Int64"),
+        pd.Series([2, 1, 0], dtype="uint8"),
+    ):
+        got = attribute(base.assign(total_conversions=counts), models=["linear", "markov"])
+        pd.testing.assert_frame_equal(got, expected)
 
 
 def test_large_pass_takes_ordinary_pages_and_restores_numpy_setting():

@@ -16,9 +16,9 @@ numpy version takes on a million paths. So a process starts on the numpy version
 first large first-order Markov call starts loading the kernels in a daemon thread
 (:func:`warm_up`), which waits until that call's passes are over (:func:`large_pass`); later
 calls use the kernels once they are ready. No call waits for numba. On a million unique
-paths (8 channels, 8 million touches) a fresh process's first call spent about 0.45 s of
-CPU here (tokenizing 0.33 s, counting 0.07 s, the rest reading the counts), against 2.8 s
-for ChannelAttribution's ``markov_model``.
+paths (8 channels, 8 million touches) a fresh process's first call took 0.31-0.42 s here
+(tokenizing 0.20-0.30 s, counting 0.07-0.09 s, the rest reading the input and the counts),
+against about 3 s for ChannelAttribution's ``markov_model``.
 Both are used only for inputs of at least ``JIT_ROWS`` paths; smaller inputs take the general
 path.
 
@@ -321,6 +321,8 @@ _MAX_NAMES = 1 << (_SLOT_BITS - 2)  # keep the name table at most a quarter full
 # Odd multipliers for the slot hash; a clash of two names in one slot retries with the next.
 _MULTIPLIERS = (0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+# Byte j of this word is 3 - j: times 256**k, its top byte is k.
+_BYTE_INDEX = np.uint32(0x00010203)
 _LOW = np.array([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
 # Row L: the masks that keep a name of L bytes (16 for longer ones) in its first and second
 # 8-byte words.
@@ -343,33 +345,44 @@ class _Names:
     def __init__(self, multiplier: int):
         size = 1 << _SLOT_BITS
         self.multiplier = np.uint64(multiplier)
-        self.first = np.zeros(size, np.uint64)
-        self.last = np.zeros(size, np.uint64)
+        self.words = np.zeros((size, 2), np.uint64)  # each slot's first and last word
+        self.first, self.last = self.words[:, 0], self.words[:, 1]
         self.length = np.zeros(size, np.int64)  # 0: empty slot (names have >= 1 byte)
         self.middle = np.zeros(size, np.uint64)  # fingerprint of the middle words, 0 if none
         self.code = np.zeros(size, np.int32)
         self.names: list[bytes] = []
         self._words: dict[int, np.ndarray] = {}
+        # A name in the table with a NUL byte, or of more than 16 bytes: names must then be
+        # compared on their length too (see :meth:`codes`).
+        self.odd = False
 
-    def codes(self, first, last, length, starts, data, view, long: bool, out) -> np.ndarray:
-        """Code of each name, written to ``out``; ``long`` says whether any name is longer
-        than 16 bytes."""
+    def codes(self, pair, length, starts, data, view, long: bool, nul: bool, out) -> np.ndarray:
+        """Code of each name, written to ``out``; ``pair`` holds each name's first and last
+        word (one row a name), ``long`` says whether any name is longer than 16 bytes and
+        ``nul`` whether the names may hold a NUL byte.
+
+        Two names of up to 16 bytes with the same (zero-padded) words differ in length only
+        if the longer one ends in NUL bytes, so without NUL bytes and longer names about,
+        the words alone tell every name apart and the length compare is skipped."""
+        first, last = pair[:, 0], pair[:, 1]
         h = first * self.multiplier
         h ^= last
         middle = self._middle(starts, length, view) if long else None
         if middle is not None:
             h ^= middle
         h *= _MIX
-        h ^= length.view(np.uint64)
         h >>= np.uint64(64 - _SLOT_BITS)
         h = h.view(np.intp)  # slots < 2**_SLOT_BITS: index with intp, numpy's own index type
         # ``take`` from the small tables: faster than fancy indexing for the same result
-        ok = self.length.take(h) == length
-        ok &= self.first.take(h) == first
-        ok &= self.last.take(h) == last
-        if middle is not None:
-            ok &= self.middle[h] == middle
-        if not ok.all():  # names not seen before (or a clash)
+        same = self.words.take(h, axis=0)  # both words of each slot in one gather
+        same = same == pair
+        ok = None
+        if long or nul or self.odd or middle is not None or not same.all():
+            ok = same[:, 0] & same[:, 1]
+            ok &= self.length.take(h) == length
+            if middle is not None:
+                ok &= self.middle[h] == middle
+        if ok is not None and not ok.all():  # names not seen before (or a clash)
             miss = np.flatnonzero(~ok)
             slots, at = np.unique(h[miss], return_index=True)
             for i in np.argsort(at, kind="stable"):
@@ -381,6 +394,7 @@ class _Names:
                 self.middle[slot] = middle[j] if middle is not None else 0
                 self.code[slot] = len(self.names)
                 self.names.append(bytes(data[starts[j] : starts[j] + length[j]]))
+                self.odd |= bool(length[j] > 16) or b"\0" in self.names[-1]
                 self._words.clear()
             hm = h[miss]
             same = self.length[hm] == length[miss]
@@ -456,6 +470,7 @@ def _tokenize_slices(chunks, names: _Names):
     lengths = np.empty(n_paths, np.int64)
     n_codes = n_done = 0
     buf = np.zeros(0, np.uint8)
+    mark = np.zeros(0, "<u4")  # the byte mask, read as little-endian 4-byte groups
     for offs, raw in prepared:
         for a in range(0, len(offs) - 1, SLICE_PATHS):
             o = offs[a : a + SLICE_PATHS + 1]
@@ -472,27 +487,52 @@ def _tokenize_slices(chunks, names: _Names):
             padded[nb + 8 :] = 0
             padded[8 : nb + 8] = raw[base : base + nb]
             data = padded[8 : nb + 8]
-            sep = np.flatnonzero(data[1:-1] == 62)  # ">" at sep + 1
-            ok = data.take(sep) == 32
-            ok &= data.take(sep + 2) == 32
-            if not ok.all():
-                sep = sep[ok]  # a ">" inside a name
-            # Separators and path boundaries, both sorted, merged into one list of cuts.
-            before = np.searchsorted(sep, o)
-            at = np.arange(len(o))
-            at += before
-            is_sep = np.ones(len(o) + len(sep), bool)
-            is_sep[at] = False
-            cuts = np.empty(len(is_sep), np.int64)
-            cuts[at] = o
-            cuts[is_sep] = sep
-            # Where each name starts in ``padded`` (8 bytes ahead of ``data``): 3 bytes after
-            # a separator, or where its path starts.
-            starts = cuts[:-1] + 11
-            starts[at[:-1]] = o[:-1] + 8
-            length = cuts[1:] - starts
-            length += 8
-            if length.min() < 1:
+            # One list of cuts, in order: every ">" and every path end. The path ends are
+            # marked in the byte mask itself (a path starting with ">" goes to the general
+            # path), so one scan finds both and no merge is needed.
+            nq = nb // 4 + 1  # 4-byte groups of the mask: nb + 1 flags, zeros after
+            if len(mark) < nq:
+                mark = np.zeros(max(nq, 2 * len(mark)), "<u4")
+            mq = mark[:nq]
+            m = mq.view(bool)
+            np.equal(data, 62, out=m[:nb])
+            m[nb:] = False
+            ends = o[1:]
+            if m.take(ends[:-1]).any():
+                return None
+            m[ends] = True
+            # The flags found 4 bytes at a time (a quarter of the bytes to search): a group
+            # with one flag (names of 3 bytes or more keep flags 4 bytes apart) is a power
+            # of 256 whose byte index a multiply reads off. Closer flags: byte by byte.
+            cuts = np.flatnonzero(mq != 0)
+            if np.count_nonzero(m) == len(cuts):
+                at = mq.take(cuts)
+                at *= _BYTE_INDEX
+                at >>= np.uint32(24)
+                cuts <<= 2
+                cuts += at
+            else:
+                cuts = np.flatnonzero(m)
+            # In ``padded`` (8 bytes ahead of ``data``): a path end's cut is a zero byte or the
+            # next path's first byte, never ">"; a separator's is the ">" of " > ". (Slices
+            # of ``padded`` are read with ``take``: a contiguous source is its fast case.)
+            is_end = padded[8:].take(cuts) != 62
+            ok = padded[7:].take(cuts) == 32
+            ok &= padded[9:].take(cuts) == 32
+            ok |= is_end
+            if not ok.all():  # a ">" inside a name: not a cut
+                cuts, is_end = cuts[ok], is_end[ok]
+            path_end = np.flatnonzero(is_end)
+            # A name ends at its cut's space (separator) or at the cut (path end); the next
+            # one starts 2 bytes after a separator's ">" or at the next path's start.
+            starts = np.empty(len(cuts), np.intp)
+            starts[0] = 8
+            np.add(cuts[:-1], 10, out=starts[1:])
+            starts[path_end[:-1] + 1] -= 2
+            length = cuts + 7
+            length -= starts
+            length[path_end] += 1
+            if len(path_end) != len(o) - 1 or length.min() < 1:
                 return None  # an empty name, or separators that overlap or span two paths
             long = bool(length.max() > 16)
             view = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
@@ -503,18 +543,19 @@ def _tokenize_slices(chunks, names: _Names):
             words = np.ndarray((len(padded) - 15,), dtype="V16", buffer=padded, strides=(1,))
             pair = words[starts].view("<u8").reshape(-1, 2)
             pair &= _MASKS.take(length, axis=0, mode="clip")
-            first, last = pair[:, 0], pair[:, 1]
             if long:
                 over = np.flatnonzero(length > 16)
-                last[over] = view[cuts[1:][over]]
+                pair[over, 1] = view[starts[over] + length[over] - 8]
             out = codes[n_codes : n_codes + len(length)]
-            names.codes(first, last, length, starts, padded, view, long, out)
+            nul = bool(data.min() == 0)
+            names.codes(pair, length, starts, padded, view, long, nul, out)
             if long:
                 names.check_long(out, starts, length, view)
             n_codes += len(length)
-            np.subtract(before[1:], before[:-1], out=lengths[n_done : n_done + len(o) - 1])
+            out = lengths[n_done : n_done + len(o) - 1]
+            out[0] = path_end[0] + 1
+            np.subtract(path_end[1:], path_end[:-1], out=out[1:])
             n_done += len(o) - 1
-    lengths += 1
     codes = codes[:n_codes]  # a view: untouched pages of the bound cost nothing
     labels = np.asarray([n.decode("utf-8") for n in names.names], dtype=object)
     return codes, lengths, labels
@@ -567,11 +608,11 @@ def _markov1_numpy(codes, offsets, conv, null, value, n_labels):
     counts[channels, channels] = 0.0
     # First and last channel of each journey (code c is state c + 1).
     has = offsets[1:] > offsets[:-1]
-    if has.all():
-        first, end = codes[offsets[:-1]], codes[offsets[1:] - 1]
+    if has.all():  # ``take``: faster than fancy indexing for the same result
+        first, end = codes.take(offsets[:-1]), codes.take(offsets[1:] - 1)
     else:
         weight, conv, null, value = weight[has], conv[has], null[has], value[has]
-        first, end = codes[offsets[:-1][has]], codes[offsets[1:][has] - 1]
+        first, end = codes.take(offsets[:-1][has]), codes.take(offsets[1:][has] - 1)
     counts[0, 1 : n_labels + 1] += np.bincount(first, weights=weight, minlength=n_labels)
     counts[1 : n_labels + 1, n_labels + 1] += np.bincount(end, weights=conv, minlength=n_labels)
     counts[1 : n_labels + 1, n_labels + 2] += np.bincount(end, weights=null, minlength=n_labels)

@@ -93,7 +93,11 @@ def _arrow(col: pd.Series) -> pa.ChunkedArray | pa.Array:
 
 
 def _number(df: pd.DataFrame, col: str, table: str) -> np.ndarray:
-    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    series = df[col]
+    if pd.api.types.is_numeric_dtype(series.dtype):  # no parsing needed (to_numeric: 15 ms/1M)
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise ValidationError(
