@@ -11,7 +11,7 @@ peak. Every peer runs the same recipe:
     attribute(journeys)                                        # every model
 
 * ``duckdb``: Ibis tables over the Parquet files; journeys, unique paths and rule-based credit
-  are computed by DuckDB (2 threads, memory limit 1.4 GB, spilling to disk beyond; BENCH_DUCKDB_MEMORY sets it); Markov and Shapley run
+  are computed by DuckDB (2 threads, memory limit 1.5 GB, spilling to disk beyond; BENCH_DUCKDB_MEMORY sets it); Markov and Shapley run
   on the unique paths in numpy.
 * ``pandas``: the Parquet files read into pandas, the in-memory path.
 * ``spark``: PySpark in local mode (2 cores) through Ibis, the same engine path as DuckDB.
@@ -118,7 +118,7 @@ def child(peer: str, tp: Path, conv: Path, out: Path) -> None:
 
         con = ibis.duckdb.connect()
         # the benchmark machine: 2 cores, 2 GB for the whole process (DuckDB spills beyond)
-        limit = os.environ.get("BENCH_DUCKDB_MEMORY", "1400MB")
+        limit = os.environ.get("BENCH_DUCKDB_MEMORY", "1500MB")
         con.raw_sql(
             f"SET threads = 2; SET memory_limit = '{limit}'; SET preserve_insertion_order = false"
         )
