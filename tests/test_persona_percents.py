@@ -160,3 +160,18 @@ def test_sample_cards_show_the_open_rate_as_a_percentage():
     med = ds.leads.groupby(model.predict(ds.leads))["email_open_rate"].median()
     for p, facts in zip(cards["persona"], cards["key_numbers"], strict=True):
         assert f"email open rate: median {med[p] * 100:.1f} %" in facts, facts
+
+
+def test_yes_no_categories_read_yes_and_no_on_cards():
+    """An over-represented level of a yes/no column reads ``trial user: yes``, not ``True``."""
+    leads = _leads().assign(trial_user=[True] * 60 + [False] * 60)
+    model = PersonaModel(2, features=[*FEATURES, "trial_user"], random_state=0).fit(leads)
+    cards = persona_cards(model, leads)
+    labels = pd.Series(model.predict(leads))
+    engaged = int(labels[:60].mode()[0])
+    assert (labels[:60] == engaged).all() and (labels[60:] != engaged).all()
+    text = dict(zip(cards["persona"], cards["key_categories"], strict=True))
+    # every trial user is in the engaged persona: 100 % of it, twice the 50 % overall
+    assert "trial user: yes (100%, 2.0x)" in text[engaged]
+    assert "trial user: no (100%, 2.0x)" in text[1 - engaged]
+    assert not any("True" in t or "False" in t for t in text.values())

@@ -75,10 +75,18 @@ def _facts(
     cat = part[(part["kind"] == "categorical") & (part["lift"] >= 1.2) & (part["value"] >= 0.15)]
     cat = cat.sort_values("z", ascending=False).drop_duplicates("feature").head(top)
     cats = "; ".join(
-        f"{_pretty(r.feature)} {plain_label(r.level)} ({r.value:.0%}, {r.lift:.1f}x)"
-        for r in cat.itertuples()
+        f"{_level(r.feature, r.level)} ({r.value:.0%}, {r.lift:.1f}x)" for r in cat.itertuples()
     )
     return numeric, cats
+
+
+def _level(feature: str, level) -> str:
+    """A category of a feature as a card writes it: ``job role Marketing``; a yes/no column's
+    level as ``trial user: yes``."""
+    yes_no = {"True": "yes", "False": "no"}.get(str(level))
+    if yes_no is not None:
+        return f"{_pretty(feature)}: {yes_no}"
+    return f"{_pretty(feature)} {plain_label(level)}"
 
 
 def persona_cards(
