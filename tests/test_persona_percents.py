@@ -175,3 +175,11 @@ def test_yes_no_categories_read_yes_and_no_on_cards():
     assert "trial user: yes (100%, 2.0x)" in text[engaged]
     assert "trial user: no (100%, 2.0x)" in text[1 - engaged]
     assert not any("True" in t or "False" in t for t in text.values())
+
+
+def test_yes_no_rules_read_yes_and_no():
+    """A rule on a yes/no column reads ``trial user: yes`` / ``trial user: no``."""
+    leads = pd.DataFrame({"trial_user": [True, True, False, False, True, False]})
+    rules = persona_rules(leads, [1, 1, 0, 0, 1, 0], features=["trial_user"])
+    by_persona = dict(zip(rules["persona"], rules["rule"], strict=True))
+    assert by_persona == {0: "trial user: no", 1: "trial user: yes"}

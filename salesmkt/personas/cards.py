@@ -19,7 +19,7 @@ from salesmkt._base.formats import (
     percent_columns,
     plain_label,
 )
-from salesmkt.personas.explain import _pretty, persona_channels, persona_summary
+from salesmkt.personas.explain import _level, _pretty, persona_channels, persona_summary
 from salesmkt.personas.file import WORKSHOP_FIELDS
 
 #: The workshop fields of a persona card and their titles, in the order cards show them
@@ -78,15 +78,6 @@ def _facts(
         f"{_level(r.feature, r.level)} ({r.value:.0%}, {r.lift:.1f}x)" for r in cat.itertuples()
     )
     return numeric, cats
-
-
-def _level(feature: str, level) -> str:
-    """A category of a feature as a card writes it: ``job role Marketing``; a yes/no column's
-    level as ``trial user: yes``."""
-    yes_no = {"True": "yes", "False": "no"}.get(str(level))
-    if yes_no is not None:
-        return f"{_pretty(feature)}: {yes_no}"
-    return f"{_pretty(feature)} {plain_label(level)}"
 
 
 def persona_cards(

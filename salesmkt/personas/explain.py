@@ -186,6 +186,18 @@ def _money_cut(values: np.ndarray, left: np.ndarray, thr: float, currency: str |
     return format_amount(thr, currency, decimals=6)  # pragma: no cover - values 1e-6 apart
 
 
+_YES_NO = {"True": "yes", "False": "no"}
+
+
+def _level(feature: str, level) -> str:
+    """A category of a feature as a reader writes it: ``job role Marketing``; a yes/no
+    column's level as ``trial user: yes``."""
+    yes_no = _YES_NO.get(str(level))
+    if yes_no is not None:
+        return f"{_pretty(feature)}: {yes_no}"
+    return f"{_pretty(feature)} {plain_label(level)}"
+
+
 def _condition(
     name: str,
     le: bool,
@@ -200,6 +212,8 @@ def _condition(
     a threshold on money or on whole numbers is written so that it selects the same leads."""
     if "=" in name:
         feat, lvl = name.split("=", 1)
+        if lvl in _YES_NO:  # a yes/no column: "trial user: no" rather than "is not True"
+            return _level(feat, str(lvl != "True") if le else lvl)
         return f"{_pretty(feat)} is {'not ' if le else ''}{plain_label(lvl)}"
     op = "≤" if le else ">"
     if values is not None and name in amounts:  # money: 4,642,000 -> $4.64M
