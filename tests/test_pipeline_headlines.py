@@ -86,8 +86,8 @@ def test_pipeline_headline_adds_the_threshold():
     text = pipeline_headline(_summary(), threshold, period="Q3 2026")
     first, second = text.split("\n\n")
     assert first == forecast_sentence(_summary(), period="Q3 2026")
-    assert "4.5 % or more" in second and "capacity of 150 MQLs a month" in second
-    assert "(142 a month)" in second and "70 %" in second
+    assert "4.5 % or more" in second and "about 142 MQLs a month" in second
+    assert "capacity of 150;" in second and "70 %" in second
     assert pipeline_headline(_summary(), None, period="Q3") == forecast_sentence(
         _summary(), period="Q3"
     )

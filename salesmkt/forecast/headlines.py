@@ -281,16 +281,16 @@ def pipeline_headline(
     >>> t = pd.DataFrame([{"threshold": 0.04, "period": "M", "mqls_per_period": 148.2,
     ...     "capacity": 150.0, "expected_share_captured": 0.712}])
     >>> print(pipeline_headline(s, t, period="Q3 2026").split(".** ")[-1])
-    Score leads at 4 % or more to fill sales' capacity of 150 MQLs a month (148 a month); they hold 71 % of the customers the open leads are expected to bring.
+    Score leads at 4 % or more: about 148 MQLs a month for sales' capacity of 150; they hold 71 % of the customers the open leads are expected to bring.
     """
     lines = [forecast_sentence(summary, period=period, currency=currency)]
     if threshold is not None and len(threshold):
         r = threshold.iloc[0]
         every = {"M": "a month", "W": "a week", "Q": "a quarter"}.get(str(r["period"]), "a period")
         lines.append(
-            f"**Which leads to call.** Score leads at {_threshold_pct(r['threshold'])} or more "
-            f"to fill sales' capacity of {r['capacity']:,.0f} MQLs {every} "
-            f"({r['mqls_per_period']:,.0f} {every}); they hold "
+            f"**Which leads to call.** Score leads at {_threshold_pct(r['threshold'])} or more: "
+            f"about {r['mqls_per_period']:,.0f} MQLs {every} for sales' capacity of "
+            f"{r['capacity']:,.0f}; they hold "
             f"{_pct(r['expected_share_captured'])} of the customers the open leads are "
             "expected to bring."
         )
